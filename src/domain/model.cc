@@ -1,0 +1,310 @@
+#include "domain/model.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "domain/overloaded.h"
+
+namespace crm::domain {
+namespace {
+
+const Holdings kNoHoldings;
+
+
+// Moves ownership of `own` to `owner` at `at`, keeping the holdings index in step.
+void MoveOwnership(Model& m, Ownership& own, const OptId& owner, Time at,
+                   std::set<Id> Holdings::*set, const Id& record_id) {
+  if (own.owner_id && own.owner_id != owner) {
+    own.lost_at[*own.owner_id] = at;
+  }
+  if (own.owner_id) (m.holdings[*own.owner_id].*set).erase(record_id);
+  own.owner_id = owner;
+  own.owned_since = at;
+  if (owner) (m.holdings[*owner].*set).insert(record_id);
+}
+
+void MoveLead(Model& m, LeadRecord& lead, const OptId& owner, LeadState state, Time at) {
+  MoveOwnership(m, lead.own, owner, at, &Holdings::leads, lead.id);
+  lead.state = state;
+  if (!owner) lead.own.owned_since = at;
+}
+
+void SetLeadState(Model& m, LeadRecord& lead, LeadState state) {
+  lead.state = state;
+  if (lead.own.owner_id && !IsOwnedState(state)) {
+    m.holdings[*lead.own.owner_id].leads.erase(lead.id);
+  }
+}
+
+void CountClaim(Model& m, const Id& staff, Time at) {
+  Date day = BusinessDay(at, m.utc_offset);
+  auto& c = m.claims[staff];
+  if (c.day != day) c = Model::ClaimDay{day, 0};
+  ++c.count;
+}
+
+void SetOpportunityOwner(Model& m, OpportunityRecord& o, const OptId& owner) {
+  if (o.owner_id) m.holdings[*o.owner_id].opportunities.erase(o.id);
+  o.owner_id = owner;
+  if (owner && IsOpen(o.stage)) m.holdings[*owner].opportunities.insert(o.id);
+}
+
+void SetContractOwner(Model& m, ContractRecord& c, const OptId& owner) {
+  if (c.owner_id) m.holdings[*c.owner_id].contracts.erase(c.id);
+  c.owner_id = owner;
+  if (owner) m.holdings[*owner].contracts.insert(c.id);
+}
+
+void CloseOpportunity(Model& m, const Id& id, Stage stage) {
+  auto it = m.opportunities.find(id);
+  if (it == m.opportunities.end()) return;
+  it->second.stage = stage;
+  if (it->second.owner_id) m.holdings[*it->second.owner_id].opportunities.erase(id);
+}
+
+template <class Map>
+auto* Find(Map& map, std::string_view id) {
+  auto it = map.find(std::string(id));
+  return it == map.end() ? nullptr : &it->second;
+}
+
+}  // namespace
+
+const StaffMember* Model::FindStaff(const Id& id) const {
+  auto it = staff.find(id);
+  return it == staff.end() ? nullptr : &it->second;
+}
+
+const Holdings& Model::HoldingsOf(const Id& staff_id) const {
+  auto it = holdings.find(staff_id);
+  return it == holdings.end() ? kNoHoldings : it->second;
+}
+
+int32_t Model::ClaimsOn(const Id& staff_id, Date day) const {
+  auto it = claims.find(staff_id);
+  return it == claims.end() || it->second.day != day ? 0 : it->second.count;
+}
+
+std::optional<Viewer> Model::ViewerOf(std::string_view actor) const {
+  if (actor == kSystemActor) return Viewer{std::string(actor), Role::kAdmin, std::nullopt, true};
+  const StaffMember* s = FindStaff(std::string(actor));
+  if (!s) return std::nullopt;
+  return Viewer{s->id, s->role, s->department_id, false};
+}
+
+std::string ContractNumberKey(std::string_view number) {
+  std::string out(number);
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string EmailKey(std::string_view email) {
+  std::string out(email);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+RecordKind KindOfId(std::string_view id) {
+  auto starts = [&](std::string_view p) { return id.substr(0, p.size()) == p; };
+  if (starts("lead_")) return RecordKind::kLead;
+  if (starts("cus_")) return RecordKind::kCustomer;
+  if (starts("ctc_")) return RecordKind::kContact;
+  if (starts("opp_")) return RecordKind::kOpportunity;
+  if (starts("con_")) return RecordKind::kContract;
+  if (starts("stf_")) return RecordKind::kStaff;
+  if (starts("dep_")) return RecordKind::kDepartment;
+  return RecordKind::kOther;
+}
+
+std::optional<Time> RecycleAt(const PoolPolicy& policy, bool is_customer, bool owned,
+                              bool locked, bool has_signed_contract, Time owned_since,
+                              std::optional<Time> last_follow_up_at, RecycleRule* rule) {
+  if (!owned) return std::nullopt;
+  if (is_customer && (locked || has_signed_contract)) return std::nullopt;
+  std::optional<Time> at;
+  if (policy.recycle_no_follow_up) {
+    Time base = std::max(owned_since, last_follow_up_at.value_or(owned_since));
+    at = base + *policy.recycle_no_follow_up;
+    if (rule) *rule = RecycleRule::kNoFollowUp;
+  }
+  if (is_customer && policy.recycle_no_deal) {
+    Time no_deal = owned_since + *policy.recycle_no_deal;
+    if (!at || no_deal < *at) {
+      at = no_deal;
+      if (rule) *rule = RecycleRule::kNoDeal;
+    }
+  }
+  return at;
+}
+
+std::optional<Time> LeadRecycleAt(const LeadRecord& lead, const PoolPolicy& policy) {
+  return RecycleAt(policy, false, lead.own.owner_id && IsOwnedState(lead.state), false, false,
+                   lead.own.owned_since, lead.own.last_follow_up_at);
+}
+
+std::optional<Time> CustomerRecycleAt(const CustomerRecord& c, const PoolPolicy& policy,
+                                      RecycleRule* rule) {
+  return RecycleAt(policy, true, c.own.owner_id.has_value(), c.locked, c.has_signed_contract,
+                   c.own.owned_since, c.own.last_follow_up_at, rule);
+}
+
+void Evolve(Model& m, const EventMeta& meta, const Event& event) {
+  const Time at = meta.at;
+  const std::string_view stream = meta.stream;
+  std::visit(
+      overloaded{
+          [&](const DepartmentCreated& e) {
+            m.departments[e.department_id] = Department{e.department_id, e.name, e.parent_id};
+            m.org.AddDepartment(e.department_id, e.parent_id);
+          },
+          [&](const StaffCreated& e) {
+            m.staff[e.staff_id] = StaffMember{e.staff_id, e.name,          e.email, e.role,
+                                              e.department_id, e.region, false};
+            m.staff_by_email[EmailKey(e.email)] = e.staff_id;
+            m.org.SetStaffDepartment(e.staff_id, e.department_id);
+          },
+          [&](const StaffDeparted& e) {
+            if (auto* s = Find(m.staff, e.staff_id)) s->departed = true;
+          },
+          [&](const HandoverCompleted&) {},
+          [&](const PoolPolicySet& e) { m.policy = e.policy; },
+          [&](const TargetSet&) {},
+          [&](const LeadCreated& e) {
+            LeadRecord lead;
+            lead.id = e.lead_id;
+            lead.company = e.company;
+            lead.region = e.region;
+            lead.state = e.owner_id ? LeadState::kPending : LeadState::kUnassigned;
+            lead.own.owned_since = at;
+            lead.own.owner_id = e.owner_id;
+            if (e.owner_id) m.holdings[*e.owner_id].leads.insert(e.lead_id);
+            m.leads[e.lead_id] = std::move(lead);
+          },
+          [&](const LeadAssigned& e) {
+            if (auto* l = Find(m.leads, stream)) MoveLead(m, *l, e.owner_id, LeadState::kPending, at);
+          },
+          [&](const LeadClaimed& e) {
+            if (auto* l = Find(m.leads, stream)) MoveLead(m, *l, e.owner_id, LeadState::kPending, at);
+            CountClaim(m, e.owner_id, at);
+          },
+          [&](const LeadReleased&) {
+            if (auto* l = Find(m.leads, stream))
+              MoveLead(m, *l, std::nullopt, LeadState::kUnassigned, at);
+          },
+          [&](const LeadRecycled&) {
+            if (auto* l = Find(m.leads, stream))
+              MoveLead(m, *l, std::nullopt, LeadState::kUnassigned, at);
+          },
+          [&](const LeadInvalidated&) {
+            if (auto* l = Find(m.leads, stream)) SetLeadState(m, *l, LeadState::kInvalid);
+          },
+          [&](const LeadVoided&) {
+            if (auto* l = Find(m.leads, stream)) SetLeadState(m, *l, LeadState::kVoided);
+          },
+          [&](const LeadConverted&) {
+            if (auto* l = Find(m.leads, stream)) SetLeadState(m, *l, LeadState::kConverted);
+          },
+          [&](const FollowUpRecorded&) {
+            if (auto* l = Find(m.leads, stream)) {
+              l->own.last_follow_up_at = at;
+              SetLeadState(m, *l, LeadState::kFollowing);
+            } else if (auto* c = Find(m.customers, stream)) {
+              c->own.last_follow_up_at = at;
+            }
+          },
+          [&](const RecordHandedOver& e) {
+            if (auto* l = Find(m.leads, stream)) {
+              MoveLead(m, *l, e.owner_id, e.owner_id ? l->state : LeadState::kUnassigned, at);
+            } else if (auto* c = Find(m.customers, stream)) {
+              MoveOwnership(m, c->own, e.owner_id, at, &Holdings::customers, c->id);
+            } else if (auto* o = Find(m.opportunities, stream)) {
+              SetOpportunityOwner(m, *o, e.owner_id);
+            } else if (auto* k = Find(m.contracts, stream)) {
+              SetContractOwner(m, *k, e.owner_id);
+            }
+          },
+          [&](const CustomerCreated& e) {
+            CustomerRecord c;
+            c.id = e.customer_id;
+            c.name = e.name;
+            c.normalized_name = e.name_key;
+            c.region = e.region;
+            c.own.owner_id = e.owner_id;
+            c.own.owned_since = at;
+            m.customer_by_name[e.name_key] = e.customer_id;
+            m.customers[e.customer_id] = std::move(c);
+            if (e.owner_id) m.holdings[*e.owner_id].customers.insert(e.customer_id);
+          },
+          [&](const CustomerUpdated& e) {
+            auto* c = Find(m.customers, stream);
+            if (!c) return;
+            if (e.name) c->name = *e.name;
+            if (e.name_key) {
+              m.customer_by_name.erase(c->normalized_name);
+              c->normalized_name = *e.name_key;
+              m.customer_by_name[*e.name_key] = c->id;
+            }
+            if (e.region) c->region = e.region->empty() ? std::nullopt : e.region;
+          },
+          [&](const CustomerLeadAttached&) {},
+          [&](const CustomerClaimed& e) {
+            if (auto* c = Find(m.customers, stream))
+              MoveOwnership(m, c->own, e.owner_id, at, &Holdings::customers, c->id);
+            CountClaim(m, e.owner_id, at);
+          },
+          [&](const CustomerReleased&) {
+            if (auto* c = Find(m.customers, stream))
+              MoveOwnership(m, c->own, std::nullopt, at, &Holdings::customers, c->id);
+          },
+          [&](const CustomerRecycled&) {
+            if (auto* c = Find(m.customers, stream))
+              MoveOwnership(m, c->own, std::nullopt, at, &Holdings::customers, c->id);
+          },
+          [&](const CustomerTransferred& e) {
+            if (auto* c = Find(m.customers, stream))
+              MoveOwnership(m, c->own, e.owner_id, at, &Holdings::customers, c->id);
+          },
+          [&](const CustomerLocked&) {
+            if (auto* c = Find(m.customers, stream)) c->locked = true;
+          },
+          [&](const CustomerUnlocked&) {
+            if (auto* c = Find(m.customers, stream)) c->locked = false;
+          },
+          [&](const ContactCreated&) {},
+          [&](const OpportunityCreated& e) {
+            OpportunityRecord o{e.opportunity_id, e.customer_id, std::nullopt, e.stage, e.amount,
+                                e.currency};
+            SetOpportunityOwner(m, m.opportunities[e.opportunity_id] = o, e.owner_id);
+          },
+          [&](const OpportunityStageChanged& e) {
+            if (auto* o = Find(m.opportunities, stream)) o->stage = e.stage;
+          },
+          [&](const OpportunityWon&) { CloseOpportunity(m, std::string(stream), Stage::kWon); },
+          [&](const OpportunityLost&) { CloseOpportunity(m, std::string(stream), Stage::kLost); },
+          [&](const ContractSigned& e) {
+            ContractRecord k;
+            k.id = e.contract_id;
+            k.customer_id = e.customer_id;
+            k.signed_by = e.signed_by;
+            k.number = e.number;
+            k.amount = e.amount;
+            k.currency = e.currency;
+            for (const auto& i : e.installments) k.installments.push_back({i.due_on, i.amount, 0});
+            SetContractOwner(m, m.contracts[e.contract_id] = std::move(k), e.owner_id);
+            m.contract_by_number[ContractNumberKey(e.number)] = e.contract_id;
+            if (auto* c = Find(m.customers, e.customer_id)) c->has_signed_contract = true;
+          },
+          [&](const PaymentReceived& e) {
+            auto* k = Find(m.contracts, stream);
+            if (!k) return;
+            k->paid += e.amount;
+            for (const auto& a : e.allocations) {
+              if (a.installment >= 0 && static_cast<size_t>(a.installment) < k->installments.size())
+                k->installments[static_cast<size_t>(a.installment)].paid += a.amount;
+            }
+          },
+      },
+      event);
+}
+
+}  // namespace crm::domain

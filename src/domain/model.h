@@ -1,0 +1,157 @@
+// The decision model: what the business rules need to know about every record, folded
+// from the log by `Evolve`. The single writer keeps one `Model` in memory and decides
+// every command against it (DESIGN.md, "The write path"); tests build one from events.
+//
+// Only what a rule reads is kept here: names and notes live in the read models.
+#ifndef CRM_DOMAIN_MODEL_H_
+#define CRM_DOMAIN_MODEL_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "domain/events.h"
+#include "domain/org.h"
+#include "domain/policy.h"
+
+namespace crm::domain {
+
+struct StaffMember {
+  Id id;
+  std::string name;
+  std::string email;
+  Role role = Role::kSales;
+  OptId department_id;
+  OptText region;
+  bool departed = false;
+};
+
+struct Department {
+  Id id;
+  std::string name;
+  OptId parent_id;
+};
+
+// Ownership shared by leads and customers: who has it, since when, and when each
+// previous owner lost it (for the previous-owner block).
+struct Ownership {
+  OptId owner_id;
+  Time owned_since;
+  std::optional<Time> last_follow_up_at;
+  std::map<Id, Time> lost_at;
+};
+
+struct LeadRecord {
+  Id id;
+  LeadState state = LeadState::kUnassigned;
+  Ownership own;
+  std::string company;
+  OptText region;
+};
+
+struct CustomerRecord {
+  Id id;
+  std::string name;
+  std::string normalized_name;
+  Ownership own;
+  OptText region;
+  bool locked = false;
+  bool has_signed_contract = false;
+};
+
+struct OpportunityRecord {
+  Id id;
+  Id customer_id;
+  OptId owner_id;
+  Stage stage = Stage::kQualification;
+  int64_t amount = 0;
+  std::string currency;
+};
+
+struct InstallmentRecord {
+  Date due_on;
+  int64_t amount = 0;
+  int64_t paid = 0;
+};
+
+struct ContractRecord {
+  Id id;
+  Id customer_id;
+  OptId owner_id;
+  Id signed_by;
+  std::string number;
+  int64_t amount = 0;
+  std::string currency;
+  int64_t paid = 0;
+  std::vector<InstallmentRecord> installments;
+  int64_t outstanding() const { return amount - paid; }
+};
+
+// What one person owns: leads in pending/following/invalid, customers, open
+// opportunities, contracts. Exactly what a handover moves.
+struct Holdings {
+  std::set<Id> leads;
+  std::set<Id> customers;
+  std::set<Id> opportunities;
+  std::set<Id> contracts;
+};
+
+struct Model {
+  explicit Model(Seconds utc_offset_in = std::chrono::hours(8)) : utc_offset(utc_offset_in) {}
+
+  Seconds utc_offset;  // where a business day starts (daily claim limits)
+  OrgTree org;
+  std::map<Id, Department> departments;
+  std::map<Id, StaffMember> staff;
+  std::map<std::string, Id> staff_by_email;  // lower-cased email → staff
+  PoolPolicy policy;
+  std::map<Id, LeadRecord> leads;
+  std::map<Id, CustomerRecord> customers;
+  std::map<Id, OpportunityRecord> opportunities;
+  std::map<Id, ContractRecord> contracts;
+  std::map<std::string, Id> customer_by_name;  // normalised name → customer
+  std::map<std::string, Id> contract_by_number;
+  std::map<Id, Holdings> holdings;
+  // Claims per person on their latest claiming business day.
+  struct ClaimDay {
+    Date day;
+    int32_t count = 0;
+  };
+  std::map<Id, ClaimDay> claims;
+
+  const StaffMember* FindStaff(const Id& id) const;
+  const Holdings& HoldingsOf(const Id& staff_id) const;
+  int32_t ClaimsOn(const Id& staff_id, Date day) const;
+  // The viewer for an actor id; nullopt when unknown. `system` is the server's jobs.
+  std::optional<Viewer> ViewerOf(std::string_view actor) const;
+};
+
+// The unique key of a contract number: ASCII letters upper-cased.
+std::string ContractNumberKey(std::string_view number);
+// The unique key of an email: ASCII letters lower-cased.
+std::string EmailKey(std::string_view email);
+
+// Folds one event into the model.
+void Evolve(Model& model, const EventMeta& meta, const Event& event);
+
+// What kind of record a stream id names, by its prefix.
+enum class RecordKind { kLead, kCustomer, kContact, kOpportunity, kContract, kStaff,
+                        kDepartment, kOther };
+RecordKind KindOfId(std::string_view id);
+
+// When the pool rules will recycle an owned item, if ever under `policy`.
+std::optional<Time> LeadRecycleAt(const LeadRecord& lead, const PoolPolicy& policy);
+std::optional<Time> CustomerRecycleAt(const CustomerRecord& customer, const PoolPolicy& policy,
+                                      RecycleRule* rule = nullptr);
+// Shared by the read side, which keeps the same facts in its own rows.
+std::optional<Time> RecycleAt(const PoolPolicy& policy, bool is_customer, bool owned,
+                              bool locked, bool has_signed_contract, Time owned_since,
+                              std::optional<Time> last_follow_up_at,
+                              RecycleRule* rule = nullptr);
+
+}  // namespace crm::domain
+
+#endif  // CRM_DOMAIN_MODEL_H_

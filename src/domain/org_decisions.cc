@@ -1,0 +1,130 @@
+// Organisation, pool policy, targets, handover and the recycle sweep.
+#include "domain/deciders.h"
+#include "domain/rules.h"
+
+namespace crm::domain::deciders {
+
+using rules::RequireRole;
+using rules::Single;
+
+CRM_DECIDER(CreateDepartment) {
+  (void)ctx;
+  CRM_RETURN_IF_ERROR(RequireRole(v, {Role::kAdmin}, "create departments"));
+  if (c.parent_id && !m.departments.count(*c.parent_id)) {
+    return InvalidField("parent_id", "unknown department");
+  }
+  return Single(c.department_id, DepartmentCreated{c.department_id, c.name, c.parent_id});
+}
+
+CRM_DECIDER(CreateStaff) {
+  (void)ctx;
+  CRM_RETURN_IF_ERROR(RequireRole(v, {Role::kAdmin}, "create staff"));
+  std::vector<FieldError> errors;
+  if (c.department_id && !m.departments.count(*c.department_id)) {
+    errors.push_back({"department_id", "unknown department"});
+  }
+  std::string email_key = EmailKey(c.email);
+  if (m.staff_by_email.count(email_key)) {
+    errors.push_back({"email", "already used by " + m.staff_by_email.at(email_key)});
+  }
+  if (!errors.empty()) return ValidationFailed(std::move(errors));
+  Decision d = Single(c.staff_id, StaffCreated{c.staff_id, c.name, c.email, c.role,
+                                               c.department_id, c.region});
+  d.unique_keys.push_back({std::string(kStaffEmailScope), email_key, c.staff_id, false});
+  return d;
+}
+
+CRM_DECIDER(Handover) {
+  (void)ctx;
+  const StaffMember* leaver = m.FindStaff(c.staff_id);
+  if (!leaver) return NotFound("no staff member " + c.staff_id);
+  if (!Manages(m.org, v, c.staff_id) || leaver->id == v.id) {
+    return Forbidden("only an admin or a manager of " + c.staff_id + " may hand over their work");
+  }
+  const Holdings& h = m.HoldingsOf(c.staff_id);
+  if (c.to) {
+    if (*c.to == c.staff_id) return InvalidField("to", "a person cannot succeed themselves");
+    CRM_RETURN_IF_ERROR(rules::CheckAssignee(m, v, *c.to, "to"));
+    CRM_RETURN_IF_ERROR(rules::CheckCapacity(m, *c.to, h.leads.size(), h.customers.size()));
+  }
+  Decision d;
+  d.primary = c.staff_id;
+  auto move = [&](const std::set<Id>& ids) {
+    for (const Id& id : ids) d.events.push_back({id, RecordHandedOver{c.staff_id, c.to}});
+  };
+  move(h.leads);
+  move(h.customers);
+  move(h.opportunities);
+  move(h.contracts);
+  if (c.depart && !leaver->departed) {
+    d.events.push_back({c.staff_id, StaffDeparted{c.staff_id}});
+  }
+  HandoverOutcome out{static_cast<int64_t>(h.leads.size()),
+                      static_cast<int64_t>(h.customers.size()),
+                      static_cast<int64_t>(h.opportunities.size()),
+                      static_cast<int64_t>(h.contracts.size())};
+  d.events.push_back({c.staff_id, HandoverCompleted{c.staff_id, c.to, c.depart, out.leads,
+                                                    out.customers, out.opportunities,
+                                                    out.contracts}});
+  d.outcome = out;
+  return d;
+}
+
+CRM_DECIDER(SetPoolPolicy) {
+  (void)m;
+  (void)ctx;
+  CRM_RETURN_IF_ERROR(RequireRole(v, {Role::kAdmin}, "change the pool policy"));
+  return Single(std::string(kPoolPolicyStream), PoolPolicySet{c.policy});
+}
+
+CRM_DECIDER(SetTarget) {
+  (void)ctx;
+  CRM_RETURN_IF_ERROR(RequireRole(v, {Role::kAdmin, Role::kManager}, "set targets"));
+  if (c.staff_id) {
+    if (!m.FindStaff(*c.staff_id)) return InvalidField("staff_id", "unknown staff member");
+    if (!Manages(m.org, v, *c.staff_id)) {
+      return Forbidden(*c.staff_id + " is not in the departments you manage");
+    }
+  }
+  if (c.department_id) {
+    if (!m.departments.count(*c.department_id)) {
+      return InvalidField("department_id", "unknown department");
+    }
+    if (v.role != Role::kAdmin &&
+        !(v.department_id && m.org.InSubtree(*c.department_id, *v.department_id))) {
+      return Forbidden(*c.department_id + " is not a department you manage");
+    }
+  }
+  return Single(std::string(kTargetsStream),
+                TargetSet{c.period, c.staff_id, c.department_id, c.amount, c.currency});
+}
+
+CRM_DECIDER(RecycleDue) {
+  if (!v.system) return Forbidden("only the system recycles");
+  Decision d;
+  RecycleOutcome out;
+  auto room = [&] { return static_cast<int64_t>(d.events.size()) < c.max_items; };
+  for (const auto& [owner, h] : m.holdings) {
+    for (const Id& id : h.leads) {
+      const LeadRecord& lead = m.leads.at(id);
+      auto at = LeadRecycleAt(lead, m.policy);
+      if (!at || *at > ctx.now) continue;
+      if (!room()) { out.more = true; break; }
+      d.events.push_back({id, LeadRecycled{owner, RecycleRule::kNoFollowUp}});
+      ++out.leads;
+    }
+    for (const Id& id : h.customers) {
+      RecycleRule rule = RecycleRule::kNoFollowUp;
+      auto at = CustomerRecycleAt(m.customers.at(id), m.policy, &rule);
+      if (!at || *at > ctx.now) continue;
+      if (!room()) { out.more = true; break; }
+      d.events.push_back({id, CustomerRecycled{owner, rule}});
+      ++out.customers;
+    }
+    if (out.more) break;
+  }
+  d.outcome = out;
+  return d;
+}
+
+}  // namespace crm::domain::deciders

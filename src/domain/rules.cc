@@ -1,0 +1,160 @@
+#include "domain/rules.h"
+
+#include <algorithm>
+
+namespace crm::domain::rules {
+namespace {
+
+template <class Map>
+auto FindIn(const Map& map, const Id& id) -> const typename Map::mapped_type* {
+  auto it = map.find(id);
+  return it == map.end() ? nullptr : &it->second;
+}
+
+}  // namespace
+
+Result<Viewer> Actor(const Model& m, const Context& ctx) {
+  auto v = m.ViewerOf(ctx.actor);
+  if (!v) return MakeError(ErrorKind::kUnauthorized, "unauthorized", "unknown actor");
+  if (!v->system && m.FindStaff(v->id)->departed) {
+    return MakeError(ErrorKind::kUnauthorized, "unauthorized", "the actor has departed");
+  }
+  return *v;
+}
+
+Status RequireRole(const Viewer& v, std::initializer_list<Role> roles, std::string_view action) {
+  if (v.system) return Status::Ok();
+  if (std::find(roles.begin(), roles.end(), v.role) != roles.end()) return Status::Ok();
+  return Forbidden(std::string("the ") + std::string(Name(v.role)) + " role may not " +
+                   std::string(action));
+}
+
+bool MayEdit(const Model& m, const Viewer& v, const OptId& owner) {
+  if (v.system) return true;
+  if (!owner) return v.role == Role::kAdmin || v.role == Role::kManager;
+  return *owner == v.id || Manages(m.org, v, *owner);
+}
+
+Status RequireEditor(const Model& m, const Viewer& v, const OptId& owner, std::string_view what) {
+  if (MayEdit(m, v, owner)) return Status::Ok();
+  return Forbidden(owner ? "only the owner, their manager or an admin may " + std::string(what)
+                         : "only a manager or an admin may " + std::string(what) +
+                               " of an item in the pool");
+}
+
+Result<const StaffMember*> CheckAssignee(const Model& m, const Viewer& v, const Id& staff_id,
+                                         const std::string& field) {
+  const StaffMember* s = m.FindStaff(staff_id);
+  if (!s) return InvalidField(field, "unknown staff member");
+  if (!CanOwnRecords(s->role)) {
+    return InvalidField(field, "a member with the " + std::string(Name(s->role)) +
+                                   " role cannot own leads or customers");
+  }
+  if (s->departed) return RuleRefused("staff_departed", staff_id + " has departed");
+  if (!Manages(m.org, v, staff_id)) {
+    return Forbidden(staff_id + " is not in the departments you manage");
+  }
+  return s;
+}
+
+Status CheckCapacity(const Model& m, const Id& staff_id, size_t more_leads,
+                     size_t more_customers) {
+  const Holdings& h = m.HoldingsOf(staff_id);
+  const PoolPolicy& p = m.policy;
+  if (more_leads > 0 && p.max_owned_leads &&
+      h.leads.size() + more_leads > static_cast<size_t>(*p.max_owned_leads)) {
+    return RuleRefused("capacity_reached",
+                       staff_id + " owns " + std::to_string(h.leads.size()) + " of at most " +
+                           std::to_string(*p.max_owned_leads) + " leads");
+  }
+  if (more_customers > 0 && p.max_owned_customers &&
+      h.customers.size() + more_customers > static_cast<size_t>(*p.max_owned_customers)) {
+    return RuleRefused("capacity_reached",
+                       staff_id + " owns " + std::to_string(h.customers.size()) +
+                           " of at most " + std::to_string(*p.max_owned_customers) +
+                           " customers");
+  }
+  return Status::Ok();
+}
+
+Status CheckClaim(const Model& m, const Context& ctx, const Viewer& v, const Ownership& own,
+                  bool customer) {
+  const PoolPolicy& p = m.policy;
+  if (p.daily_claim_limit) {
+    int32_t used = m.ClaimsOn(v.id, BusinessDay(ctx.now, m.utc_offset));
+    if (used >= *p.daily_claim_limit) {
+      return RuleRefused("claim_limit_reached", std::to_string(used) + " of " +
+                                                    std::to_string(*p.daily_claim_limit) +
+                                                    " claims used today");
+    }
+  }
+  if (p.previous_owner_block) {
+    auto it = own.lost_at.find(v.id);
+    if (it != own.lost_at.end() && ctx.now < it->second + *p.previous_owner_block) {
+      return RuleRefused("previous_owner_blocked",
+                         "you owned it until " + FormatTime(it->second) +
+                             "; you may claim it again from " +
+                             FormatTime(it->second + *p.previous_owner_block));
+    }
+  }
+  return CheckCapacity(m, v.id, customer ? 0 : 1, customer ? 1 : 0);
+}
+
+bool CanSeeDeal(const Model& m, const Viewer& v, const OptId& deal_owner,
+                const Id& customer_id) {
+  if (deal_owner && CanSee(m.org, v, deal_owner)) return true;
+  const CustomerRecord* c = FindIn(m.customers, customer_id);
+  return c ? CanSee(m.org, v, c->own.owner_id) : CanSee(m.org, v, deal_owner);
+}
+
+bool MayEditDeal(const Model& m, const Viewer& v, const OptId& deal_owner,
+                 const Id& customer_id) {
+  if (deal_owner && MayEdit(m, v, deal_owner)) return true;
+  const CustomerRecord* c = FindIn(m.customers, customer_id);
+  return c ? MayEdit(m, v, c->own.owner_id) : MayEdit(m, v, deal_owner);
+}
+
+Result<const LeadRecord*> VisibleLead(const Model& m, const Viewer& v, const Id& id) {
+  const LeadRecord* l = FindIn(m.leads, id);
+  if (!l || !CanSee(m.org, v, l->own.owner_id)) return NotFound("no lead " + id);
+  return l;
+}
+
+Result<const CustomerRecord*> VisibleCustomer(const Model& m, const Viewer& v, const Id& id) {
+  const CustomerRecord* c = FindIn(m.customers, id);
+  if (!c || !CanSee(m.org, v, c->own.owner_id)) return NotFound("no customer " + id);
+  return c;
+}
+
+Result<const OpportunityRecord*> VisibleOpportunity(const Model& m, const Viewer& v,
+                                                    const Id& id) {
+  const OpportunityRecord* o = FindIn(m.opportunities, id);
+  if (!o || !CanSeeDeal(m, v, o->owner_id, o->customer_id)) {
+    return NotFound("no opportunity " + id);
+  }
+  return o;
+}
+
+Result<const ContractRecord*> VisibleContract(const Model& m, const Viewer& v, const Id& id) {
+  const ContractRecord* k = FindIn(m.contracts, id);
+  if (!k || !CanSeeDeal(m, v, k->owner_id, k->customer_id)) return NotFound("no contract " + id);
+  return k;
+}
+
+std::string Describe(LeadState s) { return "the lead is " + std::string(Name(s)); }
+
+Error DuplicateCustomer(const CustomerRecord& holder) {
+  Error e = MakeError(ErrorKind::kConflict, "duplicate_customer",
+                      "a customer named '" + holder.name + "' already exists");
+  e.existing_id = holder.id;
+  return e;
+}
+
+Decision Single(const Id& stream, Event event) {
+  Decision d;
+  d.events.push_back(NewEvent{stream, std::move(event)});
+  d.primary = stream;
+  return d;
+}
+
+}  // namespace crm::domain::rules

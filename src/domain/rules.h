@@ -1,0 +1,64 @@
+// Rules shared by the deciders: who may act, on which record, and the pool rules.
+// Internal to the domain; the public surface is decide.h.
+#ifndef CRM_DOMAIN_RULES_H_
+#define CRM_DOMAIN_RULES_H_
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include "domain/decide.h"
+
+namespace crm::domain::rules {
+
+// The acting person. Unknown or departed actors are unauthorized.
+Result<Viewer> Actor(const Model& m, const Context& ctx);
+
+// 403 unless the viewer has one of `roles`.
+Status RequireRole(const Viewer& v, std::initializer_list<Role> roles, std::string_view action);
+
+// Whether the viewer may change a record owned by `owner`: the owner, a manager of the
+// owner, an admin; a record without owner only managers and admins.
+bool MayEdit(const Model& m, const Viewer& v, const OptId& owner);
+
+// 403 unless MayEdit.
+Status RequireEditor(const Model& m, const Viewer& v, const OptId& owner, std::string_view what);
+
+// A person the viewer may make the owner of records: known (400 on `field`), able to own
+// records (400), not departed (422 staff_departed), managed by the viewer (403).
+Result<const StaffMember*> CheckAssignee(const Model& m, const Viewer& v, const Id& staff_id,
+                                         const std::string& field);
+
+// 422 capacity_reached when `staff_id` would own more than the policy allows after
+// taking `more_leads` leads and `more_customers` customers.
+Status CheckCapacity(const Model& m, const Id& staff_id, size_t more_leads,
+                     size_t more_customers);
+
+// Daily claim limit, previous-owner block and capacity for the viewer claiming an item
+// with ownership `own`.
+Status CheckClaim(const Model& m, const Context& ctx, const Viewer& v, const Ownership& own,
+                  bool customer);
+
+// Whether the viewer may see an opportunity or contract: through its own owner or through
+// its customer's.
+bool CanSeeDeal(const Model& m, const Viewer& v, const OptId& deal_owner, const Id& customer_id);
+bool MayEditDeal(const Model& m, const Viewer& v, const OptId& deal_owner, const Id& customer_id);
+
+// Looks a record up for the viewer: 404 when missing or invisible.
+Result<const LeadRecord*> VisibleLead(const Model& m, const Viewer& v, const Id& id);
+Result<const CustomerRecord*> VisibleCustomer(const Model& m, const Viewer& v, const Id& id);
+Result<const OpportunityRecord*> VisibleOpportunity(const Model& m, const Viewer& v,
+                                                    const Id& id);
+Result<const ContractRecord*> VisibleContract(const Model& m, const Viewer& v, const Id& id);
+
+std::string Describe(LeadState s);
+
+// 409 duplicate_customer naming the customer that holds the name.
+Error DuplicateCustomer(const CustomerRecord& holder);  // "lead is converted"
+
+// A decision of one event on one stream.
+Decision Single(const Id& stream, Event event);
+
+}  // namespace crm::domain::rules
+
+#endif  // CRM_DOMAIN_RULES_H_
