@@ -523,9 +523,8 @@ class RocksEventStore final : public EventStore {
       }
     }
     RecordBatch(batch.size(), failed ? 0 : appended, failed);
-    for (size_t i = 0; i < batch.size(); ++i) {
-      batch[i].done(std::move(outcomes[i].result), outcomes[i].info);
-    }
+    // Listeners (projections, live feeds) first, so that they are already at work when
+    // the replies go out.
     if (!failed && appended > 0) {
       std::vector<std::function<void(uint64_t)>> listeners;
       {
@@ -533,6 +532,9 @@ class RocksEventStore final : public EventStore {
         listeners = listeners_;
       }
       for (auto& l : listeners) l(head_.load());
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      batch[i].done(std::move(outcomes[i].result), outcomes[i].info);
     }
   }
 
