@@ -18,8 +18,10 @@ enum class ErrorKind {
   kUnauthorized,     // 401: no, unknown or revoked credentials
   kForbidden,        // 403: the caller's role may not do this
   kNotFound,         // 404: no such record, or the caller may not see it
+  kMethodNotAllowed, // 405: the path exists, the method does not
   kConflict,         // 409: the record's state or a unique key refuses the command
   kPrecondition,     // 412: the expected version did not match
+  kTooLarge,         // 413: the request body is over the limit
   kRule,             // 422: a business rule refused the command
   kUnavailable,      // 503: storage failing or read model lagging; nothing was written
   kInternal,         // 500: a bug

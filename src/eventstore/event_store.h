@@ -64,6 +64,7 @@ struct Reply {
   int status = 200;
   std::string body;
   uint64_t position = 0;  // the log position the reply reflects
+  bool replayed = false;  // served from the idempotency record of an earlier request
 };
 
 // What a committed submission wrote.

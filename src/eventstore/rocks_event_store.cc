@@ -372,6 +372,7 @@ class RocksEventStore final : public EventStore {
                    static_cast<uint8_t>((*stored)[lf::kHashSize + 1]);
         r.position = lf::GetU64(std::string_view(*stored).substr(lf::kHashSize + 2));
         r.body = stored->substr(lf::kHashSize + 10);
+        r.replayed = true;
         out.info.last_position = r.position;
         out.result = std::move(r);
         return out;

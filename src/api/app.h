@@ -1,0 +1,50 @@
+// The server assembled: the log, the decision model, the read models, the HTTP server and
+// the pool-recycling job over one data directory. crmd is a thin main around this.
+#ifndef CRM_API_APP_H_
+#define CRM_API_APP_H_
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "domain/result.h"
+#include "domain/time.h"
+#include "eventstore/clock.h"
+
+namespace crm::api {
+
+struct AppOptions {
+  std::string data_dir;
+  std::string listen = "127.0.0.1:8080";  // host:port; port 0 picks a free one
+  int threads = 0;                        // 0: one per core, at least 2
+  Seconds recycle_interval{60};
+  Seconds utc_offset{8 * 3600};
+  // The bootstrap admin's token on first start; empty: a random one in DIR/admin.token.
+  std::string admin_token;
+  const eventstore::Clock* clock = nullptr;  // nullptr: the system clock
+};
+
+class App {
+ public:
+  // Opens (creating when missing) the data dir and starts serving. Fails with a clear
+  // message when another process holds the directory or it cannot be read.
+  static Result<std::unique_ptr<App>> Open(const AppOptions& options);
+  ~App();
+
+  uint16_t port() const;
+  // Where the bootstrap admin's token was written on first start ("" otherwise).
+  const std::string& admin_token_file() const;
+
+  // Stops accepting, finishes requests in flight, flushes and closes. Idempotent.
+  void Stop();
+
+  struct Impl;
+
+ private:
+  explicit App(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace crm::api
+
+#endif  // CRM_API_APP_H_

@@ -1,0 +1,213 @@
+#include "api/handler_util.h"
+
+#include <charconv>
+
+#include "api/body.h"
+#include "api/problem.h"
+#include "eventstore/sha256.h"
+
+namespace crm::api {
+namespace {
+
+using Steady = std::chrono::steady_clock;
+// How long a query waits for `min_position`, and a command's answer for the read models.
+constexpr auto kMinPositionWait = std::chrono::seconds(5);
+constexpr auto kReadYourWriteWait = std::chrono::seconds(2);
+
+std::optional<uint64_t> ParseU64(std::string_view s) {
+  uint64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+// `"7"`, `W/"7"` or `7` → 7.
+std::optional<uint64_t> ParseETag(std::string_view s) {
+  if (s.substr(0, 2) == "W/") s.remove_prefix(2);
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
+  return ParseU64(s);
+}
+
+void Answered(const Services& s, const CallPtr& call, const Result<Answer>& answer,
+              uint64_t position) {
+  if (!answer.ok()) return SendError(call, answer.error());
+  std::vector<std::pair<std::string, std::string>> headers = {
+      {"X-Position", std::to_string(position)}};
+  if (answer->etag) headers.emplace_back("ETag", "\"" + std::to_string(*answer->etag) + "\"");
+  (void)s;
+  SendJson(call, 200, answer->body, std::move(headers));
+}
+
+void QueryNow(const Services& s, const CallPtr& call, const QueryFn& fn) {
+  auto viewer = Authenticate(s, call->req.authorization);
+  if (!viewer.ok()) return SendError(call, viewer.error());
+  Result<Answer> answer = Internal("no answer");
+  uint64_t position = 0;
+  {
+    auto lock = s.runner.ReadLock();
+    position = s.runner.applied();
+    try {
+      answer = fn(*viewer);
+    } catch (const std::exception& e) {
+      answer = Internal(e.what());
+    }
+  }
+  Answered(s, call, answer, position);
+}
+
+}  // namespace
+
+void SendJson(const CallPtr& call, unsigned status, const json& body,
+              std::vector<std::pair<std::string, std::string>> headers) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  r.headers = std::move(headers);
+  call->respond(std::move(r));
+}
+
+void SendError(const CallPtr& call, const Error& error) {
+  HttpResponse r;
+  r.status = static_cast<unsigned>(HttpStatus(error.kind));
+  r.body = ProblemJson(error);
+  r.content_type = "application/problem+json";
+  call->respond(std::move(r));
+}
+
+Result<domain::Viewer> Authenticate(const Services& s, const std::string& authorization) {
+  auto unauthorized = [](std::string detail) {
+    return MakeError(ErrorKind::kUnauthorized, "unauthorized", std::move(detail));
+  };
+  std::string_view h = authorization;
+  if (h.size() < 7 || (h.substr(0, 7) != "Bearer " && h.substr(0, 7) != "bearer ")) {
+    return unauthorized("send Authorization: Bearer <token>");
+  }
+  auto staff_id = s.tokens.Lookup(std::string(h.substr(7)));
+  if (!staff_id) return unauthorized("unknown or revoked token");
+  auto lock = s.runner.ReadLock();
+  const auto* row = s.org.FindStaff(*staff_id);
+  if (!row || row->departed) return unauthorized("unknown or revoked token");
+  auto viewer = s.org.ViewerOf(*staff_id);
+  if (!viewer) return unauthorized("unknown or revoked token");
+  return *viewer;
+}
+
+void RunQuery(const Services& s, const CallPtr& call, QueryFn fn) {
+  auto min = OptParam(call->req, "min_position");
+  if (!min) return QueryNow(s, call, fn);
+  auto position = ParseU64(*min);
+  if (!position) return SendError(call, InvalidField("min_position", "must be a log position"));
+  // Authenticate before waiting, so that an anonymous caller cannot hold a wait open.
+  auto viewer = Authenticate(s, call->req.authorization);
+  if (!viewer.ok()) return SendError(call, viewer.error());
+  const Services* sp = &s;
+  s.runner.WhenApplied(*position, Steady::now() + kMinPositionWait,
+                       [sp, call, fn = std::move(fn), position](bool reached) {
+                         if (!reached) {
+                           return SendError(call, MakeError(ErrorKind::kUnavailable,
+                                                            "projection_lagging",
+                                                            "the read model has not reached " +
+                                                                std::to_string(*position) +
+                                                                " within 5 s"));
+                         }
+                         sp->post([sp, call, fn] { QueryNow(*sp, call, fn); });
+                       });
+}
+
+json DefaultReply(const domain::Decision& d, const eventstore::CommitInfo& info) {
+  auto it = info.stream_versions.find(d.primary);
+  json j = {{"id", d.primary}, {"position", info.last_position}};
+  j["version"] = it != info.stream_versions.end() ? json(it->second) : json(nullptr);
+  return j;
+}
+
+void RunCommand(const Services& s, const CallPtr& call, CommandSpec spec) {
+  auto viewer = Authenticate(s, call->req.authorization);
+  if (!viewer.ok()) return SendError(call, viewer.error());
+  if (viewer->role == domain::Role::kAuditor) {
+    return SendError(call, Forbidden("auditors read; they run no command"));
+  }
+  auto body = ParseObject(call->req.body);
+  if (!body.ok()) return SendError(call, body.error());
+  auto command = spec.build(*viewer, *body);
+  if (!command.ok()) return SendError(call, command.error());
+
+  CommandRequest req;
+  req.command = std::move(command).value();
+  req.actor = viewer->id;
+  req.correlation_id = call->req.correlation_id;
+  if (!call->req.if_match.empty()) {
+    auto version = ParseETag(call->req.if_match);
+    if (!version || spec.if_match_stream.empty()) {
+      return SendError(call, InvalidField("If-Match", "must be a version such as \"7\""));
+    }
+    req.expected_version = {spec.if_match_stream, *version};
+  }
+  if (call->req.idempotency_key) {
+    const std::string& key = *call->req.idempotency_key;
+    if (key.empty() || key.size() > 200) {
+      return SendError(call, InvalidField("Idempotency-Key", "must be 1 to 200 characters"));
+    }
+    req.idempotency_key = key;
+    req.request_hash =
+        eventstore::Sha256(call->req.method + " " + call->req.path + "\n", body->dump());
+  }
+  auto reply_fn = spec.reply ? spec.reply : DefaultReply;
+  unsigned status = spec.success_status;
+  req.make_reply = [reply_fn, status](const domain::Decision& d,
+                                      const eventstore::CommitInfo& info) {
+    return eventstore::Reply{static_cast<int>(status), reply_fn(d, info).dump(), 0};
+  };
+  const Services* sp = &s;
+  s.commands.Execute(std::move(req), [sp, call, after = std::move(spec.after),
+                                      finish = std::move(spec.finish)](
+                                         Result<eventstore::Reply> r) {
+    if (after) after(r);
+    if (!r.ok()) return SendError(call, r.error());
+    auto reply = std::move(r).value();
+    if (finish) reply.body = finish(reply);
+    // Answer once the read models show the change, so that the caller's next read does.
+    sp->runner.WhenApplied(reply.position, Steady::now() + kReadYourWriteWait,
+                           [call, reply](bool) {
+                             HttpResponse resp;
+                             resp.status = static_cast<unsigned>(reply.status);
+                             resp.body = reply.body;
+                             call->respond(std::move(resp));
+                           });
+  });
+}
+
+Result<size_t> LimitParam(const HttpRequest& req) {
+  auto v = OptParam(req, "limit");
+  if (!v) return size_t{50};
+  auto n = ParseU64(*v);
+  if (!n || *n < 1 || *n > 500) return InvalidField("limit", "must be from 1 to 500");
+  return static_cast<size_t>(*n);
+}
+
+std::string CursorParam(const HttpRequest& req) { return OptParam(req, "cursor").value_or(""); }
+
+std::optional<std::string> OptParam(const HttpRequest& req, const std::string& name) {
+  auto it = req.query.find(name);
+  if (it == req.query.end() || it->second.empty()) return std::nullopt;
+  return it->second;
+}
+
+json ListJson(json items, const std::optional<std::string>& next_cursor) {
+  return json{{"items", std::move(items)},
+              {"next_cursor", next_cursor ? json(*next_cursor) : json(nullptr)}};
+}
+
+std::function<bool(const std::string&)> VisibleTo(const Services& s, const domain::Viewer& v) {
+  const domain::OrgTree* tree = &s.org.tree();
+  return [tree, v](const std::string& owner) {
+    return domain::CanSee(*tree, v, owner.empty() ? std::nullopt : std::optional<std::string>(owner));
+  };
+}
+
+Status FieldsOk(std::vector<FieldError>& errors) {
+  if (errors.empty()) return Status::Ok();
+  return ValidationFailed(std::move(errors));
+}
+
+}  // namespace crm::api

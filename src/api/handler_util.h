@@ -1,0 +1,73 @@
+// The two shapes every endpoint takes: a query (authenticate, wait for `min_position`,
+// read the projections under their lock) and a command (authenticate, validate, decide
+// through the writer, answer once durable and applied to the read models).
+#ifndef CRM_API_HANDLER_UTIL_H_
+#define CRM_API_HANDLER_UTIL_H_
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "api/http_types.h"
+#include "api/services.h"
+#include "domain/decide.h"
+#include "domain/org.h"
+
+namespace crm::api {
+
+using nlohmann::json;
+
+void SendJson(const CallPtr& call, unsigned status, const json& body,
+              std::vector<std::pair<std::string, std::string>> headers = {});
+void SendError(const CallPtr& call, const Error& error);
+
+// The caller, from "Authorization: Bearer <token>": 401 for a missing, unknown or revoked
+// token or a departed person. Reads the org projection (takes the read lock).
+Result<domain::Viewer> Authenticate(const Services& s, const std::string& authorization);
+
+struct Answer {
+  json body;
+  std::optional<uint64_t> etag;  // the record's version, for GET of one record
+};
+// Runs under the projections' read lock.
+using QueryFn = std::function<Result<Answer>(const domain::Viewer&)>;
+void RunQuery(const Services& s, const CallPtr& call, QueryFn fn);
+
+struct CommandSpec {
+  unsigned success_status = 200;
+  // The stream `If-Match` refers to (the record in the path), if the endpoint has one.
+  std::string if_match_stream;
+  // Builds the command from the caller and the (object) body; validation errors out.
+  std::function<Result<domain::Command>(const domain::Viewer&, const json& body)> build;
+  // The answer; by default {"id", "version", "position"} of the decision's primary record.
+  std::function<json(const domain::Decision&, const eventstore::CommitInfo&)> reply;
+  // Runs once the outcome is known (before the answer is sent), e.g. to clean up.
+  std::function<void(const Result<eventstore::Reply>&)> after;
+  // Rewrites a successful answer's body before it is sent (not what is stored for the
+  // Idempotency-Key), e.g. to add a secret shown once.
+  std::function<std::string(const eventstore::Reply&)> finish;
+};
+void RunCommand(const Services& s, const CallPtr& call, CommandSpec spec);
+
+// {"id", "version", "position"} for the decision's primary record.
+json DefaultReply(const domain::Decision& d, const eventstore::CommitInfo& info);
+
+// Query parameters.
+Result<size_t> LimitParam(const HttpRequest& req);
+std::string CursorParam(const HttpRequest& req);
+std::optional<std::string> OptParam(const HttpRequest& req, const std::string& name);
+
+// A list answer: {"items": [...], "next_cursor": ... | null}.
+json ListJson(json items, const std::optional<std::string>& next_cursor);
+
+// Whether `viewer` may see records owned by `owner` ("" = nobody). Needs the read lock.
+std::function<bool(const std::string&)> VisibleTo(const Services& s, const domain::Viewer& v);
+
+// A 400 validation_failed from collected field errors, or ok when there are none.
+Status FieldsOk(std::vector<FieldError>& errors);
+
+}  // namespace crm::api
+
+#endif  // CRM_API_HANDLER_UTIL_H_

@@ -1,0 +1,37 @@
+// Pieces of request bodies that several endpoints share.
+#ifndef CRM_API_REQUEST_PARTS_H_
+#define CRM_API_REQUEST_PARTS_H_
+
+#include <nlohmann/json.hpp>
+
+#include "api/body.h"
+#include "domain/commands.h"
+#include "domain/decide.h"
+#include "eventstore/event_store.h"
+
+namespace crm::api {
+
+// {"reason": "..."}: required, at most 1000 characters.
+Result<std::string> ReadReason(const json& body);
+
+struct FollowUpParts {
+  domain::Channel channel = domain::Channel::kCall;
+  std::string note;
+  std::optional<Time> next_at;
+};
+// {"channel", "note", "next_at"?}
+Result<FollowUpParts> ReadFollowUp(const json& body);
+// {"id": "fup_..", "<parent_field>": the record, "version", "position"}
+json FollowUpReply(const std::string& follow_up_id, const char* parent_field,
+                   const domain::Decision& d, const eventstore::CommitInfo& info);
+
+// Customer fields {name, industry, region, level, phone, address}; problems go to `f`.
+domain::CustomerDetails ReadCustomerDetails(Fields& f, bool name_required);
+// {name, title?, phone?, email?, decision_maker?}
+domain::ContactDetails ReadContactDetails(Fields& f);
+// {name, amount, currency, expected_close_date, stage?}
+domain::OpportunityDetails ReadOpportunityDetails(Fields& f);
+
+}  // namespace crm::api
+
+#endif  // CRM_API_REQUEST_PARTS_H_

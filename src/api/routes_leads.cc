@@ -1,0 +1,207 @@
+// Leads (线索).
+#include "api/body.h"
+#include "api/handler_util.h"
+#include "api/ids.h"
+#include "api/request_parts.h"
+#include "api/routes.h"
+#include "api/views_json.h"
+
+namespace crm::api {
+
+namespace d = crm::domain;
+
+namespace {
+
+const std::vector<std::string> kLeadStates = {"unassigned", "pending", "following",
+                                              "invalid",    "converted", "voided"};
+const std::vector<std::string> kStrategies = {"round_robin", "least_loaded", "region"};
+
+// A command on the lead in the path, with `If-Match` on its stream.
+void LeadCommand(Services& s, const CallPtr& call,
+                 std::function<Result<d::Command>(const std::string& id, const json& body)> build) {
+  std::string id = call->req.params.at("id");
+  CommandSpec spec;
+  spec.if_match_stream = id;
+  spec.build = [id, build = std::move(build)](const d::Viewer&, const json& body) {
+    return build(id, body);
+  };
+  RunCommand(s, call, std::move(spec));
+}
+
+// A command whose body is {"reason": "..."}.
+template <class Cmd>
+void ReasonCommand(Services& s, const CallPtr& call) {
+  LeadCommand(s, call, [](const std::string& id, const json& body) -> Result<d::Command> {
+    CRM_ASSIGN_OR_RETURN(std::string reason, ReadReason(body));
+    return d::Command(Cmd{id, reason});
+  });
+}
+
+}  // namespace
+
+void AddLeadRoutes(Router& r, Services& s) {
+  r.Add("POST", "/api/v1/leads", [&s](const CallPtr& call) {
+    CommandSpec spec;
+    spec.success_status = 201;
+    spec.build = [](const d::Viewer&, const json& body) -> Result<d::Command> {
+      std::vector<FieldError> errors;
+      Fields f(body, errors);
+      d::CreateLead c;
+      c.lead_id = NewId("lead");
+      auto name = f.Text("name", true);
+      auto company = f.Text("company", true);
+      c.phone = f.Text("phone", false, 50);
+      c.email = f.Email("email", false);
+      c.source = f.Text("source", false, 100);
+      c.region = f.Text("region", false, 100);
+      c.owner_id = f.Text("owner_id", false, 64);
+      CRM_RETURN_IF_ERROR(FieldsOk(errors));
+      c.name = *name;
+      c.company = *company;
+      return d::Command(std::move(c));
+    };
+    RunCommand(s, call, std::move(spec));
+  });
+
+  r.Add("GET", "/api/v1/leads", [&s](const CallPtr& call) {
+    RunQuery(s, call, [&s, call](const d::Viewer& v) -> Result<Answer> {
+      CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
+      projections::LeadFilter f;
+      f.state = OptParam(call->req, "state");
+      if (f.state && !d::ParseLeadState(*f.state)) {
+        return InvalidField("state", "must be one of unassigned, pending, following, invalid, "
+                                     "converted, voided");
+      }
+      f.owner_id = OptParam(call->req, "owner_id");
+      f.region = OptParam(call->req, "region");
+      f.q = OptParam(call->req, "q").value_or("");
+      auto page = s.leads.List(f, VisibleTo(s, v), CursorParam(call->req), limit);
+      json items = json::array();
+      for (const auto* row : page.items) items.push_back(LeadJson(*row, s.pool.policy()));
+      return Answer{ListJson(std::move(items), page.next_cursor), std::nullopt};
+    });
+  });
+
+  r.Add("GET", "/api/v1/leads/{id}", [&s](const CallPtr& call) {
+    RunQuery(s, call, [&s, call](const d::Viewer& v) -> Result<Answer> {
+      const std::string& id = call->req.params.at("id");
+      const auto* row = s.leads.Find(id);
+      if (!row || !VisibleTo(s, v)(row->owner_id)) return NotFound("no lead " + id);
+      return Answer{LeadJson(*row, s.pool.policy()), row->version};
+    });
+  });
+
+  r.Add("POST", "/api/v1/leads/{id}/assign", [&s](const CallPtr& call) {
+    LeadCommand(s, call, [](const std::string& id, const json& body) -> Result<d::Command> {
+      std::vector<FieldError> errors;
+      Fields f(body, errors);
+      auto owner = f.Text("owner_id", true, 64);
+      CRM_RETURN_IF_ERROR(FieldsOk(errors));
+      return d::Command(d::AssignLead{id, *owner});
+    });
+  });
+
+  r.Add("POST", "/api/v1/leads/assign-auto", [&s](const CallPtr& call) {
+    CommandSpec spec;
+    spec.build = [](const d::Viewer&, const json& body) -> Result<d::Command> {
+      std::vector<FieldError> errors;
+      Fields f(body, errors);
+      auto leads = f.Strings("lead_ids", false, 5000);
+      auto strategy = f.OneOf("strategy", true, kStrategies);
+      auto staff = f.Strings("staff_ids", true, 500);
+      if (staff && staff->empty()) f.Fail("staff_ids", "must name at least one person");
+      CRM_RETURN_IF_ERROR(FieldsOk(errors));
+      return d::Command(d::AutoAssignLeads{leads, *d::ParseAssignStrategy(*strategy), *staff});
+    };
+    spec.reply = [](const d::Decision& dec, const eventstore::CommitInfo& info) {
+      const auto& out = std::get<d::AutoAssignOutcome>(dec.outcome);
+      json assignments = json::array();
+      for (const auto& a : out.assignments) {
+        assignments.push_back({{"lead_id", a.lead_id},
+                               {"owner_id", a.owner_id},
+                               {"version", info.stream_versions.count(a.lead_id)
+                                               ? json(info.stream_versions.at(a.lead_id))
+                                               : json(nullptr)}});
+      }
+      return json{{"assignments", std::move(assignments)},
+                  {"unassigned", out.unassigned},
+                  {"position", info.last_position}};
+    };
+    RunCommand(s, call, std::move(spec));
+  });
+
+  r.Add("POST", "/api/v1/leads/{id}/claim", [&s](const CallPtr& call) {
+    LeadCommand(s, call, [](const std::string& id, const json&) -> Result<d::Command> {
+      return d::Command(d::ClaimLead{id});
+    });
+  });
+
+  r.Add("POST", "/api/v1/leads/{id}/release",
+        [&s](const CallPtr& call) { ReasonCommand<d::ReleaseLead>(s, call); });
+  r.Add("POST", "/api/v1/leads/{id}/invalidate",
+        [&s](const CallPtr& call) { ReasonCommand<d::InvalidateLead>(s, call); });
+  r.Add("POST", "/api/v1/leads/{id}/void",
+        [&s](const CallPtr& call) { ReasonCommand<d::VoidLead>(s, call); });
+
+  r.Add("POST", "/api/v1/leads/{id}/follow-ups", [&s](const CallPtr& call) {
+    std::string id = call->req.params.at("id");
+    std::string fup = NewId("fup");
+    CommandSpec spec;
+    spec.success_status = 201;
+    spec.if_match_stream = id;
+    spec.build = [id, fup](const d::Viewer&, const json& body) -> Result<d::Command> {
+      CRM_ASSIGN_OR_RETURN(FollowUpParts p, ReadFollowUp(body));
+      return d::Command(d::FollowUpLead{id, fup, p.channel, p.note, p.next_at});
+    };
+    spec.reply = [fup](const d::Decision& dec, const eventstore::CommitInfo& info) {
+      return FollowUpReply(fup, "lead_id", dec, info);
+    };
+    RunCommand(s, call, std::move(spec));
+  });
+
+  r.Add("POST", "/api/v1/leads/{id}/convert", [&s](const CallPtr& call) {
+    std::string id = call->req.params.at("id");
+    CommandSpec spec;
+    spec.if_match_stream = id;
+    spec.build = [id](const d::Viewer&, const json& body) -> Result<d::Command> {
+      std::vector<FieldError> errors;
+      Fields f(body, errors);
+      d::ConvertLead c;
+      c.lead_id = id;
+      c.new_customer_id = NewId("cus");
+      c.new_contact_id = NewId("ctc");
+      c.new_opportunity_id = NewId("opp");
+      if (f.Has("customer") && f.Has("customer_id") && !f.IsNull("customer") &&
+          !f.IsNull("customer_id")) {
+        f.Fail("customer_id", "give at most one of customer and customer_id");
+      }
+      c.customer_id = f.Text("customer_id", false, 64);
+      if (const json* cus = f.Object("customer", false)) {
+        Fields cf(*cus, errors, "customer.");
+        c.customer = ReadCustomerDetails(cf, false);
+      }
+      if (const json* ctc = f.Object("contact", false)) {
+        Fields cf(*ctc, errors, "contact.");
+        c.contact = ReadContactDetails(cf);
+      }
+      if (const json* opp = f.Object("opportunity", false)) {
+        Fields of(*opp, errors, "opportunity.");
+        c.opportunity = ReadOpportunityDetails(of);
+      }
+      CRM_RETURN_IF_ERROR(FieldsOk(errors));
+      return d::Command(std::move(c));
+    };
+    spec.reply = [](const d::Decision& dec, const eventstore::CommitInfo& info) {
+      const auto& out = std::get<d::ConversionOutcome>(dec.outcome);
+      json j = DefaultReply(dec, info);
+      j["customer_id"] = out.customer_id;
+      j["customer_created"] = out.customer_created;
+      j["contact_id"] = out.contact_id ? json(*out.contact_id) : json(nullptr);
+      j["opportunity_id"] = out.opportunity_id ? json(*out.opportunity_id) : json(nullptr);
+      return j;
+    };
+    RunCommand(s, call, std::move(spec));
+  });
+}
+
+}  // namespace crm::api

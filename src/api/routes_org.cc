@@ -1,0 +1,194 @@
+// Departments, staff, tokens, portfolio and handover.
+#include "api/body.h"
+#include "api/handler_util.h"
+#include "api/ids.h"
+#include "api/routes.h"
+#include "api/views_json.h"
+
+namespace crm::api {
+
+namespace d = crm::domain;
+
+namespace {
+
+const std::vector<std::string> kRoles = {"admin", "manager", "sales", "finance", "auditor"};
+
+// 404 for an unknown staff member.
+Result<const views::StaffRowT*> StaffRow(const Services& s, const std::string& id) {
+  const auto* row = s.org.FindStaff(id);
+  if (!row) return NotFound("no staff member " + id);
+  return row;
+}
+
+json Portfolio(const Services& s, const std::string& staff_id) {
+  json leads = json::array(), customers = json::array(), opportunities = json::array(),
+       contracts = json::array();
+  for (const auto& id : s.leads.OwnedBy(staff_id)) {
+    const auto* row = s.leads.Find(id);
+    if (row && projections::IsOwnedLead(*row)) leads.push_back(id);
+  }
+  for (const auto& id : s.customers.CustomersOf(staff_id)) customers.push_back(id);
+  for (const auto& id : s.customers.OpportunitiesOf(staff_id)) {
+    const auto* row = s.customers.FindOpportunity(id);
+    if (row && row->stage != "won" && row->stage != "lost") opportunities.push_back(id);
+  }
+  for (const auto& id : s.customers.ContractsOf(staff_id)) contracts.push_back(id);
+  json counts = {{"leads", leads.size()},
+                 {"customers", customers.size()},
+                 {"opportunities", opportunities.size()},
+                 {"contracts", contracts.size()}};
+  return json{{"staff_id", staff_id},
+              {"counts", std::move(counts)},
+              {"leads", std::move(leads)},
+              {"customers", std::move(customers)},
+              {"opportunities", std::move(opportunities)},
+              {"contracts", std::move(contracts)}};
+}
+
+}  // namespace
+
+void AddOrgRoutes(Router& r, Services& s) {
+  r.Add("POST", "/api/v1/departments", [&s](const CallPtr& call) {
+    CommandSpec spec;
+    spec.success_status = 201;
+    spec.build = [](const d::Viewer&, const json& body) -> Result<d::Command> {
+      std::vector<FieldError> errors;
+      Fields f(body, errors);
+      auto name = f.Text("name", true, 100);
+      auto parent = f.Text("parent_id", false, 64);
+      CRM_RETURN_IF_ERROR(FieldsOk(errors));
+      return d::Command(d::CreateDepartment{NewId("dep"), *name, parent});
+    };
+    RunCommand(s, call, std::move(spec));
+  });
+
+  r.Add("GET", "/api/v1/departments", [&s](const CallPtr& call) {
+    RunQuery(s, call, [&s](const d::Viewer&) -> Result<Answer> {
+      return Answer{DepartmentTreeJson(s.org), std::nullopt};
+    });
+  });
+
+  r.Add("POST", "/api/v1/staff", [&s](const CallPtr& call) {
+    auto viewer = Authenticate(s, call->req.authorization);
+    if (viewer.ok() && viewer->role != d::Role::kAdmin) {
+      return SendError(call, Forbidden("only admins create staff"));
+    }
+    std::string staff_id = NewId("stf");
+    std::string token = NewToken();
+    CommandSpec spec;
+    spec.success_status = 201;
+    spec.build = [&s, staff_id, token](const d::Viewer&, const json& body) -> Result<d::Command> {
+      std::vector<FieldError> errors;
+      Fields f(body, errors);
+      auto name = f.Text("name", true, 100);
+      auto email = f.Email("email", true);
+      auto role = f.OneOf("role", true, kRoles);
+      auto department = f.Text("department_id", true, 64);
+      auto region = f.Text("region", false, 100);
+      CRM_RETURN_IF_ERROR(FieldsOk(errors));
+      // The token works as soon as the person exists; it is issued first so that the
+      // answer never names a token that was not stored.
+      CRM_RETURN_IF_ERROR(s.tokens.Issue(staff_id, token));
+      return d::Command(
+          d::CreateStaff{staff_id, *name, *email, *d::ParseRole(*role), department, region});
+    };
+    spec.reply = [](const d::Decision& dec, const eventstore::CommitInfo& info) {
+      json j = DefaultReply(dec, info);
+      j["token"] = nullptr;  // what is stored for a retry: tokens are never stored in clear
+      return j;
+    };
+    spec.after = [&s, staff_id](const Result<eventstore::Reply>& outcome) {
+      if (!outcome.ok() || outcome->replayed) (void)s.tokens.Revoke(staff_id);
+    };
+    spec.finish = [token](const eventstore::Reply& reply) {
+      json j = json::parse(reply.body);
+      if (!reply.replayed) j["token"] = token;
+      else j["token_redacted"] = true;  // shown once; issue a new one with /tokens
+      return j.dump();
+    };
+    RunCommand(s, call, std::move(spec));
+  });
+
+  r.Add("GET", "/api/v1/staff", [&s](const CallPtr& call) {
+    RunQuery(s, call, [&s, call](const d::Viewer&) -> Result<Answer> {
+      CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
+      auto page = projections::PageOf<views::StaffRowT>(
+          s.org.staff(), CursorParam(call->req), limit, [](const views::StaffRowT&) { return true; });
+      json items = json::array();
+      for (const auto* row : page.items) items.push_back(StaffJson(*row));
+      return Answer{ListJson(std::move(items), page.next_cursor), std::nullopt};
+    });
+  });
+
+  r.Add("GET", "/api/v1/staff/{id}", [&s](const CallPtr& call) {
+    RunQuery(s, call, [&s, call](const d::Viewer&) -> Result<Answer> {
+      CRM_ASSIGN_OR_RETURN(const auto* row, StaffRow(s, call->req.params.at("id")));
+      return Answer{StaffJson(*row), row->version};
+    });
+  });
+
+  r.Add("POST", "/api/v1/staff/{id}/tokens", [&s](const CallPtr& call) {
+    auto viewer = Authenticate(s, call->req.authorization);
+    if (!viewer.ok()) return SendError(call, viewer.error());
+    if (viewer->role != d::Role::kAdmin) return SendError(call, Forbidden("only admins issue tokens"));
+    std::string id = call->req.params.at("id");
+    Status found = Status::Ok();
+    {
+      auto lock = s.runner.ReadLock();
+      auto row = StaffRow(s, id);
+      if (!row.ok()) found = row.error();
+      else if ((*row)->departed) found = RuleRefused("staff_departed", id + " has departed");
+    }
+    if (!found.ok()) return SendError(call, found.error());
+    std::string token = NewToken();
+    Status issued = s.tokens.Issue(id, token);
+    if (!issued.ok()) return SendError(call, issued.error());
+    SendJson(call, 201, json{{"staff_id", id}, {"token", token}, {"position", s.store.Head()}});
+  });
+
+  r.Add("GET", "/api/v1/staff/{id}/portfolio", [&s](const CallPtr& call) {
+    RunQuery(s, call, [&s, call](const d::Viewer& v) -> Result<Answer> {
+      std::string id = call->req.params.at("id");
+      CRM_RETURN_IF_ERROR(StaffRow(s, id));
+      if (!d::Manages(s.org.tree(), v, id)) {
+        return Forbidden("only an admin or a manager of " + id + " sees their portfolio");
+      }
+      return Answer{Portfolio(s, id), std::nullopt};
+    });
+  });
+
+  r.Add("POST", "/api/v1/staff/{id}/handover", [&s](const CallPtr& call) {
+    std::string id = call->req.params.at("id");
+    auto departs = std::make_shared<bool>(false);
+    CommandSpec spec;
+    spec.if_match_stream = id;
+    spec.build = [id, departs](const d::Viewer&, const json& body) -> Result<d::Command> {
+      std::vector<FieldError> errors;
+      Fields f(body, errors);
+      auto to = f.Text("to", true, 64);
+      auto depart = f.Boolean("depart", false);
+      CRM_RETURN_IF_ERROR(FieldsOk(errors));
+      d::OptId successor;
+      if (*to != "pool") successor = *to;
+      *departs = depart.value_or(false);
+      return d::Command(d::Handover{id, successor, *departs});
+    };
+    spec.reply = [](const d::Decision& dec, const eventstore::CommitInfo& info) {
+      const auto& out = std::get<d::HandoverOutcome>(dec.outcome);
+      json j = DefaultReply(dec, info);
+      j["staff_id"] = dec.primary;
+      j["moved"] = {{"leads", out.leads},
+                    {"customers", out.customers},
+                    {"opportunities", out.opportunities},
+                    {"contracts", out.contracts}};
+      return j;
+    };
+    spec.after = [&s, id, departs](const Result<eventstore::Reply>& outcome) {
+      // A departed person's tokens go with them (authentication refuses them anyway).
+      if (outcome.ok() && *departs) (void)s.tokens.Revoke(id);
+    };
+    RunCommand(s, call, std::move(spec));
+  });
+}
+
+}  // namespace crm::api

@@ -1,0 +1,282 @@
+#include "api/views_json.h"
+
+#include "projections/view_util.h"
+
+namespace crm::api {
+
+namespace d = crm::domain;
+
+json TimeOrNull(int64_t ms) { return ms == 0 ? json(nullptr) : json(FormatTime(FromMillis(ms))); }
+json TextOrNull(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+json DateJson(int32_t days) { return FormatDate(FromDays(days)); }
+
+json MoneyJson(const Money& m) {
+  json j = json::object();
+  for (const auto& [currency, amount] : m) j[currency] = amount;
+  return j;
+}
+
+json StaffJson(const views::StaffRowT& r) {
+  return json{{"id", r.id},
+              {"name", r.name},
+              {"email", r.email},
+              {"role", r.role},
+              {"department_id", TextOrNull(r.department_id)},
+              {"region", TextOrNull(r.region)},
+              {"departed", r.departed},
+              {"departed_at", TimeOrNull(r.departed_at)},
+              {"created_at", TimeOrNull(r.created_at)},
+              {"version", r.version}};
+}
+
+json DepartmentTreeJson(const projections::OrgProjection& org) {
+  std::map<std::string, std::vector<const views::DepartmentRowT*>> children;
+  for (const auto& [id, row] : org.departments()) children[row.parent_id].push_back(&row);
+  std::function<json(const std::string&)> build = [&](const std::string& parent) {
+    json list = json::array();
+    for (const auto* row : children[parent]) {
+      size_t members = 0;
+      for (const auto& [sid, s] : org.staff()) members += s.department_id == row->id && !s.departed;
+      list.push_back(json{{"id", row->id},
+                          {"name", row->name},
+                          {"parent_id", TextOrNull(row->parent_id)},
+                          {"staff_count", members},
+                          {"created_at", TimeOrNull(row->created_at)},
+                          {"children", build(row->id)}});
+    }
+    return list;
+  };
+  return json{{"items", build("")}};
+}
+
+json PolicyJson(const d::PoolPolicy& p) {
+  auto dur = [](const std::optional<Seconds>& s) {
+    return s ? json(FormatDuration(*s)) : json(nullptr);
+  };
+  auto num = [](const std::optional<int32_t>& n) { return n ? json(*n) : json(nullptr); };
+  return json{{"recycle_no_follow_up", dur(p.recycle_no_follow_up)},
+              {"recycle_no_deal", dur(p.recycle_no_deal)},
+              {"remind_before", dur(p.remind_before)},
+              {"daily_claim_limit", num(p.daily_claim_limit)},
+              {"previous_owner_block", dur(p.previous_owner_block)},
+              {"max_owned_customers", num(p.max_owned_customers)},
+              {"max_owned_leads", num(p.max_owned_leads)}};
+}
+
+namespace {
+
+json FollowUpsJson(const std::vector<std::unique_ptr<views::FollowUpRowT>>& list) {
+  json out = json::array();
+  for (const auto& f : list) {
+    out.push_back(json{{"id", f->id},
+                       {"channel", f->channel},
+                       {"note", f->note},
+                       {"next_at", TimeOrNull(f->next_at)},
+                       {"at", TimeOrNull(f->at)},
+                       {"by", f->by}});
+  }
+  return out;
+}
+
+json TimeJson(const std::optional<Time>& t) { return t ? json(FormatTime(*t)) : json(nullptr); }
+
+}  // namespace
+
+json LeadJson(const views::LeadRowT& r, const d::PoolPolicy& policy) {
+  bool owned = projections::IsOwnedLead(r);
+  bool in_pool = r.owner_id.empty() && r.state == "unassigned";
+  return json{
+      {"id", r.id},
+      {"version", r.version},
+      {"name", r.name},
+      {"company", r.company},
+      {"phone", TextOrNull(r.phone)},
+      {"email", TextOrNull(r.email)},
+      {"source", TextOrNull(r.source)},
+      {"region", TextOrNull(r.region)},
+      {"state", r.state},
+      {"state_reason", TextOrNull(r.state_reason)},
+      {"owner_id", TextOrNull(r.owner_id)},
+      {"in_pool", in_pool},
+      {"pool_since", in_pool ? TimeOrNull(r.pool_since) : json(nullptr)},
+      {"pool_reason", in_pool ? TextOrNull(r.pool_reason) : json(nullptr)},
+      {"previous_owner_id", TextOrNull(r.previous_owner_id)},
+      {"owned_since", owned ? TimeOrNull(r.owned_since) : json(nullptr)},
+      {"recycle_at", TimeJson(projections::RecycleAt(r, policy))},
+      {"last_follow_up_at", TimeOrNull(r.last_follow_up_at)},
+      {"next_follow_up_at", TimeOrNull(r.next_follow_up_at)},
+      {"follow_up_count", r.follow_up_count},
+      {"follow_ups", FollowUpsJson(r.follow_ups)},
+      {"customer_id", TextOrNull(r.customer_id)},
+      {"contact_id", TextOrNull(r.contact_id)},
+      {"opportunity_id", TextOrNull(r.opportunity_id)},
+      {"created_at", TimeOrNull(r.created_at)},
+      {"created_by", r.created_by},
+      {"updated_at", TimeOrNull(r.updated_at)},
+  };
+}
+
+json PoolLeadJson(const views::LeadRowT& r) {
+  return json{{"kind", "lead"},
+              {"id", r.id},
+              {"name", r.name},
+              {"company", r.company},
+              {"region", TextOrNull(r.region)},
+              {"source", TextOrNull(r.source)},
+              {"since", TimeOrNull(r.pool_since)},
+              {"reason", r.pool_reason},
+              {"previous_owner_id", TextOrNull(r.previous_owner_id)},
+              {"version", r.version}};
+}
+
+json PoolCustomerJson(const views::CustomerRowT& r) {
+  return json{{"kind", "customer"},
+              {"id", r.id},
+              {"name", r.name},
+              {"industry", TextOrNull(r.industry)},
+              {"region", TextOrNull(r.region)},
+              {"level", TextOrNull(r.level)},
+              {"since", TimeOrNull(r.pool_since)},
+              {"reason", r.pool_reason},
+              {"previous_owner_id", TextOrNull(r.previous_owner_id)},
+              {"version", r.version}};
+}
+
+json CustomerSummaryJson(const views::CustomerRowT& r, const d::PoolPolicy& policy) {
+  return json{{"id", r.id},
+              {"version", r.version},
+              {"name", r.name},
+              {"industry", TextOrNull(r.industry)},
+              {"region", TextOrNull(r.region)},
+              {"level", TextOrNull(r.level)},
+              {"phone", TextOrNull(r.phone)},
+              {"address", TextOrNull(r.address)},
+              {"owner_id", TextOrNull(r.owner_id)},
+              {"in_pool", r.owner_id.empty()},
+              {"locked", r.locked},
+              {"recycle_at", TimeJson(projections::RecycleAt(r, policy))},
+              {"last_follow_up_at", TimeOrNull(r.last_follow_up_at)},
+              {"created_at", TimeOrNull(r.created_at)},
+              {"updated_at", TimeOrNull(r.updated_at)}};
+}
+
+json ContactJson(const views::ContactRowT& r) {
+  return json{{"id", r.id},
+              {"version", r.version},
+              {"customer_id", r.customer_id},
+              {"name", r.name},
+              {"title", TextOrNull(r.title)},
+              {"phone", TextOrNull(r.phone)},
+              {"email", TextOrNull(r.email)},
+              {"decision_maker", r.decision_maker},
+              {"created_at", TimeOrNull(r.created_at)}};
+}
+
+json OpportunityJson(const views::OpportunityRowT& r) {
+  auto stage = d::ParseStage(r.stage);
+  return json{{"id", r.id},
+              {"version", r.version},
+              {"customer_id", r.customer_id},
+              {"name", r.name},
+              {"stage", r.stage},
+              {"probability", stage ? d::Probability(*stage) : 0},
+              {"amount", r.amount},
+              {"currency", r.currency},
+              {"expected_close_date", DateJson(r.expected_close_date)},
+              {"owner_id", TextOrNull(r.owner_id)},
+              {"source_lead_id", TextOrNull(r.source_lead_id)},
+              {"contract_id", TextOrNull(r.contract_id)},
+              {"close_reason", TextOrNull(r.close_reason)},
+              {"closed_at", TimeOrNull(r.closed_at)},
+              {"created_at", TimeOrNull(r.created_at)},
+              {"updated_at", TimeOrNull(r.updated_at)}};
+}
+
+json ContractJson(const views::ContractRowT& r, Date today) {
+  json installments = json::array();
+  for (const auto& i : projections::Installments(r, today)) {
+    installments.push_back(json{{"due_on", DateJson(static_cast<int32_t>(i.due_on_days))},
+                                {"amount", i.amount},
+                                {"paid", i.paid},
+                                {"status", i.status},
+                                {"days_overdue", i.days_overdue}});
+  }
+  json payments = json::array();
+  for (const auto& p : r.payments) {
+    payments.push_back(json{{"id", p->id},
+                            {"amount", p->amount},
+                            {"received_on", DateJson(p->received_on)},
+                            {"method", TextOrNull(p->method)},
+                            {"reference", TextOrNull(p->reference)},
+                            {"recorded_at", TimeOrNull(p->recorded_at)},
+                            {"recorded_by", p->recorded_by}});
+  }
+  return json{{"id", r.id},
+              {"version", r.version},
+              {"customer_id", r.customer_id},
+              {"opportunity_id", TextOrNull(r.opportunity_id)},
+              {"number", r.number},
+              {"title", r.title},
+              {"amount", r.amount},
+              {"currency", r.currency},
+              {"paid", r.paid},
+              {"outstanding", r.amount - r.paid},
+              {"overdue", projections::OverdueAmount(r, today)},
+              {"status", projections::ContractStatus(r)},
+              {"signed_on", DateJson(r.signed_on)},
+              {"signed_by", r.signed_by},
+              {"owner_id", TextOrNull(r.owner_id)},
+              {"installments", std::move(installments)},
+              {"payments", std::move(payments)},
+              {"created_at", TimeOrNull(r.created_at)},
+              {"updated_at", TimeOrNull(r.updated_at)}};
+}
+
+json Customer360Json(const views::CustomerRowT& r, const projections::CustomerProjection& p,
+                     const d::PoolPolicy& policy, Date today) {
+  json j = CustomerSummaryJson(r, policy);
+  json history = json::array();
+  for (const auto& h : r.owner_history) {
+    history.push_back(json{{"owner_id", h->owner_id},
+                           {"from", TimeOrNull(h->from)},
+                           {"to", TimeOrNull(h->to)},
+                           {"reason", h->reason}});
+  }
+  j["owner_history"] = std::move(history);
+  j["source_lead_ids"] = r.source_lead_ids;
+  json contacts = json::array();
+  for (const auto& id : r.contact_ids) {
+    if (const auto* c = p.FindContact(id)) contacts.push_back(ContactJson(*c));
+  }
+  j["contacts"] = std::move(contacts);
+  j["follow_ups"] = FollowUpsJson(r.follow_ups);
+  j["follow_up_count"] = r.follow_up_count;
+  json opportunities = json::array();
+  for (const auto& id : r.opportunity_ids) {
+    if (const auto* o = p.FindOpportunity(id)) opportunities.push_back(OpportunityJson(*o));
+  }
+  j["opportunities"] = std::move(opportunities);
+  Money contracted, paid, outstanding, overdue;
+  json contracts = json::array();
+  for (const auto& id : r.contract_ids) {
+    const auto* k = p.FindContract(id);
+    if (!k) continue;
+    contracts.push_back(ContractJson(*k, today));
+    contracted[k->currency] += k->amount;
+    paid[k->currency] += k->paid;
+    outstanding[k->currency] += k->amount - k->paid;
+    overdue[k->currency] += projections::OverdueAmount(*k, today);
+  }
+  j["contracts"] = std::move(contracts);
+  j["totals"] = json{{"contracted", MoneyJson(contracted)},
+                     {"paid", MoneyJson(paid)},
+                     {"outstanding", MoneyJson(outstanding)},
+                     {"overdue", MoneyJson(overdue)}};
+  j["pool_since"] = r.owner_id.empty() ? TimeOrNull(r.pool_since) : json(nullptr);
+  j["pool_reason"] = r.owner_id.empty() ? TextOrNull(r.pool_reason) : json(nullptr);
+  j["previous_owner_id"] = TextOrNull(r.previous_owner_id);
+  j["owned_since"] = r.owner_id.empty() ? json(nullptr) : TimeOrNull(r.owned_since);
+  return j;
+}
+
+}  // namespace crm::api

@@ -1,0 +1,44 @@
+// Read-model rows as the JSON of API.md.
+#ifndef CRM_API_VIEWS_JSON_H_
+#define CRM_API_VIEWS_JSON_H_
+
+#include <nlohmann/json.hpp>
+
+#include "domain/policy.h"
+#include "eventstore/event_store.h"
+#include "projections/customer_projection.h"
+#include "projections/lead_projection.h"
+#include "projections/org_projection.h"
+#include "schemas/views_generated.h"
+
+namespace crm::api {
+
+using nlohmann::json;
+
+json TimeOrNull(int64_t ms);
+json TextOrNull(const std::string& s);
+json DateJson(int32_t days);
+
+json StaffJson(const views::StaffRowT& row);
+json DepartmentTreeJson(const projections::OrgProjection& org);
+json PolicyJson(const domain::PoolPolicy& p);
+json LeadJson(const views::LeadRowT& row, const domain::PoolPolicy& policy);
+json CustomerSummaryJson(const views::CustomerRowT& row, const domain::PoolPolicy& policy);
+json OpportunityJson(const views::OpportunityRowT& row);
+json ContractJson(const views::ContractRowT& row, Date today);
+json ContactJson(const views::ContactRowT& row);
+// The customer 360 view, as of business day `today`.
+json Customer360Json(const views::CustomerRowT& row, const projections::CustomerProjection& p,
+                     const domain::PoolPolicy& policy, Date today);
+// A pool item: {kind, id, name, region, since, reason, previous_owner_id, ...}.
+json PoolLeadJson(const views::LeadRowT& row);
+json PoolCustomerJson(const views::CustomerRowT& row);
+// An event as /api/v1/events shows it.
+json EventJson(const eventstore::RecordedEvent& e);
+// A money map: {"CNY": 1200} (empty object when nothing).
+using Money = std::map<std::string, int64_t>;
+json MoneyJson(const Money& m);
+
+}  // namespace crm::api
+
+#endif  // CRM_API_VIEWS_JSON_H_

@@ -1,0 +1,388 @@
+#include "projections/customer_projection.h"
+
+#include "domain/model.h"
+#include "domain/overloaded.h"
+
+namespace crm::projections {
+
+namespace d = crm::domain;
+
+CustomerProjection::CustomerProjection()
+    : customers_("customers/customer/"),
+      contacts_("customers/contact/"),
+      opportunities_("customers/opportunity/"),
+      contracts_("customers/contract/") {}
+
+void CustomerProjection::SetCustomerOwner(views::CustomerRowT& row,
+                                          const eventstore::RecordedEvent& ev,
+                                          const std::string& owner, const std::string& reason) {
+  int64_t at = ToMillis(ev.at);
+  if (!row.owner_history.empty() && row.owner_history.back()->to == 0 && !row.owner_id.empty()) {
+    row.owner_history.back()->to = at;
+  }
+  customer_owners_.Move(row.id, row.owner_id, owner);
+  row.owner_id = owner;
+  if (!owner.empty()) {
+    auto period = std::make_unique<views::OwnerPeriodT>();
+    period->owner_id = owner;
+    period->from = at;
+    period->reason = reason;
+    row.owner_history.push_back(std::move(period));
+    row.owned_since = at;
+    row.pool_since = 0;
+    row.pool_reason.clear();
+  }
+}
+
+void CustomerProjection::ToPool(views::CustomerRowT& row, const eventstore::RecordedEvent& ev,
+                                d::PoolReason reason) {
+  row.previous_owner_id = row.owner_id;
+  SetCustomerOwner(row, ev, "", "");
+  row.owned_since = 0;
+  row.pool_since = ToMillis(ev.at);
+  row.pool_reason = std::string(d::Name(reason));
+}
+
+void CustomerProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touched) {
+  const int64_t at = ToMillis(ev.at);
+  std::string customer_id;  // the customer whose view changed
+  auto customer = [&](const std::string& id) -> views::CustomerRowT* {
+    customer_id = id;
+    return customers_.EditExisting(id);
+  };
+  auto on_stream_customer = [&]() { return customer(ev.stream); };
+  std::visit(
+      overloaded{
+          [&](const d::CustomerCreated& e) {
+            auto& row = customers_.Edit(e.customer_id);
+            customer_id = e.customer_id;
+            row.id = e.customer_id;
+            row.name = e.name;
+            row.industry = OrEmpty(e.industry);
+            row.region = OrEmpty(e.region);
+            row.level = e.level ? std::string(d::Name(*e.level)) : "";
+            row.phone = OrEmpty(e.phone);
+            row.address = OrEmpty(e.address);
+            row.created_at = at;
+            row.created_by = ev.actor;
+            row.created_position = ev.position;
+            if (e.source_lead_id) row.source_lead_ids.push_back(*e.source_lead_id);
+            if (e.owner_id) {
+              SetCustomerOwner(row, ev, *e.owner_id, e.source_lead_id ? "converted" : "created");
+            } else {
+              row.pool_since = at;
+              row.pool_reason = std::string(d::Name(d::PoolReason::kCreated));
+            }
+          },
+          [&](const d::CustomerUpdated& e) {
+            auto* row = on_stream_customer();
+            if (!row) return;
+            if (e.name) row->name = *e.name;
+            if (e.industry) row->industry = *e.industry;
+            if (e.region) row->region = *e.region;
+            if (e.level) row->level = *e.level;
+            if (e.phone) row->phone = *e.phone;
+            if (e.address) row->address = *e.address;
+          },
+          [&](const d::CustomerLeadAttached& e) {
+            if (auto* row = on_stream_customer()) row->source_lead_ids.push_back(e.lead_id);
+          },
+          [&](const d::CustomerClaimed& e) {
+            if (auto* row = on_stream_customer()) SetCustomerOwner(*row, ev, e.owner_id, "claimed");
+          },
+          [&](const d::CustomerReleased&) {
+            if (auto* row = on_stream_customer()) ToPool(*row, ev, d::PoolReason::kReleased);
+          },
+          [&](const d::CustomerRecycled&) {
+            if (auto* row = on_stream_customer()) ToPool(*row, ev, d::PoolReason::kRecycled);
+          },
+          [&](const d::CustomerTransferred& e) {
+            if (auto* row = on_stream_customer()) SetCustomerOwner(*row, ev, e.owner_id, "transferred");
+          },
+          [&](const d::CustomerLocked&) {
+            if (auto* row = on_stream_customer()) row->locked = true;
+          },
+          [&](const d::CustomerUnlocked&) {
+            if (auto* row = on_stream_customer()) row->locked = false;
+          },
+          [&](const d::FollowUpRecorded& e) {
+            if (d::KindOfId(ev.stream) != d::RecordKind::kCustomer) return;
+            auto* row = on_stream_customer();
+            if (!row) return;
+            PushFollowUp(row->follow_ups, e, ev);
+            ++row->follow_up_count;
+            row->last_follow_up_at = at;
+          },
+          [&](const d::RecordHandedOver& e) {
+            switch (d::KindOfId(ev.stream)) {
+              case d::RecordKind::kCustomer:
+                if (auto* row = on_stream_customer()) {
+                  if (e.owner_id) SetCustomerOwner(*row, ev, *e.owner_id, "handover");
+                  else ToPool(*row, ev, d::PoolReason::kHandover);
+                }
+                break;
+              case d::RecordKind::kOpportunity:
+                if (auto* o = opportunities_.EditExisting(ev.stream)) {
+                  opportunity_owners_.Move(o->id, o->owner_id, OrEmpty(e.owner_id));
+                  o->owner_id = OrEmpty(e.owner_id);
+                  o->version = ev.version;
+                  o->updated_at = at;
+                  customer(o->customer_id);
+                }
+                break;
+              case d::RecordKind::kContract:
+                if (auto* k = contracts_.EditExisting(ev.stream)) {
+                  contract_owners_.Move(k->id, k->owner_id, OrEmpty(e.owner_id));
+                  k->owner_id = OrEmpty(e.owner_id);
+                  k->version = ev.version;
+                  k->updated_at = at;
+                  customer(k->customer_id);
+                }
+                break;
+              default:
+                break;
+            }
+          },
+          [&](const d::ContactCreated& e) {
+            auto& c = contacts_.Edit(e.contact_id);
+            c.id = e.contact_id;
+            c.version = ev.version;
+            c.customer_id = e.customer_id;
+            c.name = e.name;
+            c.title = OrEmpty(e.title);
+            c.phone = OrEmpty(e.phone);
+            c.email = OrEmpty(e.email);
+            c.decision_maker = e.decision_maker;
+            c.created_at = at;
+            if (auto* row = customer(e.customer_id)) row->contact_ids.push_back(e.contact_id);
+          },
+          [&](const d::OpportunityCreated& e) {
+            auto& o = opportunities_.Edit(e.opportunity_id);
+            o.id = e.opportunity_id;
+            o.version = ev.version;
+            o.customer_id = e.customer_id;
+            o.name = e.name;
+            o.amount = e.amount;
+            o.currency = e.currency;
+            o.expected_close_date = ToDays(e.expected_close_date);
+            o.stage = std::string(d::Name(e.stage));
+            o.owner_id = OrEmpty(e.owner_id);
+            o.created_at = at;
+            o.created_position = ev.position;
+            o.updated_at = at;
+            o.source_lead_id = OrEmpty(e.source_lead_id);
+            opportunity_owners_.Move(o.id, "", o.owner_id);
+            if (auto* row = customer(e.customer_id)) row->opportunity_ids.push_back(e.opportunity_id);
+          },
+          [&](const d::OpportunityStageChanged& e) {
+            if (auto* o = opportunities_.EditExisting(ev.stream)) {
+              o->stage = std::string(d::Name(e.stage));
+              o->version = ev.version;
+              o->updated_at = at;
+              customer(o->customer_id);
+            }
+          },
+          [&](const d::OpportunityWon& e) {
+            if (auto* o = opportunities_.EditExisting(ev.stream)) {
+              o->stage = std::string(d::Name(d::Stage::kWon));
+              o->close_reason = e.reason;
+              o->contract_id = OrEmpty(e.contract_id);
+              o->closed_at = at;
+              o->version = ev.version;
+              o->updated_at = at;
+              customer(o->customer_id);
+            }
+          },
+          [&](const d::OpportunityLost& e) {
+            if (auto* o = opportunities_.EditExisting(ev.stream)) {
+              o->stage = std::string(d::Name(d::Stage::kLost));
+              o->close_reason = e.reason;
+              o->closed_at = at;
+              o->version = ev.version;
+              o->updated_at = at;
+              customer(o->customer_id);
+            }
+          },
+          [&](const d::ContractSigned& e) {
+            auto& k = contracts_.Edit(e.contract_id);
+            k.id = e.contract_id;
+            k.version = ev.version;
+            k.customer_id = e.customer_id;
+            k.opportunity_id = OrEmpty(e.opportunity_id);
+            k.number = e.number;
+            k.title = e.title;
+            k.amount = e.amount;
+            k.currency = e.currency;
+            k.signed_on = ToDays(e.signed_on);
+            k.signed_by = e.signed_by;
+            k.owner_id = OrEmpty(e.owner_id);
+            for (const auto& i : e.installments) {
+              auto inst = std::make_unique<views::InstallmentRowT>();
+              inst->due_on = ToDays(i.due_on);
+              inst->amount = i.amount;
+              k.installments.push_back(std::move(inst));
+            }
+            k.created_at = at;
+            k.created_position = ev.position;
+            k.updated_at = at;
+            contract_owners_.Move(k.id, "", k.owner_id);
+            if (auto* row = customer(e.customer_id)) {
+              row->contract_ids.push_back(e.contract_id);
+              row->has_signed_contract = true;
+            }
+          },
+          [&](const d::PaymentReceived& e) {
+            auto* k = contracts_.EditExisting(ev.stream);
+            if (!k) return;
+            k->paid += e.amount;
+            for (const auto& a : e.allocations) {
+              if (a.installment >= 0 && static_cast<size_t>(a.installment) < k->installments.size()) {
+                k->installments[static_cast<size_t>(a.installment)]->paid += a.amount;
+              }
+            }
+            auto pay = std::make_unique<views::PaymentRowT>();
+            pay->id = e.payment_id;
+            pay->amount = e.amount;
+            pay->received_on = ToDays(e.received_on);
+            pay->method = OrEmpty(e.method);
+            pay->reference = OrEmpty(e.reference);
+            pay->recorded_at = at;
+            pay->recorded_by = ev.actor;
+            k->payments.push_back(std::move(pay));
+            k->version = ev.version;
+            k->updated_at = at;
+            customer(k->customer_id);
+          },
+          [](const auto&) {},
+      },
+      ev.event);
+  if (customer_id.empty()) return;
+  if (auto* row = customers_.EditExisting(customer_id)) {
+    if (ev.stream == customer_id) row->version = ev.version;
+    row->updated_at = at;
+  }
+  touched.insert("customer:" + customer_id);
+  touched.insert("dashboard");
+  if (d::KindOfId(ev.stream) == d::RecordKind::kCustomer) touched.insert("pool");
+}
+
+void CustomerProjection::Flush(LocalBatch& batch) {
+  customers_.Flush(batch);
+  contacts_.Flush(batch);
+  opportunities_.Flush(batch);
+  contracts_.Flush(batch);
+}
+
+Status CustomerProjection::Load(const LocalStore& store) {
+  CRM_RETURN_IF_ERROR(customers_.Load(store));
+  CRM_RETURN_IF_ERROR(contacts_.Load(store));
+  CRM_RETURN_IF_ERROR(opportunities_.Load(store));
+  CRM_RETURN_IF_ERROR(contracts_.Load(store));
+  customer_owners_.Clear();
+  opportunity_owners_.Clear();
+  contract_owners_.Clear();
+  for (const auto& [id, r] : customers_.rows()) customer_owners_.Move(id, "", r.owner_id);
+  for (const auto& [id, r] : opportunities_.rows()) opportunity_owners_.Move(id, "", r.owner_id);
+  for (const auto& [id, r] : contracts_.rows()) contract_owners_.Move(id, "", r.owner_id);
+  return Status::Ok();
+}
+
+void CustomerProjection::Clear() {
+  customers_.Clear();
+  contacts_.Clear();
+  opportunities_.Clear();
+  contracts_.Clear();
+  customer_owners_.Clear();
+  opportunity_owners_.Clear();
+  contract_owners_.Clear();
+}
+
+bool CustomerProjection::DealVisible(const std::string& deal_owner, const std::string& customer_id,
+                                     const Visible& visible) const {
+  if (!deal_owner.empty() && visible(deal_owner)) return true;
+  const auto* c = customers_.Find(customer_id);
+  return c ? visible(c->owner_id) : visible(deal_owner);
+}
+
+Page<views::CustomerRowT> CustomerProjection::ListCustomers(const CustomerFilter& f,
+                                                            const Visible& visible,
+                                                            const std::string& cursor,
+                                                            size_t limit) const {
+  std::function<bool(const views::CustomerRowT&)> keep = [&](const views::CustomerRowT& r) {
+    if (f.pool_only && !r.owner_id.empty()) return false;
+    if (f.level && r.level != *f.level) return false;
+    if (f.region && r.region != *f.region) return false;
+    if (!MatchesQuery(f.q, {r.name, r.phone, r.industry})) return false;
+    return visible(r.owner_id);
+  };
+  if (f.owner_id) return PageOfIds(customer_owners_.Of(*f.owner_id), customers_.rows(), cursor, limit, keep);
+  return PageOf(customers_.rows(), cursor, limit, keep);
+}
+
+Page<views::OpportunityRowT> CustomerProjection::ListOpportunities(const OpportunityFilter& f,
+                                                                   const Visible& visible,
+                                                                   const std::string& cursor,
+                                                                   size_t limit) const {
+  std::function<bool(const views::OpportunityRowT&)> keep = [&](const views::OpportunityRowT& r) {
+    if (f.stage && r.stage != *f.stage) return false;
+    if (f.customer_id && r.customer_id != *f.customer_id) return false;
+    return DealVisible(r.owner_id, r.customer_id, visible);
+  };
+  if (f.owner_id) {
+    return PageOfIds(opportunity_owners_.Of(*f.owner_id), opportunities_.rows(), cursor, limit, keep);
+  }
+  return PageOf(opportunities_.rows(), cursor, limit, keep);
+}
+
+Page<views::ContractRowT> CustomerProjection::ListContracts(const ContractFilter& f,
+                                                            const Visible& visible,
+                                                            const std::string& cursor,
+                                                            size_t limit) const {
+  std::function<bool(const views::ContractRowT&)> keep = [&](const views::ContractRowT& r) {
+    if (f.customer_id && r.customer_id != *f.customer_id) return false;
+    if (f.status && ContractStatus(r) != *f.status) return false;
+    return DealVisible(r.owner_id, r.customer_id, visible);
+  };
+  if (f.owner_id) return PageOfIds(contract_owners_.Of(*f.owner_id), contracts_.rows(), cursor, limit, keep);
+  return PageOf(contracts_.rows(), cursor, limit, keep);
+}
+
+std::optional<Time> RecycleAt(const views::CustomerRowT& row, const d::PoolPolicy& policy) {
+  return d::RecycleAt(policy, true, !row.owner_id.empty(), row.locked, row.has_signed_contract,
+                      FromMillis(row.owned_since), OptTime(row.last_follow_up_at));
+}
+
+std::vector<InstallmentStatus> Installments(const views::ContractRowT& c, Date today) {
+  std::vector<InstallmentStatus> out;
+  int64_t today_days = ToDays(today);
+  for (const auto& i : c.installments) {
+    InstallmentStatus s;
+    s.due_on_days = i->due_on;
+    s.amount = i->amount;
+    s.paid = i->paid;
+    if (i->paid >= i->amount) {
+      s.status = "paid";
+    } else if (i->due_on < today_days) {
+      s.status = "overdue";
+      s.days_overdue = today_days - i->due_on;
+    } else {
+      s.status = i->paid > 0 ? "partial" : "pending";
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::string ContractStatus(const views::ContractRowT& c) {
+  return c.paid >= c.amount ? "paid" : "active";
+}
+
+int64_t OverdueAmount(const views::ContractRowT& c, Date today) {
+  int64_t sum = 0;
+  for (const auto& s : Installments(c, today)) {
+    if (s.status == "overdue") sum += s.amount - s.paid;
+  }
+  return sum;
+}
+
+}  // namespace crm::projections

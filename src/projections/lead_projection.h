@@ -1,0 +1,55 @@
+// Leads (线索): every lead with its state, owner, pool facts and latest follow-ups.
+#ifndef CRM_PROJECTIONS_LEAD_PROJECTION_H_
+#define CRM_PROJECTIONS_LEAD_PROJECTION_H_
+
+#include "domain/policy.h"
+#include "projections/projection.h"
+#include "projections/row_map.h"
+#include "projections/view_util.h"
+
+namespace crm::projections {
+
+struct LeadFilter {
+  std::optional<std::string> state;
+  std::optional<std::string> owner_id;
+  std::optional<std::string> region;
+  std::string q;          // substring of name, company, phone or email
+  bool pool_only = false;  // only leads in the pool
+};
+
+class LeadProjection final : public Projection {
+ public:
+  LeadProjection() : rows_("leads/row/") {}
+  std::string_view name() const override { return "leads"; }
+  void Apply(const eventstore::RecordedEvent& event, Topics& touched) override;
+  void Flush(LocalBatch& batch) override { rows_.Flush(batch); }
+  Status Load(const LocalStore& store) override;
+  void Clear() override {
+    rows_.Clear();
+    owners_.Clear();
+  }
+
+  const views::LeadRowT* Find(const std::string& id) const { return rows_.Find(id); }
+  const std::map<std::string, views::LeadRowT>& rows() const { return rows_.rows(); }
+  // Every lead `owner` holds, in any state.
+  const std::set<std::string>& OwnedBy(const std::string& owner) const { return owners_.Of(owner); }
+
+  // `visible(owner_id)` tells whether the caller may see a record with that owner ("" =
+  // none).
+  Page<views::LeadRowT> List(const LeadFilter& filter,
+                             const std::function<bool(const std::string&)>& visible,
+                             const std::string& cursor, size_t limit) const;
+
+ private:
+  RowMap<views::LeadRowT> rows_;
+  OwnerIndex owners_;
+};
+
+// Whether a lead counts as owned for capacity and handover.
+bool IsOwnedLead(const views::LeadRowT& row);
+// When the pool rules will recycle the lead, if ever.
+std::optional<Time> RecycleAt(const views::LeadRowT& row, const domain::PoolPolicy& policy);
+
+}  // namespace crm::projections
+
+#endif  // CRM_PROJECTIONS_LEAD_PROJECTION_H_

@@ -1,0 +1,87 @@
+#include "projections/org_projection.h"
+
+#include "domain/overloaded.h"
+
+namespace crm::projections {
+
+namespace d = crm::domain;
+
+namespace {
+std::optional<std::string> NonEmpty(const std::string& s) {
+  return s.empty() ? std::nullopt : std::optional<std::string>(s);
+}
+}  // namespace
+
+OrgProjection::OrgProjection() : departments_("org/department/"), staff_("org/staff/") {}
+
+void OrgProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touched) {
+  std::visit(overloaded{
+                 [&](const d::DepartmentCreated& e) {
+                   auto& row = departments_.Edit(e.department_id);
+                   row.id = e.department_id;
+                   row.name = e.name;
+                   row.parent_id = e.parent_id.value_or("");
+                   row.created_at = ToMillis(ev.at);
+                   row.position = ev.position;
+                   tree_.AddDepartment(e.department_id, e.parent_id);
+                   touched.insert("org");
+                 },
+                 [&](const d::StaffCreated& e) {
+                   auto& row = staff_.Edit(e.staff_id);
+                   row.id = e.staff_id;
+                   row.name = e.name;
+                   row.email = e.email;
+                   row.role = std::string(d::Name(e.role));
+                   row.department_id = e.department_id.value_or("");
+                   row.region = e.region.value_or("");
+                   row.created_at = ToMillis(ev.at);
+                   row.version = ev.version;
+                   row.position = ev.position;
+                   tree_.SetStaffDepartment(e.staff_id, e.department_id);
+                   touched.insert("org");
+                 },
+                 [&](const d::StaffDeparted& e) {
+                   if (auto* row = staff_.EditExisting(e.staff_id)) {
+                     row->departed = true;
+                     row->departed_at = ToMillis(ev.at);
+                     row->version = ev.version;
+                   }
+                   touched.insert("org");
+                 },
+                 [&](const d::HandoverCompleted& e) {
+                   if (auto* row = staff_.EditExisting(e.staff_id)) row->version = ev.version;
+                 },
+                 [](const auto&) {},
+             },
+             ev.event);
+}
+
+void OrgProjection::Flush(LocalBatch& batch) {
+  departments_.Flush(batch);
+  staff_.Flush(batch);
+}
+
+Status OrgProjection::Load(const LocalStore& store) {
+  CRM_RETURN_IF_ERROR(departments_.Load(store));
+  CRM_RETURN_IF_ERROR(staff_.Load(store));
+  tree_ = d::OrgTree();
+  for (const auto& [id, row] : departments_.rows()) tree_.AddDepartment(id, NonEmpty(row.parent_id));
+  for (const auto& [id, row] : staff_.rows()) tree_.SetStaffDepartment(id, NonEmpty(row.department_id));
+  return Status::Ok();
+}
+
+void OrgProjection::Clear() {
+  departments_.Clear();
+  staff_.Clear();
+  tree_ = d::OrgTree();
+}
+
+std::optional<d::Viewer> OrgProjection::ViewerOf(const std::string& staff_id) const {
+  const views::StaffRowT* row = staff_.Find(staff_id);
+  if (!row) return std::nullopt;
+  auto role = d::ParseRole(row->role);
+  if (!role) return std::nullopt;
+  return d::Viewer{row->id, *role, NonEmpty(row->department_id), false};
+}
+
+}  // namespace crm::projections

@@ -1,0 +1,198 @@
+#include "projections/runner.h"
+
+#include <cstdio>
+
+#include "eventstore/log_format.h"
+
+namespace crm::projections {
+namespace {
+
+constexpr const char* kVersionKey = "meta/views_version";
+constexpr size_t kReadChunk = 512;
+constexpr auto kIdleWake = std::chrono::milliseconds(50);
+
+std::string CheckpointKey(std::string_view name) {
+  return "meta/checkpoint/" + std::string(name);
+}
+
+}  // namespace
+
+ProjectionRunner::ProjectionRunner(eventstore::EventStore& store, LocalStore& local,
+                                   std::vector<Projection*> projections)
+    : store_(store),
+      local_(local),
+      projections_(std::move(projections)),
+      checkpoints_(projections_.size(), 0) {}
+
+ProjectionRunner::~ProjectionRunner() { Stop(); }
+
+Status ProjectionRunner::LoadAll() {
+  auto version = local_.Get(kVersionKey);
+  if (!version || *version != std::to_string(kViewsVersion)) return ClearAll();
+  for (size_t i = 0; i < projections_.size(); ++i) {
+    Status s = projections_[i]->Load(local_);
+    if (!s.ok()) {
+      std::fprintf(stderr, "crmd: %s; rebuilding the read models\n", s.error().detail.c_str());
+      return ClearAll();
+    }
+    auto cp = local_.Get(CheckpointKey(projections_[i]->name()));
+    checkpoints_[i] = cp && cp->size() == 8 ? eventstore::log_format::GetU64(*cp) : 0;
+    // A checkpoint beyond the log means the log was replaced: start over.
+    if (checkpoints_[i] > store_.Head()) return ClearAll();
+  }
+  return Status::Ok();
+}
+
+Status ProjectionRunner::ClearAll() {
+  for (size_t i = 0; i < projections_.size(); ++i) {
+    projections_[i]->Clear();
+    CRM_RETURN_IF_ERROR(local_.DeletePrefix(std::string(projections_[i]->name()) + "/"));
+    checkpoints_[i] = 0;
+  }
+  LocalBatch batch;
+  for (auto* p : projections_) batch.Delete(CheckpointKey(p->name()));
+  batch.Put(kVersionKey, std::to_string(kViewsVersion));
+  return local_.Write(batch, true);
+}
+
+Status ProjectionRunner::Start() {
+  {
+    std::unique_lock lock(mu_);
+    CRM_RETURN_IF_ERROR(LoadAll());
+    uint64_t lowest = UINT64_MAX;
+    for (uint64_t cp : checkpoints_) lowest = std::min(lowest, cp);
+    applied_.store(projections_.empty() ? store_.Head() : lowest);
+  }
+  stop_ = false;
+  thread_ = std::thread([this] { Loop(); });
+  return Status::Ok();
+}
+
+void ProjectionRunner::Stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+  // Whoever still waits will not be served.
+  std::multimap<uint64_t, Waiter> left;
+  {
+    std::lock_guard<std::mutex> lock(waiters_mu_);
+    left.swap(waiters_);
+  }
+  for (auto& [pos, w] : left) w.done(false);
+}
+
+std::map<std::string, uint64_t> ProjectionRunner::checkpoints() const {
+  std::shared_lock lock(mu_);
+  std::map<std::string, uint64_t> out;
+  for (size_t i = 0; i < projections_.size(); ++i) {
+    out[std::string(projections_[i]->name())] = checkpoints_[i];
+  }
+  return out;
+}
+
+void ProjectionRunner::WhenApplied(uint64_t position, Clock::time_point deadline,
+                                   std::function<void(bool)> done) {
+  {
+    std::lock_guard<std::mutex> lock(waiters_mu_);
+    if (applied_.load() < position && !stop_) {
+      waiters_.emplace(position, Waiter{deadline, std::move(done)});
+      return;
+    }
+  }
+  done(applied_.load() >= position);
+}
+
+bool ProjectionRunner::WaitApplied(uint64_t position, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(waiters_mu_);
+  return applied_cv_.wait_for(lock, timeout, [&] { return applied_.load() >= position; });
+}
+
+void ProjectionRunner::OnChange(std::function<void(uint64_t, const Topics&)> listener) {
+  std::lock_guard<std::mutex> lock(listeners_mu_);
+  listeners_.push_back(std::move(listener));
+}
+
+Status ProjectionRunner::Rebuild() {
+  std::unique_lock lock(mu_);
+  CRM_RETURN_IF_ERROR(ClearAll());
+  ++generation_;
+  applied_.store(0);
+  return Status::Ok();
+}
+
+void ProjectionRunner::FireWaiters() {
+  std::vector<std::pair<std::function<void(bool)>, bool>> ready;
+  {
+    std::lock_guard<std::mutex> lock(waiters_mu_);
+    uint64_t applied = applied_.load();
+    auto now = Clock::now();
+    for (auto it = waiters_.begin(); it != waiters_.end();) {
+      bool reached = it->first <= applied;
+      if (reached || it->second.deadline <= now) {
+        ready.emplace_back(std::move(it->second.done), reached);
+        it = waiters_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  applied_cv_.notify_all();
+  for (auto& [done, reached] : ready) done(reached);
+}
+
+void ProjectionRunner::ApplyBatch(const std::vector<eventstore::RecordedEvent>& events,
+                                  uint64_t generation) {
+  Topics touched;
+  LocalBatch batch;
+  {
+    std::unique_lock lock(mu_);
+    if (generation != generation_) return;  // a rebuild started: these events are stale
+    for (const auto& ev : events) {
+      for (size_t i = 0; i < projections_.size(); ++i) {
+        if (checkpoints_[i] >= ev.position) continue;
+        projections_[i]->Apply(ev, touched);
+        checkpoints_[i] = ev.position;
+      }
+    }
+    for (size_t i = 0; i < projections_.size(); ++i) {
+      projections_[i]->Flush(batch);
+      batch.Put(CheckpointKey(projections_[i]->name()),
+                eventstore::log_format::PositionKey(checkpoints_[i]));
+    }
+  }
+  // Not synced: whatever a crash loses is replayed from the log.
+  Status s = local_.Write(batch, false);
+  if (!s.ok()) std::fprintf(stderr, "crmd: %s\n", s.error().detail.c_str());
+  applied_.store(events.back().position);
+  std::vector<std::function<void(uint64_t, const Topics&)>> listeners;
+  {
+    std::lock_guard<std::mutex> lock(listeners_mu_);
+    listeners = listeners_;
+  }
+  for (auto& l : listeners) l(applied_.load(), touched);
+}
+
+void ProjectionRunner::Loop() {
+  while (!stop_) {
+    uint64_t generation;
+    {
+      std::shared_lock lock(mu_);
+      generation = generation_;
+    }
+    uint64_t applied = applied_.load();
+    if (applied >= store_.Head()) {
+      store_.WaitForHead(applied, kIdleWake);
+      FireWaiters();
+      continue;
+    }
+    auto events = store_.ReadAll(applied + 1, kReadChunk);
+    if (!events.ok() || events->empty()) {
+      if (!events.ok()) std::fprintf(stderr, "crmd: projections: %s\n", events.error().detail.c_str());
+      std::this_thread::sleep_for(kIdleWake);
+      continue;
+    }
+    ApplyBatch(*events, generation);
+    FireWaiters();
+  }
+}
+
+}  // namespace crm::projections

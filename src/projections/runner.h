@@ -1,0 +1,98 @@
+// Runs the projections behind the writer: one thread reads the log from the projections'
+// checkpoint, applies each event to every projection that has not seen it, then writes
+// the changed rows and the new checkpoints in one (unsynced) batch of the local store.
+// After a crash it resumes from the stored checkpoints; anything lost is replayed.
+#ifndef CRM_PROJECTIONS_RUNNER_H_
+#define CRM_PROJECTIONS_RUNNER_H_
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
+#include <vector>
+
+#include "eventstore/event_store.h"
+#include "projections/local_store.h"
+#include "projections/projection.h"
+
+namespace crm::projections {
+
+// Bumped whenever a row schema or a projection's fold changes: stored read models of
+// another version are rebuilt from the log at start.
+inline constexpr uint32_t kViewsVersion = 1;
+
+class ProjectionRunner {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // `projections` are not owned and must outlive the runner.
+  ProjectionRunner(eventstore::EventStore& store, LocalStore& local,
+                   std::vector<Projection*> projections);
+  ~ProjectionRunner();
+
+  // Loads the stored rows and checkpoints (rebuilding when the stored views are of another
+  // version), then starts following the log.
+  Status Start();
+  // Stops after the batch in hand. Idempotent.
+  void Stop();
+
+  // The position every projection has applied. Thread-safe.
+  uint64_t applied() const { return applied_.load(); }
+  // Each projection's checkpoint.
+  std::map<std::string, uint64_t> checkpoints() const;
+
+  // Queries hold this while they read the projections.
+  std::shared_lock<std::shared_mutex> ReadLock() const {
+    return std::shared_lock<std::shared_mutex>(mu_);
+  }
+
+  // Calls `done(true)` once `position` is applied, or `done(false)` at `deadline`. Runs
+  // on the runner thread, or at once on the caller's when already applied; must not block.
+  void WhenApplied(uint64_t position, Clock::time_point deadline, std::function<void(bool)> done);
+  // Blocks until `position` is applied or the timeout passes.
+  bool WaitApplied(uint64_t position, std::chrono::milliseconds timeout);
+
+  // Called on the runner thread after each applied batch with the new position and the
+  // topics it touched. Must not block.
+  void OnChange(std::function<void(uint64_t, const Topics&)> listener);
+
+  // Drops every read model and rebuilds it from position 1 (the runner keeps running).
+  Status Rebuild();
+
+ private:
+  void Loop();
+  Status LoadAll();
+  Status ClearAll();
+  void ApplyBatch(const std::vector<eventstore::RecordedEvent>& events, uint64_t generation);
+  void FireWaiters();
+
+  eventstore::EventStore& store_;
+  LocalStore& local_;
+  std::vector<Projection*> projections_;
+  std::vector<uint64_t> checkpoints_;
+
+  mutable std::shared_mutex mu_;  // guards the projections' state and checkpoints_
+  std::atomic<uint64_t> applied_{0};
+  std::atomic<bool> stop_{false};
+  uint64_t generation_ = 0;  // bumped by Rebuild, under mu_
+  std::thread thread_;
+
+  struct Waiter {
+    Clock::time_point deadline;
+    std::function<void(bool)> done;
+  };
+  std::mutex waiters_mu_;
+  std::multimap<uint64_t, Waiter> waiters_;
+  std::condition_variable applied_cv_;
+
+  std::mutex listeners_mu_;
+  std::vector<std::function<void(uint64_t, const Topics&)>> listeners_;
+};
+
+}  // namespace crm::projections
+
+#endif  // CRM_PROJECTIONS_RUNNER_H_

@@ -1,0 +1,65 @@
+// crmd: the evcrm server.
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+#include "api/app.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"crmd - the evcrm server"};
+  std::string data_dir, listen = "127.0.0.1:8080", offset = "+08:00";
+  int threads = 0;
+  int64_t recycle_interval = 60;
+  cli.add_option("--data-dir", data_dir, "Data directory (created when missing)")->required();
+  cli.add_option("--listen", listen, "Address to listen on, host:port")->capture_default_str();
+  cli.add_option("--threads", threads, "I/O threads (0: one per core, at least 2)");
+  cli.add_option("--recycle-interval", recycle_interval, "Seconds between pool-rule checks")
+      ->check(CLI::Range(int64_t{1}, int64_t{86400}))
+      ->capture_default_str();
+  cli.add_option("--utc-offset", offset, "Where a business day starts, e.g. +08:00")
+      ->capture_default_str();
+  CLI11_PARSE(cli, argc, argv);
+
+  auto utc_offset = crm::ParseUtcOffset(offset);
+  if (!utc_offset) {
+    std::fprintf(stderr, "crmd: --utc-offset must look like +08:00, not %s\n", offset.c_str());
+    return 2;
+  }
+
+  // Signals are waited for by this thread, not handled asynchronously.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  crm::api::AppOptions options;
+  options.data_dir = data_dir;
+  options.listen = listen;
+  options.threads = threads;
+  options.recycle_interval = crm::Seconds(recycle_interval);
+  options.utc_offset = *utc_offset;
+  if (const char* token = std::getenv("CRMD_ADMIN_TOKEN")) options.admin_token = token;
+
+  auto app = crm::api::App::Open(options);
+  if (!app.ok()) {
+    std::fprintf(stderr, "crmd: cannot start: %s\n", app.error().detail.c_str());
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::fprintf(stderr, "crmd: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  app.value()->Stop();
+  std::fprintf(stderr, "crmd: stopped\n");
+  return 0;
+}
