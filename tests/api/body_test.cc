@@ -1,0 +1,93 @@
+#include "api/body.h"
+
+#include <gtest/gtest.h>
+
+#include "api/http_types.h"
+#include "api/router.h"
+
+namespace crm::api {
+namespace {
+
+TEST(BodyTest, ParseObjectRefusesNonObjects) {
+  EXPECT_EQ(ParseObject("[1,2]").error().code, "malformed_json");
+  EXPECT_EQ(ParseObject("{\"a\":").error().code, "malformed_json");
+  EXPECT_TRUE(ParseObject("").ok());
+  EXPECT_TRUE(ParseObject("{}").ok());
+}
+
+TEST(BodyTest, EveryProblemIsCollectedWithItsPath) {
+  json j = json::parse(R"({"name": "  ", "amount": 1.5, "currency": "cny", "due": "2026-02-30",
+                           "contact": {"email": "nope"}})");
+  std::vector<FieldError> errors;
+  Fields f(j, errors);
+  f.Text("name", true);
+  f.Amount("amount", true);
+  f.Currency("currency", true);
+  f.DateField("due", true);
+  f.Text("missing", true);
+  Fields c(j["contact"], errors, "contact.");
+  c.Email("email", false);
+  std::vector<std::string> fields;
+  for (const auto& e : errors) fields.push_back(e.field);
+  EXPECT_EQ(fields, (std::vector<std::string>{"name", "amount", "currency", "due", "missing",
+                                              "contact.email"}));
+}
+
+TEST(BodyTest, AmountsArePositiveBoundedIntegers) {
+  std::vector<FieldError> errors;
+  json j = {{"a", 0}, {"b", -5}, {"c", 1000000000000001LL}, {"d", 99}, {"e", 18446744073709551615ULL}};
+  Fields f(j, errors);
+  EXPECT_FALSE(f.Amount("a", true));
+  EXPECT_FALSE(f.Amount("b", true));
+  EXPECT_FALSE(f.Amount("c", true));
+  EXPECT_EQ(f.Amount("d", true), 99);
+  EXPECT_FALSE(f.Amount("e", true));
+  EXPECT_EQ(errors.size(), 4u);
+}
+
+TEST(BodyTest, TextIsTrimmedAndBounded) {
+  std::vector<FieldError> errors;
+  json j = {{"a", "  hi  "}, {"b", std::string(201, 'x')}, {"c", "蓝天"}};
+  Fields f(j, errors);
+  EXPECT_EQ(f.Text("a", true), "hi");
+  EXPECT_FALSE(f.Text("b", true));
+  EXPECT_EQ(f.Text("c", true, 2), "蓝天");  // two characters, six bytes
+  EXPECT_EQ(errors.size(), 1u);
+}
+
+TEST(RouterTest, PathParametersAndMethods) {
+  Router r;
+  int hit = 0;
+  r.Add("GET", "/api/v1/leads/{id}", [&](const CallPtr&) { hit = 1; });
+  r.Add("POST", "/api/v1/leads/{id}/claim", [&](const CallPtr&) { hit = 2; });
+  r.Add("POST", "/api/v1/leads/assign-auto", [&](const CallPtr&) { hit = 3; });
+  HttpRequest req;
+  req.method = "POST";
+  req.path = "/api/v1/leads/lead_1/claim";
+  Handler h;
+  std::string allowed;
+  ASSERT_EQ(r.Find(req, &h, &allowed), Router::Match::kFound);
+  EXPECT_EQ(req.params["id"], "lead_1");
+  req.path = "/api/v1/leads/assign-auto";
+  ASSERT_EQ(r.Find(req, &h, &allowed), Router::Match::kFound);
+  h(nullptr);
+  EXPECT_EQ(hit, 3);
+  req.method = "DELETE";
+  req.path = "/api/v1/leads/lead_1";
+  EXPECT_EQ(r.Find(req, &h, &allowed), Router::Match::kNoMethod);
+  EXPECT_EQ(allowed, "GET");
+  req.path = "/api/v1/nothing";
+  EXPECT_EQ(r.Find(req, &h, &allowed), Router::Match::kNoPath);
+}
+
+TEST(QueryTest, DecodesEscapes) {
+  std::map<std::string, std::string> q;
+  ASSERT_TRUE(ParseQuery("q=%E8%93%9D%E5%A4%A9&as_of=2026-11-22T08%3A00%3A00Z&x=a+b", &q));
+  EXPECT_EQ(q["q"], "蓝天");
+  EXPECT_EQ(q["as_of"], "2026-11-22T08:00:00Z");
+  EXPECT_EQ(q["x"], "a b");
+  EXPECT_FALSE(ParseQuery("q=%ZZ", &q));
+}
+
+}  // namespace
+}  // namespace crm::api
