@@ -54,6 +54,8 @@ class Staging final : public WriterView {
   // scoped key → owner, or nullopt when released in this batch.
   std::unordered_map<std::string, std::optional<std::string>> unique;
   std::unordered_map<std::string, std::string> idempotency;  // scoped key → stored value
+  // Set when a read of the stored log failed: decisions made on it cannot be trusted.
+  mutable std::optional<Error> read_error;
 
  private:
   const RocksEventStore& store_;
@@ -284,12 +286,13 @@ class RocksEventStore final : public EventStore {
     return lf::GetU64(key.substr(stream.size() + 1));
   }
 
-  std::optional<std::string> StoredGet(rocksdb::ColumnFamilyHandle* cf,
-                                       const std::string& key) const {
+  Result<std::optional<std::string>> StoredGet(rocksdb::ColumnFamilyHandle* cf,
+                                               const std::string& key) const {
     std::string value;
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf, key, &value);
-    if (s.ok()) return value;
-    return std::nullopt;
+    if (s.ok()) return std::optional<std::string>(std::move(value));
+    if (s.IsNotFound()) return std::optional<std::string>();
+    return StorageError(s, "reading an index");
   }
 
   rocksdb::ColumnFamilyHandle* unique_cf() const { return unique_cf_; }
@@ -358,7 +361,12 @@ class RocksEventStore final : public EventStore {
       if (auto it = st.idempotency.find(idem_key); it != st.idempotency.end()) {
         stored = it->second;
       } else {
-        stored = StoredGet(idem_cf_, idem_key);
+        auto got = StoredGet(idem_cf_, idem_key);
+        if (!got.ok()) {
+          out.result = got.error();
+          return out;
+        }
+        stored = std::move(got).value();
       }
       if (stored) {
         if (stored->size() < lf::kHashSize + 10 ||
@@ -390,6 +398,12 @@ class RocksEventStore final : public EventStore {
       return out;
     }
     Proposal& p = *decided;
+    auto storage_failed = [&] {
+      if (!st.read_error) return false;
+      out.result = *st.read_error;
+      return true;
+    };
+    if (storage_failed()) return out;
 
     // Check everything before staging anything: all or nothing.
     for (const auto& [stream, expected] : p.expected_versions) {
@@ -417,6 +431,8 @@ class RocksEventStore final : public EventStore {
         return out;
       }
     }
+
+    if (storage_failed()) return out;
 
     // Stage.
     if (!p.events.empty()) out.info.first_position = next;
@@ -592,14 +608,23 @@ uint64_t Staging::StreamVersion(std::string_view stream) const {
   auto it = versions.find(std::string(stream));
   if (it != versions.end()) return it->second;
   auto stored = store_.StoredStreamVersion(stream);
-  return stored.ok() ? *stored : 0;
+  if (!stored.ok()) {
+    read_error = stored.error();
+    return 0;
+  }
+  return *stored;
 }
 
 std::optional<std::string> Staging::UniqueOwner(std::string_view scope,
                                                 std::string_view key) const {
   std::string k = lf::ScopedKey(scope, key);
   if (auto it = unique.find(k); it != unique.end()) return it->second;
-  return store_.StoredGet(store_.unique_cf(), k);
+  auto got = store_.StoredGet(store_.unique_cf(), k);
+  if (!got.ok()) {
+    read_error = got.error();
+    return std::nullopt;
+  }
+  return std::move(got).value();
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "../eventstore/store_test_util.h"
+#include "../eventstore/tamper.h"
 #include "crmd_process.h"
 
 namespace crm::testing {
@@ -314,6 +315,15 @@ TEST(E2eCrmctlTest, VerifyAndExportWorkOnAStoppedServersDataDir) {
     ++count;
   }
   EXPECT_EQ(count, head);
+
+  // An event changed behind the server's back: verify names it and exits 1.
+  eventstore::testing::Tamper(dir.sub("data") + "/log", 2, false);
+  p = popen(verify.c_str(), "r");
+  n = fread(buf, 1, sizeof buf - 1, p);
+  EXPECT_EQ(WEXITSTATUS(pclose(p)), 1);
+  json bad = json::parse(std::string(buf, n));
+  EXPECT_EQ(bad["ok"], false);
+  EXPECT_EQ(bad["first_bad_position"], 2);
 }
 
 }  // namespace

@@ -2,59 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <set>
+
+#include "sample_events.h"
 
 namespace crm::eventstore {
 namespace {
 
 using namespace crm::domain;
-
-// One event of every type, with every optional field set somewhere.
-std::vector<Event> OneOfEach() {
-  Time t = *ParseTime("2026-11-22T08:00:00.250Z");
-  Date d = *ParseDate("2026-12-31");
-  PoolPolicy p{.recycle_no_follow_up = Seconds(86400), .recycle_no_deal = std::nullopt,
-               .remind_before = Seconds(3600), .daily_claim_limit = 0,
-               .previous_owner_block = Seconds(7), .max_owned_customers = 200,
-               .max_owned_leads = std::nullopt};
-  return {
-      DepartmentCreated{"dep_1", "东区 East", "dep_0"},
-      StaffCreated{"stf_1", "王 Wang", "w@x", Role::kFinance, "dep_1", "east"},
-      StaffDeparted{"stf_1"},
-      HandoverCompleted{"stf_1", std::nullopt, true, 3, 2, 1, 1},
-      PoolPolicySet{p},
-      TargetSet{Period{2026, 11}, "stf_1", std::nullopt, 2000000, "CNY"},
-      LeadCreated{"lead_1", "Ma", "蓝天 Ltd", "138", "m@x", "web", "east", std::nullopt},
-      LeadAssigned{"stf_2", "stf_1", AssignStrategy::kRegion},
-      LeadClaimed{"stf_2"},
-      LeadReleased{"stf_2", "not mine"},
-      LeadRecycled{"stf_2", RecycleRule::kNoFollowUp},
-      LeadInvalidated{"wrong number"},
-      LeadVoided{"spam"},
-      LeadConverted{"cus_1", true, "ctc_1", std::nullopt},
-      FollowUpRecorded{"fup_1", Channel::kVisit, "met the CFO", t},
-      RecordHandedOver{"stf_1", std::nullopt},
-      CustomerCreated{"cus_1", "Acme", "retail", "east", Level::kB, "1", "Road 1", "stf_1",
-                      "lead_1", "acme"},
-      CustomerUpdated{"Acme 2", std::nullopt, "", "A", std::nullopt, std::nullopt, "acme 2"},
-      CustomerLeadAttached{"lead_2"},
-      CustomerClaimed{"stf_2"},
-      CustomerReleased{"stf_2", "x"},
-      CustomerRecycled{"stf_2", RecycleRule::kNoDeal},
-      CustomerTransferred{"stf_3", "stf_2"},
-      CustomerLocked{"key account"},
-      CustomerUnlocked{},
-      ContactCreated{"ctc_1", "cus_1", "Liu", "CFO", "139", std::nullopt, true},
-      OpportunityCreated{"opp_1", "cus_1", "Pilot", 500000, "CNY", d, Stage::kProposal, "stf_1",
-                         "lead_1"},
-      OpportunityStageChanged{Stage::kNegotiation, Stage::kProposal},
-      OpportunityWon{"signed", "con_1"},
-      OpportunityLost{"price"},
-      ContractSigned{"con_1", "cus_1", "opp_1", "HT-1", "Pilot", 1000, "CNY", d, "stf_1", "stf_2",
-                     {{d, 400}, {d + std::chrono::days(30), 600}}},
-      PaymentReceived{"pay_1", 500, d, "bank", "TX1", {{0, 400}, {1, 100}}},
-  };
-}
+using testing::OneOfEach;
 
 TEST(EventCodecTest, EveryEventTypeRoundTrips) {
   auto events = OneOfEach();
@@ -89,6 +47,52 @@ TEST(EventCodecTest, GarbageIsRefusedNotTrusted) {
   std::string bytes = EncodeEnvelope({1, "lead_1", 1, Time{}, "a", "c", "r"}, LeadVoided{"x"});
   bytes.resize(bytes.size() / 2);
   EXPECT_FALSE(DecodeEnvelope(bytes, &h, &e).ok());
+}
+
+// Envelopes written by the first version of the schema (tests/data/events_v1.bin: each
+// record a u32 big-endian length, then the envelope) must stay readable as they were.
+std::vector<std::string> ReadFixture(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<std::string> out;
+  unsigned char len[4];
+  while (in.read(reinterpret_cast<char*>(len), 4)) {
+    size_t n = (size_t{len[0]} << 24) | (size_t{len[1]} << 16) | (size_t{len[2]} << 8) | len[3];
+    std::string bytes(n, '\0');
+    if (!in.read(bytes.data(), static_cast<std::streamsize>(n))) break;
+    out.push_back(std::move(bytes));
+  }
+  return out;
+}
+
+TEST(EventCodecTest, EventsWrittenByTheFirstVersionStayReadable) {
+  auto records = ReadFixture(std::string(TEST_DATA_DIR) + "/events_v1.bin");
+  auto expected = OneOfEach();
+  ASSERT_EQ(records.size(), 32u) << "tests/data/events_v1.bin is missing or truncated";
+  for (size_t i = 0; i < records.size(); ++i) {
+    EnvelopeHeader h;
+    Event e;
+    ASSERT_TRUE(DecodeEnvelope(records[i], &h, &e).ok()) << "record " << i;
+    EXPECT_EQ(h.position, i + 1);
+    EXPECT_TRUE(e == expected[i]) << EventTypeName(expected[i]) << " reads differently";
+  }
+}
+
+// Wrote tests/data/events_v1.bin once. Never rewrite a fixture: add events_v2.bin when
+// the schema grows.
+TEST(EventCodecTest, DISABLED_WriteFixture) {
+  std::ofstream out(std::string(TEST_DATA_DIR) + "/events_v1.bin", std::ios::binary);
+  uint64_t pos = 0;
+  for (const auto& e : OneOfEach()) {
+    std::string bytes = EncodeEnvelope({++pos, "stream_" + std::to_string(pos), 1,
+                                        *ParseTime("2026-11-22T08:00:00Z"), "stf_1", "cmd_1", "req_1"},
+                                       e);
+    unsigned char len[4] = {static_cast<unsigned char>(bytes.size() >> 24),
+                            static_cast<unsigned char>(bytes.size() >> 16),
+                            static_cast<unsigned char>(bytes.size() >> 8),
+                            static_cast<unsigned char>(bytes.size())};
+    out.write(reinterpret_cast<const char*>(len), 4);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
 }
 
 }  // namespace

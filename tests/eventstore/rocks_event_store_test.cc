@@ -1,15 +1,13 @@
 #include "eventstore/rocks_event_store.h"
 
 #include <gtest/gtest.h>
-#include <rocksdb/db.h>
 
 #include <atomic>
 #include <latch>
 #include <thread>
 
-#include "eventstore/log_format.h"
-#include "eventstore/sha256.h"
 #include "store_test_util.h"
+#include "tamper.h"
 
 namespace crm::eventstore::testing {
 namespace {
@@ -257,36 +255,6 @@ TEST_F(RocksEventStoreTest, VerifyPassesOnAnUntouchedLogAndSurvivesReopen) {
   VerifyReport again = store_->Verify();
   EXPECT_TRUE(again.ok) << again.detail;
   EXPECT_EQ(again.events, 6u);
-}
-
-// Opens the log's RocksDB directly, as an intruder would, and rewrites position `pos`.
-void Tamper(const std::string& path, uint64_t pos, bool fix_hash) {
-  rocksdb::DBOptions opts;
-  std::vector<rocksdb::ColumnFamilyDescriptor> fams;
-  for (const char* n : {"default", "log", "streams", "unique", "idempotency"}) {
-    fams.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  }
-  std::vector<rocksdb::ColumnFamilyHandle*> h;
-  rocksdb::DB* db = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(opts, path, fams, &h, &db).ok());
-  std::string key = log_format::PositionKey(pos), value;
-  ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), h[1], key, &value).ok());
-  // Change the lead's name inside the envelope: "x" becomes "y".
-  size_t at = value.rfind('x');
-  ASSERT_NE(at, std::string::npos);
-  value[at] = 'y';
-  if (fix_hash) {
-    std::string prev(32, '\0');
-    if (pos > 1) {
-      std::string before;
-      ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), h[1], log_format::PositionKey(pos - 1), &before).ok());
-      prev = before.substr(0, 32);
-    }
-    value.replace(0, 32, Sha256(prev, std::string_view(value).substr(32)));
-  }
-  ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), h[1], key, value).ok());
-  for (auto* c : h) db->DestroyColumnFamilyHandle(c);
-  delete db;
 }
 
 TEST_F(RocksEventStoreTest, VerifyNamesTheTamperedEvent) {
