@@ -33,20 +33,14 @@
 #include "domain/decide.h"
 #include "domain/events.h"
 #include "domain/result.h"
+#include "eventstore/event_codec.h"
 
 namespace crm::eventstore {
 
-// One stored event.
-struct RecordedEvent {
-  uint64_t position = 0;
-  std::string stream;
-  uint64_t version = 0;
-  Time at;
-  std::string actor;
-  std::string command_id;
-  std::string correlation_id;
+// One stored event: its envelope header, the event, and the chain hash after it.
+struct RecordedEvent : EnvelopeHeader {
   domain::Event event;
-  std::string hash;  // 32 raw bytes: the chain hash after this event
+  std::string hash;  // 32 raw bytes
 
   domain::EventMeta meta() const { return {stream, version, position, at, actor}; }
 };

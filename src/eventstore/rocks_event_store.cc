@@ -300,16 +300,8 @@ class RocksEventStore final : public EventStore {
  private:
   Result<RecordedEvent> Parse(std::string_view value) const {
     if (value.size() < lf::kHashSize) return Internal("a stored event is truncated");
-    EnvelopeHeader h;
     RecordedEvent ev;
-    CRM_RETURN_IF_ERROR(DecodeEnvelope(value.substr(lf::kHashSize), &h, &ev.event));
-    ev.position = h.position;
-    ev.stream = std::move(h.stream);
-    ev.version = h.version;
-    ev.at = h.at;
-    ev.actor = std::move(h.actor);
-    ev.command_id = std::move(h.command_id);
-    ev.correlation_id = std::move(h.correlation_id);
+    CRM_RETURN_IF_ERROR(DecodeEnvelope(value.substr(lf::kHashSize), &ev, &ev.event));
     ev.hash = std::string(value.substr(0, lf::kHashSize));
     return ev;
   }
@@ -445,10 +437,7 @@ class RocksEventStore final : public EventStore {
       rec.actor = sub.actor;
       rec.command_id = sub.command_id;
       rec.correlation_id = sub.correlation_id;
-      EnvelopeHeader h{rec.position,   rec.stream,     rec.version,
-                       rec.at,         rec.actor,      rec.command_id,
-                       rec.correlation_id};
-      std::string body = EncodeEnvelope(h, ne.event);
+      std::string body = EncodeEnvelope(rec, ne.event);
       hash = Sha256(hash, body);
       rec.hash = hash;
       wb.Put(log_cf_, lf::PositionKey(rec.position), hash + body);
