@@ -266,6 +266,8 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   AddOrgRoutes(a.router, *a.services);
   AddPoolRoutes(a.router, *a.services);
   AddLeadRoutes(a.router, *a.services);
+  AddCustomerRoutes(a.router, *a.services);
+  AddDealRoutes(a.router, *a.services);
 
   HttpServerOptions http_options;
   http_options.address = listen.first;

@@ -1,0 +1,270 @@
+// Customers (客户): create, list, the 360 view (now or as of a moment), edit, contacts,
+// follow-ups, claim, release, transfer, lock, and the timeline.
+#include <algorithm>
+#include <charconv>
+
+#include "api/body.h"
+#include "api/handler_util.h"
+#include "api/ids.h"
+#include "api/request_parts.h"
+#include "api/routes.h"
+#include "api/views_json.h"
+
+namespace crm::api {
+
+namespace d = crm::domain;
+
+namespace {
+
+const std::vector<std::string> kLevels = {"A", "B", "C", "D"};
+
+// A command on the customer in the path, with `If-Match` on its stream.
+void CustomerCommand(Services& s, const CallPtr& call, unsigned status,
+                     std::function<Result<d::Command>(const std::string& id, const json& body)> build,
+                     std::function<json(const d::Decision&, const eventstore::CommitInfo&)> reply = {}) {
+  std::string id = call->req.params.at("id");
+  CommandSpec spec;
+  spec.success_status = status;
+  spec.if_match_stream = id;
+  spec.build = [id, build = std::move(build)](const d::Viewer&, const json& body) {
+    return build(id, body);
+  };
+  spec.reply = std::move(reply);
+  RunCommand(s, call, std::move(spec));
+}
+
+// The customer, or 404 when missing or invisible to `v`.
+Result<const views::CustomerRowT*> VisibleCustomer(const Services& s, const d::Viewer& v,
+                                                   const std::string& id) {
+  const auto* row = s.customers.FindCustomer(id);
+  if (!row || !VisibleTo(s, v)(row->owner_id)) return NotFound("no customer " + id);
+  return row;
+}
+
+Date Today(const Services& s) { return BusinessDay(s.clock.Now(), s.utc_offset); }
+
+// `as_of`: a log position, or an RFC 3339 time (the last position at or before it).
+Result<uint64_t> AsOfPosition(const Services& s, const std::string& as_of) {
+  uint64_t pos = 0;
+  auto [ptr, ec] = std::from_chars(as_of.data(), as_of.data() + as_of.size(), pos);
+  if (ec == std::errc() && ptr == as_of.data() + as_of.size()) return pos;
+  auto t = ParseTime(as_of);
+  if (!t) return InvalidField("as_of", "must be a log position or an RFC 3339 time");
+  return s.store.PositionAt(*t);
+}
+
+// The 360 view as it was at `position`: the customer's streams (and the pool policy's)
+// folded up to that position into fresh projections.
+Result<Answer> CustomerAsOf(const Services& s, const views::CustomerRowT& now, uint64_t position) {
+  std::vector<std::string> streams = {now.id, std::string(d::kPoolPolicyStream)};
+  streams.insert(streams.end(), now.contact_ids.begin(), now.contact_ids.end());
+  streams.insert(streams.end(), now.opportunity_ids.begin(), now.opportunity_ids.end());
+  streams.insert(streams.end(), now.contract_ids.begin(), now.contract_ids.end());
+  std::vector<eventstore::RecordedEvent> events;
+  for (const auto& stream : streams) {
+    CRM_ASSIGN_OR_RETURN(auto part, s.store.ReadStream(stream, 1, SIZE_MAX));
+    for (auto& e : part) {
+      if (e.position <= position) events.push_back(std::move(e));
+    }
+  }
+  std::sort(events.begin(), events.end(),
+            [](const auto& a, const auto& b) { return a.position < b.position; });
+  projections::CustomerProjection then;
+  projections::PoolProjection pool(s.utc_offset);
+  projections::Topics ignored;
+  Time at{};
+  for (const auto& e : events) {
+    then.Apply(e, ignored);
+    pool.Apply(e, ignored);
+    at = e.at;
+  }
+  const auto* row = then.FindCustomer(now.id);
+  if (!row) return NotFound("customer " + now.id + " did not exist at position " + std::to_string(position));
+  if (position >= 1) {
+    CRM_ASSIGN_OR_RETURN(auto at_pos, s.store.ReadAll(position, 1));
+    if (!at_pos.empty()) at = at_pos.front().at;
+  }
+  json j = Customer360Json(*row, then, pool.policy(), BusinessDay(at, s.utc_offset));
+  j["as_of"] = {{"position", position}, {"at", FormatTime(at)}};
+  return Answer{std::move(j), row->version};
+}
+
+// Reads PATCH fields: present ones change; null clears an optional field.
+Result<d::UpdateCustomer> ParsePatch(const std::string& id, const json& body) {
+  std::vector<FieldError> errors;
+  Fields f(body, errors);
+  d::UpdateCustomer u;
+  u.customer_id = id;
+  if (f.Has("owner_id")) f.Fail("owner_id", "change owners with transfer, claim or release");
+  if (f.Has("name")) u.name = f.Text("name", true);
+  auto optional_text = [&](const char* name, size_t max, d::OptText& out) {
+    if (!f.Has(name)) return;
+    if (f.IsNull(name)) { out = ""; return; }
+    out = f.Text(name, false, max).value_or("");
+  };
+  optional_text("industry", 100, u.industry);
+  optional_text("region", 100, u.region);
+  optional_text("phone", 50, u.phone);
+  optional_text("address", 500, u.address);
+  if (f.Has("level")) {
+    if (f.IsNull("level")) u.level = "";
+    else if (auto level = f.OneOf("level", true, kLevels)) u.level = *level;
+  }
+  if (errors.empty() && !u.name && !u.industry && !u.region && !u.level && !u.phone && !u.address) {
+    f.Fail("body", "name at least one of name, industry, region, level, phone, address");
+  }
+  CRM_RETURN_IF_ERROR(FieldsOk(errors));
+  return u;
+}
+
+}  // namespace
+
+void AddCustomerRoutes(Router& r, Services& s) {
+  r.Add("POST", "/api/v1/customers", [&s](const CallPtr& call) {
+    CommandSpec spec;
+    spec.success_status = 201;
+    spec.build = [](const d::Viewer&, const json& body) -> Result<d::Command> {
+      std::vector<FieldError> errors;
+      Fields f(body, errors);
+      d::CreateCustomer c;
+      c.customer_id = NewId("cus");
+      c.details = ReadCustomerDetails(f, true);
+      c.owner_id = f.Text("owner_id", false, 64);
+      CRM_RETURN_IF_ERROR(FieldsOk(errors));
+      return d::Command(std::move(c));
+    };
+    RunCommand(s, call, std::move(spec));
+  });
+
+  r.Add("GET", "/api/v1/customers", [&s](const CallPtr& call) {
+    RunQuery(s, call, [&s, call](const d::Viewer& v) -> Result<Answer> {
+      CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
+      projections::CustomerFilter f;
+      f.owner_id = OptParam(call->req, "owner_id");
+      f.level = OptParam(call->req, "level");
+      f.region = OptParam(call->req, "region");
+      f.q = OptParam(call->req, "q").value_or("");
+      auto page = s.customers.ListCustomers(f, VisibleTo(s, v), CursorParam(call->req), limit);
+      json items = json::array();
+      for (const auto* row : page.items) items.push_back(CustomerSummaryJson(*row, s.pool.policy()));
+      return Answer{ListJson(std::move(items), page.next_cursor), std::nullopt};
+    });
+  });
+
+  r.Add("GET", "/api/v1/customers/{id}", [&s](const CallPtr& call) {
+    RunQuery(s, call, [&s, call](const d::Viewer& v) -> Result<Answer> {
+      CRM_ASSIGN_OR_RETURN(const auto* row, VisibleCustomer(s, v, call->req.params.at("id")));
+      if (auto as_of = OptParam(call->req, "as_of")) {
+        CRM_ASSIGN_OR_RETURN(uint64_t position, AsOfPosition(s, *as_of));
+        return CustomerAsOf(s, *row, position);
+      }
+      return Answer{Customer360Json(*row, s.customers, s.pool.policy(), Today(s)), row->version};
+    });
+  });
+
+  r.Add("PATCH", "/api/v1/customers/{id}", [&s](const CallPtr& call) {
+    CustomerCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
+      CRM_ASSIGN_OR_RETURN(d::UpdateCustomer u, ParsePatch(id, body));
+      return d::Command(std::move(u));
+    });
+  });
+
+  r.Add("POST", "/api/v1/customers/{id}/contacts", [&s](const CallPtr& call) {
+    std::string contact_id = NewId("ctc");
+    std::string customer_id = call->req.params.at("id");
+    CustomerCommand(
+        s, call, 201,
+        [contact_id](const std::string& id, const json& body) -> Result<d::Command> {
+          std::vector<FieldError> errors;
+          Fields f(body, errors);
+          d::ContactDetails details = ReadContactDetails(f);
+          CRM_RETURN_IF_ERROR(FieldsOk(errors));
+          return d::Command(d::AddContact{id, contact_id, details});
+        },
+        [customer_id](const d::Decision& dec, const eventstore::CommitInfo& info) {
+          json j = DefaultReply(dec, info);
+          j["customer_id"] = customer_id;
+          return j;
+        });
+  });
+
+  r.Add("POST", "/api/v1/customers/{id}/follow-ups", [&s](const CallPtr& call) {
+    std::string fup = NewId("fup");
+    CustomerCommand(
+        s, call, 201,
+        [fup](const std::string& id, const json& body) -> Result<d::Command> {
+          CRM_ASSIGN_OR_RETURN(FollowUpParts p, ReadFollowUp(body));
+          return d::Command(d::FollowUpCustomer{id, fup, p.channel, p.note, p.next_at});
+        },
+        [fup](const d::Decision& dec, const eventstore::CommitInfo& info) {
+          return FollowUpReply(fup, "customer_id", dec, info);
+        });
+  });
+
+  r.Add("POST", "/api/v1/customers/{id}/claim", [&s](const CallPtr& call) {
+    CustomerCommand(s, call, 200, [](const std::string& id, const json&) -> Result<d::Command> {
+      return d::Command(d::ClaimCustomer{id});
+    });
+  });
+
+  r.Add("POST", "/api/v1/customers/{id}/release", [&s](const CallPtr& call) {
+    CustomerCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
+      CRM_ASSIGN_OR_RETURN(std::string reason, ReadReason(body));
+      return d::Command(d::ReleaseCustomer{id, reason});
+    });
+  });
+
+  r.Add("POST", "/api/v1/customers/{id}/transfer", [&s](const CallPtr& call) {
+    CustomerCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
+      std::vector<FieldError> errors;
+      Fields f(body, errors);
+      auto to = f.Text("to", true, 64);
+      CRM_RETURN_IF_ERROR(FieldsOk(errors));
+      return d::Command(d::TransferCustomer{id, *to});
+    });
+  });
+
+  r.Add("POST", "/api/v1/customers/{id}/lock", [&s](const CallPtr& call) {
+    CustomerCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
+      std::vector<FieldError> errors;
+      Fields f(body, errors);
+      auto reason = f.Text("reason", false, 1000);
+      CRM_RETURN_IF_ERROR(FieldsOk(errors));
+      return d::Command(d::LockCustomer{id, reason.value_or("")});
+    });
+  });
+
+  r.Add("POST", "/api/v1/customers/{id}/unlock", [&s](const CallPtr& call) {
+    CustomerCommand(s, call, 200, [](const std::string& id, const json&) -> Result<d::Command> {
+      return d::Command(d::UnlockCustomer{id});
+    });
+  });
+
+  r.Add("GET", "/api/v1/customers/{id}/timeline", [&s](const CallPtr& call) {
+    RunQuery(s, call, [&s, call](const d::Viewer& v) -> Result<Answer> {
+      CRM_ASSIGN_OR_RETURN(const auto* row, VisibleCustomer(s, v, call->req.params.at("id")));
+      CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
+      uint64_t before = 0;
+      std::string cursor = CursorParam(call->req);
+      if (!cursor.empty()) {
+        auto [ptr, ec] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), before);
+        if (ec != std::errc() || ptr != cursor.data() + cursor.size()) {
+          return InvalidField("cursor", "not a cursor this list gave");
+        }
+      }
+      auto positions = s.timeline.Positions(row->id, before, limit + 1);
+      bool more = positions.size() > limit;
+      if (more) positions.resize(limit);
+      json items = json::array();
+      for (uint64_t p : positions) {
+        CRM_ASSIGN_OR_RETURN(auto one, s.store.ReadAll(p, 1));
+        if (!one.empty()) items.push_back(EventJson(one.front()));
+      }
+      std::optional<std::string> next;
+      if (more && !positions.empty()) next = std::to_string(positions.back());
+      return Answer{ListJson(std::move(items), next), std::nullopt};
+    });
+  });
+}
+
+}  // namespace crm::api

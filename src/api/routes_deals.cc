@@ -1,0 +1,259 @@
+// Opportunities (商机), contracts (合同), payments and receivables (回款).
+#include "api/body.h"
+#include "api/handler_util.h"
+#include "api/ids.h"
+#include "api/request_parts.h"
+#include "api/routes.h"
+#include "api/views_json.h"
+
+namespace crm::api {
+
+namespace d = crm::domain;
+
+namespace {
+
+const std::vector<std::string> kOpenStages = {"qualification", "needs_analysis", "proposal",
+                                              "negotiation"};
+constexpr size_t kMaxInstallments = 240;
+
+Date Today(const Services& s) { return BusinessDay(s.clock.Now(), s.utc_offset); }
+
+// A command on the record in the path, with `If-Match` on its stream.
+void RecordCommand(Services& s, const CallPtr& call, unsigned status,
+                   std::function<Result<d::Command>(const std::string& id, const json& body)> build,
+                   std::function<json(const d::Decision&, const eventstore::CommitInfo&)> reply = {}) {
+  std::string id = call->req.params.at("id");
+  CommandSpec spec;
+  spec.success_status = status;
+  spec.if_match_stream = id;
+  spec.build = [id, build = std::move(build)](const d::Viewer&, const json& body) {
+    return build(id, body);
+  };
+  spec.reply = std::move(reply);
+  RunCommand(s, call, std::move(spec));
+}
+
+Result<std::string> OptionalReason(const json& body) {
+  std::vector<FieldError> errors;
+  Fields f(body, errors);
+  auto reason = f.Text("reason", false, 1000);
+  CRM_RETURN_IF_ERROR(FieldsOk(errors));
+  return reason.value_or("");
+}
+
+Result<d::SignContract> ParseContract(const json& body) {
+  std::vector<FieldError> errors;
+  Fields f(body, errors);
+  d::SignContract c;
+  c.contract_id = NewId("con");
+  auto customer = f.Text("customer_id", true, 64);
+  c.opportunity_id = f.Text("opportunity_id", false, 64);
+  auto number = f.Text("number", true, 64);
+  auto title = f.Text("title", true, 200);
+  auto amount = f.Amount("amount", true);
+  auto currency = f.Currency("currency", true);
+  auto signed_on = f.DateField("signed_on", true);
+  if (const json* plan = f.Array("installments", true)) {
+    if (plan->empty()) f.Fail("installments", "must list at least one installment");
+    if (plan->size() > kMaxInstallments) {
+      f.Fail("installments", "must have at most " + std::to_string(kMaxInstallments) + " items");
+    }
+    for (size_t i = 0; i < plan->size() && i < kMaxInstallments; ++i) {
+      std::string path = "installments[" + std::to_string(i) + "].";
+      if (!(*plan)[i].is_object()) {
+        f.Fail(path.substr(0, path.size() - 1), "must be an object");
+        continue;
+      }
+      Fields inst((*plan)[i], errors, path);
+      auto due = inst.DateField("due_on", true);
+      auto part = inst.Amount("amount", true);
+      if (due && part) c.installments.push_back({*due, *part});
+    }
+  }
+  CRM_RETURN_IF_ERROR(FieldsOk(errors));
+  c.customer_id = *customer;
+  c.number = *number;
+  c.title = *title;
+  c.amount = *amount;
+  c.currency = *currency;
+  c.signed_on = *signed_on;
+  return c;
+}
+
+json ReceivableJson(const views::ContractRowT& k, const projections::InstallmentStatus& i,
+                    size_t index, const views::CustomerRowT* customer) {
+  return json{{"contract_id", k.id},
+              {"contract_number", k.number},
+              {"customer_id", k.customer_id},
+              {"customer_name", customer ? json(customer->name) : json(nullptr)},
+              {"owner_id", TextOrNull(k.owner_id)},
+              {"signed_by", k.signed_by},
+              {"installment", index},
+              {"due_on", DateJson(static_cast<int32_t>(i.due_on_days))},
+              {"amount", i.amount},
+              {"paid", i.paid},
+              {"outstanding", i.amount - i.paid},
+              {"currency", k.currency},
+              {"status", i.status},
+              {"days_overdue", i.days_overdue}};
+}
+
+}  // namespace
+
+void AddDealRoutes(Router& r, Services& s) {
+  // ---- opportunities ---------------------------------------------------------------------
+  r.Add("POST", "/api/v1/opportunities", [&s](const CallPtr& call) {
+    CommandSpec spec;
+    spec.success_status = 201;
+    spec.build = [](const d::Viewer&, const json& body) -> Result<d::Command> {
+      std::vector<FieldError> errors;
+      Fields f(body, errors);
+      auto customer = f.Text("customer_id", true, 64);
+      d::OpportunityDetails details = ReadOpportunityDetails(f);
+      CRM_RETURN_IF_ERROR(FieldsOk(errors));
+      return d::Command(d::CreateOpportunity{NewId("opp"), *customer, details});
+    };
+    RunCommand(s, call, std::move(spec));
+  });
+
+  r.Add("GET", "/api/v1/opportunities", [&s](const CallPtr& call) {
+    RunQuery(s, call, [&s, call](const d::Viewer& v) -> Result<Answer> {
+      CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
+      projections::OpportunityFilter f;
+      f.stage = OptParam(call->req, "stage");
+      if (f.stage && !d::ParseStage(*f.stage)) return InvalidField("stage", "unknown stage");
+      f.owner_id = OptParam(call->req, "owner_id");
+      f.customer_id = OptParam(call->req, "customer_id");
+      auto page = s.customers.ListOpportunities(f, VisibleTo(s, v), CursorParam(call->req), limit);
+      json items = json::array();
+      for (const auto* row : page.items) items.push_back(OpportunityJson(*row));
+      return Answer{ListJson(std::move(items), page.next_cursor), std::nullopt};
+    });
+  });
+
+  r.Add("GET", "/api/v1/opportunities/{id}", [&s](const CallPtr& call) {
+    RunQuery(s, call, [&s, call](const d::Viewer& v) -> Result<Answer> {
+      const std::string& id = call->req.params.at("id");
+      const auto* row = s.customers.FindOpportunity(id);
+      if (!row || !s.customers.DealVisible(row->owner_id, row->customer_id, VisibleTo(s, v))) {
+        return NotFound("no opportunity " + id);
+      }
+      return Answer{OpportunityJson(*row), row->version};
+    });
+  });
+
+  r.Add("POST", "/api/v1/opportunities/{id}/stage", [&s](const CallPtr& call) {
+    RecordCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
+      std::vector<FieldError> errors;
+      Fields f(body, errors);
+      auto stage = f.OneOf("stage", true, kOpenStages);
+      CRM_RETURN_IF_ERROR(FieldsOk(errors));
+      return d::Command(d::ChangeStage{id, *d::ParseStage(*stage)});
+    });
+  });
+
+  r.Add("POST", "/api/v1/opportunities/{id}/win", [&s](const CallPtr& call) {
+    RecordCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
+      CRM_ASSIGN_OR_RETURN(std::string reason, OptionalReason(body));
+      return d::Command(d::WinOpportunity{id, reason});
+    });
+  });
+
+  r.Add("POST", "/api/v1/opportunities/{id}/lose", [&s](const CallPtr& call) {
+    RecordCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
+      CRM_ASSIGN_OR_RETURN(std::string reason, OptionalReason(body));
+      return d::Command(d::LoseOpportunity{id, reason});
+    });
+  });
+
+  // ---- contracts and payments ----------------------------------------------------------
+  r.Add("POST", "/api/v1/contracts", [&s](const CallPtr& call) {
+    CommandSpec spec;
+    spec.success_status = 201;
+    spec.build = [](const d::Viewer&, const json& body) -> Result<d::Command> {
+      CRM_ASSIGN_OR_RETURN(d::SignContract c, ParseContract(body));
+      return d::Command(std::move(c));
+    };
+    RunCommand(s, call, std::move(spec));
+  });
+
+  r.Add("GET", "/api/v1/contracts", [&s](const CallPtr& call) {
+    RunQuery(s, call, [&s, call](const d::Viewer& v) -> Result<Answer> {
+      CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
+      projections::ContractFilter f;
+      f.customer_id = OptParam(call->req, "customer_id");
+      f.status = OptParam(call->req, "status");
+      if (f.status && *f.status != "active" && *f.status != "paid") {
+        return InvalidField("status", "must be active or paid");
+      }
+      f.owner_id = OptParam(call->req, "owner_id");
+      auto page = s.customers.ListContracts(f, VisibleTo(s, v), CursorParam(call->req), limit);
+      json items = json::array();
+      for (const auto* row : page.items) items.push_back(ContractJson(*row, Today(s)));
+      return Answer{ListJson(std::move(items), page.next_cursor), std::nullopt};
+    });
+  });
+
+  r.Add("GET", "/api/v1/contracts/{id}", [&s](const CallPtr& call) {
+    RunQuery(s, call, [&s, call](const d::Viewer& v) -> Result<Answer> {
+      const std::string& id = call->req.params.at("id");
+      const auto* row = s.customers.FindContract(id);
+      if (!row || !s.customers.DealVisible(row->owner_id, row->customer_id, VisibleTo(s, v))) {
+        return NotFound("no contract " + id);
+      }
+      return Answer{ContractJson(*row, Today(s)), row->version};
+    });
+  });
+
+  r.Add("POST", "/api/v1/contracts/{id}/payments", [&s](const CallPtr& call) {
+    std::string payment_id = NewId("pay");
+    std::string contract_id = call->req.params.at("id");
+    RecordCommand(
+        s, call, 201,
+        [payment_id](const std::string& id, const json& body) -> Result<d::Command> {
+          std::vector<FieldError> errors;
+          Fields f(body, errors);
+          auto amount = f.Amount("amount", true);
+          auto received = f.DateField("received_on", true);
+          auto method = f.Text("method", false, 50);
+          auto reference = f.Text("reference", false, 200);
+          CRM_RETURN_IF_ERROR(FieldsOk(errors));
+          return d::Command(d::RecordPayment{id, payment_id, *amount, *received, method, reference});
+        },
+        [payment_id, contract_id](const d::Decision& dec, const eventstore::CommitInfo& info) {
+          json j = DefaultReply(dec, info);
+          j["id"] = payment_id;
+          j["contract_id"] = contract_id;
+          return j;
+        });
+  });
+
+  r.Add("GET", "/api/v1/receivables", [&s](const CallPtr& call) {
+    RunQuery(s, call, [&s, call](const d::Viewer& v) -> Result<Answer> {
+      CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
+      auto overdue = OptParam(call->req, "overdue");
+      if (overdue && *overdue != "true" && *overdue != "false") {
+        return InvalidField("overdue", "must be true or false");
+      }
+      bool only_overdue = overdue && *overdue == "true";
+      projections::ContractFilter f;
+      f.status = "active";
+      f.owner_id = OptParam(call->req, "owner_id");
+      // Paged by contract: the cursor is the last contract of the previous page.
+      auto page = s.customers.ListContracts(f, VisibleTo(s, v), CursorParam(call->req), limit);
+      Date today = Today(s);
+      json items = json::array();
+      for (const auto* k : page.items) {
+        auto installments = projections::Installments(*k, today);
+        for (size_t i = 0; i < installments.size(); ++i) {
+          const auto& inst = installments[i];
+          if (inst.status == "paid" || (only_overdue && inst.status != "overdue")) continue;
+          items.push_back(ReceivableJson(*k, inst, i, s.customers.FindCustomer(k->customer_id)));
+        }
+      }
+      return Answer{ListJson(std::move(items), page.next_cursor), std::nullopt};
+    });
+  });
+}
+
+}  // namespace crm::api
