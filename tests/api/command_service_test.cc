@@ -1,0 +1,125 @@
+// The write path end to end below HTTP: commands decided against the model on the
+// writer thread, appended through the real store.
+#include "api/command_service.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include "../eventstore/store_test_util.h"
+#include "eventstore/rocks_event_store.h"
+
+namespace crm::api {
+namespace {
+
+namespace d = crm::domain;
+using eventstore::testing::TempDir;
+
+class CommandServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = std::move(eventstore::OpenRocksEventStore({dir_.sub("log"), &clock_, 1024, false})).value();
+    commands_ = std::make_unique<CommandService>(*store_, std::chrono::hours(8));
+    ASSERT_TRUE(commands_->Start().ok());
+    Must("system", d::CreateStaff{"stf_admin", "A", "a@x", d::Role::kAdmin, {}, {}});
+    Must("stf_admin", d::CreateDepartment{"dep_1", "D", {}});
+    Must("stf_admin", d::CreateStaff{"stf_rep", "R", "r@x", d::Role::kSales, "dep_1", {}});
+    Must("stf_admin", d::CreateStaff{"stf_heir", "H", "h@x", d::Role::kSales, "dep_1", {}});
+    Must("stf_admin", d::CreateStaff{"stf_fin", "F", "f@x", d::Role::kFinance, "dep_1", {}});
+  }
+  void TearDown() override { store_->Close(); }
+
+  Result<eventstore::Reply> Run(const std::string& actor, d::Command c) {
+    auto p = std::make_shared<std::promise<Result<eventstore::Reply>>>();
+    CommandRequest req;
+    req.command = std::move(c);
+    req.actor = actor;
+    req.make_reply = [](const d::Decision&, const eventstore::CommitInfo&) { return eventstore::Reply{}; };
+    commands_->Execute(std::move(req), [p](Result<eventstore::Reply> r) { p->set_value(std::move(r)); });
+    return p->get_future().get();
+  }
+  void Must(const std::string& actor, d::Command c) {
+    auto r = Run(actor, std::move(c));
+    ASSERT_TRUE(r.ok()) << r.error().code << ": " << r.error().detail;
+  }
+
+  TempDir dir_;
+  eventstore::FakeClock clock_{*ParseTime("2026-11-20T02:00:00Z")};
+  std::unique_ptr<eventstore::EventStore> store_;
+  std::unique_ptr<CommandService> commands_;
+};
+
+TEST_F(CommandServiceTest, ConcurrentPaymentsNeverExceedTheContractAmount) {
+  Must("stf_rep", d::CreateCustomer{"cus_1", d::CustomerDetails{.name = "Acme"}, {}});
+  Date day = *ParseDate("2026-11-20");
+  Must("stf_rep", d::SignContract{"con_1", "cus_1", {}, "HT-1", "T", 10000, "CNY", day, {{day, 10000}}});
+  std::atomic<int> accepted{0}, overpaid{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        auto r = Run("stf_fin", d::RecordPayment{"con_1", "pay_" + std::to_string(t * 100 + i), 300,
+                                                 day, {}, {}});
+        if (r.ok()) ++accepted;
+        else if (r.error().code == "overpayment") ++overpaid;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(accepted.load(), 33);  // 33 × 300 = 9900; a 34th would be 10200
+  EXPECT_EQ(overpaid.load(), 80 - 33);
+  int64_t paid = 0;
+  auto events = store_->ReadStream("con_1", 1, 1000);
+  for (const auto& e : *events) {
+    if (const auto* p = std::get_if<d::PaymentReceived>(&e.event)) paid += p->amount;
+  }
+  EXPECT_EQ(paid, 9900);
+  EXPECT_LE(paid, 10000);
+}
+
+TEST_F(CommandServiceTest, ALargeHandoverIsOneAtomicAppend) {
+  for (int i = 0; i < 3000; ++i) {
+    Must("stf_rep", d::CreateLead{"lead_" + std::to_string(10000 + i), "n", "c", {}, {}, {}, {}, {}});
+  }
+  for (int i = 0; i < 500; ++i) {
+    Must("stf_rep", d::CreateCustomer{"cus_" + std::to_string(10000 + i),
+                                      d::CustomerDetails{.name = "Customer " + std::to_string(i)}, {}});
+  }
+  // A successor that would go over capacity refuses the whole: nothing is written.
+  Must("stf_admin", d::SetPoolPolicy{d::PoolPolicy{.max_owned_leads = 2999}});
+  uint64_t before = store_->Head();
+  auto refused = Run("stf_admin", d::Handover{"stf_rep", "stf_heir", true});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "capacity_reached");
+  EXPECT_EQ(store_->Head(), before);
+  EXPECT_EQ(*store_->StreamVersion("stf_rep"), 1u);
+
+  Must("stf_admin", d::SetPoolPolicy{d::PoolPolicy{}});
+  before = store_->Head();
+  Must("stf_admin", d::Handover{"stf_rep", "stf_heir", true});
+  uint64_t after = store_->Head();
+  EXPECT_EQ(after - before, 3000u + 500u + 2u);  // every record, the departure, the completion
+  auto events = store_->ReadAll(before + 1, 10000);
+  ASSERT_TRUE(events.ok());
+  std::set<std::string> commands;
+  for (const auto& e : *events) commands.insert(e.command_id);
+  EXPECT_EQ(commands.size(), 1u) << "one command, one WriteBatch";
+  EXPECT_TRUE(std::holds_alternative<d::HandoverCompleted>(events->back().event));
+  EXPECT_EQ(store_->Stats().failed_batches, 0u);
+}
+
+TEST_F(CommandServiceTest, TheModelSurvivesARestartOfTheService) {
+  Must("stf_admin", d::SetPoolPolicy{d::PoolPolicy{.max_owned_leads = 1}});
+  Must("stf_rep", d::CreateLead{"lead_1", "n", "c", {}, {}, {}, {}, {}});
+  Must("stf_admin", d::CreateLead{"lead_2", "n", "c", {}, {}, {}, {}, {}});
+  commands_ = std::make_unique<CommandService>(*store_, std::chrono::hours(8));
+  ASSERT_TRUE(commands_->Start().ok());
+  auto r = Run("stf_rep", d::ClaimLead{"lead_2"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "capacity_reached");
+}
+
+}  // namespace
+}  // namespace crm::api
