@@ -103,8 +103,10 @@ std::optional<int64_t> Fields::Amount(const char* name, bool required) {
     return std::nullopt;
   }
   constexpr int64_t kMax = 1'000'000'000'000'000;  // 10^15 minor units
-  if (v->is_number_unsigned() ? v->get<uint64_t>() > static_cast<uint64_t>(kMax)
-                              : (v->get<int64_t>() < 1 || v->get<int64_t>() > kMax)) {
+  bool in_range = v->is_number_unsigned()
+                      ? v->get<uint64_t>() >= 1 && v->get<uint64_t>() <= static_cast<uint64_t>(kMax)
+                      : v->get<int64_t>() >= 1 && v->get<int64_t>() <= kMax;
+  if (!in_range) {
     Fail(name, "must be a positive amount no larger than 10^15");
     return std::nullopt;
   }

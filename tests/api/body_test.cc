@@ -35,9 +35,9 @@ TEST(BodyTest, EveryProblemIsCollectedWithItsPath) {
 
 TEST(BodyTest, AmountsArePositiveBoundedIntegers) {
   std::vector<FieldError> errors;
-  json j = {{"a", 0}, {"b", -5}, {"c", 1000000000000001LL}, {"d", 99}, {"e", 18446744073709551615ULL}};
+  json j = {{"a", 0u}, {"b", -5}, {"c", 1000000000000001LL}, {"d", 99}, {"e", 18446744073709551615ULL}};
   Fields f(j, errors);
-  EXPECT_FALSE(f.Amount("a", true));
+  EXPECT_FALSE(f.Amount("a", true)) << "zero is no amount";
   EXPECT_FALSE(f.Amount("b", true));
   EXPECT_FALSE(f.Amount("c", true));
   EXPECT_EQ(f.Amount("d", true), 99);

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <mutex>
 #include <thread>
+#include <cstdio>
 #include <fstream>
 #include <set>
 
@@ -265,6 +266,176 @@ TEST_F(E2eTest, AcknowledgedCommandsSurviveSigkill) {
   }
   auto verify = crmd_->Stop(SIGTERM);
   EXPECT_EQ(verify, 0);
+}
+
+// The business day at +08:00, `offset` days from today.
+std::string Day(int offset) {
+  auto t = std::chrono::system_clock::now() + std::chrono::hours(8) + std::chrono::hours(24 * offset);
+  auto days = std::chrono::floor<std::chrono::days>(t);
+  std::chrono::year_month_day ymd(days);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return buf;
+}
+
+TEST_F(E2eTest, CustomerNamesAreUniqueAcrossWidthCaseAndSpace) {
+  auto [rep, token] = Rep("wu");
+  auto a = crmd_->Call("POST", "/api/v1/customers", {{"name", "ＡＣＭＥ　Trading"}}, token);
+  ASSERT_EQ(a.status, 201) << a.body;
+  auto b = crmd_->Call("POST", "/api/v1/customers", {{"name", "  acme   TRADING "}});
+  EXPECT_EQ(b.status, 409);
+  EXPECT_EQ(b.Json()["code"], "duplicate_customer");
+  EXPECT_EQ(b.Json()["existing_id"], a.Json()["id"]);
+}
+
+TEST_F(E2eTest, AConversionFeedsTheCustomer360AndItsTimeline) {
+  auto [rep, token] = Rep("li");
+  std::string lead = Lead(token, {{"company", "Blue Sky Ltd"}});
+  auto conv = crmd_->Call("POST", "/api/v1/leads/" + lead + "/convert",
+                          {{"contact", {{"name", "Mr Ma"}, {"title", "CEO"}}},
+                           {"opportunity", {{"name", "Pilot"}, {"amount", 500000}, {"currency", "CNY"},
+                                            {"expected_close_date", Day(30)}}}},
+                          token);
+  ASSERT_EQ(conv.status, 200) << conv.body;
+  json c = conv.Json();
+  EXPECT_EQ(c["customer_created"], true);
+  std::string cus = c["customer_id"];
+  auto view = crmd_->Call("GET", "/api/v1/customers/" + cus, nullptr, token);
+  ASSERT_EQ(view.status, 200);
+  json v = view.Json();
+  EXPECT_EQ(v["name"], "Blue Sky Ltd");
+  EXPECT_EQ(v["owner_id"], rep);
+  EXPECT_EQ(v["source_lead_ids"][0], lead);
+  EXPECT_EQ(v["contacts"][0]["name"], "Mr Ma");
+  EXPECT_EQ(v["opportunities"][0]["probability"], 10);
+  EXPECT_EQ(v["owner_history"][0]["reason"], "converted");
+  EXPECT_EQ(v["totals"]["paid"], json::object());
+  // A second lead of the same company joins the customer.
+  std::string lead2 = Lead(token, {{"company", "BLUE SKY LTD"}});
+  auto join = crmd_->Call("POST", "/api/v1/leads/" + lead2 + "/convert", json::object(), token).Json();
+  EXPECT_EQ(join["customer_created"], false);
+  EXPECT_EQ(join["customer_id"], cus);
+  // The timeline, newest first, paged.
+  auto t1 = crmd_->Call("GET", "/api/v1/customers/" + cus + "/timeline?limit=2", nullptr, token).Json();
+  ASSERT_EQ(t1["items"].size(), 2u);
+  EXPECT_EQ(t1["items"][0]["type"], "LeadConverted");
+  EXPECT_EQ(t1["items"][1]["type"], "CustomerLeadAttached");
+  ASSERT_TRUE(t1["next_cursor"].is_string());
+  auto t2 = crmd_->Call("GET", "/api/v1/customers/" + cus + "/timeline?limit=50&cursor=" +
+                                   t1["next_cursor"].get<std::string>(), nullptr, token).Json();
+  std::set<std::string> types;
+  for (const auto& e : t2["items"]) types.insert(e["type"]);
+  EXPECT_EQ(types, (std::set<std::string>{"CustomerCreated", "ContactCreated", "OpportunityCreated",
+                                          "LeadConverted"}));
+  EXPECT_LT(t2["items"][0]["position"].get<uint64_t>(), t1["items"][1]["position"].get<uint64_t>());
+}
+
+TEST_F(E2eTest, ContractsPlansPaymentsAndReceivables) {
+  auto [rep, token] = Rep("zhou");
+  auto [fin, fin_token] = Rep("cash", "finance");
+  std::string cus = crmd_->Call("POST", "/api/v1/customers", {{"name", "Globex"}}, token).Json()["id"];
+  json contract = {{"customer_id", cus}, {"number", "HT-1"}, {"title", "Pilot"}, {"amount", 1000000},
+                   {"currency", "CNY"}, {"signed_on", Day(-40)},
+                   {"installments", {{{"due_on", Day(-10)}, {"amount", 400000}},
+                                     {{"due_on", Day(20)}, {"amount", 600000}}}}};
+  json wrong = contract;
+  wrong["installments"][1]["amount"] = 500000;
+  EXPECT_EQ(crmd_->Call("POST", "/api/v1/contracts", wrong, token).Json()["code"], "plan_mismatch");
+  for (json bad : {json(0), json(-5), json(1e20), json("100")}) {
+    json b = contract;
+    b["amount"] = bad;
+    EXPECT_EQ(crmd_->Call("POST", "/api/v1/contracts", b, token).status, 400) << bad;
+  }
+  json bad_date = contract;
+  bad_date["signed_on"] = "2026-02-30";
+  EXPECT_EQ(crmd_->Call("POST", "/api/v1/contracts", bad_date, token).status, 400);
+  auto k = crmd_->Call("POST", "/api/v1/contracts", contract, token);
+  ASSERT_EQ(k.status, 201) << k.body;
+  std::string id = k.Json()["id"];
+  EXPECT_EQ(crmd_->Call("POST", "/api/v1/contracts", contract, token).Json()["code"],
+            "duplicate_contract_number");
+  EXPECT_EQ(crmd_->Call("POST", "/api/v1/contracts/" + id + "/payments",
+                        {{"amount", 1}, {"received_on", Day(0)}}, token).status, 403);
+  auto pay = crmd_->Call("POST", "/api/v1/contracts/" + id + "/payments",
+                         {{"amount", 300000}, {"received_on", Day(0)}, {"reference", "TX1"}}, fin_token);
+  ASSERT_EQ(pay.status, 201) << pay.body;
+  EXPECT_EQ(pay.Json()["id"].get<std::string>().substr(0, 4), "pay_");
+  json got = crmd_->Call("GET", "/api/v1/contracts/" + id, nullptr, fin_token).Json();
+  EXPECT_EQ(got["paid"], 300000);
+  EXPECT_EQ(got["outstanding"], 700000);
+  EXPECT_EQ(got["status"], "active");
+  EXPECT_EQ(got["installments"][0]["status"], "overdue");
+  EXPECT_EQ(got["installments"][0]["days_overdue"], 10);
+  EXPECT_EQ(got["installments"][1]["status"], "pending");
+  json totals = crmd_->Call("GET", "/api/v1/customers/" + cus, nullptr, token).Json()["totals"];
+  EXPECT_EQ(totals["overdue"]["CNY"], 100000);
+  EXPECT_EQ(totals["outstanding"]["CNY"], 700000);
+  json rec = crmd_->Call("GET", "/api/v1/receivables?overdue=true", nullptr, fin_token).Json();
+  ASSERT_EQ(rec["items"].size(), 1u);
+  EXPECT_EQ(rec["items"][0]["outstanding"], 100000);
+  auto over = crmd_->Call("POST", "/api/v1/contracts/" + id + "/payments",
+                          {{"amount", 700001}, {"received_on", Day(0)}}, fin_token);
+  EXPECT_EQ(over.Json()["code"], "overpayment");
+  ASSERT_EQ(crmd_->Call("POST", "/api/v1/contracts/" + id + "/payments",
+                        {{"amount", 700000}, {"received_on", Day(0)}}, fin_token).status, 201);
+  EXPECT_EQ(crmd_->Call("GET", "/api/v1/contracts/" + id, nullptr, fin_token).Json()["status"], "paid");
+  EXPECT_TRUE(crmd_->Call("GET", "/api/v1/receivables", nullptr, fin_token).Json()["items"].empty());
+}
+
+TEST_F(E2eTest, AHandoverMovesThePortfolioAndEndsTheLeaversAccess) {
+  auto [mgr, mgr_token] = Rep("boss", "manager");
+  auto [leaver, leaver_token] = Rep("leaver");
+  auto [heir, heir_token] = Rep("heir");
+  for (int i = 0; i < 3; ++i) Lead(leaver_token);
+  std::string cus = crmd_->Call("POST", "/api/v1/customers", {{"name", "Initech"}}, leaver_token).Json()["id"];
+  auto k = crmd_->Call("POST", "/api/v1/contracts",
+                       {{"customer_id", cus}, {"number", "HT-L"}, {"title", "t"}, {"amount", 8000},
+                        {"currency", "CNY"}, {"signed_on", Day(0)},
+                        {"installments", {{{"due_on", Day(30)}, {"amount", 8000}}}}},
+                       leaver_token);
+  ASSERT_EQ(k.status, 201) << k.body;
+  json pf = crmd_->Call("GET", "/api/v1/staff/" + leaver + "/portfolio", nullptr, mgr_token).Json();
+  EXPECT_EQ(pf["counts"], json({{"leads", 3}, {"customers", 1}, {"opportunities", 0}, {"contracts", 1}}));
+  EXPECT_EQ(crmd_->Call("GET", "/api/v1/staff/" + leaver + "/portfolio", nullptr, heir_token).status, 403);
+  auto h = crmd_->Call("POST", "/api/v1/staff/" + leaver + "/handover", {{"to", heir}, {"depart", true}},
+                       mgr_token);
+  ASSERT_EQ(h.status, 200) << h.body;
+  EXPECT_EQ(h.Json()["moved"]["leads"], 3);
+  EXPECT_EQ(crmd_->Call("GET", "/api/v1/leads", nullptr, leaver_token).status, 401);
+  json v = crmd_->Call("GET", "/api/v1/customers/" + cus, nullptr, heir_token).Json();
+  EXPECT_EQ(v["owner_id"], heir);
+  EXPECT_EQ(v["owner_history"].back()["reason"], "handover");
+  EXPECT_FALSE(v["owner_history"][0]["to"].is_null());
+  EXPECT_EQ(crmd_->Call("GET", "/api/v1/contracts/" + k.Json()["id"].get<std::string>(), nullptr,
+                        heir_token).Json()["signed_by"], leaver);
+  std::string pool_lead = Lead(crmd_->token());
+  EXPECT_EQ(crmd_->Call("POST", "/api/v1/leads/" + pool_lead + "/assign", {{"owner_id", leaver}}).Json()["code"],
+            "staff_departed");
+  EXPECT_EQ(crmd_->Call("GET", "/api/v1/staff/" + leaver).Json()["departed"], true);
+}
+
+TEST_F(E2eTest, ACustomerCanBeSeenAsItWas) {
+  auto [rep, token] = Rep("time");
+  auto c = crmd_->Call("POST", "/api/v1/customers", {{"name", "Time Co"}, {"industry", "mining"}}, token);
+  uint64_t then = c.Json()["position"];
+  std::string id = c.Json()["id"];
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto patched = crmd_->Call("PATCH", "/api/v1/customers/" + id, {{"industry", "software"}, {"phone", nullptr}},
+                             token);
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(crmd_->Call("GET", "/api/v1/customers/" + id, nullptr, token).Json()["industry"], "software");
+  json old = crmd_->Call("GET", "/api/v1/customers/" + id + "?as_of=" + std::to_string(then), nullptr, token).Json();
+  EXPECT_EQ(old["industry"], "mining");
+  EXPECT_EQ(old["as_of"]["position"], then);
+  std::string at = old["as_of"]["at"];
+  EXPECT_EQ(crmd_->Call("GET", "/api/v1/customers/" + id + "?as_of=" + at, nullptr, token).Json()["industry"],
+            "mining");
+  EXPECT_EQ(crmd_->Call("GET", "/api/v1/customers/" + id + "?as_of=" + std::to_string(then - 1), nullptr, token).status,
+            404);
+  EXPECT_EQ(crmd_->Call("GET", "/api/v1/customers/" + id + "?as_of=yesterday", nullptr, token).status, 400);
+  EXPECT_EQ(crmd_->Call("PATCH", "/api/v1/customers/" + id, json::object(), token).status, 400);
+  EXPECT_EQ(crmd_->Call("PATCH", "/api/v1/customers/" + id, {{"owner_id", rep}}, token).status, 400);
 }
 
 TEST(E2eBootstrapTest, WithoutAnAdminTokenOneIsWrittenOwnerReadableOnly) {
