@@ -3,6 +3,7 @@
 #include <flatbuffers/flatbuffers.h>
 
 #include "domain/overloaded.h"
+#include "eventstore/aligned_bytes.h"
 #include "schemas/events_generated.h"
 
 namespace crm::eventstore {
@@ -409,9 +410,10 @@ std::string EncodeEnvelope(const EnvelopeHeader& h, const domain::Event& event) 
 }
 
 Status DecodeEnvelope(std::string_view bytes, EnvelopeHeader* header, domain::Event* event) {
-  flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  AlignedBytes aligned(bytes);
+  flatbuffers::Verifier verifier(aligned.data(), aligned.size());
   if (!s::VerifyEnvelopeBuffer(verifier)) return Corrupt("not a valid envelope");
-  const s::Envelope* env = s::GetEnvelope(bytes.data());
+  const s::Envelope* env = s::GetEnvelope(aligned.data());
   header->position = env->position();
   header->stream = env->stream()->str();
   header->version = env->version();

@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 
+#include "eventstore/aligned_bytes.h"
 #include "projections/local_store.h"
 
 namespace crm::projections {
@@ -26,9 +27,10 @@ std::string PackRow(const RowT& row) {
 template <class RowT>
 bool UnpackRow(std::string_view bytes, RowT* out) {
   using Table = typename RowT::TableType;
-  flatbuffers::Verifier v(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  eventstore::AlignedBytes aligned(bytes);
+  flatbuffers::Verifier v(aligned.data(), aligned.size());
   if (!v.VerifyBuffer<Table>(nullptr)) return false;
-  flatbuffers::GetRoot<Table>(bytes.data())->UnPackTo(out);
+  flatbuffers::GetRoot<Table>(aligned.data())->UnPackTo(out);
   return true;
 }
 
