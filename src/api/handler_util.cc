@@ -177,6 +177,22 @@ void RunCommand(const Services& s, const CallPtr& call, CommandSpec spec) {
   });
 }
 
+void RunPathCommand(const Services& s, const CallPtr& call, unsigned success_status,
+                    PathBuild build,
+                    std::function<json(const domain::Decision&, const eventstore::CommitInfo&)> reply) {
+  std::string id = call->req.params.at("id");
+  CommandSpec spec;
+  spec.success_status = success_status;
+  spec.if_match_stream = id;
+  spec.build = [id, build = std::move(build)](const domain::Viewer&, const json& body) {
+    return build(id, body);
+  };
+  spec.reply = std::move(reply);
+  RunCommand(s, call, std::move(spec));
+}
+
+Date Today(const Services& s) { return BusinessDay(s.clock.Now(), s.utc_offset); }
+
 Result<size_t> LimitParam(const HttpRequest& req) {
   auto v = OptParam(req, "limit");
   if (!v) return size_t{50};

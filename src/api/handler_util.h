@@ -51,6 +51,16 @@ struct CommandSpec {
 };
 void RunCommand(const Services& s, const CallPtr& call, CommandSpec spec);
 
+// A command on the record named by the path's {id}, with `If-Match` on its stream:
+// `build(id, body)` makes the command; `reply` as in CommandSpec (empty: the default).
+using PathBuild = std::function<Result<domain::Command>(const std::string& id, const json& body)>;
+void RunPathCommand(const Services& s, const CallPtr& call, unsigned success_status,
+                    PathBuild build,
+                    std::function<json(const domain::Decision&, const eventstore::CommitInfo&)> reply = {});
+
+// The current business day.
+Date Today(const Services& s);
+
 // {"id", "version", "position"} for the decision's primary record.
 json DefaultReply(const domain::Decision& d, const eventstore::CommitInfo& info);
 

@@ -13,12 +13,12 @@ const std::vector<std::string> kOpenStages = {"qualification", "needs_analysis",
                                               "negotiation"};
 }  // namespace
 
-Result<std::string> ReadReason(const json& body) {
+Result<std::string> ReadReason(const json& body, bool required) {
   std::vector<FieldError> errors;
   Fields f(body, errors);
-  auto reason = f.Text("reason", true, 1000);
+  auto reason = f.Text("reason", required, 1000);
   CRM_RETURN_IF_ERROR(FieldsOk(errors));
-  return *reason;
+  return reason.value_or("");
 }
 
 Result<FollowUpParts> ReadFollowUp(const json& body) {

@@ -11,8 +11,8 @@
 
 namespace crm::api {
 
-// {"reason": "..."}: required, at most 1000 characters.
-Result<std::string> ReadReason(const json& body);
+// {"reason": "..."}: at most 1000 characters; "" when optional and absent.
+Result<std::string> ReadReason(const json& body, bool required = true);
 
 struct FollowUpParts {
   domain::Channel channel = domain::Channel::kCall;

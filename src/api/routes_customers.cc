@@ -18,21 +18,6 @@ namespace {
 
 const std::vector<std::string> kLevels = {"A", "B", "C", "D"};
 
-// A command on the customer in the path, with `If-Match` on its stream.
-void CustomerCommand(Services& s, const CallPtr& call, unsigned status,
-                     std::function<Result<d::Command>(const std::string& id, const json& body)> build,
-                     std::function<json(const d::Decision&, const eventstore::CommitInfo&)> reply = {}) {
-  std::string id = call->req.params.at("id");
-  CommandSpec spec;
-  spec.success_status = status;
-  spec.if_match_stream = id;
-  spec.build = [id, build = std::move(build)](const d::Viewer&, const json& body) {
-    return build(id, body);
-  };
-  spec.reply = std::move(reply);
-  RunCommand(s, call, std::move(spec));
-}
-
 // The customer, or 404 when missing or invisible to `v`.
 Result<const views::CustomerRowT*> VisibleCustomer(const Services& s, const d::Viewer& v,
                                                    const std::string& id) {
@@ -40,8 +25,6 @@ Result<const views::CustomerRowT*> VisibleCustomer(const Services& s, const d::V
   if (!row || !VisibleTo(s, v)(row->owner_id)) return NotFound("no customer " + id);
   return row;
 }
-
-Date Today(const Services& s) { return BusinessDay(s.clock.Now(), s.utc_offset); }
 
 // `as_of`: a log position, or an RFC 3339 time (the last position at or before it).
 Result<uint64_t> AsOfPosition(const Services& s, const std::string& as_of) {
@@ -163,7 +146,7 @@ void AddCustomerRoutes(Router& r, Services& s) {
   });
 
   r.Add("PATCH", "/api/v1/customers/{id}", [&s](const CallPtr& call) {
-    CustomerCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
+    RunPathCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
       CRM_ASSIGN_OR_RETURN(d::UpdateCustomer u, ParsePatch(id, body));
       return d::Command(std::move(u));
     });
@@ -172,7 +155,7 @@ void AddCustomerRoutes(Router& r, Services& s) {
   r.Add("POST", "/api/v1/customers/{id}/contacts", [&s](const CallPtr& call) {
     std::string contact_id = NewId("ctc");
     std::string customer_id = call->req.params.at("id");
-    CustomerCommand(
+    RunPathCommand(
         s, call, 201,
         [contact_id](const std::string& id, const json& body) -> Result<d::Command> {
           std::vector<FieldError> errors;
@@ -190,7 +173,7 @@ void AddCustomerRoutes(Router& r, Services& s) {
 
   r.Add("POST", "/api/v1/customers/{id}/follow-ups", [&s](const CallPtr& call) {
     std::string fup = NewId("fup");
-    CustomerCommand(
+    RunPathCommand(
         s, call, 201,
         [fup](const std::string& id, const json& body) -> Result<d::Command> {
           CRM_ASSIGN_OR_RETURN(FollowUpParts p, ReadFollowUp(body));
@@ -202,20 +185,20 @@ void AddCustomerRoutes(Router& r, Services& s) {
   });
 
   r.Add("POST", "/api/v1/customers/{id}/claim", [&s](const CallPtr& call) {
-    CustomerCommand(s, call, 200, [](const std::string& id, const json&) -> Result<d::Command> {
+    RunPathCommand(s, call, 200, [](const std::string& id, const json&) -> Result<d::Command> {
       return d::Command(d::ClaimCustomer{id});
     });
   });
 
   r.Add("POST", "/api/v1/customers/{id}/release", [&s](const CallPtr& call) {
-    CustomerCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
+    RunPathCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
       CRM_ASSIGN_OR_RETURN(std::string reason, ReadReason(body));
       return d::Command(d::ReleaseCustomer{id, reason});
     });
   });
 
   r.Add("POST", "/api/v1/customers/{id}/transfer", [&s](const CallPtr& call) {
-    CustomerCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
+    RunPathCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
       std::vector<FieldError> errors;
       Fields f(body, errors);
       auto to = f.Text("to", true, 64);
@@ -225,17 +208,14 @@ void AddCustomerRoutes(Router& r, Services& s) {
   });
 
   r.Add("POST", "/api/v1/customers/{id}/lock", [&s](const CallPtr& call) {
-    CustomerCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
-      std::vector<FieldError> errors;
-      Fields f(body, errors);
-      auto reason = f.Text("reason", false, 1000);
-      CRM_RETURN_IF_ERROR(FieldsOk(errors));
-      return d::Command(d::LockCustomer{id, reason.value_or("")});
+    RunPathCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
+      CRM_ASSIGN_OR_RETURN(std::string reason, ReadReason(body, false));
+      return d::Command(d::LockCustomer{id, reason});
     });
   });
 
   r.Add("POST", "/api/v1/customers/{id}/unlock", [&s](const CallPtr& call) {
-    CustomerCommand(s, call, 200, [](const std::string& id, const json&) -> Result<d::Command> {
+    RunPathCommand(s, call, 200, [](const std::string& id, const json&) -> Result<d::Command> {
       return d::Command(d::UnlockCustomer{id});
     });
   });

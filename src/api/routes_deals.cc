@@ -16,31 +16,6 @@ const std::vector<std::string> kOpenStages = {"qualification", "needs_analysis",
                                               "negotiation"};
 constexpr size_t kMaxInstallments = 240;
 
-Date Today(const Services& s) { return BusinessDay(s.clock.Now(), s.utc_offset); }
-
-// A command on the record in the path, with `If-Match` on its stream.
-void RecordCommand(Services& s, const CallPtr& call, unsigned status,
-                   std::function<Result<d::Command>(const std::string& id, const json& body)> build,
-                   std::function<json(const d::Decision&, const eventstore::CommitInfo&)> reply = {}) {
-  std::string id = call->req.params.at("id");
-  CommandSpec spec;
-  spec.success_status = status;
-  spec.if_match_stream = id;
-  spec.build = [id, build = std::move(build)](const d::Viewer&, const json& body) {
-    return build(id, body);
-  };
-  spec.reply = std::move(reply);
-  RunCommand(s, call, std::move(spec));
-}
-
-Result<std::string> OptionalReason(const json& body) {
-  std::vector<FieldError> errors;
-  Fields f(body, errors);
-  auto reason = f.Text("reason", false, 1000);
-  CRM_RETURN_IF_ERROR(FieldsOk(errors));
-  return reason.value_or("");
-}
-
 Result<d::SignContract> ParseContract(const json& body) {
   std::vector<FieldError> errors;
   Fields f(body, errors);
@@ -143,7 +118,7 @@ void AddDealRoutes(Router& r, Services& s) {
   });
 
   r.Add("POST", "/api/v1/opportunities/{id}/stage", [&s](const CallPtr& call) {
-    RecordCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
+    RunPathCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
       std::vector<FieldError> errors;
       Fields f(body, errors);
       auto stage = f.OneOf("stage", true, kOpenStages);
@@ -153,15 +128,15 @@ void AddDealRoutes(Router& r, Services& s) {
   });
 
   r.Add("POST", "/api/v1/opportunities/{id}/win", [&s](const CallPtr& call) {
-    RecordCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
-      CRM_ASSIGN_OR_RETURN(std::string reason, OptionalReason(body));
+    RunPathCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
+      CRM_ASSIGN_OR_RETURN(std::string reason, ReadReason(body, false));
       return d::Command(d::WinOpportunity{id, reason});
     });
   });
 
   r.Add("POST", "/api/v1/opportunities/{id}/lose", [&s](const CallPtr& call) {
-    RecordCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
-      CRM_ASSIGN_OR_RETURN(std::string reason, OptionalReason(body));
+    RunPathCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
+      CRM_ASSIGN_OR_RETURN(std::string reason, ReadReason(body, false));
       return d::Command(d::LoseOpportunity{id, reason});
     });
   });
@@ -208,7 +183,7 @@ void AddDealRoutes(Router& r, Services& s) {
   r.Add("POST", "/api/v1/contracts/{id}/payments", [&s](const CallPtr& call) {
     std::string payment_id = NewId("pay");
     std::string contract_id = call->req.params.at("id");
-    RecordCommand(
+    RunPathCommand(
         s, call, 201,
         [payment_id](const std::string& id, const json& body) -> Result<d::Command> {
           std::vector<FieldError> errors;

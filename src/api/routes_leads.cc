@@ -16,22 +16,10 @@ const std::vector<std::string> kLeadStates = {"unassigned", "pending", "followin
                                               "invalid",    "converted", "voided"};
 const std::vector<std::string> kStrategies = {"round_robin", "least_loaded", "region"};
 
-// A command on the lead in the path, with `If-Match` on its stream.
-void LeadCommand(Services& s, const CallPtr& call,
-                 std::function<Result<d::Command>(const std::string& id, const json& body)> build) {
-  std::string id = call->req.params.at("id");
-  CommandSpec spec;
-  spec.if_match_stream = id;
-  spec.build = [id, build = std::move(build)](const d::Viewer&, const json& body) {
-    return build(id, body);
-  };
-  RunCommand(s, call, std::move(spec));
-}
-
 // A command whose body is {"reason": "..."}.
 template <class Cmd>
 void ReasonCommand(Services& s, const CallPtr& call) {
-  LeadCommand(s, call, [](const std::string& id, const json& body) -> Result<d::Command> {
+  RunPathCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
     CRM_ASSIGN_OR_RETURN(std::string reason, ReadReason(body));
     return d::Command(Cmd{id, reason});
   });
@@ -92,7 +80,7 @@ void AddLeadRoutes(Router& r, Services& s) {
   });
 
   r.Add("POST", "/api/v1/leads/{id}/assign", [&s](const CallPtr& call) {
-    LeadCommand(s, call, [](const std::string& id, const json& body) -> Result<d::Command> {
+    RunPathCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
       std::vector<FieldError> errors;
       Fields f(body, errors);
       auto owner = f.Text("owner_id", true, 64);
@@ -131,7 +119,7 @@ void AddLeadRoutes(Router& r, Services& s) {
   });
 
   r.Add("POST", "/api/v1/leads/{id}/claim", [&s](const CallPtr& call) {
-    LeadCommand(s, call, [](const std::string& id, const json&) -> Result<d::Command> {
+    RunPathCommand(s, call, 200, [](const std::string& id, const json&) -> Result<d::Command> {
       return d::Command(d::ClaimLead{id});
     });
   });
