@@ -50,7 +50,8 @@ class Staging final : public WriterView {
   std::optional<std::string> UniqueOwner(std::string_view scope,
                                          std::string_view key) const override;
 
-  std::unordered_map<std::string, uint64_t> versions;
+  // stream → its version as this batch sees it (stored, or staged by the batch).
+  mutable std::unordered_map<std::string, uint64_t> versions;
   // scoped key → owner, or nullopt when released in this batch.
   std::unordered_map<std::string, std::optional<std::string>> unique;
   std::unordered_map<std::string, std::string> idempotency;  // scoped key → stored value
@@ -390,12 +391,6 @@ class RocksEventStore final : public EventStore {
       return out;
     }
     Proposal& p = *decided;
-    auto storage_failed = [&] {
-      if (!st.read_error) return false;
-      out.result = *st.read_error;
-      return true;
-    };
-    if (storage_failed()) return out;
 
     // Check everything before staging anything: all or nothing.
     for (const auto& [stream, expected] : p.expected_versions) {
@@ -411,6 +406,7 @@ class RocksEventStore final : public EventStore {
         out.result = Internal("invalid stream name");
         return out;
       }
+      st.StreamVersion(ev.stream);  // read now, so that a failing read refuses below
     }
     for (const auto& k : p.unique_keys) {
       if (k.release) continue;
@@ -424,7 +420,12 @@ class RocksEventStore final : public EventStore {
       }
     }
 
-    if (storage_failed()) return out;
+    // Every stored read this submission depends on is done; if one failed, nothing the
+    // decision saw can be trusted.
+    if (st.read_error) {
+      out.result = *st.read_error;
+      return out;
+    }
 
     // Stage.
     if (!p.events.empty()) out.info.first_position = next;
@@ -601,6 +602,7 @@ uint64_t Staging::StreamVersion(std::string_view stream) const {
     read_error = stored.error();
     return 0;
   }
+  versions.emplace(stream, *stored);
   return *stored;
 }
 
