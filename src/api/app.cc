@@ -147,20 +147,16 @@ struct App::Impl {
       lock.unlock();
       bool more = true;
       while (more && !stopping) {
-        auto r = ExecuteSync(d::RecycleDue{1000}, std::string(d::kSystemActor),
-                             [](const d::Decision& dec, const eventstore::CommitInfo& info) {
-                               const auto& out = std::get<d::RecycleOutcome>(dec.outcome);
-                               return json{{"leads", out.leads},
-                                           {"customers", out.customers},
-                                           {"more", out.more},
-                                           {"position", info.last_position}};
-                             });
+        // A sweep handles at most 1000 items; when more were due, sweep again at once.
         more = false;
+        auto r = ExecuteSync(d::RecycleDue{1000}, std::string(d::kSystemActor),
+                             [&more](const d::Decision& dec, const eventstore::CommitInfo& info) {
+                               more = std::get<d::RecycleOutcome>(dec.outcome).more;
+                               return DefaultReply(dec, info);
+                             });
         if (!r.ok()) {
+          more = false;
           Log("recycling failed: " + r.error().detail);
-        } else {
-          json j = json::parse(r->body, nullptr, false);
-          more = j.is_object() && j.value("more", false);
         }
       }
       lock.lock();

@@ -14,13 +14,6 @@ using Steady = std::chrono::steady_clock;
 constexpr auto kMinPositionWait = std::chrono::seconds(5);
 constexpr auto kReadYourWriteWait = std::chrono::seconds(2);
 
-std::optional<uint64_t> ParseU64(std::string_view s) {
-  uint64_t v = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr != s.data() + s.size() || s.empty()) return std::nullopt;
-  return v;
-}
-
 // `"7"`, `W/"7"` or `7` → 7.
 std::optional<uint64_t> ParseETag(std::string_view s) {
   if (s.substr(0, 2) == "W/") s.remove_prefix(2);
@@ -192,6 +185,13 @@ void RunPathCommand(const Services& s, const CallPtr& call, unsigned success_sta
 }
 
 Date Today(const Services& s) { return BusinessDay(s.clock.Now(), s.utc_offset); }
+
+std::optional<uint64_t> ParseU64(std::string_view s) {
+  uint64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
 
 Result<size_t> LimitParam(const HttpRequest& req) {
   auto v = OptParam(req, "limit");

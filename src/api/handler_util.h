@@ -64,6 +64,9 @@ Date Today(const Services& s);
 // {"id", "version", "position"} for the decision's primary record.
 json DefaultReply(const domain::Decision& d, const eventstore::CommitInfo& info);
 
+// A whole string of decimal digits as a number (positions, cursors); nullopt otherwise.
+std::optional<uint64_t> ParseU64(std::string_view s);
+
 // Query parameters.
 Result<size_t> LimitParam(const HttpRequest& req);
 std::string CursorParam(const HttpRequest& req);

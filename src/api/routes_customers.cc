@@ -1,7 +1,6 @@
 // Customers (客户): create, list, the 360 view (now or as of a moment), edit, contacts,
 // follow-ups, claim, release, transfer, lock, and the timeline.
 #include <algorithm>
-#include <charconv>
 
 #include "api/body.h"
 #include "api/handler_util.h"
@@ -28,9 +27,7 @@ Result<const views::CustomerRowT*> VisibleCustomer(const Services& s, const d::V
 
 // `as_of`: a log position, or an RFC 3339 time (the last position at or before it).
 Result<uint64_t> AsOfPosition(const Services& s, const std::string& as_of) {
-  uint64_t pos = 0;
-  auto [ptr, ec] = std::from_chars(as_of.data(), as_of.data() + as_of.size(), pos);
-  if (ec == std::errc() && ptr == as_of.data() + as_of.size()) return pos;
+  if (auto pos = ParseU64(as_of)) return *pos;
   auto t = ParseTime(as_of);
   if (!t) return InvalidField("as_of", "must be a log position or an RFC 3339 time");
   return s.store.PositionAt(*t);
@@ -227,10 +224,9 @@ void AddCustomerRoutes(Router& r, Services& s) {
       uint64_t before = 0;
       std::string cursor = CursorParam(call->req);
       if (!cursor.empty()) {
-        auto [ptr, ec] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), before);
-        if (ec != std::errc() || ptr != cursor.data() + cursor.size()) {
-          return InvalidField("cursor", "not a cursor this list gave");
-        }
+        auto parsed = ParseU64(cursor);
+        if (!parsed) return InvalidField("cursor", "not a cursor this list gave");
+        before = *parsed;
       }
       auto positions = s.timeline.Positions(row->id, before, limit + 1);
       bool more = positions.size() > limit;
