@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "api/json_text.h"
 #include "api/views_json.h"
 #include "eventstore/rocks_event_store.h"
 
@@ -30,7 +31,7 @@ int Verify(const std::string& dir) {
     j["first_bad_position"] = r.first_bad_position;
     j["detail"] = r.detail;
   }
-  std::cout << j.dump() << std::endl;
+  std::cout << crm::api::JsonText(j) << std::endl;
   return r.ok ? 0 : 1;
 }
 
@@ -48,7 +49,7 @@ int Export(const std::string& dir, uint64_t after) {
       return 1;
     }
     if (events->empty()) break;
-    for (const auto& e : *events) std::cout << crm::api::EventJson(e).dump() << "\n";
+    for (const auto& e : *events) std::cout << crm::api::JsonText(crm::api::EventJson(e)) << "\n";
     next = events->back().position + 1;
   }
   std::cout.flush();

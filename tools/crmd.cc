@@ -18,10 +18,14 @@ int main(int argc, char** argv) {
   CLI::App cli{"crmd - the evcrm server"};
   std::string data_dir, listen = "127.0.0.1:8080", offset = "+08:00";
   int threads = 0;
+  size_t max_connections = 0;
   int64_t recycle_interval = 60;
   cli.add_option("--data-dir", data_dir, "Data directory (created when missing)")->required();
   cli.add_option("--listen", listen, "Address to listen on, host:port")->capture_default_str();
   cli.add_option("--threads", threads, "I/O threads (0: one per core, at least 2)");
+  cli.add_option("--max-connections", max_connections,
+                 "Open connections at most; more are answered 503 (0: what the open-file "
+                 "limit leaves room for, up to 10000)");
   cli.add_option("--recycle-interval", recycle_interval, "Seconds between pool-rule checks")
       ->check(CLI::Range(int64_t{1}, int64_t{86400}))
       ->capture_default_str();
@@ -47,6 +51,7 @@ int main(int argc, char** argv) {
   options.data_dir = data_dir;
   options.listen = listen;
   options.threads = threads;
+  options.max_connections = max_connections;
   options.recycle_interval = crm::Seconds(recycle_interval);
   options.utc_offset = *utc_offset;
   if (const char* token = std::getenv("CRMD_ADMIN_TOKEN")) options.admin_token = token;

@@ -18,6 +18,7 @@
 #include "api/handler_util.h"
 #include "api/http_server.h"
 #include "api/ids.h"
+#include "api/json_text.h"
 #include "api/metrics.h"
 #include "api/problem.h"
 #include "api/routes.h"
@@ -106,7 +107,7 @@ struct App::Impl {
     req.actor = std::move(actor);
     req.correlation_id = NewId("job");
     req.make_reply = [reply](const d::Decision& dec, const eventstore::CommitInfo& info) {
-      return eventstore::Reply{200, reply(dec, info).dump(), 0};
+      return eventstore::Reply{200, JsonText(reply(dec, info)), 0};
     };
     commands->Execute(std::move(req), [promise](Result<eventstore::Reply> r) {
       promise->set_value(std::move(r));
@@ -271,11 +272,12 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   http_options.threads = options.threads > 0
                              ? options.threads
                              : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
+  http_options.max_connections = options.max_connections;
   CRM_ASSIGN_OR_RETURN(a.http, HttpServer::Start(
-                                   http_options, [ip](const CallPtr& call) { ip->Dispatch(call); },
-                                   nullptr));
+                                   http_options, [ip](const CallPtr& call) { ip->Dispatch(call); }));
   a.recycler = std::thread([ip] { ip->RecycleLoop(); });
-  Log("listening on " + listen.first + ":" + std::to_string(a.http->port()) + ", log head " +
+  Log("listening on " + listen.first + ":" + std::to_string(a.http->port()) + " (at most " +
+      std::to_string(a.http->max_connections()) + " connections), log head " +
       std::to_string(a.store->Head()));
   return std::unique_ptr<App>(new App(std::move(impl)));
 }

@@ -17,6 +17,7 @@ struct AppOptions {
   std::string data_dir;
   std::string listen = "127.0.0.1:8080";  // host:port; port 0 picks a free one
   int threads = 0;                        // 0: one per core, at least 2
+  size_t max_connections = 0;             // 0: what the file descriptor limit allows
   Seconds recycle_interval{60};
   Seconds utc_offset{8 * 3600};
   // The bootstrap admin's token on first start; empty: a random one in DIR/admin.token.

@@ -6,8 +6,32 @@
 
 namespace crm::api {
 
+bool NestsDeeperThan(std::string_view text, size_t limit) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
 Result<json> ParseObject(std::string_view body) {
   if (body.empty()) return json::object();
+  if (NestsDeeperThan(body, kMaxJsonDepth)) {
+    return MakeError(ErrorKind::kMalformed, "malformed_json",
+                     "the body nests arrays and objects deeper than " +
+                         std::to_string(kMaxJsonDepth) + " levels");
+  }
   json j = json::parse(body, nullptr, false);
   if (j.is_discarded()) {
     return MakeError(ErrorKind::kMalformed, "malformed_json", "the body is not valid JSON");

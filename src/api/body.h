@@ -16,8 +16,19 @@ namespace crm::api {
 
 using nlohmann::json;
 
-// Parses a request body: an object, or 400 malformed_json. An empty body is {}.
+// How deeply a request body may nest arrays and objects. Deeper bodies are refused before
+// they are parsed, so nothing that recurses over a value (serialising, comparing,
+// destroying) ever meets one.
+inline constexpr size_t kMaxJsonDepth = 64;
+
+// Parses a request body: an object nested at most kMaxJsonDepth deep, or 400
+// malformed_json. An empty body is {}.
 Result<json> ParseObject(std::string_view body);
+
+// Whether JSON text nests arrays and objects deeper than `limit`. Counts brackets outside
+// strings without parsing: exact for valid JSON, and harmless for anything else, which
+// the parser refuses anyway.
+bool NestsDeeperThan(std::string_view text, size_t limit);
 
 // Reads fields of one JSON object, remembering every problem under its dotted path.
 class Fields {

@@ -92,6 +92,7 @@ CRM_TO_JSON(OpportunityLost, reason)
 CRM_TO_JSON(ContractSigned, contract_id, customer_id, opportunity_id, number, title, amount,
             currency, signed_on, signed_by, owner_id, installments)
 CRM_TO_JSON(PaymentReceived, payment_id, amount, received_on, method, reference, allocations)
+CRM_TO_JSON(DealOwnerChanged, customer_id, owner_id, previous_owner_id)
 
 }  // namespace crm::domain
 

@@ -3,7 +3,9 @@
 #include <charconv>
 
 #include "api/body.h"
+#include "api/json_text.h"
 #include "api/problem.h"
+#include "api/text.h"
 #include "eventstore/sha256.h"
 
 namespace crm::api {
@@ -13,6 +15,8 @@ using Steady = std::chrono::steady_clock;
 // How long a query waits for `min_position`, and a command's answer for the read models.
 constexpr auto kMinPositionWait = std::chrono::seconds(5);
 constexpr auto kReadYourWriteWait = std::chrono::seconds(2);
+// The most of an X-Correlation-Id kept with a command's events, in bytes.
+constexpr size_t kMaxCorrelationId = 200;
 
 // `"7"`, `W/"7"` or `7` → 7.
 std::optional<uint64_t> ParseETag(std::string_view s) {
@@ -54,7 +58,7 @@ void SendJson(const CallPtr& call, unsigned status, const json& body,
               std::vector<std::pair<std::string, std::string>> headers) {
   HttpResponse r;
   r.status = status;
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  r.body = JsonText(body);
   r.headers = std::move(headers);
   call->respond(std::move(r));
 }
@@ -128,7 +132,12 @@ void RunCommand(const Services& s, const CallPtr& call, CommandSpec spec) {
   CommandRequest req;
   req.command = std::move(command).value();
   req.actor = viewer->id;
-  req.correlation_id = call->req.correlation_id;
+  if (!IsStorableHeaderValue(call->req.correlation_id)) {
+    return SendError(call, InvalidField("X-Correlation-Id",
+                                        "must be UTF-8 text without control characters"));
+  }
+  // Kept with every event of the command; longer ids are cut on a character boundary.
+  req.correlation_id = std::string(CutUtf8(call->req.correlation_id, kMaxCorrelationId));
   if (!call->req.if_match.empty()) {
     auto version = ParseETag(call->req.if_match);
     if (!version || spec.if_match_stream.empty()) {
@@ -138,18 +147,21 @@ void RunCommand(const Services& s, const CallPtr& call, CommandSpec spec) {
   }
   if (call->req.idempotency_key) {
     const std::string& key = *call->req.idempotency_key;
-    if (key.empty() || key.size() > 200) {
-      return SendError(call, InvalidField("Idempotency-Key", "must be 1 to 200 characters"));
+    if (key.empty() || !IsStorableHeaderValue(key) || CodePoints(key) > 200) {
+      return SendError(call, InvalidField("Idempotency-Key",
+                                          "must be 1 to 200 characters of text"));
     }
     req.idempotency_key = key;
+    // The request is the route and the body's bytes as sent: hashing the parsed body
+    // would mean serialising it again, which recurses over whatever the client nested.
     req.request_hash =
-        eventstore::Sha256(call->req.method + " " + call->req.path + "\n", body->dump());
+        eventstore::Sha256(call->req.method + " " + call->req.path + "\n", call->req.body);
   }
   auto reply_fn = spec.reply ? spec.reply : DefaultReply;
   unsigned status = spec.success_status;
   req.make_reply = [reply_fn, status](const domain::Decision& d,
                                       const eventstore::CommitInfo& info) {
-    return eventstore::Reply{static_cast<int>(status), reply_fn(d, info).dump(), 0};
+    return eventstore::Reply{static_cast<int>(status), JsonText(reply_fn(d, info)), 0};
   };
   const Services* sp = &s;
   s.commands.Execute(std::move(req), [sp, call, after = std::move(spec.after),

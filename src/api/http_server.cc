@@ -1,12 +1,16 @@
 #include "api/http_server.h"
 
+#include <sys/resource.h>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <condition_variable>
@@ -17,6 +21,7 @@
 #include <vector>
 
 #include "api/problem.h"
+#include "api/request_reader.h"
 
 namespace crm::api {
 
@@ -25,79 +30,129 @@ namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
+namespace {
+
+// Bytes asked of the socket per read.
+constexpr size_t kReadSize = 16 * 1024;
+// Connections being refused (answered 503 and closed) at once; beyond this a refused
+// connection is closed without an answer, so that refusing costs bounded descriptors.
+constexpr size_t kMaxRefusing = 64;
+// How long accept waits after running out of descriptors (EMFILE/ENFILE) or memory,
+// doubling up to the maximum while the condition lasts.
+constexpr auto kAcceptBackoffMin = std::chrono::milliseconds(10);
+constexpr auto kAcceptBackoffMax = std::chrono::milliseconds(1000);
+
+}  // namespace
+
 struct HttpServer::Impl {
   HttpServerOptions options;
   Dispatch dispatch;
   net::io_context ioc;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
-  tcp::acceptor acceptor{ioc};
+  // The acceptor, its back-off timer and their handlers live on one strand.
+  net::strand<net::io_context::executor_type> accept_strand = net::make_strand(ioc);
+  tcp::acceptor acceptor{accept_strand};
+  net::steady_timer accept_timer{accept_strand};
+  std::chrono::milliseconds accept_backoff{0};
   std::vector<std::thread> threads;
   std::atomic<int> in_flight{0};
+  std::atomic<size_t> connections{0};
+  std::atomic<size_t> refusing{0};
   std::atomic<bool> stopping{false};
   std::mutex mu;
   std::condition_variable idle;
 
   void DoAccept();
+  void OnAccept(beast::error_code ec, tcp::socket socket);
 };
 
 namespace {
 
+void Log(const std::string& message) { std::fprintf(stderr, "crmd: %s\n", message.c_str()); }
+
+// One connection: reads a request, hands it to the dispatcher, writes the answer, and
+// only then reads the next, so a connection holds at most one request and one answer
+// (plus at most one read's worth of pipelined bytes) however fast its client sends.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, HttpServer::Impl& server)
-      : stream_(std::move(socket)), server_(server) {}
+  // `count` is the server's tally this connection is counted in; it leaves it on close.
+  Session(tcp::socket&& socket, HttpServer::Impl& server, std::atomic<size_t>& count)
+      : stream_(std::move(socket)),
+        buffer_(server.options.header_limit + 2 * kReadSize),
+        reader_({server.options.header_limit, server.options.body_limit}),
+        server_(server),
+        count_(count) {}
+  ~Session() { --count_; }
 
   void Start() {
     net::dispatch(stream_.get_executor(),
-                  beast::bind_front_handler(&Session::DoRead, shared_from_this()));
+                  beast::bind_front_handler(&Session::BeginRequest, shared_from_this()));
+  }
+
+  // Answers 503 (the server is at its connection limit) and closes.
+  void Refuse() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      self->stream_.expires_after(std::chrono::seconds(5));
+      Error e = Unavailable("the server is at its connection limit; try again shortly");
+      self->Fail(e, {{"Retry-After", "1"}});
+    });
   }
 
  private:
-  void DoRead() {
-    parser_.emplace();
-    parser_->body_limit(server_.options.body_limit);
-    parser_->header_limit(16 * 1024);
+  void BeginRequest() {
+    reader_.Reset();
+    continue_sent_ = false;
     // The first request of a connection gets the request timeout; later ones may idle.
     stream_.expires_after(requests_ == 0 ? server_.options.request_timeout
                                          : server_.options.idle_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+    Process();
   }
 
-  void OnRead(beast::error_code ec, size_t) {
-    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
-        ec == beast::error::timeout || ec == net::error::eof) {
-      return Close();
+  // Reads what the buffer holds; asks the socket for more only when the request needs it.
+  void Process() {
+    auto data = buffer_.data();
+    size_t used = reader_.Feed(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    buffer_.consume(used);
+    switch (reader_.state()) {
+      case RequestReader::State::kFailed:
+        return Fail(reader_.failure());
+      case RequestReader::State::kDone:
+        return Handle(reader_.Take());
+      case RequestReader::State::kNeedMore:
+        if (reader_.WantsContinue() && !continue_sent_) return WriteContinue();
+        return ReadMore();
     }
-    if (ec == http::error::body_limit) {
-      return Fail(ErrorKind::kTooLarge, "payload_too_large", "the body is larger than 1 MiB");
-    }
-    if (ec) return Fail(ErrorKind::kMalformed, "malformed_request", "the request is not valid HTTP/1.1");
+  }
+
+  void ReadMore() {
+    stream_.async_read_some(buffer_.prepare(kReadSize),
+                            beast::bind_front_handler(&Session::OnRead, shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, size_t n) {
+    // end of stream, timeout, reset: whatever was half-read goes unanswered.
+    if (ec) return Close();
+    buffer_.commit(n);
+    Process();
+  }
+
+  void WriteContinue() {
+    continue_sent_ = true;
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       if (ec) return self->Close();
+                       self->ReadMore();
+                     });
+  }
+
+  void Handle(RequestReader::Message message) {
     ++requests_;
-    auto& req = parser_->get();
-    keep_alive_ = req.keep_alive();
-    version_ = req.version();
-    head_ = req.method() == http::verb::head;
-
+    keep_alive_ = message.keep_alive;
+    version_ = message.version;
+    head_ = message.head;
     auto call = std::make_shared<Call>();
-    HttpRequest& r = call->req;
-    r.method = std::string(req.method_string());
-    std::string_view target(req.target().data(), req.target().size());
-    size_t q = target.find('?');
-    if (!PercentDecode(target.substr(0, q), &r.path, false) ||
-        (q != std::string_view::npos && !ParseQuery(target.substr(q + 1), &r.query))) {
-      return Fail(ErrorKind::kMalformed, "malformed_request", "the request target is not well formed");
-    }
-    r.body = std::move(req.body());
-    auto header = [&](http::field f) {
-      auto it = req.find(f);
-      return it == req.end() ? std::string() : std::string(it->value());
-    };
-    r.authorization = header(http::field::authorization);
-    r.if_match = header(http::field::if_match);
-    if (auto it = req.find("Idempotency-Key"); it != req.end()) r.idempotency_key = std::string(it->value());
-    if (auto it = req.find("X-Correlation-Id"); it != req.end()) r.correlation_id = std::string(it->value()).substr(0, 200);
-
+    call->req = std::move(message.request);
     ++server_.in_flight;
     auto self = shared_from_this();
     call->respond = [self](HttpResponse resp) {
@@ -129,21 +184,24 @@ class Session : public std::enable_shared_from_this<Session> {
     res->body() = std::move(r.body);
     res->prepare_payload();
     if (head_) res->body().clear();
+    // A client that does not read its answer is dropped when this expires.
     stream_.expires_after(server_.options.request_timeout);
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res, keep](beast::error_code ec, size_t) {
                         if (ec || !keep) return self->Close();
-                        self->DoRead();
+                        self->BeginRequest();
                       });
   }
 
-  // Answers a request that could not be read, then closes.
-  void Fail(ErrorKind kind, const char* code, const char* detail) {
+  // Answers a request that could not be read, then closes: after a framing error nothing
+  // more on this connection can be trusted.
+  void Fail(const Error& error, std::vector<std::pair<std::string, std::string>> headers = {}) {
     keep_alive_ = false;
     HttpResponse resp;
-    resp.status = static_cast<unsigned>(HttpStatus(kind));
+    resp.status = static_cast<unsigned>(HttpStatus(error.kind));
     resp.content_type = "application/problem+json";
-    resp.body = ProblemJson(MakeError(kind, code, detail));
+    resp.body = ProblemJson(error);
+    resp.headers = std::move(headers);
     Write(std::move(resp));
   }
 
@@ -166,26 +224,70 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  std::array<char, 8192> drain_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::array<char, 4096> drain_;
+  RequestReader reader_;
   HttpServer::Impl& server_;
+  std::atomic<size_t>& count_;
   bool keep_alive_ = false;
   bool head_ = false;
+  bool continue_sent_ = false;
   unsigned version_ = 11;
   uint64_t requests_ = 0;
 };
 
 }  // namespace
 
+size_t DefaultMaxConnections() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 1024;
+  if (lim.rlim_cur < lim.rlim_max) {
+    rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  // The log and the read models keep up to 2 × 200 files open (see the stores' options),
+  // plus their logs, the lock file and the process's own.
+  constexpr rlim_t kReserve = 512;
+  rlim_t room = lim.rlim_cur > kReserve + 16 ? lim.rlim_cur - kReserve : 16;
+  return static_cast<size_t>(std::min<rlim_t>(room, 10000));
+}
+
 void HttpServer::Impl::DoAccept() {
-  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
-    if (ec) {
-      if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
-    } else {
-      std::make_shared<Session>(std::move(socket), *this)->Start();
+  acceptor.async_accept(net::make_strand(ioc), beast::bind_front_handler(&Impl::OnAccept, this));
+}
+
+void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
+  if (ec) {
+    if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+    // Out of descriptors or memory: the pending connection stays in the backlog and
+    // accepting again at once would fail again at once, spinning a core. Wait, longer
+    // while it lasts; connections closing meanwhile make room.
+    if (accept_backoff.count() == 0) {
+      Log("accept failed (" + ec.message() + "); backing off until it succeeds");
     }
-    DoAccept();
-  });
+    accept_backoff = std::clamp(accept_backoff * 2, kAcceptBackoffMin, kAcceptBackoffMax);
+    accept_timer.expires_after(accept_backoff);
+    accept_timer.async_wait([this](beast::error_code wait_ec) {
+      if (!wait_ec) DoAccept();
+    });
+    return;
+  }
+  if (accept_backoff.count() != 0) {
+    Log("accepting again");
+    accept_backoff = std::chrono::milliseconds(0);
+  }
+  beast::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  if (connections.load() < options.max_connections) {
+    ++connections;
+    std::make_shared<Session>(std::move(socket), *this, connections)->Start();
+  } else if (refusing.load() < kMaxRefusing) {
+    ++refusing;
+    std::make_shared<Session>(std::move(socket), *this, refusing)->Refuse();
+  } else {
+    socket.close(ignored);
+  }
+  DoAccept();
 }
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -193,11 +295,11 @@ HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpServer::~HttpServer() { Stop(std::chrono::milliseconds(0)); }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
-                                                      Dispatch dispatch, LiveHub* live) {
+                                                      Dispatch dispatch) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  if (impl->options.max_connections == 0) impl->options.max_connections = DefaultMaxConnections();
   impl->dispatch = std::move(dispatch);
-  (void)live;
   beast::error_code ec;
   auto address = net::ip::make_address(options.address, ec);
   if (ec) return InvalidField("listen", "not an IP address: " + options.address);
@@ -211,7 +313,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
                        std::to_string(options.port) + ": " + ec.message());
   }
   impl->work.emplace(impl->ioc.get_executor());
-  impl->DoAccept();
+  net::dispatch(impl->accept_strand, [p = impl.get()] { p->DoAccept(); });
   int threads = std::max(1, options.threads);
   for (int i = 0; i < threads; ++i) {
     impl->threads.emplace_back([p = impl.get()] { p->ioc.run(); });
@@ -221,14 +323,19 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
 
 uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
 
+size_t HttpServer::max_connections() const { return impl_->options.max_connections; }
+
+size_t HttpServer::connections() const { return impl_->connections.load(); }
+
 void HttpServer::Post(std::function<void()> fn) { net::post(impl_->ioc, std::move(fn)); }
 
 void HttpServer::Stop(std::chrono::milliseconds grace) {
   if (impl_->threads.empty()) return;
   impl_->stopping = true;
-  net::post(impl_->ioc, [p = impl_.get()] {
+  net::post(impl_->accept_strand, [p = impl_.get()] {
     beast::error_code ec;
     p->acceptor.close(ec);
+    p->accept_timer.cancel();
   });
   {
     std::unique_lock<std::mutex> lock(impl_->mu);

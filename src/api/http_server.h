@@ -1,7 +1,7 @@
-// The HTTP/1.1 server (Boost.Beast): keep-alive, a 1 MiB body limit, header and idle
-// timeouts, several I/O threads. It parses requests into HttpRequest, hands them to the
-// dispatcher and writes what the dispatcher answers. WebSocket upgrades of
-// /api/v1/live go to the live hub.
+// The HTTP/1.1 server (Boost.Beast): keep-alive, strict request framing (RequestReader),
+// a 1 MiB body limit, a 16 KiB header limit, request, write and idle timeouts, a cap on
+// open connections, several I/O threads. It reads requests into HttpRequest, hands them
+// to the dispatcher and writes what the dispatcher answers, one at a time per connection.
 #ifndef CRM_API_HTTP_SERVER_H_
 #define CRM_API_HTTP_SERVER_H_
 
@@ -16,16 +16,23 @@
 
 namespace crm::api {
 
-class LiveHub;
-
 struct HttpServerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 8080;  // 0: any free port
   int threads = 2;
   size_t body_limit = 1 << 20;
-  std::chrono::seconds request_timeout{30};  // to read one request's headers and body
+  size_t header_limit = 16 * 1024;  // request line and headers
+  // Open connections at most; one more is answered 503 and closed. 0: what the process's
+  // file descriptor limit leaves room for (DefaultMaxConnections).
+  size_t max_connections = 0;
+  std::chrono::seconds request_timeout{30};  // to read one request's headers and body,
+                                             // and to write one answer
   std::chrono::seconds idle_timeout{60};     // between requests on a kept-alive connection
 };
+
+// Raises the soft limit on open files to the hard limit, and returns how many connections
+// fit below it with room for the stores' files: min(10000, limit - 512), at least 16.
+size_t DefaultMaxConnections();
 
 class HttpServer {
  public:
@@ -33,10 +40,13 @@ class HttpServer {
 
   // Binds and starts the I/O threads. kUnavailable when the address cannot be bound.
   static Result<std::unique_ptr<HttpServer>> Start(const HttpServerOptions& options,
-                                                   Dispatch dispatch, LiveHub* live);
+                                                   Dispatch dispatch);
   ~HttpServer();
 
   uint16_t port() const;
+  size_t max_connections() const;
+  // Connections open now (not counting those being refused).
+  size_t connections() const;
   // Runs `fn` on an I/O thread.
   void Post(std::function<void()> fn);
   // Stops accepting, lets requests in flight finish (up to `grace`), stops the threads.

@@ -2,6 +2,7 @@
 #include "api/body.h"
 #include "api/handler_util.h"
 #include "api/ids.h"
+#include "api/json_text.h"
 #include "api/routes.h"
 #include "api/views_json.h"
 
@@ -27,12 +28,14 @@ json Portfolio(const Services& s, const std::string& staff_id) {
     const auto* row = s.leads.Find(id);
     if (row && projections::IsOwnedLead(*row)) leads.push_back(id);
   }
-  for (const auto& id : s.customers.CustomersOf(staff_id)) customers.push_back(id);
-  for (const auto& id : s.customers.OpportunitiesOf(staff_id)) {
-    const auto* row = s.customers.FindOpportunity(id);
-    if (row && row->stage != "won" && row->stage != "lost") opportunities.push_back(id);
+  // Deals belong to their customer: a handover moves every one of them, open or closed.
+  for (const auto& id : s.customers.CustomersOf(staff_id)) {
+    customers.push_back(id);
+    if (const auto* row = s.customers.FindCustomer(id)) {
+      for (const auto& opp : row->opportunity_ids) opportunities.push_back(opp);
+      for (const auto& con : row->contract_ids) contracts.push_back(con);
+    }
   }
-  for (const auto& id : s.customers.ContractsOf(staff_id)) contracts.push_back(id);
   json counts = {{"leads", leads.size()},
                  {"customers", customers.size()},
                  {"opportunities", opportunities.size()},
@@ -101,10 +104,10 @@ void AddOrgRoutes(Router& r, Services& s) {
       if (!outcome.ok() || outcome->replayed) (void)s.tokens.Revoke(staff_id);
     };
     spec.finish = [token](const eventstore::Reply& reply) {
-      json j = json::parse(reply.body);
+      json j = json::parse(reply.body, nullptr, false);
       if (!reply.replayed) j["token"] = token;
       else j["token_redacted"] = true;  // shown once; issue a new one with /tokens
-      return j.dump();
+      return JsonText(j);
     };
     RunCommand(s, call, std::move(spec));
   });
@@ -150,8 +153,8 @@ void AddOrgRoutes(Router& r, Services& s) {
     RunQuery(s, call, [&s, call](const d::Viewer& v) -> Result<Answer> {
       std::string id = call->req.params.at("id");
       CRM_RETURN_IF_ERROR(StaffRow(s, id));
-      if (!d::Manages(s.org.tree(), v, id)) {
-        return Forbidden("only an admin or a manager of " + id + " sees their portfolio");
+      if (!d::HasPowerOver(s.org.tree(), v, id)) {
+        return Forbidden("only an admin, or a manager over " + id + ", sees their portfolio");
       }
       return Answer{Portfolio(s, id), std::nullopt};
     });

@@ -19,6 +19,18 @@ std::string TrimSpace(std::string_view s);
 // Length in code points of valid UTF-8.
 size_t CodePoints(std::string_view s);
 
+// Whether `s` is well-formed UTF-8 (no overlong forms, surrogates or code points past
+// U+10FFFF).
+bool IsValidUtf8(std::string_view s);
+
+// The longest prefix of valid UTF-8 `s` that is at most `max_bytes` long and ends on a
+// character boundary.
+std::string_view CutUtf8(std::string_view s, size_t max_bytes);
+
+// A header value that will be stored (X-Correlation-Id, Idempotency-Key): valid UTF-8
+// without control characters.
+bool IsStorableHeaderValue(std::string_view s);
+
 }  // namespace crm::api
 
 #endif  // CRM_API_TEXT_H_

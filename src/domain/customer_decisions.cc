@@ -30,6 +30,7 @@ CRM_DECIDER(CreateCustomer) {
 CRM_DECIDER(UpdateCustomer) {
   CRM_ASSIGN_OR_RETURN(const CustomerRecord* cus, VisibleCustomer(m, v, c.customer_id));
   CRM_RETURN_IF_ERROR(RequireEditor(m, v, cus->own.owner_id, "edit a customer"));
+  CRM_RETURN_IF_ERROR(rules::RequireOwnedCustomer(*cus));
   CustomerUpdated e{c.name, c.industry, c.region, c.level, c.phone, c.address, std::nullopt};
   Decision d;
   if (c.name) {
@@ -54,6 +55,7 @@ CRM_DECIDER(AddContact) {
   (void)ctx;
   CRM_ASSIGN_OR_RETURN(const CustomerRecord* cus, VisibleCustomer(m, v, c.customer_id));
   CRM_RETURN_IF_ERROR(RequireEditor(m, v, cus->own.owner_id, "add contacts to a customer"));
+  CRM_RETURN_IF_ERROR(rules::RequireOwnedCustomer(*cus));
   const ContactDetails& k = c.details;
   return Single(c.contact_id, ContactCreated{c.contact_id, c.customer_id, k.name, k.title,
                                              k.phone, k.email, k.decision_maker});
@@ -78,7 +80,9 @@ CRM_DECIDER(ClaimCustomer) {
     return RuleRefused("not_in_pool", "the customer is owned by " + *cus->own.owner_id);
   }
   CRM_RETURN_IF_ERROR(rules::CheckClaim(m, ctx, v, cus->own, true));
-  return Single(c.customer_id, CustomerClaimed{v.id});
+  Decision d = Single(c.customer_id, CustomerClaimed{v.id});
+  rules::MoveDealsWithCustomer(*cus, v.id, d);
+  return d;
 }
 
 CRM_DECIDER(ReleaseCustomer) {
@@ -87,7 +91,9 @@ CRM_DECIDER(ReleaseCustomer) {
   CRM_RETURN_IF_ERROR(RequireEditor(m, v, cus->own.owner_id, "release a customer"));
   if (!cus->own.owner_id) return InvalidTransition("the customer is in the pool");
   if (cus->locked) return InvalidTransition("the customer is locked");
-  return Single(c.customer_id, CustomerReleased{*cus->own.owner_id, c.reason});
+  Decision d = Single(c.customer_id, CustomerReleased{*cus->own.owner_id, c.reason});
+  rules::MoveDealsWithCustomer(*cus, std::nullopt, d);
+  return d;
 }
 
 CRM_DECIDER(TransferCustomer) {
@@ -98,7 +104,9 @@ CRM_DECIDER(TransferCustomer) {
   CRM_RETURN_IF_ERROR(rules::CheckAssignee(m, v, c.to, "to"));
   if (cus->own.owner_id == c.to) return InvalidTransition("the customer is already theirs");
   CRM_RETURN_IF_ERROR(rules::CheckCapacity(m, c.to, 0, 1));
-  return Single(c.customer_id, CustomerTransferred{c.to, cus->own.owner_id});
+  Decision d = Single(c.customer_id, CustomerTransferred{c.to, cus->own.owner_id});
+  rules::MoveDealsWithCustomer(*cus, c.to, d);
+  return d;
 }
 
 CRM_DECIDER(LockCustomer) {
@@ -116,6 +124,7 @@ CRM_DECIDER(UnlockCustomer) {
   CRM_ASSIGN_OR_RETURN(const CustomerRecord* cus, VisibleCustomer(m, v, c.customer_id));
   CRM_RETURN_IF_ERROR(RequireRole(v, {Role::kAdmin, Role::kManager}, "unlock customers"));
   CRM_RETURN_IF_ERROR(RequireEditor(m, v, cus->own.owner_id, "unlock a customer"));
+  CRM_RETURN_IF_ERROR(rules::RequireOwnedCustomer(*cus));
   if (!cus->locked) return InvalidTransition("the customer is not locked");
   return Single(c.customer_id, CustomerUnlocked{});
 }

@@ -16,9 +16,11 @@ namespace {
 Result<const OpportunityRecord*> EditableOpportunity(const Model& m, const Viewer& v,
                                                      const Id& id, std::string_view action) {
   CRM_ASSIGN_OR_RETURN(const OpportunityRecord* o, rules::VisibleOpportunity(m, v, id));
-  if (!rules::MayEditDeal(m, v, o->owner_id, o->customer_id)) {
-    return Forbidden("only the owner, their manager or an admin may " + std::string(action));
+  if (!rules::MayEditDeal(m, v, o->customer_id)) {
+    return Forbidden("only the customer's owner, their manager or an admin may " +
+                     std::string(action));
   }
+  CRM_RETURN_IF_ERROR(rules::RequireOwnedCustomer(m, o->customer_id));
   if (!IsOpen(o->stage)) {
     return InvalidTransition("the opportunity is " + std::string(Name(o->stage)));
   }
@@ -41,11 +43,11 @@ CRM_DECIDER(CreateOpportunity) {
   const OpportunityDetails& k = c.details;
   Stage stage = k.stage.value_or(Stage::kQualification);
   if (!IsOpen(stage)) return InvalidField("stage", "a new opportunity is in an open stage");
-  OptId owner = cus->own.owner_id;
-  if (!owner && CanOwnRecords(v.role)) owner = v.id;
+  CRM_RETURN_IF_ERROR(rules::RequireOwnedCustomer(*cus));
   return Single(c.opportunity_id,
                 OpportunityCreated{c.opportunity_id, c.customer_id, k.name, k.amount, k.currency,
-                                   k.expected_close_date, stage, owner, std::nullopt});
+                                   k.expected_close_date, stage, cus->own.owner_id,
+                                   std::nullopt});
 }
 
 CRM_DECIDER(ChangeStage) {
@@ -84,8 +86,9 @@ CRM_DECIDER(SignContract) {
       return InvalidField("opportunity_id", "no such opportunity of this customer");
     }
     opp = &it->second;
-    if (opp->stage == Stage::kLost) return InvalidTransition("the opportunity is lost");
   }
+  CRM_RETURN_IF_ERROR(rules::RequireOwnedCustomer(*cus));
+  if (opp && opp->stage == Stage::kLost) return InvalidTransition("the opportunity is lost");
   int64_t planned = 0;
   for (const auto& i : c.installments) {
     if (i.amount > std::numeric_limits<int64_t>::max() - planned) {
@@ -105,7 +108,8 @@ CRM_DECIDER(SignContract) {
     e.existing_id = it->second;
     return e;
   }
-  Id signed_by = cus->own.owner_id.value_or(v.id);
+  // Credit goes to the customer's owner, whoever issues the command (the event's actor).
+  Id signed_by = *cus->own.owner_id;
   Decision d = Single(c.contract_id,
                       ContractSigned{c.contract_id, c.customer_id, c.opportunity_id, c.number,
                                      c.title, c.amount, c.currency, c.signed_on, signed_by,
@@ -121,6 +125,7 @@ CRM_DECIDER(RecordPayment) {
   (void)ctx;
   CRM_ASSIGN_OR_RETURN(const ContractRecord* k, rules::VisibleContract(m, v, c.contract_id));
   CRM_RETURN_IF_ERROR(RequireRole(v, {Role::kAdmin, Role::kFinance}, "record payments"));
+  CRM_RETURN_IF_ERROR(rules::RequireOwnedCustomer(m, k->customer_id));
   if (c.amount > k->outstanding()) {
     return RuleRefused("overpayment", std::to_string(c.amount) + " is more than the " +
                                           std::to_string(k->outstanding()) + " " + k->currency +

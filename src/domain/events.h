@@ -201,6 +201,16 @@ struct ContactCreated {
   bool operator==(const ContactCreated&) const = default;
 };
 
+// An opportunity's or contract's owner follows its customer's: written on the deal's
+// stream in the same command as the customer's claim, transfer, release or recycle.
+// (A handover moves deals with RecordHandedOver.)
+struct DealOwnerChanged {
+  Id customer_id;
+  OptId owner_id;  // absent: the customer went to the pool
+  OptId previous_owner_id;
+  bool operator==(const DealOwnerChanged&) const = default;
+};
+
 // ---- opportunities (streams opp_...) ----------------------------------------------------
 struct OpportunityCreated {
   Id opportunity_id;
@@ -272,7 +282,7 @@ using Event = std::variant<
     CustomerCreated, CustomerUpdated, CustomerLeadAttached, CustomerClaimed, CustomerReleased,
     CustomerRecycled, CustomerTransferred, CustomerLocked, CustomerUnlocked, ContactCreated,
     OpportunityCreated, OpportunityStageChanged, OpportunityWon, OpportunityLost,
-    ContractSigned, PaymentReceived>;
+    ContractSigned, PaymentReceived, DealOwnerChanged>;
 
 // The event's type name as the log and the audit API show it ("LeadClaimed").
 std::string_view EventTypeName(const Event& e);

@@ -227,23 +227,29 @@ CRM_DECIDER(ConvertLead) {
   d.primary = c.lead_id;
   ConversionOutcome out;
 
-  // The customer: named, matched by normalised name, or new.
+  // The customer: named, matched by normalised name, or new. A customer in the pool takes
+  // nothing until it is claimed or assigned.
   const CustomerRecord* existing = nullptr;
   std::string name_key;
   if (c.customer_id) {
     auto found = rules::VisibleCustomer(m, v, *c.customer_id);
     if (!found.ok()) return InvalidField("customer_id", "unknown customer");
     existing = *found;
+    CRM_RETURN_IF_ERROR(rules::RequireOwnedCustomer(*existing));
   } else {
     std::string name = c.customer && c.customer->name ? *c.customer->name : lead->company;
     name_key = ctx.normalize_name(name);
     auto it = m.customer_by_name.find(name_key);
     if (it != m.customer_by_name.end()) {
       const CustomerRecord& match = m.customers.at(it->second);
-      if (!CanSee(m.org, v, match.own.owner_id)) return rules::DuplicateCustomer(match);
+      if (!match.own.owner_id || !CanSee(m.org, v, match.own.owner_id)) {
+        return rules::DuplicateCustomer(match);
+      }
       existing = &match;
     }
   }
+  // The opportunity belongs to the customer, and so does its owner.
+  const OptId& customer_owner = existing ? existing->own.owner_id : owner;
   if (existing) {
     out.customer_id = existing->id;
     d.events.push_back({existing->id, CustomerLeadAttached{c.lead_id}});
@@ -280,7 +286,7 @@ CRM_DECIDER(ConvertLead) {
     d.events.push_back({c.new_opportunity_id,
                         OpportunityCreated{c.new_opportunity_id, out.customer_id, o.name,
                                            o.amount, o.currency, o.expected_close_date, stage,
-                                           owner, c.lead_id}});
+                                           customer_owner, c.lead_id}});
     out.opportunity_id = c.new_opportunity_id;
   }
   d.events.push_back({c.lead_id, LeadConverted{out.customer_id, out.customer_created,

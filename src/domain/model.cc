@@ -43,29 +43,20 @@ void CountClaim(Model& m, const Id& staff, Time at) {
   ++c.count;
 }
 
-void SetOpportunityOwner(Model& m, OpportunityRecord& o, const OptId& owner) {
-  if (o.owner_id) m.holdings[*o.owner_id].opportunities.erase(o.id);
-  o.owner_id = owner;
-  if (owner && IsOpen(o.stage)) m.holdings[*owner].opportunities.insert(o.id);
-}
-
-void SetContractOwner(Model& m, ContractRecord& c, const OptId& owner) {
-  if (c.owner_id) m.holdings[*c.owner_id].contracts.erase(c.id);
-  c.owner_id = owner;
-  if (owner) m.holdings[*owner].contracts.insert(c.id);
-}
-
-void CloseOpportunity(Model& m, const Id& id, Stage stage) {
-  auto it = m.opportunities.find(id);
-  if (it == m.opportunities.end()) return;
-  it->second.stage = stage;
-  if (it->second.owner_id) m.holdings[*it->second.owner_id].opportunities.erase(id);
-}
-
 template <class Map>
 auto* Find(Map& map, std::string_view id) {
   auto it = map.find(std::string(id));
   return it == map.end() ? nullptr : &it->second;
+}
+
+void CloseOpportunity(Model& m, std::string_view id, Stage stage) {
+  if (auto* o = Find(m.opportunities, id)) o->stage = stage;
+}
+
+// A deal's owner changed (with its customer's): the stream names the opportunity or contract.
+void SetDealOwner(Model& m, std::string_view stream, const OptId& owner) {
+  if (auto* o = Find(m.opportunities, stream)) o->owner_id = owner;
+  else if (auto* k = Find(m.contracts, stream)) k->owner_id = owner;
 }
 
 }  // namespace
@@ -161,7 +152,7 @@ void Evolve(Model& m, const EventMeta& meta, const Event& event) {
             m.staff[e.staff_id] = StaffMember{e.staff_id, e.name,          e.email, e.role,
                                               e.department_id, e.region, false};
             m.staff_by_email[EmailKey(e.email)] = e.staff_id;
-            m.org.SetStaffDepartment(e.staff_id, e.department_id);
+            m.org.SetStaff(e.staff_id, e.role, e.department_id);
           },
           [&](const StaffDeparted& e) {
             if (auto* s = Find(m.staff, e.staff_id)) s->departed = true;
@@ -217,12 +208,11 @@ void Evolve(Model& m, const EventMeta& meta, const Event& event) {
               MoveLead(m, *l, e.owner_id, e.owner_id ? l->state : LeadState::kUnassigned, at);
             } else if (auto* c = Find(m.customers, stream)) {
               MoveOwnership(m, c->own, e.owner_id, at, &Holdings::customers, c->id);
-            } else if (auto* o = Find(m.opportunities, stream)) {
-              SetOpportunityOwner(m, *o, e.owner_id);
-            } else if (auto* k = Find(m.contracts, stream)) {
-              SetContractOwner(m, *k, e.owner_id);
+            } else {
+              SetDealOwner(m, stream, e.owner_id);
             }
           },
+          [&](const DealOwnerChanged& e) { SetDealOwner(m, stream, e.owner_id); },
           [&](const CustomerCreated& e) {
             CustomerRecord c;
             c.id = e.customer_id;
@@ -272,15 +262,15 @@ void Evolve(Model& m, const EventMeta& meta, const Event& event) {
           },
           [&](const ContactCreated&) {},
           [&](const OpportunityCreated& e) {
-            OpportunityRecord o{e.opportunity_id, e.customer_id, std::nullopt, e.stage, e.amount,
-                                e.currency};
-            SetOpportunityOwner(m, m.opportunities[e.opportunity_id] = o, e.owner_id);
+            m.opportunities[e.opportunity_id] = OpportunityRecord{
+                e.opportunity_id, e.customer_id, e.owner_id, e.stage, e.amount, e.currency};
+            if (auto* c = Find(m.customers, e.customer_id)) c->opportunities.push_back(e.opportunity_id);
           },
           [&](const OpportunityStageChanged& e) {
             if (auto* o = Find(m.opportunities, stream)) o->stage = e.stage;
           },
-          [&](const OpportunityWon&) { CloseOpportunity(m, std::string(stream), Stage::kWon); },
-          [&](const OpportunityLost&) { CloseOpportunity(m, std::string(stream), Stage::kLost); },
+          [&](const OpportunityWon&) { CloseOpportunity(m, stream, Stage::kWon); },
+          [&](const OpportunityLost&) { CloseOpportunity(m, stream, Stage::kLost); },
           [&](const ContractSigned& e) {
             ContractRecord k;
             k.id = e.contract_id;
@@ -289,10 +279,14 @@ void Evolve(Model& m, const EventMeta& meta, const Event& event) {
             k.number = e.number;
             k.amount = e.amount;
             k.currency = e.currency;
+            k.owner_id = e.owner_id;
             for (const auto& i : e.installments) k.installments.push_back({i.due_on, i.amount, 0});
-            SetContractOwner(m, m.contracts[e.contract_id] = std::move(k), e.owner_id);
+            m.contracts[e.contract_id] = std::move(k);
             m.contract_by_number[ContractNumberKey(e.number)] = e.contract_id;
-            if (auto* c = Find(m.customers, e.customer_id)) c->has_signed_contract = true;
+            if (auto* c = Find(m.customers, e.customer_id)) {
+              c->has_signed_contract = true;
+              c->contracts.push_back(e.contract_id);
+            }
           },
           [&](const PaymentReceived& e) {
             auto* k = Find(m.contracts, stream);

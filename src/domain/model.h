@@ -60,12 +60,15 @@ struct CustomerRecord {
   OptText region;
   bool locked = false;
   bool has_signed_contract = false;
+  // Its deals, in the order they were made. Their owner is always the customer's.
+  std::vector<Id> opportunities;
+  std::vector<Id> contracts;
 };
 
 struct OpportunityRecord {
   Id id;
   Id customer_id;
-  OptId owner_id;
+  OptId owner_id;  // the customer's owner
   Stage stage = Stage::kQualification;
   int64_t amount = 0;
   std::string currency;
@@ -80,7 +83,7 @@ struct InstallmentRecord {
 struct ContractRecord {
   Id id;
   Id customer_id;
-  OptId owner_id;
+  OptId owner_id;  // the customer's owner
   Id signed_by;
   std::string number;
   int64_t amount = 0;
@@ -90,13 +93,11 @@ struct ContractRecord {
   int64_t outstanding() const { return amount - paid; }
 };
 
-// What one person owns: leads in pending/following/invalid, customers, open
-// opportunities, contracts. Exactly what a handover moves.
+// What one person owns, for the capacity rules and a handover: leads in
+// pending/following/invalid, and customers (whose deals go with them).
 struct Holdings {
   std::set<Id> leads;
   std::set<Id> customers;
-  std::set<Id> opportunities;
-  std::set<Id> contracts;
 };
 
 struct Model {

@@ -6,14 +6,19 @@ void OrgTree::AddDepartment(const std::string& id, const std::optional<std::stri
   parent_[id] = parent_id;
 }
 
-void OrgTree::SetStaffDepartment(const std::string& staff_id,
-                                 const std::optional<std::string>& department_id) {
-  department_of_[staff_id] = department_id;
+void OrgTree::SetStaff(const std::string& staff_id, Role role,
+                       const std::optional<std::string>& department_id) {
+  staff_[staff_id] = Person{role, department_id};
+}
+
+const OrgTree::Person* OrgTree::FindPerson(const std::string& staff_id) const {
+  auto it = staff_.find(staff_id);
+  return it == staff_.end() ? nullptr : &it->second;
 }
 
 std::optional<std::string> OrgTree::DepartmentOf(const std::string& staff_id) const {
-  auto it = department_of_.find(staff_id);
-  return it == department_of_.end() ? std::nullopt : it->second;
+  const Person* p = FindPerson(staff_id);
+  return p ? p->department_id : std::nullopt;
 }
 
 bool OrgTree::InSubtree(const std::string& department, const std::string& root) const {
@@ -51,6 +56,25 @@ bool Manages(const OrgTree& org, const Viewer& viewer, const std::string& staff_
   if (!viewer.department_id) return false;
   auto dept = org.DepartmentOf(staff_id);
   return dept && org.InSubtree(*dept, *viewer.department_id);
+}
+
+bool HasPowerOver(const OrgTree& org, const Viewer& viewer, const std::string& staff_id) {
+  if (viewer.system || viewer.role == Role::kAdmin) return true;
+  if (viewer.role != Role::kManager || !viewer.department_id) return false;
+  const OrgTree::Person* person = org.FindPerson(staff_id);
+  if (!person || !person->department_id) return false;
+  const std::string& dept = *person->department_id;
+  switch (person->role) {
+    case Role::kSales:
+      return org.InSubtree(dept, *viewer.department_id);
+    case Role::kManager:
+      return dept != *viewer.department_id && org.InSubtree(dept, *viewer.department_id);
+    case Role::kAdmin:
+    case Role::kFinance:
+    case Role::kAuditor:
+      return false;
+  }
+  return false;
 }
 
 }  // namespace crm::domain

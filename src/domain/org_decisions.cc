@@ -38,8 +38,10 @@ CRM_DECIDER(Handover) {
   (void)ctx;
   const StaffMember* leaver = m.FindStaff(c.staff_id);
   if (!leaver) return NotFound("no staff member " + c.staff_id);
-  if (!Manages(m.org, v, c.staff_id) || leaver->id == v.id) {
-    return Forbidden("only an admin or a manager of " + c.staff_id + " may hand over their work");
+  if (!HasPowerOver(m.org, v, c.staff_id) || leaver->id == v.id) {
+    return Forbidden("only an admin, or a manager over " + c.staff_id +
+                     " (sales staff of their departments, managers of departments below), may "
+                     "hand over their work");
   }
   const Holdings& h = m.HoldingsOf(c.staff_id);
   if (c.to) {
@@ -49,20 +51,26 @@ CRM_DECIDER(Handover) {
   }
   Decision d;
   d.primary = c.staff_id;
-  auto move = [&](const std::set<Id>& ids) {
-    for (const Id& id : ids) d.events.push_back({id, RecordHandedOver{c.staff_id, c.to}});
-  };
-  move(h.leads);
-  move(h.customers);
-  move(h.opportunities);
-  move(h.contracts);
+  auto move = [&](const Id& id) { d.events.push_back({id, RecordHandedOver{c.staff_id, c.to}}); };
+  for (const Id& id : h.leads) move(id);
+  for (const Id& id : h.customers) move(id);
+  // Deals belong to their customer: every one of the customers' opportunities and
+  // contracts, open or closed, moves with it.
+  HandoverOutcome out{static_cast<int64_t>(h.leads.size()),
+                      static_cast<int64_t>(h.customers.size()), 0, 0};
+  for (const Id& id : h.customers) {
+    const CustomerRecord& customer = m.customers.at(id);
+    for (const Id& opp : customer.opportunities) move(opp);
+    out.opportunities += static_cast<int64_t>(customer.opportunities.size());
+  }
+  for (const Id& id : h.customers) {
+    const CustomerRecord& customer = m.customers.at(id);
+    for (const Id& con : customer.contracts) move(con);
+    out.contracts += static_cast<int64_t>(customer.contracts.size());
+  }
   if (c.depart && !leaver->departed) {
     d.events.push_back({c.staff_id, StaffDeparted{c.staff_id}});
   }
-  HandoverOutcome out{static_cast<int64_t>(h.leads.size()),
-                      static_cast<int64_t>(h.customers.size()),
-                      static_cast<int64_t>(h.opportunities.size()),
-                      static_cast<int64_t>(h.contracts.size())};
   d.events.push_back({c.staff_id, HandoverCompleted{c.staff_id, c.to, c.depart, out.leads,
                                                     out.customers, out.opportunities,
                                                     out.contracts}});
@@ -82,8 +90,8 @@ CRM_DECIDER(SetTarget) {
   CRM_RETURN_IF_ERROR(RequireRole(v, {Role::kAdmin, Role::kManager}, "set targets"));
   if (c.staff_id) {
     if (!m.FindStaff(*c.staff_id)) return InvalidField("staff_id", "unknown staff member");
-    if (!Manages(m.org, v, *c.staff_id)) {
-      return Forbidden(*c.staff_id + " is not in the departments you manage");
+    if (!HasPowerOver(m.org, v, *c.staff_id)) {
+      return Forbidden(*c.staff_id + " is not a person whose targets you set");
     }
   }
   if (c.department_id) {
@@ -103,7 +111,7 @@ CRM_DECIDER(RecycleDue) {
   if (!v.system) return Forbidden("only the system recycles");
   Decision d;
   RecycleOutcome out;
-  auto room = [&] { return static_cast<int64_t>(d.events.size()) < c.max_items; };
+  auto room = [&] { return out.leads + out.customers < c.max_items; };
   for (const auto& [owner, h] : m.holdings) {
     for (const Id& id : h.leads) {
       const LeadRecord& lead = m.leads.at(id);
@@ -118,7 +126,9 @@ CRM_DECIDER(RecycleDue) {
       auto at = CustomerRecycleAt(m.customers.at(id), m.policy, &rule);
       if (!at || *at > ctx.now) continue;
       if (!room()) { out.more = true; break; }
+      const CustomerRecord& customer = m.customers.at(id);
       d.events.push_back({id, CustomerRecycled{owner, rule}});
+      rules::MoveDealsWithCustomer(customer, std::nullopt, d);
       ++out.customers;
     }
     if (out.more) break;

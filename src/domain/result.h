@@ -22,6 +22,7 @@ enum class ErrorKind {
   kConflict,         // 409: the record's state or a unique key refuses the command
   kPrecondition,     // 412: the expected version did not match
   kTooLarge,         // 413: the request body is over the limit
+  kHeadersTooLarge,  // 431: the request header section is over the limit
   kRule,             // 422: a business rule refused the command
   kUnavailable,      // 503: storage failing or read model lagging; nothing was written
   kInternal,         // 500: a bug

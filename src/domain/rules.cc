@@ -100,18 +100,34 @@ Status CheckClaim(const Model& m, const Context& ctx, const Viewer& v, const Own
   return CheckCapacity(m, v.id, customer ? 0 : 1, customer ? 1 : 0);
 }
 
-bool CanSeeDeal(const Model& m, const Viewer& v, const OptId& deal_owner,
-                const Id& customer_id) {
-  if (deal_owner && CanSee(m.org, v, deal_owner)) return true;
+bool CanSeeDeal(const Model& m, const Viewer& v, const Id& customer_id) {
   const CustomerRecord* c = FindIn(m.customers, customer_id);
-  return c ? CanSee(m.org, v, c->own.owner_id) : CanSee(m.org, v, deal_owner);
+  return c && CanSee(m.org, v, c->own.owner_id);
 }
 
-bool MayEditDeal(const Model& m, const Viewer& v, const OptId& deal_owner,
-                 const Id& customer_id) {
-  if (deal_owner && MayEdit(m, v, deal_owner)) return true;
+bool MayEditDeal(const Model& m, const Viewer& v, const Id& customer_id) {
   const CustomerRecord* c = FindIn(m.customers, customer_id);
-  return c ? MayEdit(m, v, c->own.owner_id) : MayEdit(m, v, deal_owner);
+  return c && MayEdit(m, v, c->own.owner_id);
+}
+
+Status RequireOwnedCustomer(const CustomerRecord& c) {
+  if (c.own.owner_id) return Status::Ok();
+  return InvalidTransition("the customer " + c.id +
+                           " is in the pool; claim or assign it before working on it");
+}
+
+Status RequireOwnedCustomer(const Model& m, const Id& customer_id) {
+  const CustomerRecord* c = FindIn(m.customers, customer_id);
+  if (!c) return NotFound("no customer " + customer_id);
+  return RequireOwnedCustomer(*c);
+}
+
+void MoveDealsWithCustomer(const CustomerRecord& c, const OptId& owner, Decision& d) {
+  for (const auto* deals : {&c.opportunities, &c.contracts}) {
+    for (const Id& id : *deals) {
+      d.events.push_back({id, DealOwnerChanged{c.id, owner, c.own.owner_id}});
+    }
+  }
 }
 
 Result<const LeadRecord*> VisibleLead(const Model& m, const Viewer& v, const Id& id) {
@@ -129,7 +145,7 @@ Result<const CustomerRecord*> VisibleCustomer(const Model& m, const Viewer& v, c
 Result<const OpportunityRecord*> VisibleOpportunity(const Model& m, const Viewer& v,
                                                     const Id& id) {
   const OpportunityRecord* o = FindIn(m.opportunities, id);
-  if (!o || !CanSeeDeal(m, v, o->owner_id, o->customer_id)) {
+  if (!o || !CanSeeDeal(m, v, o->customer_id)) {
     return NotFound("no opportunity " + id);
   }
   return o;
@@ -137,7 +153,7 @@ Result<const OpportunityRecord*> VisibleOpportunity(const Model& m, const Viewer
 
 Result<const ContractRecord*> VisibleContract(const Model& m, const Viewer& v, const Id& id) {
   const ContractRecord* k = FindIn(m.contracts, id);
-  if (!k || !CanSeeDeal(m, v, k->owner_id, k->customer_id)) return NotFound("no contract " + id);
+  if (!k || !CanSeeDeal(m, v, k->customer_id)) return NotFound("no contract " + id);
   return k;
 }
 

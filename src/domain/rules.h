@@ -39,10 +39,20 @@ Status CheckCapacity(const Model& m, const Id& staff_id, size_t more_leads,
 Status CheckClaim(const Model& m, const Context& ctx, const Viewer& v, const Ownership& own,
                   bool customer);
 
-// Whether the viewer may see an opportunity or contract: through its own owner or through
-// its customer's.
-bool CanSeeDeal(const Model& m, const Viewer& v, const OptId& deal_owner, const Id& customer_id);
-bool MayEditDeal(const Model& m, const Viewer& v, const OptId& deal_owner, const Id& customer_id);
+// Opportunities and contracts belong to their customer: who may see them and act on them
+// is exactly who may see and act on the customer.
+bool CanSeeDeal(const Model& m, const Viewer& v, const Id& customer_id);
+bool MayEditDeal(const Model& m, const Viewer& v, const Id& customer_id);
+
+// 409 invalid_transition while the customer is in the pool: nothing acts on a pool
+// customer or its records but claiming or assigning (transferring) it.
+Status RequireOwnedCustomer(const CustomerRecord& c);
+// The same for a deal's customer.
+Status RequireOwnedCustomer(const Model& m, const Id& customer_id);
+
+// Appends to `d` the events that move the customer's opportunities and contracts to
+// `owner` with it, in the same command as the customer's own change of owner.
+void MoveDealsWithCustomer(const CustomerRecord& c, const OptId& owner, Decision& d);
 
 // Looks a record up for the viewer: 404 when missing or invisible.
 Result<const LeadRecord*> VisibleLead(const Model& m, const Viewer& v, const Id& id);

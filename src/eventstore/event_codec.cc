@@ -196,6 +196,10 @@ std::pair<s::Payload, Offset<void>> EncodePayload(FlatBufferBuilder& fbb, const 
                                             e.Str(x.reference),
                                             fbb.CreateVectorOfStructs(alloc)).Union();
           },
+          [&](const d::DealOwnerChanged& x) {
+            return s::CreateDealOwnerChanged(fbb, e.Str(x.customer_id), e.Str(x.owner_id),
+                                             e.Str(x.previous_owner_id)).Union();
+          },
       },
       ev);
   return {tag, off};
@@ -387,6 +391,11 @@ Result<d::Event> DecodePayload(const s::Envelope& env) {
       return d::Event(d::PaymentReceived{Str(x->payment_id()), x->amount(),
                                          FromDays(x->received_on()), Opt(x->method()),
                                          Opt(x->reference()), std::move(alloc)});
+    }
+    case P::DealOwnerChanged: {
+      auto x = env.payload_as_DealOwnerChanged();
+      return d::Event(d::DealOwnerChanged{Str(x->customer_id()), Opt(x->owner_id()),
+                                          Opt(x->previous_owner_id())});
     }
     case P::NONE:
       break;

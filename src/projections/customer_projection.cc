@@ -43,6 +43,25 @@ void CustomerProjection::ToPool(views::CustomerRowT& row, const eventstore::Reco
   row.pool_reason = std::string(d::Name(reason));
 }
 
+template <class TouchCustomer>
+void CustomerProjection::SetDealOwner(const eventstore::RecordedEvent& ev, const std::string& owner,
+                                      TouchCustomer&& touch_customer) {
+  const int64_t at = ToMillis(ev.at);
+  if (auto* o = opportunities_.EditExisting(ev.stream)) {
+    opportunity_owners_.Move(o->id, o->owner_id, owner);
+    o->owner_id = owner;
+    o->version = ev.version;
+    o->updated_at = at;
+    touch_customer(o->customer_id);
+  } else if (auto* k = contracts_.EditExisting(ev.stream)) {
+    contract_owners_.Move(k->id, k->owner_id, owner);
+    k->owner_id = owner;
+    k->version = ev.version;
+    k->updated_at = at;
+    touch_customer(k->customer_id);
+  }
+}
+
 void CustomerProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touched) {
   const int64_t at = ToMillis(ev.at);
   std::string customer_id;  // the customer whose view changed
@@ -122,27 +141,14 @@ void CustomerProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touc
                 }
                 break;
               case d::RecordKind::kOpportunity:
-                if (auto* o = opportunities_.EditExisting(ev.stream)) {
-                  opportunity_owners_.Move(o->id, o->owner_id, OrEmpty(e.owner_id));
-                  o->owner_id = OrEmpty(e.owner_id);
-                  o->version = ev.version;
-                  o->updated_at = at;
-                  customer(o->customer_id);
-                }
-                break;
               case d::RecordKind::kContract:
-                if (auto* k = contracts_.EditExisting(ev.stream)) {
-                  contract_owners_.Move(k->id, k->owner_id, OrEmpty(e.owner_id));
-                  k->owner_id = OrEmpty(e.owner_id);
-                  k->version = ev.version;
-                  k->updated_at = at;
-                  customer(k->customer_id);
-                }
+                SetDealOwner(ev, OrEmpty(e.owner_id), customer);
                 break;
               default:
                 break;
             }
           },
+          [&](const d::DealOwnerChanged& e) { SetDealOwner(ev, OrEmpty(e.owner_id), customer); },
           [&](const d::ContactCreated& e) {
             auto& c = contacts_.Edit(e.contact_id);
             c.id = e.contact_id;
@@ -297,11 +303,9 @@ void CustomerProjection::Clear() {
   contract_owners_.Clear();
 }
 
-bool CustomerProjection::DealVisible(const std::string& deal_owner, const std::string& customer_id,
-                                     const Visible& visible) const {
-  if (!deal_owner.empty() && visible(deal_owner)) return true;
+bool CustomerProjection::DealVisible(const std::string& customer_id, const Visible& visible) const {
   const auto* c = customers_.Find(customer_id);
-  return c ? visible(c->owner_id) : visible(deal_owner);
+  return c && visible(c->owner_id);
 }
 
 Page<views::CustomerRowT> CustomerProjection::ListCustomers(const CustomerFilter& f,
@@ -326,7 +330,7 @@ Page<views::OpportunityRowT> CustomerProjection::ListOpportunities(const Opportu
   std::function<bool(const views::OpportunityRowT&)> keep = [&](const views::OpportunityRowT& r) {
     if (f.stage && r.stage != *f.stage) return false;
     if (f.customer_id && r.customer_id != *f.customer_id) return false;
-    return DealVisible(r.owner_id, r.customer_id, visible);
+    return DealVisible(r.customer_id, visible);
   };
   if (f.owner_id) {
     return PageOfIds(opportunity_owners_.Of(*f.owner_id), opportunities_.rows(), cursor, limit, keep);
@@ -341,7 +345,7 @@ Page<views::ContractRowT> CustomerProjection::ListContracts(const ContractFilter
   std::function<bool(const views::ContractRowT&)> keep = [&](const views::ContractRowT& r) {
     if (f.customer_id && r.customer_id != *f.customer_id) return false;
     if (f.status && ContractStatus(r) != *f.status) return false;
-    return DealVisible(r.owner_id, r.customer_id, visible);
+    return DealVisible(r.customer_id, visible);
   };
   if (f.owner_id) return PageOfIds(contract_owners_.Of(*f.owner_id), contracts_.rows(), cursor, limit, keep);
   return PageOf(contracts_.rows(), cursor, limit, keep);

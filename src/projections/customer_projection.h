@@ -57,9 +57,8 @@ class CustomerProjection final : public Projection {
 
   // `visible(owner)` is the data-permission rule for a record owner ("" = none).
   using Visible = std::function<bool(const std::string&)>;
-  // Opportunities and contracts are visible through their own owner or their customer's.
-  bool DealVisible(const std::string& deal_owner, const std::string& customer_id,
-                   const Visible& visible) const;
+  // Opportunities and contracts belong to their customer: visible exactly when it is.
+  bool DealVisible(const std::string& customer_id, const Visible& visible) const;
 
   Page<views::CustomerRowT> ListCustomers(const CustomerFilter& f, const Visible& visible,
                                           const std::string& cursor, size_t limit) const;
@@ -74,6 +73,10 @@ class CustomerProjection final : public Projection {
                         const std::string& owner, const std::string& reason);
   void ToPool(views::CustomerRowT& row, const eventstore::RecordedEvent& ev,
               domain::PoolReason reason);
+  // The opportunity or contract on `ev`'s stream now belongs to `owner` ("" = nobody).
+  template <class TouchCustomer>
+  void SetDealOwner(const eventstore::RecordedEvent& ev, const std::string& owner,
+                    TouchCustomer&& touch_customer);
 
   RowMap<views::CustomerRowT> customers_;
   RowMap<views::ContactRowT> contacts_;

@@ -37,7 +37,7 @@ void OrgProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touched) 
                    row.created_at = ToMillis(ev.at);
                    row.version = ev.version;
                    row.position = ev.position;
-                   tree_.SetStaffDepartment(e.staff_id, e.department_id);
+                   tree_.SetStaff(e.staff_id, e.role, e.department_id);
                    touched.insert("org");
                  },
                  [&](const d::StaffDeparted& e) {
@@ -66,7 +66,9 @@ Status OrgProjection::Load(const LocalStore& store) {
   CRM_RETURN_IF_ERROR(staff_.Load(store));
   tree_ = d::OrgTree();
   for (const auto& [id, row] : departments_.rows()) tree_.AddDepartment(id, NonEmpty(row.parent_id));
-  for (const auto& [id, row] : staff_.rows()) tree_.SetStaffDepartment(id, NonEmpty(row.department_id));
+  for (const auto& [id, row] : staff_.rows()) {
+    tree_.SetStaff(id, d::ParseRole(row.role).value_or(d::Role::kSales), NonEmpty(row.department_id));
+  }
   return Status::Ok();
 }
 

@@ -81,6 +81,9 @@ TEST_F(OrgTest, AManagerSetsTargetsOnlyForTheirPeople) {
             "forbidden");
   ThenError(When("stf_rep1", SetTarget{nov, "stf_rep1", {}, 100, "CNY"}), ErrorKind::kForbidden,
             "forbidden");
+  // A person's target is a power over that person: not over oneself or a peer manager.
+  ThenError(When("stf_mgr", SetTarget{nov, "stf_mgr", {}, 100, "CNY"}), ErrorKind::kForbidden,
+            "forbidden");
 }
 
 }  // namespace

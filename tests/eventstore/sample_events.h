@@ -55,6 +55,7 @@ inline std::vector<Event> OneOfEach() {
       ContractSigned{"con_1", "cus_1", "opp_1", "HT-1", "Pilot", 1000, "CNY", d, "stf_1", "stf_2",
                      {{d, 400}, {d + std::chrono::days(30), 600}}},
       PaymentReceived{"pay_1", 500, d, "bank", "TX1", {{0, 400}, {1, 100}}},
+      DealOwnerChanged{"cus_1", std::nullopt, "stf_2"},
   };
 }
 

@@ -66,7 +66,7 @@ class Story {
     clock_.Advance(Millis(Pick(1, 3 * 3600 * 1000)));  // up to three hours pass
     std::string rep = PickOf(reps_);
     std::string actor = Pick(0, 1) == 0 ? "stf_mgr" : rep;
-    switch (Pick(0, 29)) {
+    switch (Pick(0, 33)) {
       case 0: case 1: case 2: {
         std::string id = NewId("lead");
         d::OptId owner;
@@ -78,7 +78,7 @@ class Story {
         break;
       }
       case 3: if (!leads_.empty()) Do(rep, d::ClaimLead{PickOf(leads_)}); break;
-      case 4: if (!leads_.empty()) Do(actor, d::ReleaseLead{PickOf(leads_), "r"}); break;
+      case 4: case 31: if (!leads_.empty()) Do(actor, d::ReleaseLead{PickOf(leads_), "r"}); break;
       case 5: case 6:
         if (!leads_.empty()) Do(rep, d::FollowUpLead{PickOf(leads_), NewId("fup"), d::Channel::kCall, "n", {}});
         break;
@@ -106,7 +106,10 @@ class Story {
       }
       case 11: case 12: {
         std::string id = NewId("cus");
-        Do(actor, d::CreateCustomer{id, d::CustomerDetails{.name = "Cus " + std::to_string(Pick(0, 60))}, {}});
+        // A manager's customer goes to the pool unless it names an owner; deals wait for one.
+        d::OptId owner;
+        if (actor == "stf_mgr" && Pick(0, 2)) owner = PickOf(reps_);
+        Do(actor, d::CreateCustomer{id, d::CustomerDetails{.name = "Cus " + std::to_string(Pick(0, 60))}, owner});
         customers_.push_back(id);
         break;
       }
@@ -126,10 +129,13 @@ class Story {
         opps_.push_back(id);
         break;
       }
+      case 33:
+        if (!opps_.empty()) Do("stf_mgr", d::ChangeStage{PickOf(opps_), static_cast<d::Stage>(Pick(0, 3))});
+        break;
       case 21:
         if (!opps_.empty()) Do(actor, d::ChangeStage{PickOf(opps_), static_cast<d::Stage>(Pick(0, 3))});
         [[fallthrough]];
-      case 22:
+      case 22: case 32:
         if (!opps_.empty()) {
           if (Pick(0, 1)) Do(actor, d::WinOpportunity{PickOf(opps_), "w"});
           else Do(actor, d::LoseOpportunity{PickOf(opps_), "l"});
@@ -147,7 +153,7 @@ class Story {
         contracts_.push_back(id);
         break;
       }
-      case 24:
+      case 24: case 30:
         if (!contracts_.empty()) {
           Do("stf_fin", d::RecordPayment{PickOf(contracts_), NewId("pay"), 100 * Pick(1, 40),
                                          BusinessDay(clock_.Now(), kOffset), "bank", {}});

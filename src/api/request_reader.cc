@@ -1,0 +1,271 @@
+#include "api/request_reader.h"
+
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http.hpp>
+
+#include <optional>
+
+namespace crm::api {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+
+constexpr std::string_view kHeaderEnd = "\r\n\r\n";
+
+Error Malformed(std::string detail) {
+  return MakeError(ErrorKind::kMalformed, "malformed_request", std::move(detail));
+}
+
+// Whether a header line (after the request line) starts with white space: obsolete line
+// folding, which RFC 9112 §5.2 lets a server refuse, and which proxies read differently.
+bool HasObsFold(std::string_view header) {
+  size_t line_end = header.find("\r\n");
+  while (line_end != std::string_view::npos && line_end + 2 < header.size()) {
+    char next = header[line_end + 2];
+    if (next == ' ' || next == '\t') return true;
+    line_end = header.find("\r\n", line_end + 2);
+  }
+  return false;
+}
+
+bool IsDigits(std::string_view s) {
+  if (s.empty() || s.size() > 18) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+struct RequestReader::Impl {
+  enum class Phase { kStart, kHeader, kBody, kDone, kFailed };
+
+  Limits limits;
+  Phase phase = Phase::kStart;
+  size_t skipped = 0;  // empty lines before the request line
+  std::optional<http::request_parser<http::string_body>> parser;
+  Error failure;
+  Message message;
+
+  void Fail(Error e) {
+    failure = std::move(e);
+    phase = Phase::kFailed;
+  }
+
+  void FailParse(const beast::error_code& ec) {
+    if (ec == http::error::header_limit) {
+      return Fail(MakeError(ErrorKind::kHeadersTooLarge, "headers_too_large",
+                            "the request header is larger than " +
+                                std::to_string(limits.header_limit) + " bytes"));
+    }
+    if (ec == http::error::body_limit) {
+      return Fail(MakeError(ErrorKind::kTooLarge, "payload_too_large",
+                            "the body is larger than " + std::to_string(limits.body_limit) +
+                                " bytes"));
+    }
+    Fail(Malformed("the request is not valid HTTP/1.1: " + ec.message()));
+  }
+
+  // The framing rules Beast leaves to the server (see the header comment).
+  std::optional<Error> CheckHeader() const {
+    const auto& m = parser->get();
+    size_t te = 0, cl = 0, host = 0;
+    size_t authorization = 0, if_match = 0, idempotency = 0, correlation = 0;
+    for (const auto& f : m) {
+      std::string_view value(f.value().data(), f.value().size());
+      switch (f.name()) {
+        case http::field::transfer_encoding:
+          ++te;
+          if (!beast::iequals(Trim(value), "chunked")) {
+            return Malformed("Transfer-Encoding must be chunked, not '" + std::string(value) + "'");
+          }
+          break;
+        case http::field::content_length:
+          ++cl;
+          if (!IsDigits(Trim(value))) {
+            return Malformed("Content-Length must be one decimal number");
+          }
+          break;
+        case http::field::host: ++host; break;
+        case http::field::authorization: ++authorization; break;
+        case http::field::if_match: ++if_match; break;
+        default:
+          if (beast::iequals(f.name_string(), "Idempotency-Key")) ++idempotency;
+          if (beast::iequals(f.name_string(), "X-Correlation-Id")) ++correlation;
+          break;
+      }
+    }
+    if (te > 1) return Malformed("Transfer-Encoding appears more than once");
+    if (te > 0 && cl > 0) return Malformed("a request may not carry both Content-Length and Transfer-Encoding");
+    if (te > 0 && m.version() < 11) return Malformed("HTTP/1.0 has no Transfer-Encoding");
+    if (cl > 1) return Malformed("Content-Length appears more than once");
+    if (m.version() >= 11 && host != 1) return Malformed("an HTTP/1.1 request carries exactly one Host");
+    for (auto [count, name] : {std::pair{authorization, "Authorization"}, {if_match, "If-Match"},
+                               {idempotency, "Idempotency-Key"}, {correlation, "X-Correlation-Id"}}) {
+      if (count > 1) return Malformed(std::string(name) + " appears more than once");
+    }
+    return std::nullopt;
+  }
+
+  // The whole request has been read: fill `message`, or fail on its target.
+  void Finish() {
+    auto& m = parser->get();
+    message = Message{};
+    message.keep_alive = m.keep_alive();
+    message.version = m.version();
+    message.head = m.method() == http::verb::head;
+    HttpRequest& r = message.request;
+    r.method = std::string(m.method_string());
+    if (auto bad = FillTarget(std::string_view(m.target().data(), m.target().size()), r)) {
+      return Fail(std::move(*bad));
+    }
+    auto header = [&](std::string_view name) -> std::optional<std::string> {
+      auto it = m.find(name);
+      if (it == m.end()) return std::nullopt;
+      return std::string(it->value());
+    };
+    r.authorization = header("Authorization").value_or("");
+    r.if_match = header("If-Match").value_or("");
+    r.idempotency_key = header("Idempotency-Key");
+    r.correlation_id = header("X-Correlation-Id").value_or("");
+    r.body = std::move(m.body());
+    phase = Phase::kDone;
+  }
+
+  // Splits the target into a decoded path and query. Absolute-form keeps only its path.
+  std::optional<Error> FillTarget(std::string_view target, HttpRequest& r) const {
+    if (target.substr(0, 7) == "http://" || target.substr(0, 8) == "https://") {
+      size_t authority = target.find("//") + 2;
+      size_t path = target.find('/', authority);
+      target = path == std::string_view::npos ? std::string_view("/") : target.substr(path);
+    }
+    if (target.empty() || target.front() != '/') {
+      return Malformed("the request target must be a path starting with /");
+    }
+    size_t q = target.find('?');
+    if (!PercentDecode(target.substr(0, q), &r.path, false) ||
+        (q != std::string_view::npos && !ParseQuery(target.substr(q + 1), &r.query))) {
+      return Malformed("the request target is not well formed");
+    }
+    return std::nullopt;
+  }
+};
+
+RequestReader::RequestReader(Limits limits) : impl_(std::make_unique<Impl>()) {
+  impl_->limits = limits;
+  Reset();
+}
+
+RequestReader::~RequestReader() = default;
+
+void RequestReader::Reset() {
+  impl_->phase = Impl::Phase::kStart;
+  impl_->skipped = 0;
+  impl_->parser.emplace();
+  impl_->parser->header_limit(static_cast<std::uint32_t>(impl_->limits.header_limit));
+  impl_->parser->body_limit(impl_->limits.body_limit);
+  impl_->parser->eager(true);
+  impl_->failure = Error{};
+}
+
+size_t RequestReader::Feed(std::string_view bytes) {
+  Impl& s = *impl_;
+  using Phase = Impl::Phase;
+  size_t used = 0;
+  if (s.phase == Phase::kStart) {
+    // RFC 9112 §2.2: ignore empty lines received before the request line.
+    while (used < bytes.size() && (bytes[used] == '\r' || bytes[used] == '\n')) {
+      size_t line = 1;
+      if (bytes[used] == '\r') {
+        if (used + 1 == bytes.size()) return used;  // the LF is still to come
+        if (bytes[used + 1] != '\n') {
+          s.Fail(Malformed("a bare CR before the request line"));
+          return used;
+        }
+        line = 2;
+      }
+      used += line;
+      s.skipped += line;
+      if (s.skipped > s.limits.header_limit) {
+        s.Fail(Malformed("too many empty lines before the request line"));
+        return used;
+      }
+    }
+    if (used == bytes.size()) return used;
+    s.phase = Phase::kHeader;
+  }
+  if (s.phase == Phase::kHeader) {
+    std::string_view rest = bytes.substr(used);
+    size_t end = rest.find(kHeaderEnd);
+    size_t header_size = end == std::string_view::npos ? rest.size() : end + kHeaderEnd.size();
+    if (header_size > s.limits.header_limit) {
+      s.FailParse(http::error::header_limit);
+      return used;
+    }
+    if (end == std::string_view::npos) return used;
+    std::string_view header = rest.substr(0, header_size);
+    if (HasObsFold(header)) {
+      s.Fail(Malformed("obsolete line folding is not accepted"));
+      return used;
+    }
+    beast::error_code ec;
+    size_t n = s.parser->put(boost::asio::buffer(header.data(), header.size()), ec);
+    if (ec || n != header_size || !s.parser->is_header_done()) {
+      s.FailParse(ec ? ec : http::error::partial_message);
+      return used;
+    }
+    used += n;
+    if (auto bad = s.CheckHeader()) {
+      s.Fail(std::move(*bad));
+      return used;
+    }
+    s.phase = Phase::kBody;
+  }
+  if (s.phase == Phase::kBody) {
+    while (!s.parser->is_done() && used < bytes.size()) {
+      beast::error_code ec;
+      size_t n = s.parser->put(boost::asio::buffer(bytes.data() + used, bytes.size() - used), ec);
+      used += n;
+      if (ec == http::error::need_more) break;
+      if (ec) {
+        s.FailParse(ec);
+        return used;
+      }
+      if (n == 0) break;
+    }
+    if (s.parser->is_done()) s.Finish();
+  }
+  return used;
+}
+
+RequestReader::State RequestReader::state() const {
+  switch (impl_->phase) {
+    case Impl::Phase::kDone: return State::kDone;
+    case Impl::Phase::kFailed: return State::kFailed;
+    default: return State::kNeedMore;
+  }
+}
+
+bool RequestReader::WantsContinue() const {
+  if (impl_->phase != Impl::Phase::kBody) return false;
+  const auto& m = impl_->parser->get();
+  auto it = m.find(http::field::expect);
+  return m.version() >= 11 && it != m.end() &&
+         beast::iequals(Trim(std::string_view(it->value().data(), it->value().size())),
+                        "100-continue");
+}
+
+const Error& RequestReader::failure() const { return impl_->failure; }
+
+RequestReader::Message RequestReader::Take() { return std::move(impl_->message); }
+
+}  // namespace crm::api
