@@ -25,6 +25,7 @@
 #include "api/services.h"
 #include "api/token_store.h"
 #include "eventstore/rocks_event_store.h"
+#include "projections/customer_history.h"
 #include "projections/customer_projection.h"
 #include "projections/lead_projection.h"
 #include "projections/local_store.h"
@@ -68,6 +69,7 @@ struct App::Impl {
   projections::LeadProjection leads;
   std::unique_ptr<projections::PoolProjection> pool;
   projections::CustomerProjection customers;
+  std::unique_ptr<projections::CustomerHistoryProjection> history;
   std::unique_ptr<projections::TimelineProjection> timeline;
   std::unique_ptr<projections::ProjectionRunner> runner;
   std::unique_ptr<CommandService> commands;
@@ -240,10 +242,12 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   CRM_ASSIGN_OR_RETURN(a.local, projections::LocalStore::Open(options.data_dir + "/readmodels"));
   a.pool = std::make_unique<projections::PoolProjection>(options.utc_offset);
   a.timeline = std::make_unique<projections::TimelineProjection>(a.local.get());
+  // The history reads the customers' rows as they are after each event: it runs after them.
+  a.history = std::make_unique<projections::CustomerHistoryProjection>(a.customers, a.local.get());
   a.runner = std::make_unique<projections::ProjectionRunner>(
       *a.store, *a.local,
       std::vector<projections::Projection*>{&a.org, &a.leads, a.pool.get(), &a.customers,
-                                            a.timeline.get()});
+                                            a.history.get(), a.timeline.get()});
   a.commands = std::make_unique<CommandService>(*a.store, options.utc_offset);
   CRM_RETURN_IF_ERROR(a.commands->Start());
   CRM_RETURN_IF_ERROR(a.runner->Start());
@@ -256,9 +260,11 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
 
   Impl* ip = &a;
   a.services = std::unique_ptr<Services>(new Services{
-      *a.store, *a.runner, a.org, a.leads, *a.pool, a.customers, *a.timeline, *a.commands,
+      *a.store, *a.runner, a.org, a.leads, *a.pool, a.customers, *a.history, *a.timeline,
+      *a.commands,
       *a.tokens, a.metrics, *a.clock, options.utc_offset,
-      [ip](std::function<void()> fn) { ip->http->Post(std::move(fn)); }});
+      [ip](std::function<void()> fn) { ip->http->Post(std::move(fn)); },
+      [ip] { return ip->http ? ip->http->Stats() : HttpStats{}; }});
   AddOpsRoutes(a.router, *a.services);
   AddOrgRoutes(a.router, *a.services);
   AddPoolRoutes(a.router, *a.services);

@@ -49,6 +49,13 @@ void QueryNow(const Services& s, const CallPtr& call, const QueryFn& fn) {
       answer = Internal(e.what());
     }
   }
+  if (answer.ok() && answer->unlocked) {
+    try {
+      answer = answer->unlocked();
+    } catch (const std::exception& e) {
+      answer = Internal(e.what());
+    }
+  }
   Answered(s, call, answer, position);
 }
 

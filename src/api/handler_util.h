@@ -28,8 +28,16 @@ void SendError(const CallPtr& call, const Error& error);
 Result<domain::Viewer> Authenticate(const Services& s, const std::string& authorization);
 
 struct Answer {
+  Answer() = default;
+  Answer(json body_in, std::optional<uint64_t> etag_in)
+      : body(std::move(body_in)), etag(etag_in) {}
+
   json body;
   std::optional<uint64_t> etag;  // the record's version, for GET of one record
+  // When set, the answer is what this returns, called once the read lock is released:
+  // for work that reads only the log or the local store (an as-of replay), so that it
+  // never holds up the projections or the writer's answers.
+  std::function<Result<Answer>()> unlocked;
 };
 // Runs under the projections' read lock.
 using QueryFn = std::function<Result<Answer>(const domain::Viewer&)>;

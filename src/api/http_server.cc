@@ -58,6 +58,9 @@ struct HttpServer::Impl {
   std::atomic<int> in_flight{0};
   std::atomic<size_t> connections{0};
   std::atomic<size_t> refusing{0};
+  std::atomic<size_t> writing_bytes{0};
+  std::atomic<uint64_t> refused_total{0};
+  std::atomic<uint64_t> accept_failures_total{0};
   std::atomic<bool> stopping{false};
   std::mutex mu;
   std::condition_variable idle;
@@ -184,10 +187,15 @@ class Session : public std::enable_shared_from_this<Session> {
     res->body() = std::move(r.body);
     res->prepare_payload();
     if (head_) res->body().clear();
-    // A client that does not read its answer is dropped when this expires.
+    // One answer at a time: the next request is not even read until this one is taken,
+    // so a client that sends and never reads holds one answer here, and is dropped when
+    // the timeout expires.
     stream_.expires_after(server_.options.request_timeout);
+    size_t bytes = res->body().size();
+    server_.writing_bytes += bytes;
     http::async_write(stream_, *res,
-                      [self = shared_from_this(), res, keep](beast::error_code ec, size_t) {
+                      [self = shared_from_this(), res, keep, bytes](beast::error_code ec, size_t) {
+                        self->server_.writing_bytes -= bytes;
                         if (ec || !keep) return self->Close();
                         self->BeginRequest();
                       });
@@ -262,6 +270,7 @@ void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
     // Out of descriptors or memory: the pending connection stays in the backlog and
     // accepting again at once would fail again at once, spinning a core. Wait, longer
     // while it lasts; connections closing meanwhile make room.
+    ++accept_failures_total;
     if (accept_backoff.count() == 0) {
       Log("accept failed (" + ec.message() + "); backing off until it succeeds");
     }
@@ -282,9 +291,11 @@ void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
     ++connections;
     std::make_shared<Session>(std::move(socket), *this, connections)->Start();
   } else if (refusing.load() < kMaxRefusing) {
+    ++refused_total;
     ++refusing;
     std::make_shared<Session>(std::move(socket), *this, refusing)->Refuse();
   } else {
+    ++refused_total;
     socket.close(ignored);
   }
   DoAccept();
@@ -325,7 +336,11 @@ uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port
 
 size_t HttpServer::max_connections() const { return impl_->options.max_connections; }
 
-size_t HttpServer::connections() const { return impl_->connections.load(); }
+HttpStats HttpServer::Stats() const {
+  return HttpStats{impl_->connections.load(), impl_->options.max_connections,
+                   impl_->writing_bytes.load(), impl_->refused_total.load(),
+                   impl_->accept_failures_total.load()};
+}
 
 void HttpServer::Post(std::function<void()> fn) { net::post(impl_->ioc, std::move(fn)); }
 

@@ -34,6 +34,15 @@ struct HttpServerOptions {
 // fit below it with room for the stores' files: min(10000, limit - 512), at least 16.
 size_t DefaultMaxConnections();
 
+// What the server is doing, for /metrics.
+struct HttpStats {
+  size_t connections = 0;          // open now
+  size_t max_connections = 0;
+  size_t writing_bytes = 0;        // answer bytes handed to sockets and not yet taken
+  uint64_t refused_total = 0;      // connections answered 503 at the limit, or dropped
+  uint64_t accept_failures_total = 0;  // accepts that failed (out of descriptors, ...)
+};
+
 class HttpServer {
  public:
   using Dispatch = std::function<void(const CallPtr&)>;
@@ -45,8 +54,7 @@ class HttpServer {
 
   uint16_t port() const;
   size_t max_connections() const;
-  // Connections open now (not counting those being refused).
-  size_t connections() const;
+  HttpStats Stats() const;
   // Runs `fn` on an I/O thread.
   void Post(std::function<void()> fn);
   // Stops accepting, lets requests in flight finish (up to `grace`), stops the threads.

@@ -33,40 +33,21 @@ Result<uint64_t> AsOfPosition(const Services& s, const std::string& as_of) {
   return s.store.PositionAt(*t);
 }
 
-// The 360 view as it was at `position`: the customer's streams (and the pool policy's)
-// folded up to that position into fresh projections.
-Result<Answer> CustomerAsOf(const Services& s, const views::CustomerRowT& now, uint64_t position) {
-  std::vector<std::string> streams = {now.id, std::string(d::kPoolPolicyStream)};
-  streams.insert(streams.end(), now.contact_ids.begin(), now.contact_ids.end());
-  streams.insert(streams.end(), now.opportunity_ids.begin(), now.opportunity_ids.end());
-  streams.insert(streams.end(), now.contract_ids.begin(), now.contract_ids.end());
-  std::vector<eventstore::RecordedEvent> events;
-  for (const auto& stream : streams) {
-    CRM_ASSIGN_OR_RETURN(auto part, s.store.ReadStream(stream, 1, SIZE_MAX));
-    for (auto& e : part) {
-      if (e.position <= position) events.push_back(std::move(e));
-    }
-  }
-  std::sort(events.begin(), events.end(),
-            [](const auto& a, const auto& b) { return a.position < b.position; });
-  projections::CustomerProjection then;
-  projections::PoolProjection pool(s.utc_offset);
-  projections::Topics ignored;
-  Time at{};
-  for (const auto& e : events) {
-    then.Apply(e, ignored);
-    pool.Apply(e, ignored);
-    at = e.at;
-  }
-  const auto* row = then.FindCustomer(now.id);
-  if (!row) return NotFound("customer " + now.id + " did not exist at position " + std::to_string(position));
-  if (position >= 1) {
-    CRM_ASSIGN_OR_RETURN(auto at_pos, s.store.ReadAll(position, 1));
-    if (!at_pos.empty()) at = at_pos.front().at;
-  }
-  json j = Customer360Json(*row, then, pool.policy(), BusinessDay(at, s.utc_offset));
-  j["as_of"] = {{"position", position}, {"at", FormatTime(at)}};
-  return Answer{std::move(j), row->version};
+// The 360 view as it was at `position`. Under the read lock this only gathers what the
+// replay needs; the replay itself runs after the lock is released (Answer::unlocked).
+Answer CustomerAsOf(const Services& s, const views::CustomerRowT& now, uint64_t position) {
+  std::vector<std::string> records = now.contact_ids;
+  records.insert(records.end(), now.opportunity_ids.begin(), now.opportunity_ids.end());
+  records.insert(records.end(), now.contract_ids.begin(), now.contract_ids.end());
+  Answer answer;
+  answer.unlocked = [&s, id = now.id, records = std::move(records), position]() -> Result<Answer> {
+    CRM_ASSIGN_OR_RETURN(auto then, projections::CustomerAsOf(s.store, s.history, id, records, position));
+    const auto* row = then->rows.FindCustomer(id);
+    json j = Customer360Json(*row, then->rows, then->policy, BusinessDay(then->at, s.utc_offset));
+    j["as_of"] = {{"position", position}, {"at", FormatTime(then->at)}};
+    return Answer{std::move(j), row->version};
+  };
+  return answer;
 }
 
 // Reads PATCH fields: present ones change; null clears an optional field.
@@ -228,17 +209,22 @@ void AddCustomerRoutes(Router& r, Services& s) {
         if (!parsed) return InvalidField("cursor", "not a cursor this list gave");
         before = *parsed;
       }
-      auto positions = s.timeline.Positions(row->id, before, limit + 1);
-      bool more = positions.size() > limit;
-      if (more) positions.resize(limit);
-      json items = json::array();
-      for (uint64_t p : positions) {
-        CRM_ASSIGN_OR_RETURN(auto one, s.store.ReadAll(p, 1));
-        if (!one.empty()) items.push_back(EventJson(one.front()));
-      }
-      std::optional<std::string> next;
-      if (more && !positions.empty()) next = std::to_string(positions.back());
-      return Answer{ListJson(std::move(items), next), std::nullopt};
+      // The page is read from the timeline's index and the log, without the lock.
+      Answer answer;
+      answer.unlocked = [&s, id = row->id, before, limit]() -> Result<Answer> {
+        auto positions = s.timeline.Positions(id, before, limit + 1);
+        bool more = positions.size() > limit;
+        if (more) positions.resize(limit);
+        json items = json::array();
+        for (uint64_t p : positions) {
+          CRM_ASSIGN_OR_RETURN(auto one, s.store.ReadAll(p, 1));
+          if (!one.empty()) items.push_back(EventJson(one.front()));
+        }
+        std::optional<std::string> next;
+        if (more && !positions.empty()) next = std::to_string(positions.back());
+        return Answer{ListJson(std::move(items), next), std::nullopt};
+      };
+      return answer;
     });
   });
 }

@@ -53,6 +53,24 @@ std::string StoreMetrics(const Services& s) {
   out << "evcrm_fsync_seconds_bucket{le=\"+Inf\"} " << fsyncs << "\n"
       << "evcrm_fsync_seconds_sum " << static_cast<double>(st.fsync_micros_sum) / 1e6 << "\n"
       << "evcrm_fsync_seconds_count " << fsyncs << "\n";
+  HttpStats http = s.http_stats();
+  out << "# HELP evcrm_http_connections Open client connections.\n"
+      << "# TYPE evcrm_http_connections gauge\n"
+      << "evcrm_http_connections " << http.connections << "\n"
+      << "# HELP evcrm_http_max_connections The connection limit (--max-connections).\n"
+      << "# TYPE evcrm_http_max_connections gauge\n"
+      << "evcrm_http_max_connections " << http.max_connections << "\n"
+      << "# HELP evcrm_http_writing_bytes Answer bytes handed to sockets and not yet taken "
+         "(at most one answer per connection).\n"
+      << "# TYPE evcrm_http_writing_bytes gauge\n"
+      << "evcrm_http_writing_bytes " << http.writing_bytes << "\n"
+      << "# HELP evcrm_http_refused_connections_total Connections refused at the limit.\n"
+      << "# TYPE evcrm_http_refused_connections_total counter\n"
+      << "evcrm_http_refused_connections_total " << http.refused_total << "\n"
+      << "# HELP evcrm_http_accept_failures_total Accepts that failed (out of descriptors, "
+         "memory); the server backs off.\n"
+      << "# TYPE evcrm_http_accept_failures_total counter\n"
+      << "evcrm_http_accept_failures_total " << http.accept_failures_total << "\n";
   out << "# HELP evcrm_projection_lag_events Events the projection has still to apply.\n"
       << "# TYPE evcrm_projection_lag_events gauge\n";
   for (const auto& [name, cp] : s.runner.checkpoints()) {

@@ -5,10 +5,12 @@
 #include <functional>
 
 #include "api/command_service.h"
+#include "api/http_server.h"
 #include "api/metrics.h"
 #include "api/token_store.h"
 #include "eventstore/clock.h"
 #include "eventstore/event_store.h"
+#include "projections/customer_history.h"
 #include "projections/customer_projection.h"
 #include "projections/lead_projection.h"
 #include "projections/org_projection.h"
@@ -25,6 +27,7 @@ struct Services {
   projections::LeadProjection& leads;
   projections::PoolProjection& pool;
   projections::CustomerProjection& customers;
+  projections::CustomerHistoryProjection& history;
   projections::TimelineProjection& timeline;
   CommandService& commands;
   TokenStore& tokens;
@@ -33,6 +36,8 @@ struct Services {
   Seconds utc_offset;
   // Runs work on the I/O threads (queries that waited for a read model).
   std::function<void(std::function<void()>)> post;
+  // The HTTP server's connection and write figures, for /metrics.
+  std::function<HttpStats()> http_stats;
 };
 
 }  // namespace crm::api

@@ -153,6 +153,12 @@ class EventStore {
   virtual Result<std::vector<RecordedEvent>> ReadStream(std::string_view stream,
                                                         uint64_t from_version,
                                                         size_t max_count) const = 0;
+  // One stream's events whose positions lie in (after_position, up_to_position], oldest
+  // first. Finds the first one by a binary search over the stream's versions, so the cost
+  // does not grow with the events before the window.
+  virtual Result<std::vector<RecordedEvent>> ReadStreamBetween(std::string_view stream,
+                                                               uint64_t after_position,
+                                                               uint64_t up_to_position) const = 0;
   // The current version of a stream (0 when it does not exist).
   virtual Result<uint64_t> StreamVersion(std::string_view stream) const = 0;
   // The last position whose event was recorded at or before `t` (0 if none).

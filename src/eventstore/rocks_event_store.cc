@@ -179,6 +179,29 @@ class RocksEventStore final : public EventStore {
     return out;
   }
 
+  Result<std::vector<RecordedEvent>> ReadStreamBetween(std::string_view stream,
+                                                       uint64_t after_position,
+                                                       uint64_t up_to_position) const override {
+    std::vector<RecordedEvent> out;
+    up_to_position = std::min(up_to_position, head_.load());  // later ones are not durable
+    if (up_to_position <= after_position) return out;
+    CRM_ASSIGN_OR_RETURN(uint64_t last, StoredStreamVersion(stream));
+    // Positions grow with versions: find the first version past `after_position`.
+    uint64_t lo = 1, hi = last + 1;
+    while (lo < hi) {
+      uint64_t mid = lo + (hi - lo) / 2;
+      CRM_ASSIGN_OR_RETURN(uint64_t pos, StoredPositionOf(stream, mid));
+      if (pos > after_position) hi = mid; else lo = mid + 1;
+    }
+    for (uint64_t version = lo; version <= last; ++version) {
+      CRM_ASSIGN_OR_RETURN(uint64_t pos, StoredPositionOf(stream, version));
+      if (pos > up_to_position) break;
+      CRM_ASSIGN_OR_RETURN(RecordedEvent ev, ReadAt(pos));
+      out.push_back(std::move(ev));
+    }
+    return out;
+  }
+
   Result<uint64_t> StreamVersion(std::string_view stream) const override {
     return StoredStreamVersion(stream);
   }
@@ -285,6 +308,15 @@ class RocksEventStore final : public EventStore {
       return uint64_t{0};
     }
     return lf::GetU64(key.substr(stream.size() + 1));
+  }
+
+  Result<uint64_t> StoredPositionOf(std::string_view stream, uint64_t version) const {
+    std::string value;
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), streams_cf_, lf::StreamKey(stream, version), &value);
+    if (!s.ok()) return StorageError(s, "reading the stream index");
+    if (value.size() != 8) return Internal("the stream index of " + std::string(stream) + " is corrupt");
+    return lf::GetU64(value);
   }
 
   Result<std::optional<std::string>> StoredGet(rocksdb::ColumnFamilyHandle* cf,
@@ -641,6 +673,8 @@ Result<std::unique_ptr<EventStore>> OpenRocksEventStore(const StoreOptions& opti
   db_options.create_missing_column_families = !options.read_only;
   db_options.paranoid_checks = true;
   db_options.keep_log_file_num = 5;
+  // Bounded, so that the server's connection limit can count on the rest (http_server.h).
+  db_options.max_open_files = 200;
   db_options.IncreaseParallelism(2);
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.OptimizeLevelStyleCompaction();

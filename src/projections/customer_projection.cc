@@ -262,6 +262,11 @@ void CustomerProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touc
           [](const auto&) {},
       },
       ev.event);
+  // Every event of the customer's own streams counts, whatever its type: customer_history
+  // snapshots the view at each multiple of its interval.
+  if (const auto* owner = CustomerOfStream(ev.stream)) {
+    customers_.EditExisting(owner->id)->event_count++;
+  }
   if (customer_id.empty()) return;
   if (auto* row = customers_.EditExisting(customer_id)) {
     if (ev.stream == customer_id) row->version = ev.version;
@@ -301,6 +306,69 @@ void CustomerProjection::Clear() {
   customer_owners_.Clear();
   opportunity_owners_.Clear();
   contract_owners_.Clear();
+}
+
+const views::CustomerRowT* CustomerProjection::CustomerOfStream(const std::string& stream) const {
+  const std::string* customer_id = nullptr;
+  switch (d::KindOfId(stream)) {
+    case d::RecordKind::kCustomer:
+      return customers_.Find(stream);
+    case d::RecordKind::kContact:
+      if (const auto* c = contacts_.Find(stream)) customer_id = &c->customer_id;
+      break;
+    case d::RecordKind::kOpportunity:
+      if (const auto* o = opportunities_.Find(stream)) customer_id = &o->customer_id;
+      break;
+    case d::RecordKind::kContract:
+      if (const auto* k = contracts_.Find(stream)) customer_id = &k->customer_id;
+      break;
+    default:
+      break;
+  }
+  return customer_id ? customers_.Find(*customer_id) : nullptr;
+}
+
+std::string CustomerProjection::Snapshot(const std::string& customer_id) const {
+  flatbuffers::FlatBufferBuilder fbb(1024);
+  const auto* row = customers_.Find(customer_id);
+  if (!row) return {};
+  auto pack_all = [&](const auto& ids, const auto& rows) {
+    using RowT = typename std::decay_t<decltype(rows)>::Row;
+    std::vector<flatbuffers::Offset<typename RowT::TableType>> out;
+    for (const auto& id : ids) {
+      if (const auto* r = rows.Find(id)) out.push_back(RowT::TableType::Pack(fbb, r));
+    }
+    return fbb.CreateVector(out);
+  };
+  auto contacts = pack_all(row->contact_ids, contacts_);
+  auto opportunities = pack_all(row->opportunity_ids, opportunities_);
+  auto contracts = pack_all(row->contract_ids, contracts_);
+  auto customer = views::CustomerRow::Pack(fbb, row);
+  fbb.Finish(views::CreateCustomerSnapshot(fbb, customer, contacts, opportunities, contracts));
+  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+}
+
+bool CustomerProjection::Restore(std::string_view snapshot) {
+  views::CustomerSnapshotT snap;
+  if (!UnpackRow(snapshot, &snap) || !snap.customer) return false;
+  // The id is copied before the row moves: `map.Edit(row.id) = std::move(row)` may move
+  // the row (and empty its id) before the key is read.
+  auto put = [](auto& rows, auto& row) {
+    std::string id = row.id;
+    rows.Edit(id) = std::move(row);
+  };
+  for (auto& c : snap.contacts) put(contacts_, *c);
+  for (auto& o : snap.opportunities) {
+    opportunity_owners_.Move(o->id, "", o->owner_id);
+    put(opportunities_, *o);
+  }
+  for (auto& k : snap.contracts) {
+    contract_owners_.Move(k->id, "", k->owner_id);
+    put(contracts_, *k);
+  }
+  customer_owners_.Move(snap.customer->id, "", snap.customer->owner_id);
+  put(customers_, *snap.customer);
+  return true;
 }
 
 bool CustomerProjection::DealVisible(const std::string& customer_id, const Visible& visible) const {

@@ -55,6 +55,17 @@ class CustomerProjection final : public Projection {
   const std::set<std::string>& OpportunitiesOf(const std::string& owner) const { return opportunity_owners_.Of(owner); }
   const std::set<std::string>& ContractsOf(const std::string& owner) const { return contract_owners_.Of(owner); }
 
+  // The customer whose view events of `stream` change: the customer itself, or the
+  // customer of a contact, opportunity or contract. nullptr for other streams.
+  const views::CustomerRowT* CustomerOfStream(const std::string& stream) const;
+
+  // The customer's rows (customer, contacts, opportunities, contracts) as a
+  // views::CustomerSnapshot; empty when there is no such customer.
+  std::string Snapshot(const std::string& customer_id) const;
+  // Adds the rows of a Snapshot (into an empty projection, for an as-of view). False when
+  // the bytes are not a snapshot.
+  bool Restore(std::string_view snapshot);
+
   // `visible(owner)` is the data-permission rule for a record owner ("" = none).
   using Visible = std::function<bool(const std::string&)>;
   // Opportunities and contracts belong to their customer: visible exactly when it is.

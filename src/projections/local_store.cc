@@ -22,6 +22,8 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& path) {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.keep_log_file_num = 5;
+  // Bounded, so that the server's connection limit can count on the rest (http_server.h).
+  options.max_open_files = 200;
   options.IncreaseParallelism(2);
   options.OptimizeLevelStyleCompaction();
   rocksdb::DB* db = nullptr;

@@ -37,6 +37,8 @@ bool UnpackRow(std::string_view bytes, RowT* out) {
 template <class RowT>
 class RowMap {
  public:
+  using Row = RowT;
+
   explicit RowMap(std::string prefix) : prefix_(std::move(prefix)) {}
 
   const RowT* Find(const std::string& id) const {

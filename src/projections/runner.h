@@ -18,6 +18,7 @@
 #include "eventstore/event_store.h"
 #include "projections/local_store.h"
 #include "projections/projection.h"
+#include "projections/shared_mutex.h"
 
 namespace crm::projections {
 
@@ -45,9 +46,10 @@ class ProjectionRunner {
   // Each projection's checkpoint.
   std::map<std::string, uint64_t> checkpoints() const;
 
-  // Queries hold this while they read the projections.
-  std::shared_lock<std::shared_mutex> ReadLock() const {
-    return std::shared_lock<std::shared_mutex>(mu_);
+  // Queries hold this while they read the projections. Not recursive: a thread that
+  // holds it must not ask for it again.
+  std::shared_lock<WriterFirstSharedMutex> ReadLock() const {
+    return std::shared_lock<WriterFirstSharedMutex>(mu_);
   }
 
   // Calls `done(true)` once `position` is applied, or `done(false)` at `deadline`. Runs
@@ -75,7 +77,7 @@ class ProjectionRunner {
   std::vector<Projection*> projections_;
   std::vector<uint64_t> checkpoints_;
 
-  mutable std::shared_mutex mu_;  // guards the projections' state and checkpoints_
+  mutable WriterFirstSharedMutex mu_;  // guards the projections' state and checkpoints_
   std::atomic<uint64_t> applied_{0};
   std::atomic<bool> stop_{false};
   uint64_t generation_ = 0;  // bumped by Rebuild, under mu_

@@ -9,6 +9,7 @@
 #include "api/command_service.h"
 #include "domain/overloaded.h"
 #include "eventstore/rocks_event_store.h"
+#include "projections/customer_history.h"
 #include "projections/customer_projection.h"
 #include "projections/lead_projection.h"
 #include "projections/org_projection.h"
@@ -31,13 +32,15 @@ struct ReadSide {
   explicit ReadSide(eventstore::EventStore& store, const std::string& path)
       : local(std::move(LocalStore::Open(path)).value()),
         pool(kOffset),
+        history(customers, local.get()),
         timeline(local.get()),
-        runner(store, *local, {&org, &leads, &pool, &customers, &timeline}) {}
+        runner(store, *local, {&org, &leads, &pool, &customers, &history, &timeline}) {}
   std::unique_ptr<LocalStore> local;
   OrgProjection org;
   LeadProjection leads;
   PoolProjection pool;
   CustomerProjection customers;
+  CustomerHistoryProjection history;
   TimelineProjection timeline;
   ProjectionRunner runner;
 };
@@ -228,7 +231,7 @@ class Story {
 
 std::vector<std::pair<std::string, std::string>> ReadModelRows(const LocalStore& local) {
   std::vector<std::pair<std::string, std::string>> rows;
-  for (const char* prefix : {"org/", "leads/", "pool/", "customers/", "timeline/", "meta/"}) {
+  for (const char* prefix : {"org/", "leads/", "pool/", "customers/", "history/", "timeline/", "meta/"}) {
     auto part = local.Dump(prefix);
     rows.insert(rows.end(), part.begin(), part.end());
   }
