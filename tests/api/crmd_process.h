@@ -5,12 +5,16 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -48,42 +52,37 @@ inline int FreePort() {
   return port;
 }
 
-// One request on a fresh connection (Connection: close). status 0 when no answer came.
-inline HttpResult Http(int port, const std::string& method, const std::string& target,
-                       const std::string& body = "",
-                       std::vector<std::pair<std::string, std::string>> headers = {}) {
-  HttpResult out;
+inline int Connect(int port, int timeout_seconds = 30) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(static_cast<uint16_t>(port));
-  timeval tv{30, 0};
+  timeval tv{timeout_seconds, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     close(fd);
-    return out;
+    return -1;
   }
-  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
-  for (auto& [k, v] : headers) req += k + ": " + v + "\r\n";
-  if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
-    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
-  }
-  req += "\r\n" + body;
+  return fd;
+}
+
+inline void SendAll(int fd, std::string_view bytes) {
   size_t sent = 0;
-  while (sent < req.size()) {
-    ssize_t n = send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
+  while (sent < bytes.size()) {
+    ssize_t n = send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
     if (n <= 0) break;
     sent += static_cast<size_t>(n);
   }
-  std::string raw;
-  char buf[65536];
-  ssize_t n;
-  while ((n = recv(fd, buf, sizeof buf, 0)) > 0) raw.append(buf, static_cast<size_t>(n));
-  close(fd);
+}
+
+// Parses one response from the front of `raw`; returns the bytes it used (0 when `raw`
+// does not hold a whole response yet). Bodies are framed by Content-Length.
+inline size_t ParseResponse(const std::string& raw, HttpResult* out) {
   size_t head_end = raw.find("\r\n\r\n");
-  if (head_end == std::string::npos || raw.size() < 12) return out;
-  out.status = std::stoi(raw.substr(9, 3));
+  if (head_end == std::string::npos || raw.size() < 12) return 0;
+  HttpResult r;
+  r.status = std::stoi(raw.substr(9, 3));
   size_t line = raw.find("\r\n") + 2;
   while (line < head_end) {
     size_t eol = raw.find("\r\n", line);
@@ -93,11 +92,93 @@ inline HttpResult Http(int port, const std::string& method, const std::string& t
     for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     size_t v = colon + 1;
     while (v < h.size() && h[v] == ' ') ++v;
-    out.headers[name] = h.substr(v);
+    r.headers[name] = h.substr(v);
     line = eol + 2;
   }
-  out.body = raw.substr(head_end + 4);
-  return out;
+  size_t length = r.headers.count("content-length") ? std::stoul(r.headers["content-length"]) : 0;
+  if (r.status == 100) length = 0;
+  if (raw.size() < head_end + 4 + length) return 0;
+  r.body = raw.substr(head_end + 4, length);
+  *out = std::move(r);
+  return head_end + 4 + length;
+}
+
+// A connection that speaks raw bytes, for tests of framing and of clients that misbehave.
+class RawConnection {
+ public:
+  explicit RawConnection(int port, int timeout_seconds = 10) : fd_(Connect(port, timeout_seconds)) {}
+  ~RawConnection() {
+    if (fd_ >= 0) close(fd_);
+  }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  bool ok() const { return fd_ >= 0; }
+  void Send(std::string_view bytes) { SendAll(fd_, bytes); }
+
+  // The next response; status 0 when the connection closed or timed out first. Interim
+  // (1xx) responses are skipped unless `skip_interim` is false.
+  HttpResult Read(bool skip_interim = true) {
+    HttpResult r;
+    for (;;) {
+      size_t used = ParseResponse(buffer_, &r);
+      if (used > 0) {
+        buffer_.erase(0, used);
+        if (r.status == 100 && skip_interim) continue;  // the final answer follows
+        return r;
+      }
+      if (!Fill()) return HttpResult{};
+    }
+  }
+  // Whether the server closed the connection (after what was read so far).
+  bool ClosedByPeer() {
+    while (buffer_.empty()) {
+      if (!Fill()) return eof_;
+    }
+    return false;
+  }
+
+ private:
+  bool Fill() {
+    char buf[65536];
+    ssize_t n = recv(fd_, buf, sizeof buf, 0);
+    if (n == 0) eof_ = true;
+    if (n <= 0) return false;
+    buffer_.append(buf, static_cast<size_t>(n));
+    return true;
+  }
+
+  int fd_;
+  std::string buffer_;
+  bool eof_ = false;
+};
+
+// One request on a fresh connection (Connection: close). status 0 when no answer came.
+inline HttpResult Http(int port, const std::string& method, const std::string& target,
+                       const std::string& body = "",
+                       std::vector<std::pair<std::string, std::string>> headers = {}) {
+  RawConnection conn(port, 30);
+  if (!conn.ok()) return HttpResult{};
+  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  for (auto& [k, v] : headers) req += k + ": " + v + "\r\n";
+  if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
+    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  req += "\r\n" + body;
+  conn.Send(req);
+  return conn.Read();
+}
+
+// The crmd under test: $EVCRM_CRMD when set (to run these tests against another build),
+// else the one built with them.
+inline std::string CrmdPath() {
+  const char* env = std::getenv("EVCRM_CRMD");
+  return env && *env ? env : CRMD_PATH;
+}
+// The same for crmctl: $EVCRM_CRMCTL, else the one built with these tests.
+inline std::string CrmctlPath() {
+  const char* env = std::getenv("EVCRM_CRMCTL");
+  return env && *env ? env : CRMCTL_PATH;
 }
 
 class Crmd {
@@ -107,10 +188,15 @@ class Crmd {
       : data_dir_(std::move(data_dir)), extra_(std::move(extra)), token_(std::move(admin_token)) {}
   ~Crmd() { Kill(); }
 
-  // Starts and waits for /health. False when it exits or does not answer in 20 s.
+  // Limits the server's open files (RLIMIT_NOFILE, soft and hard) from the next Start.
+  void set_open_files_limit(rlim_t n) { nofile_ = n; }
+
+  // Starts and waits for /health. False when it exits or does not answer in 20 s; what
+  // it wrote to stderr is then in stderr_text().
   bool Start() {
     if (port_ == 0) port_ = FreePort();
-    std::vector<std::string> args = {CRMD_PATH, "--data-dir", data_dir_, "--listen",
+    std::string binary = CrmdPath();
+    std::vector<std::string> args = {binary, "--data-dir", data_dir_, "--listen",
                                      "127.0.0.1:" + std::to_string(port_)};
     args.insert(args.end(), extra_.begin(), extra_.end());
     std::vector<char*> argv;
@@ -124,7 +210,20 @@ class Crmd {
     std::vector<char*> envp;
     for (auto& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
-    if (posix_spawn(&pid_, CRMD_PATH, nullptr, nullptr, argv.data(), envp.data()) != 0) return false;
+    stderr_path_ = data_dir_ + ".stderr";
+    // fork + exec rather than posix_spawn: the child may need a resource limit first.
+    pid_ = fork();
+    if (pid_ < 0) return false;
+    if (pid_ == 0) {
+      int err = open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      if (err >= 0) dup2(err, 2);
+      if (nofile_) {
+        rlimit lim{nofile_, nofile_};
+        setrlimit(RLIMIT_NOFILE, &lim);
+      }
+      execve(binary.c_str(), argv.data(), envp.data());
+      _exit(127);
+    }
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (std::chrono::steady_clock::now() < deadline) {
       if (Http(port_, "GET", "/health").status == 200) return true;
@@ -138,6 +237,13 @@ class Crmd {
     }
     return false;
   }
+
+  // Everything the server wrote to stderr so far.
+  std::string stderr_text() const {
+    std::ifstream in(stderr_path_);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  pid_t pid() const { return pid_; }
 
   // Sends `sig` and waits (up to 20 s); the exit code, or -1 when killed by a signal.
   int Stop(int sig = SIGTERM) {
@@ -177,6 +283,8 @@ class Crmd {
   std::vector<std::string> extra_;
   std::string token_;
   int port_ = 0;
+  rlim_t nofile_ = 0;
+  std::string stderr_path_;
   pid_t pid_ = 0;
   int exit_code_ = -1;
 };

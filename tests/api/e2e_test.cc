@@ -133,8 +133,14 @@ TEST_F(E2eTest, OthersLeadsAreNotFound) {
   auto [b, tb] = Rep("b");
   std::string id = Lead(ta);
   EXPECT_EQ(crmd_->Call("GET", "/api/v1/leads/" + id, nullptr, tb).status, 404);
-  auto list = crmd_->Call("GET", "/api/v1/leads?limit=500", nullptr, tb).Json();
-  for (const auto& l : list["items"]) EXPECT_NE(l["id"], id);
+  std::string own = Lead(tb);
+  auto list = crmd_->Call("GET", "/api/v1/leads?limit=500", nullptr, tb);
+  ASSERT_EQ(list.status, 200) << list.body;
+  std::set<std::string> ids;
+  json items = list.Json()["items"];
+  for (const auto& l : items) ids.insert(l["id"]);
+  EXPECT_EQ(ids.count(own), 1u) << "the list answers, with b's own lead";
+  EXPECT_EQ(ids.count(id), 0u) << "and without a's";
 }
 
 TEST_F(E2eTest, AnIdempotentRetryGetsTheFirstAnswer) {
@@ -171,6 +177,24 @@ TEST_F(E2eTest, MinPositionWaitsForTheReadModel) {
   EXPECT_EQ(lag.status, 503);
   EXPECT_EQ(lag.Json()["code"], "projection_lagging");
   EXPECT_EQ(crmd_->Call("GET", "/api/v1/leads?min_position=abc", nullptr, token).status, 400);
+
+  // A query that asks for a position not yet written waits for it: another client's
+  // command writes it meanwhile, and the answer shows it.
+  head = Http(crmd_->port(), "GET", "/health").Json()["position"];
+  HttpResult waited;
+  std::thread reader([&] {
+    waited = crmd_->Call("GET", "/api/v1/leads?limit=500&min_position=" + std::to_string(head + 1),
+                         nullptr, token);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::string id = Lead(token);
+  reader.join();
+  ASSERT_EQ(waited.status, 200) << waited.body;
+  EXPECT_GE(std::stoull(waited.Header("x-position")), head + 1);
+  bool listed = false;
+  json items = waited.Json()["items"];
+  for (const auto& l : items) listed |= l["id"] == id;
+  EXPECT_TRUE(listed) << "the answer waited for the lead written after the query arrived";
 }
 
 TEST_F(E2eTest, OfManySimultaneousClaimsExactlyOneWins) {
@@ -198,6 +222,7 @@ TEST_F(E2eTest, TheRecycleJobReturnsNeglectedLeadsAsTheSystem) {
               {"max_owned_customers", nullptr}, {"max_owned_leads", nullptr}};
   ASSERT_EQ(crmd_->Call("PUT", "/api/v1/pool/policy", off).status, 200);
   std::string id = Lead(token);
+  std::string cus = crmd_->Call("POST", "/api/v1/customers", {{"name", "Slow Co"}}, token).Json()["id"];
   std::string state;
   for (int i = 0; i < 60 && state != "unassigned"; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -214,6 +239,16 @@ TEST_F(E2eTest, TheRecycleJobReturnsNeglectedLeadsAsTheSystem) {
     }
   }
   EXPECT_TRUE(found);
+  // The recycle is an event of the system actor, in the record's history.
+  std::string recycled_by;
+  for (int i = 0; i < 60 && recycled_by.empty(); ++i) {
+    json timeline = crmd_->Call("GET", "/api/v1/customers/" + cus + "/timeline").Json()["items"];
+    for (const auto& e : timeline) {
+      if (e["type"] == "CustomerRecycled") recycled_by = e["actor"];
+    }
+    if (recycled_by.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(recycled_by, "system");
 }
 
 TEST_F(E2eTest, SigtermStopsCleanlyAndEverythingSurvivesARestart) {
@@ -230,7 +265,10 @@ TEST_F(E2eTest, SigtermStopsCleanlyAndEverythingSurvivesARestart) {
 TEST_F(E2eTest, ASecondServerOnTheSameDataDirRefusesToStart) {
   Crmd second(dir_.sub("data"));
   EXPECT_FALSE(second.Start());
-  EXPECT_NE(second.exit_code(), 0);
+  // It must have exited, with 1 and a message that says why; not hung, not crashed.
+  EXPECT_EQ(second.exit_code(), 1);
+  EXPECT_NE(second.stderr_text().find("another crmd is using"), std::string::npos)
+      << second.stderr_text();
 }
 
 TEST_F(E2eTest, AcknowledgedCommandsSurviveSigkill) {
@@ -463,7 +501,7 @@ TEST(E2eCrmctlTest, VerifyAndExportWorkOnAStoppedServersDataDir) {
   }
   uint64_t head = Http(crmd.port(), "GET", "/health").Json()["position"];
   ASSERT_EQ(crmd.Stop(), 0);
-  std::string verify = std::string(CRMCTL_PATH) + " verify --data-dir " + dir.sub("data");
+  std::string verify = CrmctlPath() + " verify --data-dir " + dir.sub("data");
   FILE* p = popen(verify.c_str(), "r");
   char buf[4096] = {0};
   size_t n = fread(buf, 1, sizeof buf - 1, p);
@@ -472,7 +510,7 @@ TEST(E2eCrmctlTest, VerifyAndExportWorkOnAStoppedServersDataDir) {
   json report = json::parse(std::string(buf, n));
   EXPECT_EQ(report["ok"], true);
   EXPECT_EQ(report["events"], head);
-  std::string exp = std::string(CRMCTL_PATH) + " export --data-dir " + dir.sub("data");
+  std::string exp = CrmctlPath() + " export --data-dir " + dir.sub("data");
   p = popen(exp.c_str(), "r");
   std::string lines;
   while ((n = fread(buf, 1, sizeof buf, p)) > 0) lines.append(buf, n);
