@@ -103,9 +103,11 @@ class RocksEventStore final : public EventStore {
     it->SeekToLast();
     uint64_t last = it->Valid() ? lf::GetU64(it->key().ToStringView()) : 0;
     if (!it->status().ok()) return StorageError(it->status(), "reading the log");
-    if (last != head) {
+    if (last != head && !options_.read_only) {
+      // A writer must not go on from here; a reader (crmctl verify) opens it to say what
+      // is wrong.
       return Internal("the log is inconsistent: head says " + std::to_string(head) +
-                      ", last event is " + std::to_string(last));
+                      ", last event is " + std::to_string(last) + "; run crmctl verify");
     }
     if (it->Valid()) {
       EnvelopeHeader h;
@@ -262,14 +264,29 @@ class RocksEventStore final : public EventStore {
     if (!it->status().ok()) return fail(expect, it->status().ToString());
     r.head_position = r.events;
     r.head_hash = ToHex(hash);
+    // The chain is whole; it must end where the stored head says, with its hash: events
+    // cut off the end, rewritten at the end (hash and all), or added behind the writer's
+    // back all show here and nowhere else.
     std::string head;
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), default_cf_, lf::kHeadKey, &head);
-    bool head_ok = (s.IsNotFound() && r.events == 0) ||
-                   (s.ok() && head.size() == 8 + lf::kHashSize &&
-                    lf::GetU64(head) == r.events && head.substr(8) == hash);
-    if (!head_ok) {
-      return fail(r.events + 1, "the stored head does not match the chain (events were "
-                                "removed or rewritten at the end)");
+    if (s.IsNotFound()) {
+      if (r.events == 0) return r;
+      return fail(1, "the log has events but no head record");
+    }
+    if (!s.ok() || head.size() != 8 + lf::kHashSize) {
+      return fail(r.events + 1, "the head record cannot be read: " + s.ToString());
+    }
+    uint64_t stored = lf::GetU64(head);
+    if (stored > r.events) {
+      return fail(r.events + 1, "the head says " + std::to_string(stored) + " but the log ends at " +
+                                    std::to_string(r.events) + ": events were cut off the end");
+    }
+    if (stored < r.events) {
+      return fail(stored + 1, "events after the head (" + std::to_string(stored) +
+                                  ") were added behind the writer's back");
+    }
+    if (head.substr(8) != hash) {
+      return fail(r.events, "the last event does not hash to the stored head: it was rewritten");
     }
     return r;
   }

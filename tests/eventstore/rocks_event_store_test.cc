@@ -277,6 +277,50 @@ TEST_F(RocksEventStoreTest, RewritingAnEventWithItsHashBreaksTheNextLink) {
   EXPECT_EQ(r.first_bad_position, 4u) << r.detail;
 }
 
+// The stored head is what the chain must end at: what is done at the end of the log,
+// where no later link can break, shows only there.
+TEST_F(RocksEventStoreTest, VerifyComparesTheChainWithTheStoredHead) {
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(Append(*store_, {{LeadEvent("lead_" + std::to_string(i))}, {}, {}}).reply.ok());
+  std::string head_hash = store_->Verify().head_hash;
+  store_.reset();
+  // The last event rewritten together with its hash.
+  Tamper(dir_.sub("log"), 6, true);
+  auto reader = OpenRocksEventStore({dir_.sub("log"), &clock_, 1, true});
+  ASSERT_TRUE(reader.ok()) << reader.error().detail;
+  VerifyReport rewritten = (*reader)->Verify();
+  EXPECT_FALSE(rewritten.ok);
+  EXPECT_EQ(rewritten.first_bad_position, 6u) << rewritten.detail;
+  reader->reset();
+  // The last two cut off, the head left as it was: the writer refuses to go on, a
+  // reader opens it to report where the log now ends.
+  CutTail(dir_.sub("log"), 6, 2, /*keep_head=*/true);
+  EXPECT_FALSE(OpenRocksEventStore({dir_.sub("log"), &clock_, 1, false}).ok());
+  reader = OpenRocksEventStore({dir_.sub("log"), &clock_, 1, true});
+  ASSERT_TRUE(reader.ok()) << reader.error().detail;
+  VerifyReport cut = (*reader)->Verify();
+  EXPECT_FALSE(cut.ok);
+  EXPECT_EQ(cut.first_bad_position, 5u) << cut.detail;
+  reader->reset();
+  // An event slipped in after the head.
+  CutTail(dir_.sub("log"), 4, 0, /*keep_head=*/false);
+  AppendBehindTheWritersBack(dir_.sub("log"), 4);
+  reader = OpenRocksEventStore({dir_.sub("log"), &clock_, 1, true});
+  ASSERT_TRUE(reader.ok());
+  VerifyReport added = (*reader)->Verify();
+  EXPECT_FALSE(added.ok);
+  EXPECT_EQ(added.first_bad_position, 5u) << added.detail;
+  reader->reset();
+  // Cut with the head rewritten to match is a shorter, valid log: only a head hash an
+  // auditor kept outside the server tells it from the original.
+  CutTail(dir_.sub("log"), 5, 1, /*keep_head=*/false);
+  reader = OpenRocksEventStore({dir_.sub("log"), &clock_, 1, true});
+  ASSERT_TRUE(reader.ok());
+  VerifyReport shorter = (*reader)->Verify();
+  EXPECT_TRUE(shorter.ok) << shorter.detail;
+  EXPECT_EQ(shorter.head_position, 4u);
+  EXPECT_NE(shorter.head_hash, head_hash);
+}
+
 TEST_F(RocksEventStoreTest, TimestampsNeverGoBackwards) {
   ASSERT_TRUE(Append(*store_, {{LeadEvent("lead_a")}, {}, {}}).reply.ok());
   Time first = clock_.Now();
