@@ -4,6 +4,9 @@
 #                       the data dir ./data, and print the admin token
 #   tools/dev.sh test   install what is missing, build, run every test
 #   tools/dev.sh build  install what is missing and build
+#   tools/dev.sh fuzz [SECONDS]
+#                       build the libFuzzer targets with clang (in build-fuzz) and run each
+#                       for SECONDS (default 60) on a copy of its seeds in tests/fuzz/corpus
 # Environment: BUILD_DIR (default build), DATA_DIR (default data), LISTEN, BUILD_TYPE,
 # EVCRM_SANITIZE=ON for an AddressSanitizer + UBSan build.
 set -euo pipefail
@@ -57,6 +60,32 @@ run() {
   wait $pid
 }
 
+fuzz() {
+  local seconds=${1:-60}
+  install_missing clang libclang-rt-14-dev
+  cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DEVCRM_FUZZ=ON -DEVCRM_BUILD_TESTS=OFF >/dev/null
+  cmake --build build-fuzz --target http_reader_fuzzer api_request_fuzzer
+  local work
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' RETURN
+  for target in http_reader api_request; do
+    mkdir -p "$work/$target"
+    cp tests/fuzz/corpus/$target/* "$work/$target/"
+    echo "dev.sh: fuzzing $target for ${seconds}s"
+    # Crashes are written to $work/crash-*; the log's last lines say which input.
+    if ! (cd "$work" && "$OLDPWD/build-fuzz/tests/fuzz/${target}_fuzzer" -max_total_time="$seconds" \
+            -print_final_stats=1 -artifact_prefix="$work/$target-" "$target" >"$target.log" 2>&1); then
+      tail -40 "$work/$target.log"
+      ls "$work"/"$target"-* 2>/dev/null && cp "$work"/"$target"-* . 2>/dev/null
+      echo "dev.sh: $target fuzzer FAILED (the input is in ./$target-crash-*)" >&2
+      return 1
+    fi
+    grep -E "stat::number_of_executed_units|stat::new_units_added" "$work/$target.log" |
+      sed "s/^/dev.sh: $target: /"
+  done
+}
+
 unit_tests() {
   build
   ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)" --timeout 600
@@ -66,5 +95,6 @@ case "${1:-}" in
   run) run ;;
   test) unit_tests ;;
   build) build ;;
-  *) echo "usage: tools/dev.sh run|test|build" >&2; exit 2 ;;
+  fuzz) shift; fuzz "$@" ;;
+  *) echo "usage: tools/dev.sh run|test|build|fuzz [SECONDS]" >&2; exit 2 ;;
 esac

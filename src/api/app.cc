@@ -222,6 +222,7 @@ App::App(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 App::~App() { Stop(); }
 
 uint16_t App::port() const { return impl_->http->port(); }
+void App::Handle(const CallPtr& call) { impl_->Dispatch(call); }
 const std::string& App::admin_token_file() const { return impl_->admin_token_file; }
 void App::Stop() { impl_->Shutdown(); }
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "api/http_types.h"
 #include "domain/result.h"
 #include "domain/time.h"
 #include "eventstore/clock.h"
@@ -33,6 +34,9 @@ class App {
   ~App();
 
   uint16_t port() const;
+  // Answers one request exactly as the HTTP server would, through `call->respond` (on any
+  // thread): for callers in the same process (fuzzing, benchmarks).
+  void Handle(const CallPtr& call);
   // Where the bootstrap admin's token was written on first start ("" otherwise).
   const std::string& admin_token_file() const;
 
