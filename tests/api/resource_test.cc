@@ -51,13 +51,13 @@ TEST(ResourceTest, ConnectionsBeyondTheCapAreRefusedWith503AndRoomComesBack) {
   ASSERT_TRUE(crmd.Start());
   std::vector<std::unique_ptr<RawConnection>> held;
   for (int i = 0; i < 8; ++i) {
-    held.push_back(std::make_unique<RawConnection>(crmd.port(), 5));
+    held.push_back(std::make_unique<RawConnection>(crmd.port(), 10));
     ASSERT_TRUE(held.back()->ok());
     // Each one asks something, so that it surely is accepted and counted.
     held.back()->Send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
     ASSERT_EQ(held.back()->Read().status, 200);
   }
-  RawConnection extra(crmd.port(), 5);
+  RawConnection extra(crmd.port(), 10);
   ASSERT_TRUE(extra.ok());
   extra.Send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
   HttpResult refused = extra.Read();
@@ -69,7 +69,7 @@ TEST(ResourceTest, ConnectionsBeyondTheCapAreRefusedWith503AndRoomComesBack) {
   held.pop_back();
   // Room again: the server notices the closed connections and serves new ones.
   int status = 0;
-  for (int i = 0; i < 50 && status != 200; ++i) {
+  for (int i = 0; i < 100 && status != 200; ++i) {
     status = Http(crmd.port(), "GET", "/health").status;
     if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
