@@ -74,6 +74,10 @@ TEST(ResourceTest, ConnectionsBeyondTheCapAreRefusedWith503AndRoomComesBack) {
     if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_EQ(status, 200);
+  // (Closed connections leave the count a moment after the client closes: free more room
+  // before asking for the figures.)
+  held.clear();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_GE(Metric(crmd, "evcrm_http_refused_connections_total"), 1);
   EXPECT_EQ(Metric(crmd, "evcrm_http_max_connections"), 8);
 }
@@ -139,7 +143,9 @@ TEST(ResourceTest, AClientThatNeverReadsHoldsOneAnswerAtATime) {
   // sent waits in their sockets, unread.
   double writing = Metric(crmd, "evcrm_http_writing_bytes");
   EXPECT_LE(writing, static_cast<double>(kClients) * static_cast<double>(answer));
-  EXPECT_EQ(Metric(crmd, "evcrm_http_connections"), kClients + 1);
+  // They are all still connected (plus this one, and any earlier connection that has not
+  // quite left yet).
+  EXPECT_GE(Metric(crmd, "evcrm_http_connections"), kClients + 1);
   for (int fd : fds) close(fd);
   // And everyone else is still served.
   EXPECT_EQ(Http(crmd.port(), "GET", "/health").status, 200);
