@@ -11,6 +11,8 @@
 //  - the headers this server reads (Authorization, If-Match, Idempotency-Key,
 //    X-Correlation-Id) appear at most once: two values would be ambiguous;
 //  - the target is origin-form, or absolute-form whose path is used (§3.2);
+//  - a chunked body is decoded strictly here (no chunk extensions, no trailer fields),
+//    so that where it ends never depends on how its bytes arrive;
 //  - a body is at most `body_limit` bytes, else 413.
 // After any refusal the connection must be closed: nothing later on it can be trusted.
 // Beast does the parsing; only request_reader.cc sees its types. Not thread-safe: one

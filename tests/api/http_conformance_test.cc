@@ -127,6 +127,17 @@ TEST_F(HttpConformanceTest, MalformedHeadersAreRefused) {
       {"a target that is not a path", "GET health HTTP/1.1\r\nHost: x\r\n\r\n", 400, "malformed_request"},
       {"a broken percent escape", "GET /api/v1/leads/%zz HTTP/1.1\r\nHost: x\r\n\r\n", 400, "malformed_request"},
       {"a bad chunk size", Post("Transfer-Encoding: chunked\r\n", "zz\r\n{}\r\n0\r\n\r\n"), 400, "malformed_request"},
+      {"a chunk extension", Post("Transfer-Encoding: chunked\r\n", "2;name=value\r\n{}\r\n0\r\n\r\n"), 400,
+       "malformed_request"},
+      {"trailer fields", Post("Transfer-Encoding: chunked\r\n", "2\r\n{}\r\n0\r\nX-Trailer: 1\r\n\r\n"), 400,
+       "malformed_request"},
+      {"chunk data without its CRLF", Post("Transfer-Encoding: chunked\r\n", "2\r\n{}xx0\r\n\r\n"), 400,
+       "malformed_request"},
+      {"a chunk size with spaces", Post("Transfer-Encoding: chunked\r\n", "2 \r\n{}\r\n0\r\n\r\n"), 400,
+       "malformed_request"},
+      {"a chunk extension with a quoted string across lines",
+       Post("Transfer-Encoding: chunked\r\n", "2;x=\"a\r\n{}\r\n0\r\n\r\n\"\r\n{}\r\n0\r\n\r\n"), 400,
+       "malformed_request"},
       {"a body over 1 MiB, chunked", Post("Transfer-Encoding: chunked\r\n", [] {
          std::string chunk(64 * 1024, 'x'), body;
          for (int i = 0; i < 17; ++i) body += "10000\r\n" + chunk + "\r\n";

@@ -2,7 +2,9 @@
 // and fed in small pieces must be read the same way (the same requests, the same
 // refusal), without crashing, without using bytes it was not given, and every request
 // read must have a path. Small limits, so that inputs reach them.
+#include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -63,6 +65,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   size_t piece = data[0] % 13 + 1;
   std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);
-  if (ReadAll(input, input.size() + 1) != ReadAll(input, piece)) std::abort();
+  auto whole = ReadAll(input, input.size() + 1);
+  auto pieces = ReadAll(input, piece);
+  if (whole != pieces) {
+    std::fprintf(stderr, "read whole and in pieces of %zu, the same bytes read differently:\n", piece);
+    for (size_t i = 0; i < std::max(whole.size(), pieces.size()); ++i) {
+      std::fprintf(stderr, "  whole:  %s\n  pieces: %s\n", i < whole.size() ? whole[i].c_str() : "-",
+                   i < pieces.size() ? pieces[i].c_str() : "-");
+    }
+    std::abort();
+  }
   return 0;
 }
