@@ -2,7 +2,7 @@
 //
 //   crm_bench [--dir DIR] [--commands N] [--clients C]
 //
-// 1. C client threads each submit commands through the command service into a fresh log,
+// 1. C client threads each submit commands through the writer into a fresh log,
 //    one at a time, waiting for each durable answer: two of three create a lead, the third
 //    records a follow-up on the client's last lead. Reports commands per second, latency
 //    percentiles and group commit batch sizes.
@@ -19,14 +19,9 @@
 #include <future>
 #include <thread>
 
-#include "api/command_service.h"
 #include "eventstore/rocks_event_store.h"
-#include "projections/customer_projection.h"
-#include "projections/lead_projection.h"
-#include "projections/org_projection.h"
-#include "projections/pool_projection.h"
-#include "projections/runner.h"
-#include "projections/timeline_projection.h"
+#include "projections/read_models.h"
+#include "writer/writer.h"
 
 namespace {
 
@@ -35,16 +30,13 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-crm::Result<crm::eventstore::Reply> Run(crm::api::CommandService& commands, const std::string& actor,
-                                        d::Command c) {
-  auto p = std::make_shared<std::promise<crm::Result<crm::eventstore::Reply>>>();
-  crm::api::CommandRequest req;
+crm::Result<crm::writer::WriteOutcome> Run(crm::writer::Writer& writer, const std::string& actor,
+                                           d::Command c) {
+  auto p = std::make_shared<std::promise<crm::Result<crm::writer::WriteOutcome>>>();
+  crm::writer::WriteRequest req;
   req.command = std::move(c);
   req.actor = actor;
-  req.make_reply = [](const d::Decision&, const crm::eventstore::CommitInfo&) {
-    return crm::eventstore::Reply{};
-  };
-  commands.Execute(std::move(req), [p](crm::Result<crm::eventstore::Reply> r) { p->set_value(std::move(r)); });
+  writer.Submit(std::move(req), [p](crm::Result<crm::writer::WriteOutcome> r) { p->set_value(std::move(r)); });
   return p->get_future().get();
 }
 
@@ -60,14 +52,17 @@ int main(int argc, char** argv) {
   CLI11_PARSE(cli, argc, argv);
 
   std::filesystem::remove_all(dir);
-  auto opened = crm::eventstore::OpenRocksEventStore({dir + "/log", nullptr, 1024, false});
+  auto opened = crm::eventstore::OpenRocksEventStore({dir + "/log", false});
   if (!opened.ok()) {
     std::fprintf(stderr, "crm_bench: %s\n", opened.error().detail.c_str());
     return 1;
   }
   auto store = std::move(opened).value();
-  crm::api::CommandService commands(*store, std::chrono::hours(8));
-  if (!commands.Start().ok()) return 1;
+  crm::writer::SystemClock clock;
+  crm::writer::IdGenerator ids(clock);
+  auto writer_opened = crm::writer::Writer::Open(*store, clock, ids, {});
+  if (!writer_opened.ok()) return 1;
+  crm::writer::Writer& commands = **writer_opened;
   std::vector<d::Command> setup = {d::CreateDepartment{"dep_1", "D", {}}};
   for (int c = 0; c < clients; ++c) {
     std::string id = "stf_rep" + std::to_string(c);
@@ -81,7 +76,8 @@ int main(int argc, char** argv) {
   }
 
   // ---- 1. write path --------------------------------------------------------------------
-  auto stats_before = store->Stats();
+  auto stats_before = commands.Stats();
+  auto appends_before = store->Stats();
   std::vector<std::vector<double>> latencies(static_cast<size_t>(clients));
   std::atomic<int> next{0}, failures{0};
   auto t0 = Clock::now();
@@ -107,13 +103,15 @@ int main(int argc, char** argv) {
   }
   for (auto& t : threads) t.join();
   double elapsed = Seconds(Clock::now() - t0);
-  auto stats = store->Stats();
+  auto stats = commands.Stats();
+  auto appends = store->Stats();
   std::vector<double> all;
   for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
   std::sort(all.begin(), all.end());
   auto pct = [&](double p) { return all.empty() ? 0 : all[static_cast<size_t>(p * (all.size() - 1))]; };
   uint64_t batches = stats.batches - stats_before.batches;
-  uint64_t subs = stats.submissions - stats_before.submissions;
+  uint64_t subs = stats.commands - stats_before.commands;
+  uint64_t append_count = appends.appends - appends_before.appends;
   std::printf("write path: %d commands from %d clients in %.2f s = %.0f commands/s (%d refused)\n",
               commands_total, clients, elapsed, commands_total / elapsed, failures.load());
   std::printf("  latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n", pct(0.5), pct(0.9), pct(0.99),
@@ -121,32 +119,30 @@ int main(int argc, char** argv) {
   std::printf("  group commit: %llu batches, %.1f commands per batch, largest %llu, fsync mean %.2f ms\n",
               static_cast<unsigned long long>(batches), batches ? double(subs) / batches : 0.0,
               static_cast<unsigned long long>(stats.largest_batch),
-              stats.batches ? stats.fsync_micros_sum / 1000.0 / stats.batches : 0.0);
+              append_count ? (appends.micros_sum - appends_before.micros_sum) / 1000.0 / append_count
+                           : 0.0);
 
   // ---- 2. decision model replay -----------------------------------------------------------
   uint64_t head = store->Head();
   t0 = Clock::now();
-  crm::api::CommandService replay(*store, std::chrono::hours(8));
-  if (!replay.Start().ok()) return 1;
+  auto replay = crm::writer::Writer::Open(*store, clock, ids, {});
+  if (!replay.ok()) return 1;
   elapsed = Seconds(Clock::now() - t0);
+  (*replay)->Close();
   std::printf("model replay: %llu events in %.2f s = %.0f events/s\n",
               static_cast<unsigned long long>(head), elapsed, head / elapsed);
 
   // ---- 3. read-model rebuild ---------------------------------------------------------------
   auto local = std::move(crm::projections::LocalStore::Open(dir + "/readmodels")).value();
-  crm::projections::OrgProjection org;
-  crm::projections::LeadProjection leads;
-  crm::projections::PoolProjection pool(std::chrono::hours(8));
-  crm::projections::CustomerProjection customers;
-  crm::projections::TimelineProjection timeline(local.get());
-  crm::projections::ProjectionRunner runner(*store, *local, {&org, &leads, &pool, &customers, &timeline});
+  crm::projections::ReadModels read(*store, *local, {});
   t0 = Clock::now();
-  if (!runner.Start().ok()) return 1;
-  runner.WaitApplied(head, std::chrono::minutes(10));
+  if (!read.Start().ok()) return 1;
+  read.runner().WaitApplied(head, std::chrono::minutes(10));
   elapsed = Seconds(Clock::now() - t0);
-  runner.Stop();
+  read.Stop();
   std::printf("read-model rebuild: %llu events in %.2f s = %.0f events/s\n",
               static_cast<unsigned long long>(head), elapsed, head / elapsed);
+  commands.Close();
   store->Close();
   std::filesystem::remove_all(dir);
   return 0;

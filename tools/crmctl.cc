@@ -7,13 +7,14 @@
 #include <iostream>
 
 #include "api/json_text.h"
+#include "api/event_json.h"
 #include "api/views_json.h"
 #include "eventstore/rocks_event_store.h"
 
 namespace {
 
 crm::Result<std::unique_ptr<crm::eventstore::EventStore>> OpenLog(const std::string& dir) {
-  return crm::eventstore::OpenRocksEventStore({dir + "/log", nullptr, 1, true});
+  return crm::eventstore::OpenRocksEventStore({dir + "/log", true});
 }
 
 int Verify(const std::string& dir) {

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <thread>
 
-#include "api/app.h"
+#include "server/app.h"
 
 namespace {
 
@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  crm::api::AppOptions options;
+  crm::server::AppOptions options;
   options.data_dir = data_dir;
   options.listen = listen;
   options.threads = threads;
@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
   options.utc_offset = *utc_offset;
   if (const char* token = std::getenv("CRMD_ADMIN_TOKEN")) options.admin_token = token;
 
-  auto app = crm::api::App::Open(options);
+  auto app = crm::server::App::Open(options);
   if (!app.ok()) {
     std::fprintf(stderr, "crmd: cannot start: %s\n", app.error().detail.c_str());
     return 1;

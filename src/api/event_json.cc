@@ -1,7 +1,7 @@
-// Events as JSON for the audit API: each event's fields under their schema names.
-#include <nlohmann/json.hpp>
+#include "api/event_json.h"
 
-#include "api/views_json.h"
+#include "domain/time.h"
+#include "eventstore/coding.h"
 
 namespace nlohmann {
 template <class T>
@@ -98,7 +98,8 @@ CRM_TO_JSON(DealOwnerChanged, customer_id, owner_id, previous_owner_id)
 
 namespace crm::api {
 
-json EventJson(const eventstore::RecordedEvent& e) {
+nlohmann::json EventJson(const eventstore::RecordedEvent& e) {
+  using nlohmann::json;
   json data;
   std::visit([&](const auto& ev) { domain::to_json(data, ev); }, e.event);
   return json{{"position", e.position},

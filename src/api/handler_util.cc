@@ -41,10 +41,10 @@ void QueryNow(const Services& s, const CallPtr& call, const QueryFn& fn) {
   Result<Answer> answer = Internal("no answer");
   uint64_t position = 0;
   {
-    auto lock = s.runner.ReadLock();
-    position = s.runner.applied();
+    ReadView view = s.read.Read();
+    position = view.position();
     try {
-      answer = fn(*viewer);
+      answer = fn(*viewer, view);
     } catch (const std::exception& e) {
       answer = Internal(e.what());
     }
@@ -88,10 +88,10 @@ Result<domain::Viewer> Authenticate(const Services& s, const std::string& author
   }
   auto staff_id = s.tokens.Lookup(std::string(h.substr(7)));
   if (!staff_id) return unauthorized("unknown or revoked token");
-  auto lock = s.runner.ReadLock();
-  const auto* row = s.org.FindStaff(*staff_id);
+  ReadView view = s.read.Read();
+  const auto* row = view.org().FindStaff(*staff_id);
   if (!row || row->departed) return unauthorized("unknown or revoked token");
-  auto viewer = s.org.ViewerOf(*staff_id);
+  auto viewer = view.org().ViewerOf(*staff_id);
   if (!viewer) return unauthorized("unknown or revoked token");
   return *viewer;
 }
@@ -105,7 +105,7 @@ void RunQuery(const Services& s, const CallPtr& call, QueryFn fn) {
   auto viewer = Authenticate(s, call->req.authorization);
   if (!viewer.ok()) return SendError(call, viewer.error());
   const Services* sp = &s;
-  s.runner.WhenApplied(*position, Steady::now() + kMinPositionWait,
+  s.read.runner().WhenApplied(*position, Steady::now() + kMinPositionWait,
                        [sp, call, fn = std::move(fn), position](bool reached) {
                          if (!reached) {
                            return SendError(call, MakeError(ErrorKind::kUnavailable,
@@ -118,11 +118,17 @@ void RunQuery(const Services& s, const CallPtr& call, QueryFn fn) {
                        });
 }
 
-json DefaultReply(const domain::Decision& d, const eventstore::CommitInfo& info) {
-  auto it = info.stream_versions.find(d.primary);
-  json j = {{"id", d.primary}, {"position", info.last_position}};
-  j["version"] = it != info.stream_versions.end() ? json(it->second) : json(nullptr);
-  return j;
+json VersionOf(const writer::CommandResult& r, const std::string& stream) {
+  for (const auto& [s, v] : r.versions) {
+    if (s == stream) return v;
+  }
+  return nullptr;
+}
+
+json DefaultReply(const writer::CommandResult& r) {
+  return json{{"id", r.primary},
+              {"version", r.primary_version ? json(r.primary_version) : json(nullptr)},
+              {"position", r.last_position}};
 }
 
 void RunCommand(const Services& s, const CallPtr& call, CommandSpec spec) {
@@ -136,7 +142,7 @@ void RunCommand(const Services& s, const CallPtr& call, CommandSpec spec) {
   auto command = spec.build(*viewer, *body);
   if (!command.ok()) return SendError(call, command.error());
 
-  CommandRequest req;
+  writer::WriteRequest req;
   req.command = std::move(command).value();
   req.actor = viewer->id;
   if (!IsStorableHeaderValue(call->req.correlation_id)) {
@@ -164,34 +170,27 @@ void RunCommand(const Services& s, const CallPtr& call, CommandSpec spec) {
     req.request_hash =
         eventstore::Sha256(call->req.method + " " + call->req.path + "\n", call->req.body);
   }
-  auto reply_fn = spec.reply ? spec.reply : DefaultReply;
-  unsigned status = spec.success_status;
-  req.make_reply = [reply_fn, status](const domain::Decision& d,
-                                      const eventstore::CommitInfo& info) {
-    return eventstore::Reply{static_cast<int>(status), JsonText(reply_fn(d, info)), 0};
-  };
   const Services* sp = &s;
-  s.commands.Execute(std::move(req), [sp, call, after = std::move(spec.after),
-                                      finish = std::move(spec.finish)](
-                                         Result<eventstore::Reply> r) {
-    if (after) after(r);
-    if (!r.ok()) return SendError(call, r.error());
-    auto reply = std::move(r).value();
-    if (finish) reply.body = finish(reply);
+  s.writer.Submit(std::move(req), [sp, call, status = spec.success_status,
+                                   reply = spec.reply ? std::move(spec.reply) : DefaultReply,
+                                   after = std::move(spec.after), finish = std::move(spec.finish)](
+                                      Result<writer::WriteOutcome> outcome) {
+    if (after) after(outcome);
+    if (!outcome.ok()) return SendError(call, outcome.error());
+    auto done = std::make_shared<writer::WriteOutcome>(std::move(outcome).value());
     // Answer once the read models show the change, so that the caller's next read does.
-    sp->runner.WhenApplied(reply.position, Steady::now() + kReadYourWriteWait,
-                           [call, reply](bool) {
-                             HttpResponse resp;
-                             resp.status = static_cast<unsigned>(reply.status);
-                             resp.body = reply.body;
-                             call->respond(std::move(resp));
-                           });
+    sp->read.runner().WhenApplied(
+        done->result.last_position, Steady::now() + kReadYourWriteWait,
+        [call, status, reply, finish, done](bool) {
+          json answer = reply(done->result);
+          if (finish) finish(answer, done->replayed);
+          SendJson(call, status, answer);
+        });
   });
 }
 
 void RunPathCommand(const Services& s, const CallPtr& call, unsigned success_status,
-                    PathBuild build,
-                    std::function<json(const domain::Decision&, const eventstore::CommitInfo&)> reply) {
+                    PathBuild build, ReplyFn reply) {
   std::string id = call->req.params.at("id");
   CommandSpec spec;
   spec.success_status = success_status;
@@ -233,8 +232,8 @@ json ListJson(json items, const std::optional<std::string>& next_cursor) {
               {"next_cursor", next_cursor ? json(*next_cursor) : json(nullptr)}};
 }
 
-std::function<bool(const std::string&)> VisibleTo(const Services& s, const domain::Viewer& v) {
-  const domain::OrgTree* tree = &s.org.tree();
+std::function<bool(const std::string&)> VisibleTo(const ReadView& view, const domain::Viewer& v) {
+  const domain::OrgTree* tree = &view.org().tree();
   return [tree, v](const std::string& owner) {
     return domain::CanSee(*tree, v, owner.empty() ? std::nullopt : std::optional<std::string>(owner));
   };

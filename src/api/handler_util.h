@@ -1,6 +1,7 @@
 // The two shapes every endpoint takes: a query (authenticate, wait for `min_position`,
-// read the projections under their lock) and a command (authenticate, validate, decide
-// through the writer, answer once durable and applied to the read models).
+// read the projections through a view that holds their lock) and a command
+// (authenticate, validate, decide through the writer, answer once durable and applied to
+// the read models).
 #ifndef CRM_API_HANDLER_UTIL_H_
 #define CRM_API_HANDLER_UTIL_H_
 
@@ -14,6 +15,7 @@
 #include "api/services.h"
 #include "domain/decide.h"
 #include "domain/org.h"
+#include "writer/command_record.h"
 
 namespace crm::api {
 
@@ -23,8 +25,10 @@ void SendJson(const CallPtr& call, unsigned status, const json& body,
               std::vector<std::pair<std::string, std::string>> headers = {});
 void SendError(const CallPtr& call, const Error& error);
 
+using ReadView = projections::ReadModels::View;
+
 // The caller, from "Authorization: Bearer <token>": 401 for a missing, unknown or revoked
-// token or a departed person. Reads the org projection (takes the read lock).
+// token or a departed person. Takes a read view of its own: call it without one.
 Result<domain::Viewer> Authenticate(const Services& s, const std::string& authorization);
 
 struct Answer {
@@ -39,9 +43,12 @@ struct Answer {
   // never holds up the projections or the writer's answers.
   std::function<Result<Answer>()> unlocked;
 };
-// Runs under the projections' read lock.
-using QueryFn = std::function<Result<Answer>(const domain::Viewer&)>;
+// Runs with a read view (the projections' read lock held).
+using QueryFn = std::function<Result<Answer>(const domain::Viewer&, const ReadView&)>;
 void RunQuery(const Services& s, const CallPtr& call, QueryFn fn);
+
+// The answer to a command, from what it came to.
+using ReplyFn = std::function<json(const writer::CommandResult&)>;
 
 struct CommandSpec {
   unsigned success_status = 200;
@@ -49,13 +56,14 @@ struct CommandSpec {
   std::string if_match_stream;
   // Builds the command from the caller and the (object) body; validation errors out.
   std::function<Result<domain::Command>(const domain::Viewer&, const json& body)> build;
-  // The answer; by default {"id", "version", "position"} of the decision's primary record.
-  std::function<json(const domain::Decision&, const eventstore::CommitInfo&)> reply;
+  // The answer, the same for the first request and every retry with its key; by default
+  // {"id", "version", "position"} of the command's primary record.
+  ReplyFn reply;
   // Runs once the outcome is known (before the answer is sent), e.g. to clean up.
-  std::function<void(const Result<eventstore::Reply>&)> after;
-  // Rewrites a successful answer's body before it is sent (not what is stored for the
-  // Idempotency-Key), e.g. to add a secret shown once.
-  std::function<std::string(const eventstore::Reply&)> finish;
+  std::function<void(const Result<writer::WriteOutcome>&)> after;
+  // Adds to a successful answer what only the first request may see (a secret shown
+  // once); `replayed` says whether this is a retry's answer.
+  std::function<void(json& answer, bool replayed)> finish;
 };
 void RunCommand(const Services& s, const CallPtr& call, CommandSpec spec);
 
@@ -63,14 +71,15 @@ void RunCommand(const Services& s, const CallPtr& call, CommandSpec spec);
 // `build(id, body)` makes the command; `reply` as in CommandSpec (empty: the default).
 using PathBuild = std::function<Result<domain::Command>(const std::string& id, const json& body)>;
 void RunPathCommand(const Services& s, const CallPtr& call, unsigned success_status,
-                    PathBuild build,
-                    std::function<json(const domain::Decision&, const eventstore::CommitInfo&)> reply = {});
+                    PathBuild build, ReplyFn reply = {});
 
 // The current business day.
 Date Today(const Services& s);
 
-// {"id", "version", "position"} for the decision's primary record.
-json DefaultReply(const domain::Decision& d, const eventstore::CommitInfo& info);
+// {"id", "version", "position"} for the command's primary record.
+json DefaultReply(const writer::CommandResult& r);
+// The version a command left a stream at, or null when it did not write it.
+json VersionOf(const writer::CommandResult& r, const std::string& stream);
 
 // A whole string of decimal digits as a number (positions, cursors); nullopt otherwise.
 std::optional<uint64_t> ParseU64(std::string_view s);
@@ -83,8 +92,8 @@ std::optional<std::string> OptParam(const HttpRequest& req, const std::string& n
 // A list answer: {"items": [...], "next_cursor": ... | null}.
 json ListJson(json items, const std::optional<std::string>& next_cursor);
 
-// Whether `viewer` may see records owned by `owner` ("" = nobody). Needs the read lock.
-std::function<bool(const std::string&)> VisibleTo(const Services& s, const domain::Viewer& v);
+// Whether `viewer` may see records owned by `owner` ("" = nobody). Valid while `view` is.
+std::function<bool(const std::string&)> VisibleTo(const ReadView& view, const domain::Viewer& v);
 
 // A 400 validation_failed from collected field errors, or ok when there are none.
 Status FieldsOk(std::vector<FieldError>& errors);

@@ -14,7 +14,6 @@
 #include <array>
 #include <atomic>
 #include <condition_variable>
-#include <cstdio>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -70,8 +69,6 @@ struct HttpServer::Impl {
 };
 
 namespace {
-
-void Log(const std::string& message) { std::fprintf(stderr, "crmd: %s\n", message.c_str()); }
 
 // One connection: reads a request, hands it to the dispatcher, writes the answer, and
 // only then reads the next, so a connection holds at most one request and one answer
@@ -272,7 +269,7 @@ void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
     // while it lasts; connections closing meanwhile make room.
     ++accept_failures_total;
     if (accept_backoff.count() == 0) {
-      Log("accept failed (" + ec.message() + "); backing off until it succeeds");
+      options.log("accept failed (" + ec.message() + "); backing off until it succeeds");
     }
     accept_backoff = std::clamp(accept_backoff * 2, kAcceptBackoffMin, kAcceptBackoffMax);
     accept_timer.expires_after(accept_backoff);
@@ -282,7 +279,7 @@ void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
     return;
   }
   if (accept_backoff.count() != 0) {
-    Log("accepting again");
+    options.log("accepting again");
     accept_backoff = std::chrono::milliseconds(0);
   }
   beast::error_code ignored;
@@ -309,6 +306,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
                                                       Dispatch dispatch) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  if (!impl->options.log) impl->options.log = [](std::string_view) {};
   if (impl->options.max_connections == 0) impl->options.max_connections = DefaultMaxConnections();
   impl->dispatch = std::move(dispatch);
   beast::error_code ec;

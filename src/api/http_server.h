@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "api/http_types.h"
 #include "domain/result.h"
@@ -28,6 +29,8 @@ struct HttpServerOptions {
   std::chrono::seconds request_timeout{30};  // to read one request's headers and body,
                                              // and to write one answer
   std::chrono::seconds idle_timeout{60};     // between requests on a kept-alive connection
+  // Where the server reports what goes wrong outside any request (accept failing).
+  std::function<void(std::string_view)> log;
 };
 
 // Raises the soft limit on open files to the hard limit, and returns how many connections

@@ -31,11 +31,10 @@ Result<FollowUpParts> ReadFollowUp(const json& body) {
   return FollowUpParts{*d::ParseChannel(*channel), *note, next_at};
 }
 
-json FollowUpReply(const std::string& follow_up_id, const char* parent_field,
-                   const d::Decision& dec, const eventstore::CommitInfo& info) {
-  json j = DefaultReply(dec, info);
-  j[parent_field] = dec.primary;
-  j["id"] = follow_up_id;
+json FollowUpReply(const char* parent_field, const writer::CommandResult& res) {
+  json j = DefaultReply(res);
+  j[parent_field] = res.primary;
+  j["id"] = res.created.value_or("");
   return j;
 }
 

@@ -7,7 +7,7 @@
 #include "api/body.h"
 #include "domain/commands.h"
 #include "domain/decide.h"
-#include "eventstore/event_store.h"
+#include "writer/command_record.h"
 
 namespace crm::api {
 
@@ -22,8 +22,7 @@ struct FollowUpParts {
 // {"channel", "note", "next_at"?}
 Result<FollowUpParts> ReadFollowUp(const json& body);
 // {"id": "fup_..", "<parent_field>": the record, "version", "position"}
-json FollowUpReply(const std::string& follow_up_id, const char* parent_field,
-                   const domain::Decision& d, const eventstore::CommitInfo& info);
+json FollowUpReply(const char* parent_field, const writer::CommandResult& res);
 
 // Customer fields {name, industry, region, level, phone, address}; problems go to `f`.
 domain::CustomerDetails ReadCustomerDetails(Fields& f, bool name_required);

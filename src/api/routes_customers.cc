@@ -4,9 +4,9 @@
 
 #include "api/body.h"
 #include "api/handler_util.h"
-#include "api/ids.h"
 #include "api/request_parts.h"
 #include "api/routes.h"
+#include "api/event_json.h"
 #include "api/views_json.h"
 
 namespace crm::api {
@@ -18,10 +18,10 @@ namespace {
 const std::vector<std::string> kLevels = {"A", "B", "C", "D"};
 
 // The customer, or 404 when missing or invisible to `v`.
-Result<const views::CustomerRowT*> VisibleCustomer(const Services& s, const d::Viewer& v,
+Result<const views::CustomerRowT*> VisibleCustomer(const ReadView& view, const d::Viewer& v,
                                                    const std::string& id) {
-  const auto* row = s.customers.FindCustomer(id);
-  if (!row || !VisibleTo(s, v)(row->owner_id)) return NotFound("no customer " + id);
+  const auto* row = view.customers().FindCustomer(id);
+  if (!row || !VisibleTo(view, v)(row->owner_id)) return NotFound("no customer " + id);
   return row;
 }
 
@@ -41,7 +41,8 @@ Answer CustomerAsOf(const Services& s, const views::CustomerRowT& now, uint64_t 
   records.insert(records.end(), now.contract_ids.begin(), now.contract_ids.end());
   Answer answer;
   answer.unlocked = [&s, id = now.id, records = std::move(records), position]() -> Result<Answer> {
-    CRM_ASSIGN_OR_RETURN(auto then, projections::CustomerAsOf(s.store, s.history, id, records, position));
+    CRM_ASSIGN_OR_RETURN(auto then,
+                         projections::CustomerAsOf(s.store, s.read.history(), id, records, position));
     const auto* row = then->rows.FindCustomer(id);
     json j = Customer360Json(*row, then->rows, then->policy, BusinessDay(then->at, s.utc_offset));
     j["as_of"] = {{"position", position}, {"at", FormatTime(then->at)}};
@@ -84,11 +85,11 @@ void AddCustomerRoutes(Router& r, Services& s) {
   r.Add("POST", "/api/v1/customers", [&s](const CallPtr& call) {
     CommandSpec spec;
     spec.success_status = 201;
-    spec.build = [](const d::Viewer&, const json& body) -> Result<d::Command> {
+    spec.build = [&s](const d::Viewer&, const json& body) -> Result<d::Command> {
       std::vector<FieldError> errors;
       Fields f(body, errors);
       d::CreateCustomer c;
-      c.customer_id = NewId("cus");
+      c.customer_id = s.ids.New("cus");
       c.details = ReadCustomerDetails(f, true);
       c.owner_id = f.Text("owner_id", false, 64);
       CRM_RETURN_IF_ERROR(FieldsOk(errors));
@@ -98,28 +99,29 @@ void AddCustomerRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/customers", [&s](const CallPtr& call) {
-    RunQuery(s, call, [&s, call](const d::Viewer& v) -> Result<Answer> {
+    RunQuery(s, call, [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
       CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
       projections::CustomerFilter f;
       f.owner_id = OptParam(call->req, "owner_id");
       f.level = OptParam(call->req, "level");
       f.region = OptParam(call->req, "region");
       f.q = OptParam(call->req, "q").value_or("");
-      auto page = s.customers.ListCustomers(f, VisibleTo(s, v), CursorParam(call->req), limit);
+      auto page = view.customers().ListCustomers(f, VisibleTo(view, v), CursorParam(call->req), limit);
       json items = json::array();
-      for (const auto* row : page.items) items.push_back(CustomerSummaryJson(*row, s.pool.policy()));
+      for (const auto* row : page.items) items.push_back(CustomerSummaryJson(*row, view.pool().policy()));
       return Answer{ListJson(std::move(items), page.next_cursor), std::nullopt};
     });
   });
 
   r.Add("GET", "/api/v1/customers/{id}", [&s](const CallPtr& call) {
-    RunQuery(s, call, [&s, call](const d::Viewer& v) -> Result<Answer> {
-      CRM_ASSIGN_OR_RETURN(const auto* row, VisibleCustomer(s, v, call->req.params.at("id")));
+    RunQuery(s, call, [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+      CRM_ASSIGN_OR_RETURN(const auto* row, VisibleCustomer(view, v, call->req.params.at("id")));
       if (auto as_of = OptParam(call->req, "as_of")) {
         CRM_ASSIGN_OR_RETURN(uint64_t position, AsOfPosition(s, *as_of));
         return CustomerAsOf(s, *row, position);
       }
-      return Answer{Customer360Json(*row, s.customers, s.pool.policy(), Today(s)), row->version};
+      return Answer{Customer360Json(*row, view.customers(), view.pool().policy(), Today(s)),
+                    row->version};
     });
   });
 
@@ -131,7 +133,7 @@ void AddCustomerRoutes(Router& r, Services& s) {
   });
 
   r.Add("POST", "/api/v1/customers/{id}/contacts", [&s](const CallPtr& call) {
-    std::string contact_id = NewId("ctc");
+    std::string contact_id = s.ids.New("ctc");
     std::string customer_id = call->req.params.at("id");
     RunPathCommand(
         s, call, 201,
@@ -142,23 +144,23 @@ void AddCustomerRoutes(Router& r, Services& s) {
           CRM_RETURN_IF_ERROR(FieldsOk(errors));
           return d::Command(d::AddContact{id, contact_id, details});
         },
-        [customer_id](const d::Decision& dec, const eventstore::CommitInfo& info) {
-          json j = DefaultReply(dec, info);
+        [customer_id](const writer::CommandResult& res) {
+          json j = DefaultReply(res);
           j["customer_id"] = customer_id;
           return j;
         });
   });
 
   r.Add("POST", "/api/v1/customers/{id}/follow-ups", [&s](const CallPtr& call) {
-    std::string fup = NewId("fup");
+    std::string fup = s.ids.New("fup");
     RunPathCommand(
         s, call, 201,
         [fup](const std::string& id, const json& body) -> Result<d::Command> {
           CRM_ASSIGN_OR_RETURN(FollowUpParts p, ReadFollowUp(body));
           return d::Command(d::FollowUpCustomer{id, fup, p.channel, p.note, p.next_at});
         },
-        [fup](const d::Decision& dec, const eventstore::CommitInfo& info) {
-          return FollowUpReply(fup, "customer_id", dec, info);
+        [](const writer::CommandResult& res) {
+          return FollowUpReply("customer_id", res);
         });
   });
 
@@ -199,8 +201,8 @@ void AddCustomerRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/customers/{id}/timeline", [&s](const CallPtr& call) {
-    RunQuery(s, call, [&s, call](const d::Viewer& v) -> Result<Answer> {
-      CRM_ASSIGN_OR_RETURN(const auto* row, VisibleCustomer(s, v, call->req.params.at("id")));
+    RunQuery(s, call, [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+      CRM_ASSIGN_OR_RETURN(const auto* row, VisibleCustomer(view, v, call->req.params.at("id")));
       CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
       uint64_t before = 0;
       std::string cursor = CursorParam(call->req);
@@ -212,7 +214,7 @@ void AddCustomerRoutes(Router& r, Services& s) {
       // The page is read from the timeline's index and the log, without the lock.
       Answer answer;
       answer.unlocked = [&s, id = row->id, before, limit]() -> Result<Answer> {
-        auto positions = s.timeline.Positions(id, before, limit + 1);
+        auto positions = s.read.TimelinePositions(id, before, limit + 1);
         bool more = positions.size() > limit;
         if (more) positions.resize(limit);
         json items = json::array();

@@ -1,7 +1,6 @@
 // Opportunities (商机), contracts (合同), payments and receivables (回款).
 #include "api/body.h"
 #include "api/handler_util.h"
-#include "api/ids.h"
 #include "api/request_parts.h"
 #include "api/routes.h"
 #include "api/views_json.h"
@@ -16,11 +15,11 @@ const std::vector<std::string> kOpenStages = {"qualification", "needs_analysis",
                                               "negotiation"};
 constexpr size_t kMaxInstallments = 240;
 
-Result<d::SignContract> ParseContract(const json& body) {
+Result<d::SignContract> ParseContract(const json& body, writer::IdGenerator& ids) {
   std::vector<FieldError> errors;
   Fields f(body, errors);
   d::SignContract c;
-  c.contract_id = NewId("con");
+  c.contract_id = ids.New("con");
   auto customer = f.Text("customer_id", true, 64);
   c.opportunity_id = f.Text("opportunity_id", false, 64);
   auto number = f.Text("number", true, 64);
@@ -80,26 +79,26 @@ void AddDealRoutes(Router& r, Services& s) {
   r.Add("POST", "/api/v1/opportunities", [&s](const CallPtr& call) {
     CommandSpec spec;
     spec.success_status = 201;
-    spec.build = [](const d::Viewer&, const json& body) -> Result<d::Command> {
+    spec.build = [&s](const d::Viewer&, const json& body) -> Result<d::Command> {
       std::vector<FieldError> errors;
       Fields f(body, errors);
       auto customer = f.Text("customer_id", true, 64);
       d::OpportunityDetails details = ReadOpportunityDetails(f);
       CRM_RETURN_IF_ERROR(FieldsOk(errors));
-      return d::Command(d::CreateOpportunity{NewId("opp"), *customer, details});
+      return d::Command(d::CreateOpportunity{s.ids.New("opp"), *customer, details});
     };
     RunCommand(s, call, std::move(spec));
   });
 
   r.Add("GET", "/api/v1/opportunities", [&s](const CallPtr& call) {
-    RunQuery(s, call, [&s, call](const d::Viewer& v) -> Result<Answer> {
+    RunQuery(s, call, [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
       CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
       projections::OpportunityFilter f;
       f.stage = OptParam(call->req, "stage");
       if (f.stage && !d::ParseStage(*f.stage)) return InvalidField("stage", "unknown stage");
       f.owner_id = OptParam(call->req, "owner_id");
       f.customer_id = OptParam(call->req, "customer_id");
-      auto page = s.customers.ListOpportunities(f, VisibleTo(s, v), CursorParam(call->req), limit);
+      auto page = view.customers().ListOpportunities(f, VisibleTo(view, v), CursorParam(call->req), limit);
       json items = json::array();
       for (const auto* row : page.items) items.push_back(OpportunityJson(*row));
       return Answer{ListJson(std::move(items), page.next_cursor), std::nullopt};
@@ -107,10 +106,10 @@ void AddDealRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/opportunities/{id}", [&s](const CallPtr& call) {
-    RunQuery(s, call, [&s, call](const d::Viewer& v) -> Result<Answer> {
+    RunQuery(s, call, [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
       const std::string& id = call->req.params.at("id");
-      const auto* row = s.customers.FindOpportunity(id);
-      if (!row || !s.customers.DealVisible(row->customer_id, VisibleTo(s, v))) {
+      const auto* row = view.customers().FindOpportunity(id);
+      if (!row || !view.customers().DealVisible(row->customer_id, VisibleTo(view, v))) {
         return NotFound("no opportunity " + id);
       }
       return Answer{OpportunityJson(*row), row->version};
@@ -145,15 +144,15 @@ void AddDealRoutes(Router& r, Services& s) {
   r.Add("POST", "/api/v1/contracts", [&s](const CallPtr& call) {
     CommandSpec spec;
     spec.success_status = 201;
-    spec.build = [](const d::Viewer&, const json& body) -> Result<d::Command> {
-      CRM_ASSIGN_OR_RETURN(d::SignContract c, ParseContract(body));
+    spec.build = [&s](const d::Viewer&, const json& body) -> Result<d::Command> {
+      CRM_ASSIGN_OR_RETURN(d::SignContract c, ParseContract(body, s.ids));
       return d::Command(std::move(c));
     };
     RunCommand(s, call, std::move(spec));
   });
 
   r.Add("GET", "/api/v1/contracts", [&s](const CallPtr& call) {
-    RunQuery(s, call, [&s, call](const d::Viewer& v) -> Result<Answer> {
+    RunQuery(s, call, [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
       CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
       projections::ContractFilter f;
       f.customer_id = OptParam(call->req, "customer_id");
@@ -162,7 +161,7 @@ void AddDealRoutes(Router& r, Services& s) {
         return InvalidField("status", "must be active or paid");
       }
       f.owner_id = OptParam(call->req, "owner_id");
-      auto page = s.customers.ListContracts(f, VisibleTo(s, v), CursorParam(call->req), limit);
+      auto page = view.customers().ListContracts(f, VisibleTo(view, v), CursorParam(call->req), limit);
       json items = json::array();
       for (const auto* row : page.items) items.push_back(ContractJson(*row, Today(s)));
       return Answer{ListJson(std::move(items), page.next_cursor), std::nullopt};
@@ -170,10 +169,10 @@ void AddDealRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/contracts/{id}", [&s](const CallPtr& call) {
-    RunQuery(s, call, [&s, call](const d::Viewer& v) -> Result<Answer> {
+    RunQuery(s, call, [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
       const std::string& id = call->req.params.at("id");
-      const auto* row = s.customers.FindContract(id);
-      if (!row || !s.customers.DealVisible(row->customer_id, VisibleTo(s, v))) {
+      const auto* row = view.customers().FindContract(id);
+      if (!row || !view.customers().DealVisible(row->customer_id, VisibleTo(view, v))) {
         return NotFound("no contract " + id);
       }
       return Answer{ContractJson(*row, Today(s)), row->version};
@@ -181,7 +180,7 @@ void AddDealRoutes(Router& r, Services& s) {
   });
 
   r.Add("POST", "/api/v1/contracts/{id}/payments", [&s](const CallPtr& call) {
-    std::string payment_id = NewId("pay");
+    std::string payment_id = s.ids.New("pay");
     std::string contract_id = call->req.params.at("id");
     RunPathCommand(
         s, call, 201,
@@ -195,16 +194,17 @@ void AddDealRoutes(Router& r, Services& s) {
           CRM_RETURN_IF_ERROR(FieldsOk(errors));
           return d::Command(d::RecordPayment{id, payment_id, *amount, *received, method, reference});
         },
-        [payment_id, contract_id](const d::Decision& dec, const eventstore::CommitInfo& info) {
-          json j = DefaultReply(dec, info);
-          j["id"] = payment_id;
-          j["contract_id"] = contract_id;
+        [](const writer::CommandResult& res) {
+          // The contract is the record the command wrote; the payment is what it created.
+          json j = DefaultReply(res);
+          j["id"] = res.created.value_or("");
+          j["contract_id"] = res.primary;
           return j;
         });
   });
 
   r.Add("GET", "/api/v1/receivables", [&s](const CallPtr& call) {
-    RunQuery(s, call, [&s, call](const d::Viewer& v) -> Result<Answer> {
+    RunQuery(s, call, [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
       CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
       auto overdue = OptParam(call->req, "overdue");
       if (overdue && *overdue != "true" && *overdue != "false") {
@@ -215,7 +215,7 @@ void AddDealRoutes(Router& r, Services& s) {
       f.status = "active";
       f.owner_id = OptParam(call->req, "owner_id");
       // Paged by contract: the cursor is the last contract of the previous page.
-      auto page = s.customers.ListContracts(f, VisibleTo(s, v), CursorParam(call->req), limit);
+      auto page = view.customers().ListContracts(f, VisibleTo(view, v), CursorParam(call->req), limit);
       Date today = Today(s);
       json items = json::array();
       for (const auto* k : page.items) {
@@ -223,7 +223,7 @@ void AddDealRoutes(Router& r, Services& s) {
         for (size_t i = 0; i < installments.size(); ++i) {
           const auto& inst = installments[i];
           if (inst.status == "paid" || (only_overdue && inst.status != "overdue")) continue;
-          items.push_back(ReceivableJson(*k, inst, i, s.customers.FindCustomer(k->customer_id)));
+          items.push_back(ReceivableJson(*k, inst, i, view.customers().FindCustomer(k->customer_id)));
         }
       }
       return Answer{ListJson(std::move(items), page.next_cursor), std::nullopt};

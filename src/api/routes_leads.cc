@@ -1,7 +1,6 @@
 // Leads (线索).
 #include "api/body.h"
 #include "api/handler_util.h"
-#include "api/ids.h"
 #include "api/request_parts.h"
 #include "api/routes.h"
 #include "api/views_json.h"
@@ -31,11 +30,11 @@ void AddLeadRoutes(Router& r, Services& s) {
   r.Add("POST", "/api/v1/leads", [&s](const CallPtr& call) {
     CommandSpec spec;
     spec.success_status = 201;
-    spec.build = [](const d::Viewer&, const json& body) -> Result<d::Command> {
+    spec.build = [&s](const d::Viewer&, const json& body) -> Result<d::Command> {
       std::vector<FieldError> errors;
       Fields f(body, errors);
       d::CreateLead c;
-      c.lead_id = NewId("lead");
+      c.lead_id = s.ids.New("lead");
       auto name = f.Text("name", true);
       auto company = f.Text("company", true);
       c.phone = f.Text("phone", false, 50);
@@ -52,7 +51,7 @@ void AddLeadRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/leads", [&s](const CallPtr& call) {
-    RunQuery(s, call, [&s, call](const d::Viewer& v) -> Result<Answer> {
+    RunQuery(s, call, [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
       CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
       projections::LeadFilter f;
       f.state = OptParam(call->req, "state");
@@ -63,19 +62,19 @@ void AddLeadRoutes(Router& r, Services& s) {
       f.owner_id = OptParam(call->req, "owner_id");
       f.region = OptParam(call->req, "region");
       f.q = OptParam(call->req, "q").value_or("");
-      auto page = s.leads.List(f, VisibleTo(s, v), CursorParam(call->req), limit);
+      auto page = view.leads().List(f, VisibleTo(view, v), CursorParam(call->req), limit);
       json items = json::array();
-      for (const auto* row : page.items) items.push_back(LeadJson(*row, s.pool.policy()));
+      for (const auto* row : page.items) items.push_back(LeadJson(*row, view.pool().policy()));
       return Answer{ListJson(std::move(items), page.next_cursor), std::nullopt};
     });
   });
 
   r.Add("GET", "/api/v1/leads/{id}", [&s](const CallPtr& call) {
-    RunQuery(s, call, [&s, call](const d::Viewer& v) -> Result<Answer> {
+    RunQuery(s, call, [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
       const std::string& id = call->req.params.at("id");
-      const auto* row = s.leads.Find(id);
-      if (!row || !VisibleTo(s, v)(row->owner_id)) return NotFound("no lead " + id);
-      return Answer{LeadJson(*row, s.pool.policy()), row->version};
+      const auto* row = view.leads().Find(id);
+      if (!row || !VisibleTo(view, v)(row->owner_id)) return NotFound("no lead " + id);
+      return Answer{LeadJson(*row, view.pool().policy()), row->version};
     });
   });
 
@@ -101,19 +100,16 @@ void AddLeadRoutes(Router& r, Services& s) {
       CRM_RETURN_IF_ERROR(FieldsOk(errors));
       return d::Command(d::AutoAssignLeads{leads, *d::ParseAssignStrategy(*strategy), *staff});
     };
-    spec.reply = [](const d::Decision& dec, const eventstore::CommitInfo& info) {
-      const auto& out = std::get<d::AutoAssignOutcome>(dec.outcome);
+    spec.reply = [](const writer::CommandResult& res) {
+      const auto& out = std::get<d::AutoAssignOutcome>(res.outcome);
       json assignments = json::array();
       for (const auto& a : out.assignments) {
-        assignments.push_back({{"lead_id", a.lead_id},
-                               {"owner_id", a.owner_id},
-                               {"version", info.stream_versions.count(a.lead_id)
-                                               ? json(info.stream_versions.at(a.lead_id))
-                                               : json(nullptr)}});
+        assignments.push_back(
+            {{"lead_id", a.lead_id}, {"owner_id", a.owner_id}, {"version", VersionOf(res, a.lead_id)}});
       }
       return json{{"assignments", std::move(assignments)},
                   {"unassigned", out.unassigned},
-                  {"position", info.last_position}};
+                  {"position", res.last_position}};
     };
     RunCommand(s, call, std::move(spec));
   });
@@ -133,7 +129,7 @@ void AddLeadRoutes(Router& r, Services& s) {
 
   r.Add("POST", "/api/v1/leads/{id}/follow-ups", [&s](const CallPtr& call) {
     std::string id = call->req.params.at("id");
-    std::string fup = NewId("fup");
+    std::string fup = s.ids.New("fup");
     CommandSpec spec;
     spec.success_status = 201;
     spec.if_match_stream = id;
@@ -141,9 +137,7 @@ void AddLeadRoutes(Router& r, Services& s) {
       CRM_ASSIGN_OR_RETURN(FollowUpParts p, ReadFollowUp(body));
       return d::Command(d::FollowUpLead{id, fup, p.channel, p.note, p.next_at});
     };
-    spec.reply = [fup](const d::Decision& dec, const eventstore::CommitInfo& info) {
-      return FollowUpReply(fup, "lead_id", dec, info);
-    };
+    spec.reply = [](const writer::CommandResult& res) { return FollowUpReply("lead_id", res); };
     RunCommand(s, call, std::move(spec));
   });
 
@@ -151,14 +145,14 @@ void AddLeadRoutes(Router& r, Services& s) {
     std::string id = call->req.params.at("id");
     CommandSpec spec;
     spec.if_match_stream = id;
-    spec.build = [id](const d::Viewer&, const json& body) -> Result<d::Command> {
+    spec.build = [&s, id](const d::Viewer&, const json& body) -> Result<d::Command> {
       std::vector<FieldError> errors;
       Fields f(body, errors);
       d::ConvertLead c;
       c.lead_id = id;
-      c.new_customer_id = NewId("cus");
-      c.new_contact_id = NewId("ctc");
-      c.new_opportunity_id = NewId("opp");
+      c.new_customer_id = s.ids.New("cus");
+      c.new_contact_id = s.ids.New("ctc");
+      c.new_opportunity_id = s.ids.New("opp");
       if (f.Has("customer") && f.Has("customer_id") && !f.IsNull("customer") &&
           !f.IsNull("customer_id")) {
         f.Fail("customer_id", "give at most one of customer and customer_id");
@@ -179,9 +173,9 @@ void AddLeadRoutes(Router& r, Services& s) {
       CRM_RETURN_IF_ERROR(FieldsOk(errors));
       return d::Command(std::move(c));
     };
-    spec.reply = [](const d::Decision& dec, const eventstore::CommitInfo& info) {
-      const auto& out = std::get<d::ConversionOutcome>(dec.outcome);
-      json j = DefaultReply(dec, info);
+    spec.reply = [](const writer::CommandResult& res) {
+      const auto& out = std::get<d::ConversionOutcome>(res.outcome);
+      json j = DefaultReply(res);
       j["customer_id"] = out.customer_id;
       j["customer_created"] = out.customer_created;
       j["contact_id"] = out.contact_id ? json(*out.contact_id) : json(nullptr);

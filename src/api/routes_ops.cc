@@ -11,7 +11,8 @@ namespace d = crm::domain;
 namespace {
 
 std::string StoreMetrics(const Services& s) {
-  eventstore::WriterStats st = s.store.Stats();
+  writer::WriterStats st = s.writer.Stats();
+  eventstore::AppendStats appends = s.store.Stats();
   uint64_t head = s.store.Head();
   std::ostringstream out;
   out << "# HELP evcrm_log_head_position The last durable log position.\n"
@@ -25,7 +26,7 @@ std::string StoreMetrics(const Services& s) {
       << "evcrm_commit_failed_batches_total " << st.failed_batches << "\n"
       << "# HELP evcrm_commands_total Commands decided by the writer.\n"
       << "# TYPE evcrm_commands_total counter\n"
-      << "evcrm_commands_total " << st.submissions << "\n"
+      << "evcrm_commands_total " << st.commands << "\n"
       << "# HELP evcrm_events_appended_total Events appended to the log.\n"
       << "# TYPE evcrm_events_appended_total counter\n"
       << "evcrm_events_appended_total " << st.events << "\n";
@@ -38,20 +39,20 @@ std::string StoreMetrics(const Services& s) {
     out << "evcrm_commit_batch_size_bucket{le=\"" << size_bounds[i] << "\"} " << cumulative << "\n";
   }
   out << "evcrm_commit_batch_size_bucket{le=\"+Inf\"} " << st.batches << "\n"
-      << "evcrm_commit_batch_size_sum " << st.submissions << "\n"
+      << "evcrm_commit_batch_size_sum " << st.commands << "\n"
       << "evcrm_commit_batch_size_count " << st.batches << "\n";
   const char* fsync_bounds[] = {"0.00025", "0.001", "0.004", "0.016", "0.064"};
   out << "# HELP evcrm_fsync_seconds Time to write and sync one group commit.\n"
       << "# TYPE evcrm_fsync_seconds histogram\n";
   cumulative = 0;
   uint64_t fsyncs = 0;
-  for (uint64_t n : st.fsync_micros_buckets) fsyncs += n;
+  for (uint64_t n : appends.micros_buckets) fsyncs += n;
   for (size_t i = 0; i < 5; ++i) {
-    cumulative += st.fsync_micros_buckets[i];
+    cumulative += appends.micros_buckets[i];
     out << "evcrm_fsync_seconds_bucket{le=\"" << fsync_bounds[i] << "\"} " << cumulative << "\n";
   }
   out << "evcrm_fsync_seconds_bucket{le=\"+Inf\"} " << fsyncs << "\n"
-      << "evcrm_fsync_seconds_sum " << static_cast<double>(st.fsync_micros_sum) / 1e6 << "\n"
+      << "evcrm_fsync_seconds_sum " << static_cast<double>(appends.micros_sum) / 1e6 << "\n"
       << "evcrm_fsync_seconds_count " << fsyncs << "\n";
   HttpStats http = s.http_stats();
   out << "# HELP evcrm_http_connections Open client connections.\n"
@@ -73,7 +74,7 @@ std::string StoreMetrics(const Services& s) {
       << "evcrm_http_accept_failures_total " << http.accept_failures_total << "\n";
   out << "# HELP evcrm_projection_lag_events Events the projection has still to apply.\n"
       << "# TYPE evcrm_projection_lag_events gauge\n";
-  for (const auto& [name, cp] : s.runner.checkpoints()) {
+  for (const auto& [name, cp] : s.read.runner().checkpoints()) {
     out << "evcrm_projection_lag_events{projection=\"" << name << "\"} "
         << (head > cp ? head - cp : 0) << "\n";
   }
@@ -85,7 +86,7 @@ std::string StoreMetrics(const Services& s) {
 void AddOpsRoutes(Router& r, Services& s) {
   r.Add("GET", "/health", [&s](const CallPtr& call) {
     json projections = json::object();
-    for (const auto& [name, cp] : s.runner.checkpoints()) projections[name] = cp;
+    for (const auto& [name, cp] : s.read.runner().checkpoints()) projections[name] = cp;
     SendJson(call, 200, json{{"status", "ok"},
                              {"position", s.store.Head()},
                              {"projections", std::move(projections)}});

@@ -1,8 +1,6 @@
 // Departments, staff, tokens, portfolio and handover.
 #include "api/body.h"
 #include "api/handler_util.h"
-#include "api/ids.h"
-#include "api/json_text.h"
 #include "api/routes.h"
 #include "api/views_json.h"
 
@@ -15,23 +13,23 @@ namespace {
 const std::vector<std::string> kRoles = {"admin", "manager", "sales", "finance", "auditor"};
 
 // 404 for an unknown staff member.
-Result<const views::StaffRowT*> StaffRow(const Services& s, const std::string& id) {
-  const auto* row = s.org.FindStaff(id);
+Result<const views::StaffRowT*> StaffRow(const ReadView& view, const std::string& id) {
+  const auto* row = view.org().FindStaff(id);
   if (!row) return NotFound("no staff member " + id);
   return row;
 }
 
-json Portfolio(const Services& s, const std::string& staff_id) {
+json Portfolio(const ReadView& view, const std::string& staff_id) {
   json leads = json::array(), customers = json::array(), opportunities = json::array(),
        contracts = json::array();
-  for (const auto& id : s.leads.OwnedBy(staff_id)) {
-    const auto* row = s.leads.Find(id);
+  for (const auto& id : view.leads().OwnedBy(staff_id)) {
+    const auto* row = view.leads().Find(id);
     if (row && projections::IsOwnedLead(*row)) leads.push_back(id);
   }
   // Deals belong to their customer: a handover moves every one of them, open or closed.
-  for (const auto& id : s.customers.CustomersOf(staff_id)) {
+  for (const auto& id : view.customers().CustomersOf(staff_id)) {
     customers.push_back(id);
-    if (const auto* row = s.customers.FindCustomer(id)) {
+    if (const auto* row = view.customers().FindCustomer(id)) {
       for (const auto& opp : row->opportunity_ids) opportunities.push_back(opp);
       for (const auto& con : row->contract_ids) contracts.push_back(con);
     }
@@ -54,20 +52,20 @@ void AddOrgRoutes(Router& r, Services& s) {
   r.Add("POST", "/api/v1/departments", [&s](const CallPtr& call) {
     CommandSpec spec;
     spec.success_status = 201;
-    spec.build = [](const d::Viewer&, const json& body) -> Result<d::Command> {
+    spec.build = [&s](const d::Viewer&, const json& body) -> Result<d::Command> {
       std::vector<FieldError> errors;
       Fields f(body, errors);
       auto name = f.Text("name", true, 100);
       auto parent = f.Text("parent_id", false, 64);
       CRM_RETURN_IF_ERROR(FieldsOk(errors));
-      return d::Command(d::CreateDepartment{NewId("dep"), *name, parent});
+      return d::Command(d::CreateDepartment{s.ids.New("dep"), *name, parent});
     };
     RunCommand(s, call, std::move(spec));
   });
 
   r.Add("GET", "/api/v1/departments", [&s](const CallPtr& call) {
-    RunQuery(s, call, [&s](const d::Viewer&) -> Result<Answer> {
-      return Answer{DepartmentTreeJson(s.org), std::nullopt};
+    RunQuery(s, call, [](const d::Viewer&, const ReadView& view) -> Result<Answer> {
+      return Answer{DepartmentTreeJson(view.org()), std::nullopt};
     });
   });
 
@@ -76,7 +74,7 @@ void AddOrgRoutes(Router& r, Services& s) {
     if (viewer.ok() && viewer->role != d::Role::kAdmin) {
       return SendError(call, Forbidden("only admins create staff"));
     }
-    std::string staff_id = NewId("stf");
+    std::string staff_id = s.ids.New("stf");
     std::string token = NewToken();
     CommandSpec spec;
     spec.success_status = 201;
@@ -95,28 +93,26 @@ void AddOrgRoutes(Router& r, Services& s) {
       return d::Command(
           d::CreateStaff{staff_id, *name, *email, *d::ParseRole(*role), department, region});
     };
-    spec.reply = [](const d::Decision& dec, const eventstore::CommitInfo& info) {
-      json j = DefaultReply(dec, info);
+    spec.reply = [](const writer::CommandResult& res) {
+      json j = DefaultReply(res);
       j["token"] = nullptr;  // what is stored for a retry: tokens are never stored in clear
       return j;
     };
-    spec.after = [&s, staff_id](const Result<eventstore::Reply>& outcome) {
+    spec.after = [&s, staff_id](const Result<writer::WriteOutcome>& outcome) {
       if (!outcome.ok() || outcome->replayed) (void)s.tokens.Revoke(staff_id);
     };
-    spec.finish = [token](const eventstore::Reply& reply) {
-      json j = json::parse(reply.body, nullptr, false);
-      if (!reply.replayed) j["token"] = token;
-      else j["token_redacted"] = true;  // shown once; issue a new one with /tokens
-      return JsonText(j);
+    spec.finish = [token](json& answer, bool replayed) {
+      if (!replayed) answer["token"] = token;
+      else answer["token_redacted"] = true;  // shown once; issue a new one with /tokens
     };
     RunCommand(s, call, std::move(spec));
   });
 
   r.Add("GET", "/api/v1/staff", [&s](const CallPtr& call) {
-    RunQuery(s, call, [&s, call](const d::Viewer&) -> Result<Answer> {
+    RunQuery(s, call, [call](const d::Viewer&, const ReadView& view) -> Result<Answer> {
       CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
       auto page = projections::PageOf<views::StaffRowT>(
-          s.org.staff(), CursorParam(call->req), limit, [](const views::StaffRowT&) { return true; });
+          view.org().staff(), CursorParam(call->req), limit, [](const views::StaffRowT&) { return true; });
       json items = json::array();
       for (const auto* row : page.items) items.push_back(StaffJson(*row));
       return Answer{ListJson(std::move(items), page.next_cursor), std::nullopt};
@@ -124,8 +120,8 @@ void AddOrgRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/staff/{id}", [&s](const CallPtr& call) {
-    RunQuery(s, call, [&s, call](const d::Viewer&) -> Result<Answer> {
-      CRM_ASSIGN_OR_RETURN(const auto* row, StaffRow(s, call->req.params.at("id")));
+    RunQuery(s, call, [call](const d::Viewer&, const ReadView& view) -> Result<Answer> {
+      CRM_ASSIGN_OR_RETURN(const auto* row, StaffRow(view, call->req.params.at("id")));
       return Answer{StaffJson(*row), row->version};
     });
   });
@@ -137,8 +133,8 @@ void AddOrgRoutes(Router& r, Services& s) {
     std::string id = call->req.params.at("id");
     Status found = Status::Ok();
     {
-      auto lock = s.runner.ReadLock();
-      auto row = StaffRow(s, id);
+      ReadView view = s.read.Read();
+      auto row = StaffRow(view, id);
       if (!row.ok()) found = row.error();
       else if ((*row)->departed) found = RuleRefused("staff_departed", id + " has departed");
     }
@@ -150,13 +146,13 @@ void AddOrgRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/staff/{id}/portfolio", [&s](const CallPtr& call) {
-    RunQuery(s, call, [&s, call](const d::Viewer& v) -> Result<Answer> {
+    RunQuery(s, call, [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
       std::string id = call->req.params.at("id");
-      CRM_RETURN_IF_ERROR(StaffRow(s, id));
-      if (!d::HasPowerOver(s.org.tree(), v, id)) {
+      CRM_RETURN_IF_ERROR(StaffRow(view, id));
+      if (!d::HasPowerOver(view.org().tree(), v, id)) {
         return Forbidden("only an admin, or a manager over " + id + ", sees their portfolio");
       }
-      return Answer{Portfolio(s, id), std::nullopt};
+      return Answer{Portfolio(view, id), std::nullopt};
     });
   });
 
@@ -176,17 +172,17 @@ void AddOrgRoutes(Router& r, Services& s) {
       *departs = depart.value_or(false);
       return d::Command(d::Handover{id, successor, *departs});
     };
-    spec.reply = [](const d::Decision& dec, const eventstore::CommitInfo& info) {
-      const auto& out = std::get<d::HandoverOutcome>(dec.outcome);
-      json j = DefaultReply(dec, info);
-      j["staff_id"] = dec.primary;
+    spec.reply = [](const writer::CommandResult& res) {
+      const auto& out = std::get<d::HandoverOutcome>(res.outcome);
+      json j = DefaultReply(res);
+      j["staff_id"] = res.primary;
       j["moved"] = {{"leads", out.leads},
                     {"customers", out.customers},
                     {"opportunities", out.opportunities},
                     {"contracts", out.contracts}};
       return j;
     };
-    spec.after = [&s, id, departs](const Result<eventstore::Reply>& outcome) {
+    spec.after = [&s, id, departs](const Result<writer::WriteOutcome>& outcome) {
       // A departed person's tokens go with them (authentication refuses them anyway).
       if (outcome.ok() && *departs) (void)s.tokens.Revoke(id);
     };

@@ -43,10 +43,10 @@ Result<d::PoolPolicy> ParsePolicy(const json& body) {
 }
 
 // Pool lists walk leads first, then customers; the cursor says where: "L<id>" or "C<id>".
-json PoolPage(const Services& s, const d::Viewer& v, const HttpRequest& req,
+json PoolPage(const ReadView& view, const d::Viewer& v, const HttpRequest& req,
               const std::optional<std::string>& kind, size_t limit) {
   std::string cursor = CursorParam(req);
-  auto visible = VisibleTo(s, v);
+  auto visible = VisibleTo(view, v);
   json items = json::array();
   std::optional<std::string> next;
   bool leads_done = cursor.size() > 0 && cursor[0] == 'C';
@@ -55,7 +55,7 @@ json PoolPage(const Services& s, const d::Viewer& v, const HttpRequest& req,
     f.pool_only = true;
     f.region = OptParam(req, "region");
     f.q = OptParam(req, "q").value_or("");
-    auto page = s.leads.List(f, visible, cursor.empty() ? "" : cursor.substr(1), limit);
+    auto page = view.leads().List(f, visible, cursor.empty() ? "" : cursor.substr(1), limit);
     for (const auto* row : page.items) items.push_back(PoolLeadJson(*row));
     if (page.next_cursor) return ListJson(std::move(items), "L" + *page.next_cursor);
     cursor.clear();
@@ -65,7 +65,7 @@ json PoolPage(const Services& s, const d::Viewer& v, const HttpRequest& req,
     f.pool_only = true;
     f.region = OptParam(req, "region");
     f.q = OptParam(req, "q").value_or("");
-    auto page = s.customers.ListCustomers(f, visible, leads_done ? cursor.substr(1) : "",
+    auto page = view.customers().ListCustomers(f, visible, leads_done ? cursor.substr(1) : "",
                                           limit - items.size());
     for (const auto* row : page.items) items.push_back(PoolCustomerJson(*row));
     if (page.next_cursor) next = "C" + *page.next_cursor;
@@ -77,10 +77,10 @@ json PoolPage(const Services& s, const d::Viewer& v, const HttpRequest& req,
 
 void AddPoolRoutes(Router& r, Services& s) {
   r.Add("GET", "/api/v1/pool/policy", [&s](const CallPtr& call) {
-    RunQuery(s, call, [&s](const d::Viewer&) -> Result<Answer> {
-      json j = PolicyJson(s.pool.policy());
-      j["version"] = s.pool.policy_version();
-      return Answer{std::move(j), s.pool.policy_version()};
+    RunQuery(s, call, [](const d::Viewer&, const ReadView& view) -> Result<Answer> {
+      json j = PolicyJson(view.pool().policy());
+      j["version"] = view.pool().policy_version();
+      return Answer{std::move(j), view.pool().policy_version()};
     });
   });
 
@@ -96,19 +96,19 @@ void AddPoolRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/pool", [&s](const CallPtr& call) {
-    RunQuery(s, call, [&s, call](const d::Viewer& v) -> Result<Answer> {
+    RunQuery(s, call, [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
       CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
       auto kind = OptParam(call->req, "kind");
       if (kind && *kind != "lead" && *kind != "customer") {
         return InvalidField("kind", "must be lead or customer");
       }
-      return Answer{PoolPage(s, v, call->req, kind, limit), std::nullopt};
+      return Answer{PoolPage(view, v, call->req, kind, limit), std::nullopt};
     });
   });
 
   r.Add("GET", "/api/v1/pool/me", [&s](const CallPtr& call) {
-    RunQuery(s, call, [&s](const d::Viewer& v) -> Result<Answer> {
-      const d::PoolPolicy& p = s.pool.policy();
+    RunQuery(s, call, [&s](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+      const d::PoolPolicy& p = view.pool().policy();
       Time now = s.clock.Now();
       Date today = BusinessDay(now, s.utc_offset);
       Time horizon = now + p.remind_before.value_or(Seconds(0));
@@ -119,16 +119,16 @@ void AddPoolRoutes(Router& r, Services& s) {
         due.push_back(std::move(item));
       };
       int64_t owned_leads = 0;
-      for (const auto& id : s.leads.OwnedBy(v.id)) {
-        const auto* row = s.leads.Find(id);
+      for (const auto& id : view.leads().OwnedBy(v.id)) {
+        const auto* row = view.leads().Find(id);
         if (!row || !projections::IsOwnedLead(*row)) continue;
         ++owned_leads;
         remind(projections::RecycleAt(*row, p),
                {{"kind", "lead"}, {"id", id}, {"name", row->name}, {"company", row->company}});
       }
       int64_t owned_customers = 0;
-      for (const auto& id : s.customers.CustomersOf(v.id)) {
-        const auto* row = s.customers.FindCustomer(id);
+      for (const auto& id : view.customers().CustomersOf(v.id)) {
+        const auto* row = view.customers().FindCustomer(id);
         if (!row) continue;
         ++owned_customers;
         remind(projections::RecycleAt(*row, p), {{"kind", "customer"}, {"id", id}, {"name", row->name}});
@@ -138,7 +138,7 @@ void AddPoolRoutes(Router& r, Services& s) {
       });
       auto num = [](const std::optional<int32_t>& n) { return n ? json(*n) : json(nullptr); };
       return Answer{json{{"staff_id", v.id},
-                         {"claims_today", s.pool.ClaimsOn(v.id, today)},
+                         {"claims_today", view.pool().ClaimsOn(v.id, today)},
                          {"daily_claim_limit", num(p.daily_claim_limit)},
                          {"owned_customers", owned_customers},
                          {"max_owned_customers", num(p.max_owned_customers)},

@@ -1,38 +1,30 @@
-// What the HTTP handlers work with. Owned by the App; handlers hold references.
+// What the HTTP handlers work with. Owned by the server (src/server); handlers hold
+// references. Nothing here is a projection directly: those are reached through
+// `read.Read()`, a view that holds the read lock.
 #ifndef CRM_API_SERVICES_H_
 #define CRM_API_SERVICES_H_
 
 #include <functional>
 
-#include "api/command_service.h"
 #include "api/http_server.h"
 #include "api/metrics.h"
 #include "api/token_store.h"
-#include "eventstore/clock.h"
 #include "eventstore/event_store.h"
-#include "projections/customer_history.h"
-#include "projections/customer_projection.h"
-#include "projections/lead_projection.h"
-#include "projections/org_projection.h"
-#include "projections/pool_projection.h"
-#include "projections/runner.h"
-#include "projections/timeline_projection.h"
+#include "projections/read_models.h"
+#include "writer/clock.h"
+#include "writer/ids.h"
+#include "writer/writer.h"
 
 namespace crm::api {
 
 struct Services {
-  eventstore::EventStore& store;
-  projections::ProjectionRunner& runner;
-  projections::OrgProjection& org;
-  projections::LeadProjection& leads;
-  projections::PoolProjection& pool;
-  projections::CustomerProjection& customers;
-  projections::CustomerHistoryProjection& history;
-  projections::TimelineProjection& timeline;
-  CommandService& commands;
+  eventstore::EventStore& store;    // reads of the log: timelines, as-of, audit
+  writer::Writer& writer;           // every command
+  projections::ReadModels& read;    // every query
   TokenStore& tokens;
   Metrics& metrics;
-  const eventstore::Clock& clock;
+  const writer::Clock& clock;
+  writer::IdGenerator& ids;         // ids of the records commands create
   Seconds utc_offset;
   // Runs work on the I/O threads (queries that waited for a read model).
   std::function<void(std::function<void()>)> post;

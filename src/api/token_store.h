@@ -5,12 +5,19 @@
 #ifndef CRM_API_TOKEN_STORE_H_
 #define CRM_API_TOKEN_STORE_H_
 
+#include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "projections/local_store.h"
 
 namespace crm::api {
+
+// A new bearer token: 32 random bytes from the system CSPRNG, hex-encoded (64 chars).
+std::string NewToken();
+// SHA-256 of a token, hex: the only form in which tokens are stored.
+std::string TokenHash(std::string_view token);
 
 class TokenStore {
  public:
@@ -25,6 +32,7 @@ class TokenStore {
 
  private:
   projections::LocalStore& store_;
+  std::mutex issue_mu_;  // issue and revoke read, then write
 };
 
 }  // namespace crm::api

@@ -33,8 +33,6 @@ json Customer360Json(const views::CustomerRowT& row, const projections::Customer
 // A pool item: {kind, id, name, region, since, reason, previous_owner_id, ...}.
 json PoolLeadJson(const views::LeadRowT& row);
 json PoolCustomerJson(const views::CustomerRowT& row);
-// An event as /api/v1/events shows it.
-json EventJson(const eventstore::RecordedEvent& e);
 // A money map: {"CNY": 1200} (empty object when nothing).
 using Money = std::map<std::string, int64_t>;
 json MoneyJson(const Money& m);

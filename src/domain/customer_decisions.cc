@@ -67,8 +67,10 @@ CRM_DECIDER(FollowUpCustomer) {
   if (!cus->own.owner_id || *cus->own.owner_id != v.id) {
     return Forbidden("only the customer's owner records follow-ups");
   }
-  return Single(c.customer_id,
-                FollowUpRecorded{c.follow_up_id, c.channel, c.note, c.next_at});
+  Decision d = Single(c.customer_id,
+                      FollowUpRecorded{c.follow_up_id, c.channel, c.note, c.next_at});
+  d.created = c.follow_up_id;
+  return d;
 }
 
 CRM_DECIDER(ClaimCustomer) {

@@ -141,7 +141,9 @@ CRM_DECIDER(RecordPayment) {
     e.allocations.push_back({static_cast<int32_t>(i), take});
     left -= take;
   }
-  return Single(c.contract_id, std::move(e));
+  Decision d = Single(c.contract_id, std::move(e));
+  d.created = c.payment_id;
+  return d;
 }
 
 }  // namespace crm::domain::deciders

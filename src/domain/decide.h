@@ -78,6 +78,7 @@ struct Decision {
   std::vector<NewEvent> events;
   std::vector<UniqueKey> unique_keys;
   Id primary;  // the record the command is about; its version goes in the reply
+  OptId created;  // what the command made that has no stream of its own (a follow-up, a payment)
   Outcome outcome;
 };
 

@@ -193,6 +193,7 @@ CRM_DECIDER(FollowUpLead) {
   if (lead->own.owner_id != v.id) return Forbidden("only the lead's owner records follow-ups");
   if (!IsOwnedState(lead->state)) return InvalidTransition(Describe(lead->state));
   Decision d = Single(c.lead_id, FollowUpRecorded{c.follow_up_id, c.channel, c.note, c.next_at});
+  d.created = c.follow_up_id;
   return d;
 }
 

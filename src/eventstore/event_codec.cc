@@ -3,7 +3,7 @@
 #include <flatbuffers/flatbuffers.h>
 
 #include "domain/overloaded.h"
-#include "eventstore/aligned_bytes.h"
+#include "eventstore/coding.h"
 #include "schemas/events_generated.h"
 
 namespace crm::eventstore {

@@ -5,13 +5,13 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <filesystem>
 #include <mutex>
-#include <thread>
 #include <unordered_map>
 
+#include "eventstore/coding.h"
 #include "eventstore/event_codec.h"
 #include "eventstore/log_format.h"
 #include "eventstore/sha256.h"
@@ -37,32 +37,6 @@ size_t BucketOf(uint64_t v, std::initializer_list<uint64_t> bounds) {
   return i;
 }
 
-class RocksEventStore;
-
-// A batch in the making: the writer's view of the log plus what earlier submissions of
-// the batch staged.
-class Staging final : public WriterView {
- public:
-  Staging(const RocksEventStore& store, Time now) : store_(store), now_(now) {}
-
-  Time now() const override { return now_; }
-  uint64_t StreamVersion(std::string_view stream) const override;
-  std::optional<std::string> UniqueOwner(std::string_view scope,
-                                         std::string_view key) const override;
-
-  // stream → its version as this batch sees it (stored, or staged by the batch).
-  mutable std::unordered_map<std::string, uint64_t> versions;
-  // scoped key → owner, or nullopt when released in this batch.
-  std::unordered_map<std::string, std::optional<std::string>> unique;
-  std::unordered_map<std::string, std::string> idempotency;  // scoped key → stored value
-  // Set when a read of the stored log failed: decisions made on it cannot be trusted.
-  mutable std::optional<Error> read_error;
-
- private:
-  const RocksEventStore& store_;
-  Time now_;
-};
-
 class RocksEventStore final : public EventStore {
  public:
   RocksEventStore(const StoreOptions& options, rocksdb::DB* db,
@@ -74,11 +48,7 @@ class RocksEventStore final : public EventStore {
         streams_cf_(handles[2]),
         unique_cf_(handles[3]),
         idem_cf_(handles[4]),
-        handles_(std::move(handles)) {
-    if (!options_.clock) options_.clock = &system_clock_;
-    stats_.batch_size_buckets.assign(5, 0);
-    stats_.fsync_micros_buckets.assign(6, 0);
-  }
+        handles_(std::move(handles)) {}
 
   ~RocksEventStore() override {
     Close();
@@ -93,7 +63,7 @@ class RocksEventStore final : public EventStore {
     head_hash_ = kZeroHash;
     if (s.ok()) {
       if (value.size() != 8 + lf::kHashSize) return Internal("the log head record is corrupt");
-      head = lf::GetU64(value);
+      head = GetFixed64(value);
       head_hash_ = value.substr(8);
     } else if (!s.IsNotFound()) {
       return StorageError(s, "reading the log head");
@@ -101,7 +71,7 @@ class RocksEventStore final : public EventStore {
     // The head is written in the same batch as the events, so the last log key agrees.
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
     it->SeekToLast();
-    uint64_t last = it->Valid() ? lf::GetU64(it->key().ToStringView()) : 0;
+    uint64_t last = it->Valid() ? GetFixed64(it->key().ToStringView()) : 0;
     if (!it->status().ok()) return StorageError(it->status(), "reading the log");
     if (last != head && !options_.read_only) {
       // A writer must not go on from here; a reader (crmctl verify) opens it to say what
@@ -121,23 +91,20 @@ class RocksEventStore final : public EventStore {
     return Status::Ok();
   }
 
-  void Start() {
-    if (!options_.read_only) writer_ = std::thread([this] { WriterLoop(); });
-  }
-
-  void Submit(Submission sub) override {
+  Result<uint64_t> Append(const AppendBatch& batch) override {
+    if (options_.read_only) return Unavailable("the log is open for reading only");
     {
-      std::lock_guard<std::mutex> lock(queue_mu_);
-      if (!closing_ && !options_.read_only) {
-        queue_.push_back(std::move(sub));
-        queue_cv_.notify_one();
-        return;
-      }
+      std::lock_guard<std::mutex> lock(head_mu_);
+      if (closed_) return Unavailable("the event store is closed");
     }
-    sub.done(Unavailable("the event store is closed"), CommitInfo{});
+    auto t0 = std::chrono::steady_clock::now();
+    auto written = Write(batch);
+    RecordAppend(batch.events.size(), written.ok(),
+                 static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                           std::chrono::steady_clock::now() - t0)
+                                           .count()));
+    return written;
   }
-
-  void SetObserver(WriteObserver* observer) override { observer_ = observer; }
 
   uint64_t Head() const override { return head_.load(); }
 
@@ -153,7 +120,7 @@ class RocksEventStore final : public EventStore {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_cf_));
     uint64_t expect = from;
     for (it->Seek(lf::PositionKey(from)); it->Valid() && out.size() < max_count; it->Next()) {
-      uint64_t pos = lf::GetU64(it->key().ToStringView());
+      uint64_t pos = GetFixed64(it->key().ToStringView());
       if (pos != expect) return Internal("the log has a gap at " + std::to_string(expect));
       CRM_ASSIGN_OR_RETURN(RecordedEvent ev, Parse(it->value().ToStringView()));
       out.push_back(std::move(ev));
@@ -172,8 +139,8 @@ class RocksEventStore final : public EventStore {
         db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
     for (it->Seek(lf::StreamKey(stream, std::max<uint64_t>(from_version, 1)));
          it->Valid() && out.size() < max_count && it->key().starts_with(prefix); it->Next()) {
-      uint64_t pos = lf::GetU64(it->value().ToStringView());
-      if (pos > head_.load()) break;  // staged by the writer, not yet durable
+      uint64_t pos = GetFixed64(it->value().ToStringView());
+      if (pos > head_.load()) break;  // being written, not yet durable
       CRM_ASSIGN_OR_RETURN(RecordedEvent ev, ReadAt(pos));
       out.push_back(std::move(ev));
     }
@@ -225,9 +192,9 @@ class RocksEventStore final : public EventStore {
     return head_.load();
   }
 
-  void AddListener(std::function<void(uint64_t)> listener) override {
-    std::lock_guard<std::mutex> lock(listeners_mu_);
-    listeners_.push_back(std::move(listener));
+  Result<std::optional<std::string>> ReadIndex(Index index, std::string_view scope,
+                                               std::string_view key) const override {
+    return StoredGet(index == Index::kUnique ? unique_cf_ : idem_cf_, lf::ScopedKey(scope, key));
   }
 
   VerifyReport Verify() const override {
@@ -243,7 +210,7 @@ class RocksEventStore final : public EventStore {
     };
     for (it->SeekToFirst(); it->Valid(); it->Next(), ++expect) {
       std::string_view key = it->key().ToStringView();
-      if (key.size() != 8 || lf::GetU64(key) != expect) {
+      if (key.size() != 8 || GetFixed64(key) != expect) {
         return fail(expect, "position " + std::to_string(expect) + " is missing");
       }
       std::string_view v = it->value().ToStringView();
@@ -276,7 +243,7 @@ class RocksEventStore final : public EventStore {
     if (!s.ok() || head.size() != 8 + lf::kHashSize) {
       return fail(r.events + 1, "the head record cannot be read: " + s.ToString());
     }
-    uint64_t stored = lf::GetU64(head);
+    uint64_t stored = GetFixed64(head);
     if (stored > r.events) {
       return fail(r.events + 1, "the head says " + std::to_string(stored) + " but the log ends at " +
                                     std::to_string(r.events) + ": events were cut off the end");
@@ -291,28 +258,22 @@ class RocksEventStore final : public EventStore {
     return r;
   }
 
-  WriterStats Stats() const override {
+  AppendStats Stats() const override {
     std::lock_guard<std::mutex> lock(stats_mu_);
     return stats_;
   }
 
   void Close() override {
     {
-      std::lock_guard<std::mutex> lock(queue_mu_);
-      if (closing_) return;
-      closing_ = true;
-      queue_cv_.notify_all();
-    }
-    if (writer_.joinable()) writer_.join();
-    {
       std::lock_guard<std::mutex> lock(head_mu_);
+      if (closed_) return;
       closed_ = true;
     }
     head_cv_.notify_all();
     if (!options_.read_only) db_->FlushWAL(true).PermitUncheckedError();
   }
 
-  // ---- used by Staging ------------------------------------------------------------------
+ private:
   Result<uint64_t> StoredStreamVersion(std::string_view stream) const {
     std::unique_ptr<rocksdb::Iterator> it(
         db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
@@ -324,7 +285,7 @@ class RocksEventStore final : public EventStore {
         key[stream.size()] != '\0') {
       return uint64_t{0};
     }
-    return lf::GetU64(key.substr(stream.size() + 1));
+    return GetFixed64(key.substr(stream.size() + 1));
   }
 
   Result<uint64_t> StoredPositionOf(std::string_view stream, uint64_t version) const {
@@ -333,7 +294,7 @@ class RocksEventStore final : public EventStore {
         db_->Get(rocksdb::ReadOptions(), streams_cf_, lf::StreamKey(stream, version), &value);
     if (!s.ok()) return StorageError(s, "reading the stream index");
     if (value.size() != 8) return Internal("the stream index of " + std::string(stream) + " is corrupt");
-    return lf::GetU64(value);
+    return GetFixed64(value);
   }
 
   Result<std::optional<std::string>> StoredGet(rocksdb::ColumnFamilyHandle* cf,
@@ -345,9 +306,6 @@ class RocksEventStore final : public EventStore {
     return StorageError(s, "reading an index");
   }
 
-  rocksdb::ColumnFamilyHandle* unique_cf() const { return unique_cf_; }
-
- private:
   Result<RecordedEvent> Parse(std::string_view value) const {
     if (value.size() < lf::kHashSize) return Internal("a stored event is truncated");
     RecordedEvent ev;
@@ -363,255 +321,87 @@ class RocksEventStore final : public EventStore {
     return Parse(value);
   }
 
-  void WriterLoop() {
-    for (;;) {
-      std::vector<Submission> batch;
-      {
-        std::unique_lock<std::mutex> lock(queue_mu_);
-        queue_cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
-        if (queue_.empty()) return;  // closing, and everything queued is done
-        while (!queue_.empty() && batch.size() < options_.max_batch) {
-          batch.push_back(std::move(queue_.front()));
-          queue_.pop_front();
-        }
-      }
-      ProcessBatch(batch);
-    }
-  }
-
-  struct Outcome {
-    Result<Reply> result = Reply{};
-    CommitInfo info;
-  };
-
-  static Error VersionConflict(const std::string& stream, uint64_t expected, uint64_t actual) {
-    return MakeError(ErrorKind::kPrecondition, "version_conflict",
-                     stream + " is at version " + std::to_string(actual) + ", not " +
-                         std::to_string(expected));
-  }
-
-  // Decides and stages one submission into `wb`. Returns its outcome.
-  Outcome StageOne(Submission& sub, Staging& st, rocksdb::WriteBatch& wb, uint64_t& next,
-                   std::string& hash) {
-    Outcome out;
-    out.info.at = st.now();
-    out.info.last_position = next - 1;
-    std::string idem_key;
-    if (sub.idempotency) {
-      idem_key = lf::ScopedKey(sub.idempotency->scope, sub.idempotency->key);
-      std::optional<std::string> stored;
-      if (auto it = st.idempotency.find(idem_key); it != st.idempotency.end()) {
-        stored = it->second;
-      } else {
-        auto got = StoredGet(idem_cf_, idem_key);
-        if (!got.ok()) {
-          out.result = got.error();
-          return out;
-        }
-        stored = std::move(got).value();
-      }
-      if (stored) {
-        if (stored->size() < lf::kHashSize + 10 ||
-            stored->substr(0, lf::kHashSize) != sub.idempotency->request_hash) {
-          out.result = RuleRefused("idempotency_key_reused",
-                                   "this Idempotency-Key was used for a different request");
-          return out;
-        }
-        Reply r;
-        r.status = (static_cast<uint8_t>((*stored)[lf::kHashSize]) << 8) |
-                   static_cast<uint8_t>((*stored)[lf::kHashSize + 1]);
-        r.position = lf::GetU64(std::string_view(*stored).substr(lf::kHashSize + 2));
-        r.body = stored->substr(lf::kHashSize + 10);
-        r.replayed = true;
-        out.info.last_position = r.position;
-        out.result = std::move(r);
-        return out;
-      }
-    }
-
-    Result<Proposal> decided = Internal("no decision");
-    try {
-      decided = sub.decide(st);
-    } catch (const std::exception& e) {
-      decided = Internal(std::string("the decision failed: ") + e.what());
-    }
-    if (!decided.ok()) {
-      out.result = std::move(decided).error();
-      return out;
-    }
-    Proposal& p = *decided;
-
-    // Check everything before staging anything: all or nothing.
-    for (const auto& [stream, expected] : p.expected_versions) {
-      uint64_t actual = st.StreamVersion(stream);
-      if (actual != expected) {
-        out.result = VersionConflict(stream, expected, actual);
-        return out;
-      }
-    }
-    for (const auto& ev : p.events) {
+  // Checks the batch against the stored streams, then writes it in one synced
+  // WriteBatch. Runs on the caller's thread (the writer's): nothing else writes.
+  Result<uint64_t> Write(const AppendBatch& batch) {
+    uint64_t head = head_.load();
+    // Each stream's first event in the batch must follow what is stored; later ones
+    // must follow each other.
+    std::unordered_map<std::string_view, uint64_t> versions;
+    for (const auto& ev : batch.events) {
       if (ev.stream.empty() || ev.stream.size() > kMaxStreamName ||
           ev.stream.find('\0') != std::string::npos) {
-        out.result = Internal("invalid stream name");
-        return out;
+        return Internal("invalid stream name");
       }
-      st.StreamVersion(ev.stream);  // read now, so that a failing read refuses below
-    }
-    for (const auto& k : p.unique_keys) {
-      if (k.release) continue;
-      auto holder = st.UniqueOwner(k.scope, k.key);
-      if (holder && *holder != k.owner) {
-        Error e = MakeError(ErrorKind::kConflict, domain::DuplicateCode(k.scope),
-                            "'" + k.key + "' is already taken");
-        e.existing_id = *holder;
-        out.result = std::move(e);
-        return out;
+      auto it = versions.find(ev.stream);
+      if (it == versions.end()) {
+        CRM_ASSIGN_OR_RETURN(uint64_t stored, StoredStreamVersion(ev.stream));
+        it = versions.emplace(ev.stream, stored).first;
       }
-    }
-
-    // Every stored read this submission depends on is done; if one failed, nothing the
-    // decision saw can be trusted.
-    if (st.read_error) {
-      out.result = *st.read_error;
-      return out;
-    }
-
-    // Stage.
-    if (!p.events.empty()) out.info.first_position = next;
-    for (auto& ne : p.events) {
-      RecordedEvent rec;
-      rec.position = next++;
-      rec.stream = ne.stream;
-      rec.version = st.StreamVersion(ne.stream) + 1;
-      rec.at = st.now();
-      rec.actor = sub.actor;
-      rec.command_id = sub.command_id;
-      rec.correlation_id = sub.correlation_id;
-      std::string body = EncodeEnvelope(rec, ne.event);
-      hash = Sha256(hash, body);
-      rec.hash = hash;
-      wb.Put(log_cf_, lf::PositionKey(rec.position), hash + body);
-      wb.Put(streams_cf_, lf::StreamKey(rec.stream, rec.version), lf::PositionKey(rec.position));
-      st.versions[rec.stream] = rec.version;
-      out.info.stream_versions[rec.stream] = rec.version;
-      rec.event = std::move(ne.event);
-      if (observer_) observer_->Staged(rec);
-    }
-    for (const auto& k : p.unique_keys) {
-      std::string key = lf::ScopedKey(k.scope, k.key);
-      if (k.release) {
-        wb.Delete(unique_cf_, key);
-        st.unique[key] = std::nullopt;
-      } else {
-        wb.Put(unique_cf_, key, k.owner);
-        st.unique[key] = k.owner;
+      if (ev.version != it->second + 1) {
+        return MakeError(ErrorKind::kPrecondition, "version_conflict",
+                         ev.stream + " is at version " + std::to_string(it->second) +
+                             "; an append of version " + std::to_string(ev.version) +
+                             " does not follow it");
       }
+      it->second = ev.version;
     }
-    out.info.last_position = next - 1;
-    for (const auto& [stream, expected] : p.expected_versions) {
-      out.info.stream_versions.try_emplace(stream, expected);
-    }
+    if (batch.at < last_at_) return Internal("an append may not go back in time");
 
-    Reply reply;
-    if (sub.make_reply) {
-      try {
-        reply = sub.make_reply(out.info);
-      } catch (const std::exception& e) {
-        reply = Reply{200, "", 0};
-      }
-    }
-    reply.position = out.info.last_position;
-    if (sub.idempotency) {
-      std::string value = sub.idempotency->request_hash;
-      value.push_back(static_cast<char>(reply.status >> 8));
-      value.push_back(static_cast<char>(reply.status & 0xff));
-      lf::PutU64(&value, reply.position);
-      value += reply.body;
-      wb.Put(idem_cf_, idem_key, value);
-      st.idempotency[idem_key] = std::move(value);
-    }
-    out.result = std::move(reply);
-    return out;
-  }
-
-  void ProcessBatch(std::vector<Submission>& batch) {
-    Time now = std::max(options_.clock->Now(), last_at_);
-    Staging st(*this, now);
     rocksdb::WriteBatch wb;
-    uint64_t next = head_.load() + 1;
     std::string hash = head_hash_;
-    std::vector<Outcome> outcomes;
-    outcomes.reserve(batch.size());
-    for (auto& sub : batch) outcomes.push_back(StageOne(sub, st, wb, next, hash));
-
-    uint64_t appended = next - 1 - head_.load();
-    bool failed = false;
+    uint64_t position = head;
+    for (const auto& ev : batch.events) {
+      EnvelopeHeader h{++position, ev.stream, ev.version, batch.at, ev.actor, ev.command_id,
+                       ev.correlation_id};
+      std::string body = EncodeEnvelope(h, ev.event);
+      hash = Sha256(hash, body);
+      wb.Put(log_cf_, lf::PositionKey(position), hash + body);
+      wb.Put(streams_cf_, lf::StreamKey(ev.stream, ev.version), lf::PositionKey(position));
+    }
+    for (const auto& w : batch.index) {
+      if (w.scope.empty() || w.scope.find('\0') != std::string::npos) {
+        return Internal("invalid index scope");
+      }
+      auto* cf = w.index == Index::kUnique ? unique_cf_ : idem_cf_;
+      std::string key = lf::ScopedKey(w.scope, w.key);
+      if (w.value) wb.Put(cf, key, *w.value);
+      else wb.Delete(cf, key);
+    }
+    if (position != head) {
+      std::string value;
+      PutFixed64(&value, position);
+      value += hash;
+      wb.Put(default_cf_, lf::kHeadKey, value);
+    }
     if (wb.Count() > 0) {
-      std::string head;
-      lf::PutU64(&head, next - 1);
-      head += hash;
-      wb.Put(default_cf_, lf::kHeadKey, head);
       rocksdb::WriteOptions wo;
       wo.sync = true;
-      auto t0 = std::chrono::steady_clock::now();
       rocksdb::Status s = db_->Write(wo, &wb);
-      auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                        std::chrono::steady_clock::now() - t0)
-                        .count();
-      RecordFsync(static_cast<uint64_t>(micros));
-      if (!s.ok()) {
-        failed = true;
-        // Nothing of the batch is durable: every reply in it, refusals included (they
-        // may rest on staged state), says so.
-        for (auto& o : outcomes) {
-          o.result = StorageError(s, "writing the log");
-          o.info = CommitInfo{};
-        }
-        if (observer_) observer_->Aborted();
-      } else {
-        head_hash_ = hash;
-        last_at_ = now;
-        {
-          std::lock_guard<std::mutex> lock(head_mu_);
-          head_.store(next - 1);
-        }
-        head_cv_.notify_all();
-      }
+      if (!s.ok()) return StorageError(s, "writing the log");
     }
-    RecordBatch(batch.size(), failed ? 0 : appended, failed);
-    // Listeners (projections, live feeds) first, so that they are already at work when
-    // the replies go out.
-    if (!failed && appended > 0) {
-      std::vector<std::function<void(uint64_t)>> listeners;
+    if (position != head) {
+      head_hash_ = hash;
+      last_at_ = batch.at;
       {
-        std::lock_guard<std::mutex> lock(listeners_mu_);
-        listeners = listeners_;
+        std::lock_guard<std::mutex> lock(head_mu_);
+        head_.store(position);
       }
-      for (auto& l : listeners) l(head_.load());
+      head_cv_.notify_all();
     }
-    for (size_t i = 0; i < batch.size(); ++i) {
-      batch[i].done(std::move(outcomes[i].result), outcomes[i].info);
-    }
+    return head + 1;
   }
 
-  void RecordFsync(uint64_t micros) {
+  void RecordAppend(size_t events, bool ok, uint64_t micros) {
     std::lock_guard<std::mutex> lock(stats_mu_);
-    stats_.fsync_micros_buckets[BucketOf(micros, {250, 1000, 4000, 16000, 64000})]++;
-    stats_.fsync_micros_sum += micros;
-  }
-
-  void RecordBatch(size_t submissions, uint64_t events, bool failed) {
-    std::lock_guard<std::mutex> lock(stats_mu_);
-    ++stats_.batches;
-    stats_.submissions += submissions;
-    stats_.events += events;
-    stats_.largest_batch = std::max<uint64_t>(stats_.largest_batch, submissions);
-    stats_.batch_size_buckets[BucketOf(submissions, {1, 4, 16, 64})]++;
-    if (failed) ++stats_.failed_batches;
+    ++stats_.appends;
+    if (ok) stats_.events += events;
+    else ++stats_.failed;
+    stats_.micros_buckets[BucketOf(micros, {250, 1000, 4000, 16000, 64000})]++;
+    stats_.micros_sum += micros;
   }
 
   StoreOptions options_;
-  SystemClock system_clock_;
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* default_cf_;
   rocksdb::ColumnFamilyHandle* log_cf_;
@@ -620,65 +410,20 @@ class RocksEventStore final : public EventStore {
   rocksdb::ColumnFamilyHandle* idem_cf_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 
-  std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
-  std::deque<Submission> queue_;
-  bool closing_ = false;
-  std::thread writer_;
-
   std::atomic<uint64_t> head_{0};
   mutable std::mutex head_mu_;
   mutable std::condition_variable head_cv_;
   bool closed_ = false;
 
-  // Owned by the writer thread.
+  // Touched only by Append's caller (and Recover before it).
   std::string head_hash_;
   Time last_at_{};
-  WriteObserver* observer_ = nullptr;
-
-  std::mutex listeners_mu_;
-  std::vector<std::function<void(uint64_t)>> listeners_;
 
   mutable std::mutex stats_mu_;
-  WriterStats stats_;
+  AppendStats stats_;
 };
 
-uint64_t Staging::StreamVersion(std::string_view stream) const {
-  auto it = versions.find(std::string(stream));
-  if (it != versions.end()) return it->second;
-  auto stored = store_.StoredStreamVersion(stream);
-  if (!stored.ok()) {
-    read_error = stored.error();
-    return 0;
-  }
-  versions.emplace(stream, *stored);
-  return *stored;
-}
-
-std::optional<std::string> Staging::UniqueOwner(std::string_view scope,
-                                                std::string_view key) const {
-  std::string k = lf::ScopedKey(scope, key);
-  if (auto it = unique.find(k); it != unique.end()) return it->second;
-  auto got = store_.StoredGet(store_.unique_cf(), k);
-  if (!got.ok()) {
-    read_error = got.error();
-    return std::nullopt;
-  }
-  return std::move(got).value();
-}
-
 }  // namespace
-
-std::string ToHex(std::string_view bytes) {
-  static const char* kDigits = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
 
 Result<std::unique_ptr<EventStore>> OpenRocksEventStore(const StoreOptions& options) {
   std::error_code ec;
@@ -716,7 +461,6 @@ Result<std::unique_ptr<EventStore>> OpenRocksEventStore(const StoreOptions& opti
   }
   auto store = std::make_unique<RocksEventStore>(options, db, std::move(handles));
   CRM_RETURN_IF_ERROR(store->Recover());
-  store->Start();
   return std::unique_ptr<EventStore>(std::move(store));
 }
 

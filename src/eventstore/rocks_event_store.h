@@ -6,19 +6,16 @@
 #include <memory>
 #include <string>
 
-#include "eventstore/clock.h"
 #include "eventstore/event_store.h"
 
 namespace crm::eventstore {
 
 struct StoreOptions {
-  std::string path;                // created when missing
-  const Clock* clock = nullptr;    // not owned; must outlive the store; nullptr: system clock
-  size_t max_batch = 1024;         // submissions per group commit
-  bool read_only = false;          // open for reading only (crmctl on a stopped server)
+  std::string path;        // created when missing
+  bool read_only = false;  // open for reading only (crmctl on a stopped server)
 };
 
-// Opens (or creates) the log at options.path and starts its writer. Fails with
+// Opens (or creates) the log at options.path. Fails with
 // kUnavailable when another process holds the directory, kInternal when it cannot be
 // read or is inconsistent.
 Result<std::unique_ptr<EventStore>> OpenRocksEventStore(const StoreOptions& options);

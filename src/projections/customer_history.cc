@@ -3,12 +3,11 @@
 #include <algorithm>
 
 #include "domain/events.h"
-#include "eventstore/log_format.h"
+#include "eventstore/coding.h"
 
 namespace crm::projections {
 
 namespace d = crm::domain;
-namespace lf = crm::eventstore::log_format;
 
 namespace {
 
@@ -23,7 +22,7 @@ CustomerHistoryProjection::CustomerHistoryProjection(const CustomerProjection& c
 void CustomerHistoryProjection::Apply(const eventstore::RecordedEvent& ev, Topics&) {
   const auto* row = customers_.CustomerOfStream(ev.stream);
   if (!row || row->event_count % kSnapshotEvery != 0) return;
-  pending_.emplace_back(Prefix(row->id) + lf::PositionKey(ev.position), customers_.Snapshot(row->id));
+  pending_.emplace_back(Prefix(row->id) + eventstore::Fixed64Key(ev.position), customers_.Snapshot(row->id));
 }
 
 void CustomerHistoryProjection::Flush(LocalBatch& batch) {
@@ -46,9 +45,9 @@ std::optional<std::pair<uint64_t, std::string>> CustomerHistoryProjection::Lates
   // Descending from just past `position` (exclusive): the first key is the latest at or
   // before it.
   uint64_t bound = position < UINT64_MAX ? position + 1 : position;
-  store_->Scan(prefix, lf::PositionKey(bound), true,
+  store_->Scan(prefix, eventstore::Fixed64Key(bound), true,
                [&](std::string_view key, std::string_view value) {
-                 out.emplace(lf::GetU64(key.substr(prefix.size())), std::string(value));
+                 out.emplace(eventstore::GetFixed64(key.substr(prefix.size())), std::string(value));
                  return false;
                });
   return out;

@@ -10,7 +10,7 @@
 #include <set>
 #include <string>
 
-#include "eventstore/aligned_bytes.h"
+#include "eventstore/coding.h"
 #include "projections/local_store.h"
 
 namespace crm::projections {

@@ -1,8 +1,6 @@
 #include "projections/runner.h"
 
-#include <cstdio>
-
-#include "eventstore/log_format.h"
+#include "eventstore/coding.h"
 
 namespace crm::projections {
 namespace {
@@ -18,9 +16,11 @@ std::string CheckpointKey(std::string_view name) {
 }  // namespace
 
 ProjectionRunner::ProjectionRunner(eventstore::EventStore& store, LocalStore& local,
-                                   std::vector<Projection*> projections)
+                                   std::vector<Projection*> projections,
+                                   std::function<void(std::string_view)> log)
     : store_(store),
       local_(local),
+      log_(log ? std::move(log) : [](std::string_view) {}),
       projections_(std::move(projections)),
       checkpoints_(projections_.size(), 0) {}
 
@@ -32,11 +32,11 @@ Status ProjectionRunner::LoadAll() {
   for (size_t i = 0; i < projections_.size(); ++i) {
     Status s = projections_[i]->Load(local_);
     if (!s.ok()) {
-      std::fprintf(stderr, "crmd: %s; rebuilding the read models\n", s.error().detail.c_str());
+      log_(s.error().detail + "; rebuilding the read models");
       return ClearAll();
     }
     auto cp = local_.Get(CheckpointKey(projections_[i]->name()));
-    checkpoints_[i] = cp && cp->size() == 8 ? eventstore::log_format::GetU64(*cp) : 0;
+    checkpoints_[i] = cp && cp->size() == 8 ? eventstore::GetFixed64(*cp) : 0;
     // A checkpoint beyond the log means the log was replaced: start over.
     if (checkpoints_[i] > store_.Head()) return ClearAll();
   }
@@ -156,12 +156,12 @@ void ProjectionRunner::ApplyBatch(const std::vector<eventstore::RecordedEvent>& 
     for (size_t i = 0; i < projections_.size(); ++i) {
       projections_[i]->Flush(batch);
       batch.Put(CheckpointKey(projections_[i]->name()),
-                eventstore::log_format::PositionKey(checkpoints_[i]));
+                eventstore::Fixed64Key(checkpoints_[i]));
     }
   }
   // Not synced: whatever a crash loses is replayed from the log.
   Status s = local_.Write(batch, false);
-  if (!s.ok()) std::fprintf(stderr, "crmd: %s\n", s.error().detail.c_str());
+  if (!s.ok()) log_("projections: " + s.error().detail);
   applied_.store(events.back().position);
   std::vector<std::function<void(uint64_t, const Topics&)>> listeners;
   {
@@ -186,7 +186,7 @@ void ProjectionRunner::Loop() {
     }
     auto events = store_.ReadAll(applied + 1, kReadChunk);
     if (!events.ok() || events->empty()) {
-      if (!events.ok()) std::fprintf(stderr, "crmd: projections: %s\n", events.error().detail.c_str());
+      if (!events.ok()) log_("projections: " + events.error().detail);
       std::this_thread::sleep_for(kIdleWake);
       continue;
     }

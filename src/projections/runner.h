@@ -30,9 +30,11 @@ class ProjectionRunner {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // `projections` are not owned and must outlive the runner.
+  // `projections` are not owned and must outlive the runner. `log` gets what goes wrong
+  // (a failed read of the log, a rebuild at start); nullptr: nowhere.
   ProjectionRunner(eventstore::EventStore& store, LocalStore& local,
-                   std::vector<Projection*> projections);
+                   std::vector<Projection*> projections,
+                   std::function<void(std::string_view)> log = nullptr);
   ~ProjectionRunner();
 
   // Loads the stored rows and checkpoints (rebuilding when the stored views are of another
@@ -46,8 +48,8 @@ class ProjectionRunner {
   // Each projection's checkpoint.
   std::map<std::string, uint64_t> checkpoints() const;
 
-  // Queries hold this while they read the projections. Not recursive: a thread that
-  // holds it must not ask for it again.
+  // Held (through ReadModels::View) while a query reads the projections. Not recursive:
+  // a thread that holds it must not ask for it again.
   std::shared_lock<WriterFirstSharedMutex> ReadLock() const {
     return std::shared_lock<WriterFirstSharedMutex>(mu_);
   }
@@ -74,6 +76,7 @@ class ProjectionRunner {
 
   eventstore::EventStore& store_;
   LocalStore& local_;
+  std::function<void(std::string_view)> log_;
   std::vector<Projection*> projections_;
   std::vector<uint64_t> checkpoints_;
 

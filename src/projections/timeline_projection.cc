@@ -1,11 +1,11 @@
 #include "projections/timeline_projection.h"
 
-#include "eventstore/log_format.h"
+#include "domain/model.h"
+#include "eventstore/coding.h"
 
 namespace crm::projections {
 
 namespace d = crm::domain;
-namespace lf = crm::eventstore::log_format;
 
 namespace {
 const std::string kEntryPrefix = "timeline/entry/";
@@ -35,7 +35,7 @@ void TimelineProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touc
 void TimelineProjection::Flush(LocalBatch& batch) {
   for (auto& [record, customer] : pending_owners_) batch.Put(kOwnerPrefix + record, customer);
   for (auto& [customer, pos] : pending_entries_) {
-    batch.Put(kEntryPrefix + customer + "/" + lf::PositionKey(pos), "");
+    batch.Put(kEntryPrefix + customer + "/" + eventstore::Fixed64Key(pos), "");
   }
   pending_owners_.clear();
   pending_entries_.clear();
@@ -61,9 +61,9 @@ std::vector<uint64_t> TimelineProjection::Positions(const std::string& customer_
   std::vector<uint64_t> out;
   if (!store_) return out;
   std::string prefix = kEntryPrefix + customer_id + "/";
-  std::string from = before ? lf::PositionKey(before) : std::string();
+  std::string from = before ? eventstore::Fixed64Key(before) : std::string();
   store_->Scan(prefix, from, true, [&](std::string_view key, std::string_view) {
-    out.push_back(lf::GetU64(key.substr(prefix.size())));
+    out.push_back(eventstore::GetFixed64(key.substr(prefix.size())));
     return out.size() < limit;
   });
   return out;

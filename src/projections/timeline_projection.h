@@ -23,7 +23,7 @@ class TimelineProjection final : public Projection {
   void Clear() override;
 
   // Positions of the customer's events, newest first, below `before` (0: from the newest).
-  // Reads the local store: call with the read lock held.
+  // Reads the local store only: thread-safe, no lock needed.
   std::vector<uint64_t> Positions(const std::string& customer_id, uint64_t before,
                                   size_t limit) const;
   // The customer a contact, opportunity or contract belongs to.

@@ -174,13 +174,12 @@ TEST_F(SecurityRegressionTest, HeaderValuesThatReachEventsAreCheckedAndAnyStored
 
   // A log written before the check: an event whose correlation id is not UTF-8.
   {
-    auto store = std::move(eventstore::OpenRocksEventStore({dir_.sub("data") + "/log", nullptr, 16, false})).value();
-    eventstore::Proposal p;
-    p.events.push_back(eventstore::testing::LeadEvent("lead_legacy", "bad \xc3"));
-    auto sub = eventstore::testing::Propose(p);
-    sub.correlation_id = std::string("cut mid-character \xe7\xba");
-    auto done = eventstore::testing::SubmitAndWait(*store, std::move(sub));
-    ASSERT_TRUE(done.reply.ok());
+    auto store = std::move(eventstore::OpenRocksEventStore({dir_.sub("data") + "/log", false})).value();
+    auto last = store->ReadAll(store->Head(), 1);
+    auto batch = eventstore::testing::Batch(*store, {eventstore::testing::LeadEvent("lead_legacy", "bad \xc3")},
+                                            last->front().at);
+    batch.events[0].correlation_id = std::string("cut mid-character \xe7\xba");
+    ASSERT_TRUE(store->Append(batch).ok());
     store->Close();
   }
   int rc = 0;

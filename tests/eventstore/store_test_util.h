@@ -2,10 +2,12 @@
 #define CRM_TESTS_EVENTSTORE_STORE_TEST_UTIL_H_
 
 #include <filesystem>
-#include <future>
+#include <map>
 #include <random>
 #include <string>
+#include <vector>
 
+#include "domain/decide.h"
 #include "eventstore/event_store.h"
 
 namespace crm::eventstore::testing {
@@ -30,35 +32,24 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-struct Done {
-  Result<Reply> reply = Reply{};
-  CommitInfo info;
-};
-
-// Submits and waits for the outcome.
-inline Done SubmitAndWait(EventStore& store, Submission sub) {
-  auto promise = std::make_shared<std::promise<Done>>();
-  auto future = promise->get_future();
-  sub.done = [promise](Result<Reply> r, const CommitInfo& info) {
-    promise->set_value(Done{std::move(r), info});
-  };
-  if (sub.actor.empty()) sub.actor = "stf_test";
-  store.Submit(std::move(sub));
-  return future.get();
-}
-
-inline Submission Propose(Proposal p) {
-  Submission s;
-  s.actor = "stf_test";
-  s.command_id = "cmd_test";
-  s.decide = [p](const WriterView&) -> Result<Proposal> { return p; };
-  return s;
-}
-
-inline Done Append(EventStore& store, Proposal p) { return SubmitAndWait(store, Propose(std::move(p))); }
-
 inline domain::NewEvent LeadEvent(const std::string& stream, const std::string& name = "x") {
   return {stream, domain::LeadCreated{stream, name, "Co", {}, {}, {}, {}, {}}};
+}
+
+// A batch of `events` at `at`, each continuing its stream as the store has it now.
+inline AppendBatch Batch(const EventStore& store, const std::vector<domain::NewEvent>& events,
+                         Time at = *ParseTime("2026-11-22T08:00:00Z"),
+                         std::vector<IndexWrite> index = {}) {
+  AppendBatch b;
+  b.at = at;
+  std::map<std::string, uint64_t> versions;
+  for (const auto& e : events) {
+    auto it = versions.find(e.stream);
+    if (it == versions.end()) it = versions.emplace(e.stream, *store.StreamVersion(e.stream)).first;
+    b.events.push_back({e.stream, ++it->second, "stf_test", "cmd_test", "corr_test", e.event});
+  }
+  b.index = std::move(index);
+  return b;
 }
 
 }  // namespace crm::eventstore::testing

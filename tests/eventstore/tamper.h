@@ -47,7 +47,7 @@ inline void CutTail(const std::string& path, uint64_t head, uint64_t n, bool kee
   }
   if (!keep_head) {
     std::string value;
-    log_format::PutU64(&value, head - n);
+    PutFixed64(&value, head - n);
     value += log.Get(1, log_format::PositionKey(head - n)).substr(0, 32);
     ASSERT_TRUE(log.db->Put(rocksdb::WriteOptions(), log.h[0], log_format::kHeadKey, value).ok());
   }

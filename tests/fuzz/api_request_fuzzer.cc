@@ -16,12 +16,12 @@
 #include <string>
 #include <vector>
 
-#include "api/app.h"
+#include "server/app.h"
 
 namespace {
 
 using nlohmann::json;
-using crm::api::App;
+using crm::server::App;
 using crm::api::Call;
 using crm::api::HttpResponse;
 
@@ -81,12 +81,13 @@ World& TheWorld() {
     auto* world = new World();
     char tmpl[] = "/tmp/evcrm-fuzz-XXXXXX";
     world->dir = mkdtemp(tmpl);
-    crm::api::AppOptions options;
+    crm::server::AppOptions options;
     options.data_dir = world->dir;
     options.listen = "127.0.0.1:0";
     options.threads = 1;
     options.admin_token = kAdminToken;
     options.recycle_interval = crm::Seconds(3600);
+    options.log = [](std::string_view) {};
     auto app = App::Open(options);
     if (!app.ok()) {
       std::fprintf(stderr, "cannot open the app: %s\n", app.error().detail.c_str());

@@ -7,7 +7,7 @@
 #include <future>
 
 #include "../eventstore/store_test_util.h"
-#include "api/command_service.h"
+#include "writer/writer.h"
 #include "eventstore/rocks_event_store.h"
 #include "projections/runner.h"
 
@@ -20,9 +20,8 @@ using eventstore::testing::TempDir;
 class CustomerHistoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = std::move(eventstore::OpenRocksEventStore({dir_.sub("log"), &clock_, 1024, false})).value();
-    commands_ = std::make_unique<api::CommandService>(*store_, std::chrono::hours(8));
-    ASSERT_TRUE(commands_->Start().ok());
+    store_ = std::move(eventstore::OpenRocksEventStore({dir_.sub("log"), false})).value();
+    commands_ = std::move(writer::Writer::Open(*store_, clock_, ids_, {})).value();
     local_ = std::move(LocalStore::Open(dir_.sub("rm"))).value();
     history_ = std::make_unique<CustomerHistoryProjection>(customers_, local_.get());
     runner_ = std::make_unique<ProjectionRunner>(
@@ -36,16 +35,16 @@ class CustomerHistoryTest : public ::testing::Test {
   }
   void TearDown() override {
     runner_->Stop();
+    commands_->Close();
     store_->Close();
   }
 
   void Must(const std::string& actor, d::Command c) {
-    auto p = std::make_shared<std::promise<Result<eventstore::Reply>>>();
-    api::CommandRequest req;
+    auto p = std::make_shared<std::promise<Result<writer::WriteOutcome>>>();
+    writer::WriteRequest req;
     req.command = std::move(c);
     req.actor = actor;
-    req.make_reply = [](const d::Decision&, const eventstore::CommitInfo&) { return eventstore::Reply{}; };
-    commands_->Execute(std::move(req), [p](Result<eventstore::Reply> r) { p->set_value(std::move(r)); });
+    commands_->Submit(std::move(req), [p](Result<writer::WriteOutcome> r) { p->set_value(std::move(r)); });
     auto r = p->get_future().get();
     ASSERT_TRUE(r.ok()) << r.error().code << ": " << r.error().detail;
     clock_.Advance(std::chrono::minutes(7));
@@ -72,9 +71,10 @@ class CustomerHistoryTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  eventstore::FakeClock clock_{*ParseTime("2026-11-01T02:00:00Z")};
+  writer::FakeClock clock_{*ParseTime("2026-11-01T02:00:00Z")};
+  writer::IdGenerator ids_{clock_};
   std::unique_ptr<eventstore::EventStore> store_;
-  std::unique_ptr<api::CommandService> commands_;
+  std::unique_ptr<writer::Writer> commands_;
   std::unique_ptr<LocalStore> local_;
   CustomerProjection customers_;
   std::unique_ptr<CustomerHistoryProjection> history_;

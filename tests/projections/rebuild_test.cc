@@ -6,16 +6,10 @@
 #include <future>
 #include <random>
 
-#include "api/command_service.h"
+#include "writer/writer.h"
 #include "domain/overloaded.h"
 #include "eventstore/rocks_event_store.h"
-#include "projections/customer_history.h"
-#include "projections/customer_projection.h"
-#include "projections/lead_projection.h"
-#include "projections/org_projection.h"
-#include "projections/pool_projection.h"
-#include "projections/runner.h"
-#include "projections/timeline_projection.h"
+#include "projections/read_models.h"
 #include "../eventstore/store_test_util.h"
 
 namespace crm::projections {
@@ -28,27 +22,27 @@ using std::chrono::hours;
 const Seconds kOffset = hours(8);
 
 // One set of projections over one local store.
+writer::WriterOptions WriterOptions() {
+  writer::WriterOptions o;
+  o.utc_offset = kOffset;
+  return o;
+}
+
+// One read side, as the server builds it, over one local store.
 struct ReadSide {
   explicit ReadSide(eventstore::EventStore& store, const std::string& path)
       : local(std::move(LocalStore::Open(path)).value()),
-        pool(kOffset),
-        history(customers, local.get()),
-        timeline(local.get()),
-        runner(store, *local, {&org, &leads, &pool, &customers, &history, &timeline}) {}
+        read(store, *local, {kOffset, nullptr}),
+        runner(read.runner()) {}
   std::unique_ptr<LocalStore> local;
-  OrgProjection org;
-  LeadProjection leads;
-  PoolProjection pool;
-  CustomerProjection customers;
-  CustomerHistoryProjection history;
-  TimelineProjection timeline;
-  ProjectionRunner runner;
+  ReadModels read;
+  ProjectionRunner& runner;
 };
 
 // Drives random commands, most of them sensible, some refused.
 class Story {
  public:
-  Story(api::CommandService& commands, eventstore::FakeClock& clock, uint32_t seed)
+  Story(writer::Writer& commands, writer::FakeClock& clock, uint32_t seed)
       : commands_(commands), clock_(clock), rng_(seed) {}
 
   void Setup() {
@@ -101,7 +95,7 @@ class Story {
         if (Pick(0, 1)) c.opportunity = d::OpportunityDetails{"O", 1000 * Pick(1, 9), "CNY", Date{}, {}};
         auto dec = Do("stf_mgr", c);
         if (dec) {
-          const auto& out = std::get<d::ConversionOutcome>(dec->outcome);
+          const auto& out = std::get<d::ConversionOutcome>(dec->result.outcome);
           if (out.customer_created) customers_.push_back(out.customer_id);
           if (out.opportunity_id) opps_.push_back(*out.opportunity_id);
         }
@@ -193,18 +187,13 @@ class Story {
   size_t accepted() const { return accepted_; }
 
  private:
-  std::optional<d::Decision> Do(const std::string& actor, d::Command c) {
-    auto promise = std::make_shared<std::promise<std::optional<d::Decision>>>();
-    auto decision = std::make_shared<d::Decision>();
-    api::CommandRequest req;
+  std::optional<writer::WriteOutcome> Do(const std::string& actor, d::Command c) {
+    auto promise = std::make_shared<std::promise<std::optional<writer::WriteOutcome>>>();
+    writer::WriteRequest req;
     req.command = std::move(c);
     req.actor = actor;
-    req.make_reply = [decision](const d::Decision& dec, const eventstore::CommitInfo&) {
-      *decision = dec;
-      return eventstore::Reply{};
-    };
-    commands_.Execute(std::move(req), [promise, decision](Result<eventstore::Reply> r) {
-      promise->set_value(r.ok() ? std::optional<d::Decision>(*decision) : std::nullopt);
+    commands_.Submit(std::move(req), [promise](Result<writer::WriteOutcome> r) {
+      promise->set_value(r.ok() ? std::optional<writer::WriteOutcome>(std::move(r).value()) : std::nullopt);
     });
     auto out = promise->get_future().get();
     if (out) ++accepted_;
@@ -220,12 +209,12 @@ class Story {
     return buf;
   }
 
-  api::CommandService& commands_;
-  eventstore::FakeClock& clock_;
+  writer::Writer& commands_;
+  writer::FakeClock& clock_;
   std::mt19937 rng_;
   int counter_ = 0;
   size_t accepted_ = 0;
-  std::optional<d::Decision> admin_;
+  std::optional<writer::WriteOutcome> admin_;
   std::vector<std::string> reps_, leads_, customers_, opps_, contracts_;
 };
 
@@ -242,10 +231,12 @@ class RebuildTest : public ::testing::TestWithParam<uint32_t> {};
 
 TEST_P(RebuildTest, RebuildingFromPositionOneEqualsTheLiveBuild) {
   TempDir dir;
-  eventstore::FakeClock clock(*ParseTime("2026-11-01T00:00:00Z"));
-  auto store = std::move(eventstore::OpenRocksEventStore({dir.sub("log"), &clock, 1024, false})).value();
-  api::CommandService commands(*store, kOffset);
-  ASSERT_TRUE(commands.Start().ok());
+  writer::FakeClock clock(*ParseTime("2026-11-01T00:00:00Z"));
+  writer::IdGenerator ids(clock);
+  auto store = std::move(eventstore::OpenRocksEventStore({dir.sub("log"), false})).value();
+  auto commands_opened = writer::Writer::Open(*store, clock, ids, WriterOptions());
+  ASSERT_TRUE(commands_opened.ok());
+  writer::Writer& commands = **commands_opened;
   Story story(commands, clock, GetParam());
 
   auto live = std::make_unique<ReadSide>(*store, dir.sub("live"));
@@ -288,6 +279,7 @@ TEST_P(RebuildTest, RebuildingFromPositionOneEqualsTheLiveBuild) {
     if (!types.count(t)) missing.insert(std::to_string(t));
   }
   EXPECT_TRUE(missing.empty()) << "event types never produced: " << ::testing::PrintToString(missing);
+  commands.Close();
   store->Close();
 }
 
@@ -295,10 +287,12 @@ INSTANTIATE_TEST_SUITE_P(Seeds, RebuildTest, ::testing::Values(1u, 2u, 3u));
 
 TEST(RunnerTest, ARebuildWhileRunningStartsOverFromPositionOne) {
   TempDir dir;
-  eventstore::FakeClock clock(*ParseTime("2026-11-01T00:00:00Z"));
-  auto store = std::move(eventstore::OpenRocksEventStore({dir.sub("log"), &clock, 1024, false})).value();
-  api::CommandService commands(*store, kOffset);
-  ASSERT_TRUE(commands.Start().ok());
+  writer::FakeClock clock(*ParseTime("2026-11-01T00:00:00Z"));
+  writer::IdGenerator ids(clock);
+  auto store = std::move(eventstore::OpenRocksEventStore({dir.sub("log"), false})).value();
+  auto commands_opened = writer::Writer::Open(*store, clock, ids, WriterOptions());
+  ASSERT_TRUE(commands_opened.ok());
+  writer::Writer& commands = **commands_opened;
   Story story(commands, clock, 7);
   ReadSide side(*store, dir.sub("rm"));
   ASSERT_TRUE(side.runner.Start().ok());
@@ -310,6 +304,7 @@ TEST(RunnerTest, ARebuildWhileRunningStartsOverFromPositionOne) {
   ASSERT_TRUE(side.runner.WaitApplied(store->Head(), std::chrono::seconds(30)));
   side.runner.Stop();
   EXPECT_EQ(ReadModelRows(*side.local), before);
+  commands.Close();
   store->Close();
 }
 

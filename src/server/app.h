@@ -1,18 +1,22 @@
-// The server assembled: the log, the decision model, the read models, the HTTP server and
-// the pool-recycling job over one data directory. crmd is a thin main around this.
-#ifndef CRM_API_APP_H_
-#define CRM_API_APP_H_
+// The server assembled (the composition root): the log, the writer, the read models, the
+// token store, the HTTP server and the pool-recycling job over one data directory, with
+// one logger, one clock and one id generator handed to each. crmd is a thin main around
+// this; tests and the fuzzer open one in process.
+#ifndef CRM_SERVER_APP_H_
+#define CRM_SERVER_APP_H_
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "api/http_types.h"
 #include "domain/result.h"
 #include "domain/time.h"
-#include "eventstore/clock.h"
+#include "writer/clock.h"
 
-namespace crm::api {
+namespace crm::server {
 
 struct AppOptions {
   std::string data_dir;
@@ -23,7 +27,10 @@ struct AppOptions {
   Seconds utc_offset{8 * 3600};
   // The bootstrap admin's token on first start; empty: a random one in DIR/admin.token.
   std::string admin_token;
-  const eventstore::Clock* clock = nullptr;  // nullptr: the system clock
+  const writer::Clock* clock = nullptr;  // nullptr: the system clock
+  // Where everything the server says goes, one line at a time; nullptr: stderr, each
+  // line prefixed "crmd: ".
+  std::function<void(std::string_view)> log;
 };
 
 class App {
@@ -36,7 +43,7 @@ class App {
   uint16_t port() const;
   // Answers one request exactly as the HTTP server would, through `call->respond` (on any
   // thread): for callers in the same process (fuzzing, benchmarks).
-  void Handle(const CallPtr& call);
+  void Handle(const api::CallPtr& call);
   // Where the bootstrap admin's token was written on first start ("" otherwise).
   const std::string& admin_token_file() const;
 
@@ -50,6 +57,6 @@ class App {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace crm::api
+}  // namespace crm::server
 
-#endif  // CRM_API_APP_H_
+#endif  // CRM_SERVER_APP_H_

@@ -1,4 +1,4 @@
-#include "api/app.h"
+#include "server/app.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -6,41 +6,34 @@
 #include <unistd.h>
 
 #include <condition_variable>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <future>
 #include <mutex>
 #include <thread>
 
-#include "api/command_service.h"
 #include "api/handler_util.h"
 #include "api/http_server.h"
-#include "api/ids.h"
-#include "api/json_text.h"
 #include "api/metrics.h"
 #include "api/problem.h"
+#include "api/router.h"
 #include "api/routes.h"
 #include "api/services.h"
+#include "api/text.h"
 #include "api/token_store.h"
 #include "eventstore/rocks_event_store.h"
-#include "projections/customer_history.h"
-#include "projections/customer_projection.h"
-#include "projections/lead_projection.h"
 #include "projections/local_store.h"
-#include "projections/org_projection.h"
-#include "projections/pool_projection.h"
-#include "projections/runner.h"
-#include "projections/timeline_projection.h"
+#include "projections/read_models.h"
+#include "writer/ids.h"
+#include "writer/writer.h"
 
-namespace crm::api {
+namespace crm::server {
 
 namespace d = crm::domain;
+using api::CallPtr;
 
 namespace {
-
-void Log(const std::string& message) { std::fprintf(stderr, "crmd: %s\n", message.c_str()); }
 
 Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) {
   auto colon = listen.rfind(':');
@@ -58,33 +51,31 @@ Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) 
 
 }  // namespace
 
+// Owns everything; destroyed in reverse order of the members below, after Shutdown.
 struct App::Impl {
   AppOptions options;
-  eventstore::SystemClock system_clock;
-  const eventstore::Clock* clock = nullptr;
+  std::function<void(std::string_view)> log;
+  writer::SystemClock system_clock;
+  const writer::Clock* clock = nullptr;
+  std::unique_ptr<writer::IdGenerator> ids;
   int lock_fd = -1;
   std::unique_ptr<eventstore::EventStore> store;
   std::unique_ptr<projections::LocalStore> local;
-  projections::OrgProjection org;
-  projections::LeadProjection leads;
-  std::unique_ptr<projections::PoolProjection> pool;
-  projections::CustomerProjection customers;
-  std::unique_ptr<projections::CustomerHistoryProjection> history;
-  std::unique_ptr<projections::TimelineProjection> timeline;
-  std::unique_ptr<projections::ProjectionRunner> runner;
-  std::unique_ptr<CommandService> commands;
-  std::unique_ptr<TokenStore> tokens;
-  Metrics metrics;
-  std::unique_ptr<Services> services;
-  Router router;
-  std::unique_ptr<HttpServer> http;
+  std::unique_ptr<projections::ReadModels> read;
+  std::unique_ptr<writer::Writer> writer;
+  std::unique_ptr<api::TokenStore> tokens;
+  api::Metrics metrics;
+  std::unique_ptr<api::Services> services;
+  api::Router router;
+  std::unique_ptr<api::HttpServer> http;
   std::string admin_token_file;
 
+  // The recycle job: a thread that wakes every recycle_interval, or when stopping.
   std::thread recycler;
   std::mutex recycler_mu;
   std::condition_variable recycler_cv;
-  bool stopping = false;
-  bool stopped = false;
+  bool stopping = false;  // guarded by recycler_mu
+  bool stopped = false;   // Shutdown's own: called from one thread
 
   ~Impl() { Shutdown(); }
 
@@ -98,32 +89,25 @@ struct App::Impl {
     return Status::Ok();
   }
 
-  // Runs a command and waits for its durable outcome (server jobs and bootstrap).
-  Result<eventstore::Reply> ExecuteSync(d::Command command, std::string actor,
-                                        std::function<json(const d::Decision&,
-                                                           const eventstore::CommitInfo&)> reply) {
-    auto promise = std::make_shared<std::promise<Result<eventstore::Reply>>>();
+  // Runs a command of the server's own and waits for its durable outcome.
+  Result<writer::WriteOutcome> ExecuteSync(d::Command command, std::string actor) {
+    auto promise = std::make_shared<std::promise<Result<writer::WriteOutcome>>>();
     auto future = promise->get_future();
-    CommandRequest req;
+    writer::WriteRequest req;
     req.command = std::move(command);
     req.actor = std::move(actor);
-    req.correlation_id = NewId("job");
-    req.make_reply = [reply](const d::Decision& dec, const eventstore::CommitInfo& info) {
-      return eventstore::Reply{200, JsonText(reply(dec, info)), 0};
-    };
-    commands->Execute(std::move(req), [promise](Result<eventstore::Reply> r) {
-      promise->set_value(std::move(r));
-    });
+    req.correlation_id = ids->New("job");
+    writer->Submit(std::move(req), [promise](Result<writer::WriteOutcome> r) { promise->set_value(std::move(r)); });
     return future.get();
   }
 
   Status BootstrapAdmin() {
     if (store->Head() != 0) return Status::Ok();
-    std::string id = NewId("stf");
-    std::string token = options.admin_token.empty() ? NewToken() : options.admin_token;
+    std::string id = ids->New("stf");
+    std::string token = options.admin_token.empty() ? api::NewToken() : options.admin_token;
     CRM_RETURN_IF_ERROR(tokens->Issue(id, token));
     auto r = ExecuteSync(d::CreateStaff{id, "admin", "admin@localhost", d::Role::kAdmin, {}, {}},
-                         std::string(d::kSystemActor), DefaultReply);
+                         std::string(d::kSystemActor));
     if (!r.ok()) return std::move(r).error();
     if (options.admin_token.empty()) {
       admin_token_file = options.data_dir + "/admin.token";
@@ -134,69 +118,65 @@ struct App::Impl {
       ::fsync(fd);
       ::close(fd);
       if (!ok) return Internal("cannot write " + admin_token_file);
-      Log("created the admin " + id + "; its token is in " + admin_token_file);
+      log("created the admin " + id + "; its token is in " + admin_token_file);
     } else {
-      Log("created the admin " + id + " with the token from CRMD_ADMIN_TOKEN");
+      log("created the admin " + id + " with the token from CRMD_ADMIN_TOKEN");
     }
-    runner->WaitApplied(r->position, std::chrono::seconds(30));
+    read->runner().WaitApplied(r->result.last_position, std::chrono::seconds(30));
     return Status::Ok();
   }
 
   void RecycleLoop() {
     std::unique_lock<std::mutex> lock(recycler_mu);
-    while (!stopping) {
+    for (;;) {
       recycler_cv.wait_for(lock, options.recycle_interval, [&] { return stopping; });
-      if (stopping) break;
+      if (stopping) return;
       lock.unlock();
+      // A sweep handles at most 1000 items; when more were due, sweep again at once.
       bool more = true;
-      while (more && !stopping) {
-        // A sweep handles at most 1000 items; when more were due, sweep again at once.
-        more = false;
-        auto r = ExecuteSync(d::RecycleDue{1000}, std::string(d::kSystemActor),
-                             [&more](const d::Decision& dec, const eventstore::CommitInfo& info) {
-                               more = std::get<d::RecycleOutcome>(dec.outcome).more;
-                               return DefaultReply(dec, info);
-                             });
-        if (!r.ok()) {
-          more = false;
-          Log("recycling failed: " + r.error().detail);
-        }
+      while (more) {
+        auto r = ExecuteSync(d::RecycleDue{1000}, std::string(d::kSystemActor));
+        more = r.ok() && std::get<d::RecycleOutcome>(r->result.outcome).more;
+        if (!r.ok()) log("recycling failed: " + r.error().detail);
+        std::lock_guard<std::mutex> check(recycler_mu);
+        if (stopping) return;
       }
       lock.lock();
     }
   }
 
   void Dispatch(const CallPtr& call) {
-    Handler handler;
+    api::Handler handler;
     std::string allowed;
     auto match = router.Find(call->req, &handler, &allowed);
     auto started = std::chrono::steady_clock::now();
-    std::string route = match == Router::Match::kFound ? call->req.route : "unmatched";
+    std::string route = match == api::Router::Match::kFound ? call->req.route : "unmatched";
     auto inner = std::move(call->respond);
-    call->respond = [this, inner, route, method = call->req.method,
-                     started](HttpResponse resp) {
+    call->respond = [this, inner, route, method = call->req.method, started](api::HttpResponse resp) {
       metrics.Request(method, route, resp.status,
                       std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - started));
       inner(std::move(resp));
     };
     switch (match) {
-      case Router::Match::kNoPath:
-        return SendError(call, NotFound("no such path: " + call->req.path));
-      case Router::Match::kNoMethod: {
-        HttpResponse resp;
+      case api::Router::Match::kNoPath:
+        return api::SendError(call, NotFound("no such path: " + call->req.path));
+      case api::Router::Match::kNoMethod: {
+        api::HttpResponse resp;
         resp.status = 405;
         resp.content_type = "application/problem+json";
-        resp.body = ProblemJson(MakeError(ErrorKind::kMethodNotAllowed, "method_not_allowed",
-                                          call->req.method + " is not allowed here; use " + allowed));
+        resp.body = api::ProblemJson(MakeError(ErrorKind::kMethodNotAllowed, "method_not_allowed",
+                                               call->req.method + " is not allowed here; use " + allowed));
         resp.headers.emplace_back("Allow", allowed);
         return call->respond(std::move(resp));
       }
-      case Router::Match::kFound:
+      case api::Router::Match::kFound:
         return handler(call);
     }
   }
 
+  // Stops in the order the parts depend on each other: no new requests, no jobs, no new
+  // commands (the writer finishes what is queued), the read models, then the log.
   void Shutdown() {
     if (stopped) return;
     stopped = true;
@@ -207,9 +187,9 @@ struct App::Impl {
     }
     recycler_cv.notify_all();
     if (recycler.joinable()) recycler.join();
-    if (runner) runner->Stop();
+    if (writer) writer->Close();
+    if (read) read->Stop();
     if (store) store->Close();
-    commands.reset();
     if (lock_fd >= 0) {
       ::flock(lock_fd, LOCK_UN);
       ::close(lock_fd);
@@ -230,7 +210,11 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   auto impl = std::make_unique<Impl>();
   Impl& a = *impl;
   a.options = options;
+  a.log = options.log ? options.log : [](std::string_view line) {
+    std::fprintf(stderr, "crmd: %.*s\n", static_cast<int>(line.size()), line.data());
+  };
   a.clock = options.clock ? options.clock : &a.system_clock;
+  a.ids = std::make_unique<writer::IdGenerator>(*a.clock);
   CRM_ASSIGN_OR_RETURN(auto listen, ParseListen(options.listen));
 
   std::error_code ec;
@@ -238,55 +222,50 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   if (ec) return Internal("cannot create " + options.data_dir + ": " + ec.message());
   CRM_RETURN_IF_ERROR(a.LockDataDir());
 
-  CRM_ASSIGN_OR_RETURN(a.store, eventstore::OpenRocksEventStore(
-                                    {options.data_dir + "/log", a.clock, 1024, false}));
+  CRM_ASSIGN_OR_RETURN(a.store, eventstore::OpenRocksEventStore({options.data_dir + "/log", false}));
   CRM_ASSIGN_OR_RETURN(a.local, projections::LocalStore::Open(options.data_dir + "/readmodels"));
-  a.pool = std::make_unique<projections::PoolProjection>(options.utc_offset);
-  a.timeline = std::make_unique<projections::TimelineProjection>(a.local.get());
-  // The history reads the customers' rows as they are after each event: it runs after them.
-  a.history = std::make_unique<projections::CustomerHistoryProjection>(a.customers, a.local.get());
-  a.runner = std::make_unique<projections::ProjectionRunner>(
-      *a.store, *a.local,
-      std::vector<projections::Projection*>{&a.org, &a.leads, a.pool.get(), &a.customers,
-                                            a.history.get(), a.timeline.get()});
-  a.commands = std::make_unique<CommandService>(*a.store, options.utc_offset);
-  CRM_RETURN_IF_ERROR(a.commands->Start());
-  CRM_RETURN_IF_ERROR(a.runner->Start());
-  a.tokens = std::make_unique<TokenStore>(*a.local);
+  a.read = std::make_unique<projections::ReadModels>(
+      *a.store, *a.local, projections::ReadModels::Options{options.utc_offset, a.log});
+  writer::WriterOptions writer_options;
+  writer_options.utc_offset = options.utc_offset;
+  writer_options.normalize_name = api::NormalizeName;
+  writer_options.log = a.log;
+  CRM_ASSIGN_OR_RETURN(a.writer, writer::Writer::Open(*a.store, *a.clock, *a.ids, writer_options));
+  CRM_RETURN_IF_ERROR(a.read->Start());
+  a.tokens = std::make_unique<api::TokenStore>(*a.local);
   CRM_RETURN_IF_ERROR(a.BootstrapAdmin());
   // Serve once the read models have caught up with the log (they keep following it).
-  if (!a.runner->WaitApplied(a.store->Head(), std::chrono::seconds(120))) {
-    Log("the read models are still catching up; serving anyway");
+  if (!a.read->runner().WaitApplied(a.store->Head(), std::chrono::seconds(120))) {
+    a.log("the read models are still catching up; serving anyway");
   }
 
   Impl* ip = &a;
-  a.services = std::unique_ptr<Services>(new Services{
-      *a.store, *a.runner, a.org, a.leads, *a.pool, a.customers, *a.history, *a.timeline,
-      *a.commands,
-      *a.tokens, a.metrics, *a.clock, options.utc_offset,
+  a.services = std::unique_ptr<api::Services>(new api::Services{
+      *a.store, *a.writer, *a.read, *a.tokens, a.metrics, *a.clock, *a.ids, options.utc_offset,
       [ip](std::function<void()> fn) { ip->http->Post(std::move(fn)); },
-      [ip] { return ip->http ? ip->http->Stats() : HttpStats{}; }});
-  AddOpsRoutes(a.router, *a.services);
-  AddOrgRoutes(a.router, *a.services);
-  AddPoolRoutes(a.router, *a.services);
-  AddLeadRoutes(a.router, *a.services);
-  AddCustomerRoutes(a.router, *a.services);
-  AddDealRoutes(a.router, *a.services);
+      [ip] { return ip->http ? ip->http->Stats() : api::HttpStats{}; }});
+  api::AddOpsRoutes(a.router, *a.services);
+  api::AddOrgRoutes(a.router, *a.services);
+  api::AddPoolRoutes(a.router, *a.services);
+  api::AddLeadRoutes(a.router, *a.services);
+  api::AddCustomerRoutes(a.router, *a.services);
+  api::AddDealRoutes(a.router, *a.services);
 
-  HttpServerOptions http_options;
+  api::HttpServerOptions http_options;
   http_options.address = listen.first;
   http_options.port = listen.second;
   http_options.threads = options.threads > 0
                              ? options.threads
                              : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
   http_options.max_connections = options.max_connections;
-  CRM_ASSIGN_OR_RETURN(a.http, HttpServer::Start(
+  http_options.log = a.log;
+  CRM_ASSIGN_OR_RETURN(a.http, api::HttpServer::Start(
                                    http_options, [ip](const CallPtr& call) { ip->Dispatch(call); }));
   a.recycler = std::thread([ip] { ip->RecycleLoop(); });
-  Log("listening on " + listen.first + ":" + std::to_string(a.http->port()) + " (at most " +
-      std::to_string(a.http->max_connections()) + " connections), log head " +
-      std::to_string(a.store->Head()));
+  a.log("listening on " + listen.first + ":" + std::to_string(a.http->port()) + " (at most " +
+        std::to_string(a.http->max_connections()) + " connections), log head " +
+        std::to_string(a.store->Head()));
   return std::unique_ptr<App>(new App(std::move(impl)));
 }
 
-}  // namespace crm::api
+}  // namespace crm::server

@@ -1,14 +1,15 @@
-// Where the server's time comes from. The writer reads it once per batch; tests use a
-// FakeClock.
-#ifndef CRM_EVENTSTORE_CLOCK_H_
-#define CRM_EVENTSTORE_CLOCK_H_
+// Where the server's time comes from: the writer reads it once per batch (the time every
+// event of the batch records), ids take their time part from it, the API its business
+// day. Injected everywhere, so that tests run on a FakeClock.
+#ifndef CRM_WRITER_CLOCK_H_
+#define CRM_WRITER_CLOCK_H_
 
 #include <atomic>
 #include <chrono>
 
 #include "domain/time.h"
 
-namespace crm::eventstore {
+namespace crm::writer {
 
 class Clock {
  public:
@@ -35,6 +36,6 @@ class FakeClock final : public Clock {
   std::atomic<int64_t> ms_;
 };
 
-}  // namespace crm::eventstore
+}  // namespace crm::writer
 
-#endif  // CRM_EVENTSTORE_CLOCK_H_
+#endif  // CRM_WRITER_CLOCK_H_

@@ -1,6 +1,6 @@
 // The write path end to end below HTTP: commands decided against the model on the
-// writer thread, appended through the real store.
-#include "api/command_service.h"
+// writer thread, appended through the real RocksDB store.
+#include "writer/writer.h"
 
 #include <gtest/gtest.h>
 
@@ -11,33 +11,39 @@
 #include "../eventstore/store_test_util.h"
 #include "eventstore/rocks_event_store.h"
 
-namespace crm::api {
+namespace crm::writer {
 namespace {
 
 namespace d = crm::domain;
 using eventstore::testing::TempDir;
 
-class CommandServiceTest : public ::testing::Test {
+class WriterRocksTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = std::move(eventstore::OpenRocksEventStore({dir_.sub("log"), &clock_, 1024, false})).value();
-    commands_ = std::make_unique<CommandService>(*store_, std::chrono::hours(8));
-    ASSERT_TRUE(commands_->Start().ok());
+    store_ = std::move(eventstore::OpenRocksEventStore({dir_.sub("log"), false})).value();
+    StartWriter();
     Must("system", d::CreateStaff{"stf_admin", "A", "a@x", d::Role::kAdmin, {}, {}});
     Must("stf_admin", d::CreateDepartment{"dep_1", "D", {}});
     Must("stf_admin", d::CreateStaff{"stf_rep", "R", "r@x", d::Role::kSales, "dep_1", {}});
     Must("stf_admin", d::CreateStaff{"stf_heir", "H", "h@x", d::Role::kSales, "dep_1", {}});
     Must("stf_admin", d::CreateStaff{"stf_fin", "F", "f@x", d::Role::kFinance, "dep_1", {}});
   }
-  void TearDown() override { store_->Close(); }
+  void TearDown() override {
+    commands_->Close();
+    store_->Close();
+  }
+  void StartWriter() {
+    auto w = Writer::Open(*store_, clock_, ids_, {});
+    ASSERT_TRUE(w.ok()) << w.error().detail;
+    commands_ = std::move(w).value();
+  }
 
-  Result<eventstore::Reply> Run(const std::string& actor, d::Command c) {
-    auto p = std::make_shared<std::promise<Result<eventstore::Reply>>>();
-    CommandRequest req;
+  Result<WriteOutcome> Run(const std::string& actor, d::Command c) {
+    auto p = std::make_shared<std::promise<Result<WriteOutcome>>>();
+    WriteRequest req;
     req.command = std::move(c);
     req.actor = actor;
-    req.make_reply = [](const d::Decision&, const eventstore::CommitInfo&) { return eventstore::Reply{}; };
-    commands_->Execute(std::move(req), [p](Result<eventstore::Reply> r) { p->set_value(std::move(r)); });
+    commands_->Submit(std::move(req), [p](Result<WriteOutcome> r) { p->set_value(std::move(r)); });
     return p->get_future().get();
   }
   void Must(const std::string& actor, d::Command c) {
@@ -46,12 +52,13 @@ class CommandServiceTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  eventstore::FakeClock clock_{*ParseTime("2026-11-20T02:00:00Z")};
+  FakeClock clock_{*ParseTime("2026-11-20T02:00:00Z")};
+  IdGenerator ids_{clock_};
   std::unique_ptr<eventstore::EventStore> store_;
-  std::unique_ptr<CommandService> commands_;
+  std::unique_ptr<Writer> commands_;
 };
 
-TEST_F(CommandServiceTest, ConcurrentPaymentsNeverExceedTheContractAmount) {
+TEST_F(WriterRocksTest, ConcurrentPaymentsNeverExceedTheContractAmount) {
   Must("stf_rep", d::CreateCustomer{"cus_1", d::CustomerDetails{.name = "Acme"}, {}});
   Date day = *ParseDate("2026-11-20");
   Must("stf_rep", d::SignContract{"con_1", "cus_1", {}, "HT-1", "T", 10000, "CNY", day, {{day, 10000}}});
@@ -79,7 +86,7 @@ TEST_F(CommandServiceTest, ConcurrentPaymentsNeverExceedTheContractAmount) {
   EXPECT_LE(paid, 10000);
 }
 
-TEST_F(CommandServiceTest, ALargeHandoverIsOneAtomicAppend) {
+TEST_F(WriterRocksTest, ALargeHandoverIsOneAtomicAppend) {
   for (int i = 0; i < 3000; ++i) {
     Must("stf_rep", d::CreateLead{"lead_" + std::to_string(10000 + i), "n", "c", {}, {}, {}, {}, {}});
   }
@@ -107,19 +114,20 @@ TEST_F(CommandServiceTest, ALargeHandoverIsOneAtomicAppend) {
   for (const auto& e : *events) commands.insert(e.command_id);
   EXPECT_EQ(commands.size(), 1u) << "one command, one WriteBatch";
   EXPECT_TRUE(std::holds_alternative<d::HandoverCompleted>(events->back().event));
-  EXPECT_EQ(store_->Stats().failed_batches, 0u);
+  EXPECT_EQ(commands_->Stats().failed_batches, 0u);
+  EXPECT_EQ(store_->Stats().failed, 0u);
 }
 
-TEST_F(CommandServiceTest, TheModelSurvivesARestartOfTheService) {
+TEST_F(WriterRocksTest, TheModelSurvivesARestartOfTheService) {
   Must("stf_admin", d::SetPoolPolicy{d::PoolPolicy{.max_owned_leads = 1}});
   Must("stf_rep", d::CreateLead{"lead_1", "n", "c", {}, {}, {}, {}, {}});
   Must("stf_admin", d::CreateLead{"lead_2", "n", "c", {}, {}, {}, {}, {}});
-  commands_ = std::make_unique<CommandService>(*store_, std::chrono::hours(8));
-  ASSERT_TRUE(commands_->Start().ok());
+  commands_->Close();
+  StartWriter();
   auto r = Run("stf_rep", d::ClaimLead{"lead_2"});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "capacity_reached");
 }
 
 }  // namespace
-}  // namespace crm::api
+}  // namespace crm::writer

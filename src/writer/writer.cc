@@ -1,0 +1,301 @@
+#include "writer/writer.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace crm::writer {
+
+namespace d = crm::domain;
+using eventstore::Index;
+
+namespace {
+
+size_t BucketOf(uint64_t v, std::initializer_list<uint64_t> bounds) {
+  size_t i = 0;
+  for (uint64_t b : bounds) {
+    if (v <= b) return i;
+    ++i;
+  }
+  return i;
+}
+
+std::string IndexKey(std::string_view scope, std::string_view key) {
+  std::string k(scope);
+  k.push_back('\0');
+  k.append(key);
+  return k;
+}
+
+Error VersionConflict(const std::string& stream, uint64_t expected, uint64_t actual) {
+  return MakeError(ErrorKind::kPrecondition, "version_conflict",
+                   stream + " is at version " + std::to_string(actual) + ", not " +
+                       std::to_string(expected));
+}
+
+}  // namespace
+
+// A batch in the making: what it will append, and the log as its decisions see it (the
+// stored streams and indexes, plus what earlier commands of the batch staged).
+struct Writer::Batch {
+  Batch(const eventstore::EventStore& store_in, Time now, uint64_t head)
+      : store(store_in), next_position(head + 1) {
+    append.at = now;
+  }
+
+  // A stream's version as the batch sees it. A failed read is remembered in read_error:
+  // decisions made on it cannot be trusted.
+  uint64_t StreamVersion(const std::string& stream) {
+    auto it = versions.find(stream);
+    if (it != versions.end()) return it->second;
+    auto stored = store.StreamVersion(stream);
+    if (!stored.ok()) {
+      read_error = stored.error();
+      return 0;
+    }
+    versions.emplace(stream, *stored);
+    return *stored;
+  }
+
+  // An index entry as the batch sees it: staged (nullopt value: removed), else stored.
+  std::optional<std::string> Read(Index index, std::string_view scope, std::string_view key) {
+    auto& staged = index == Index::kUnique ? unique : idempotency;
+    if (auto it = staged.find(IndexKey(scope, key)); it != staged.end()) return it->second;
+    auto stored = store.ReadIndex(index, scope, key);
+    if (!stored.ok()) {
+      read_error = stored.error();
+      return std::nullopt;
+    }
+    return std::move(stored).value();
+  }
+
+  void Write(Index index, std::string scope, std::string key, std::optional<std::string> value) {
+    auto& staged = index == Index::kUnique ? unique : idempotency;
+    staged[IndexKey(scope, key)] = value;
+    append.index.push_back({index, std::move(scope), std::move(key), std::move(value)});
+  }
+
+  const eventstore::EventStore& store;
+  eventstore::AppendBatch append;
+  uint64_t next_position;
+  std::unordered_map<std::string, uint64_t> versions;
+  std::unordered_map<std::string, std::optional<std::string>> unique;
+  std::unordered_map<std::string, std::optional<std::string>> idempotency;
+  std::optional<Error> read_error;
+};
+
+Writer::Writer(eventstore::EventStore& store, const Clock& clock, IdGenerator& ids,
+               WriterOptions options)
+    : store_(store), clock_(clock), ids_(ids), options_(std::move(options)),
+      model_(options_.utc_offset) {
+  if (!options_.normalize_name) options_.normalize_name = [](std::string_view s) { return std::string(s); };
+  if (!options_.log) options_.log = [](std::string_view) {};
+}
+
+Writer::~Writer() { Close(); }
+
+Result<std::unique_ptr<Writer>> Writer::Open(eventstore::EventStore& store, const Clock& clock,
+                                             IdGenerator& ids, WriterOptions options) {
+  std::unique_ptr<Writer> w(new Writer(store, clock, ids, std::move(options)));
+  CRM_RETURN_IF_ERROR(w->Replay());
+  w->thread_ = std::thread([p = w.get()] { p->Loop(); });
+  return w;
+}
+
+Status Writer::Replay() {
+  model_ = d::Model(options_.utc_offset);
+  last_at_ = Time{};
+  uint64_t next = 1;
+  for (;;) {
+    CRM_ASSIGN_OR_RETURN(auto events, store_.ReadAll(next, 4096));
+    if (events.empty()) break;
+    for (const auto& e : events) d::Evolve(model_, e.meta(), e.event);
+    last_at_ = events.back().at;
+    next = events.back().position + 1;
+  }
+  return Status::Ok();
+}
+
+void Writer::Submit(WriteRequest request, WriteDone done) {
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    if (!closing_) {
+      queue_.emplace_back(std::move(request), std::move(done));
+      queue_cv_.notify_one();
+      return;
+    }
+  }
+  done(Unavailable("the writer is closed"));
+}
+
+void Writer::AddListener(std::function<void(uint64_t)> listener) {
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  listeners_.push_back(std::move(listener));
+}
+
+WriterStats Writer::Stats() const {
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  return stats_;
+}
+
+void Writer::Close() {
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    if (closing_) return;
+    closing_ = true;
+    queue_cv_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void Writer::Loop() {
+  for (;;) {
+    std::vector<std::pair<WriteRequest, WriteDone>> batch;
+    {
+      std::unique_lock<std::mutex> lock(queue_mu_);
+      queue_cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
+      if (queue_.empty()) return;  // closing, and everything queued is done
+      while (!queue_.empty() && batch.size() < options_.max_batch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    Process(batch);
+  }
+}
+
+namespace {
+
+// Decides and stages one command into `b`. Runs on the writer thread.
+Result<WriteOutcome> Stage(const WriteRequest& req, d::Model& model, Writer::Batch& b,
+                           IdGenerator& ids, const WriterOptions& options) {
+  const Time now = b.append.at;
+  std::optional<std::string> scope;  // of the idempotency key: the caller
+  if (req.idempotency_key) {
+    scope = req.actor;
+    auto stored = b.Read(Index::kIdempotency, *scope, *req.idempotency_key);
+    if (b.read_error) return *b.read_error;
+    if (stored) {
+      CRM_ASSIGN_OR_RETURN(CommandRecord record, DecodeCommandRecord(*stored));
+      if (record.request_hash != req.request_hash) {
+        return RuleRefused("idempotency_key_reused",
+                           "this Idempotency-Key was used for a different request");
+      }
+      return WriteOutcome{std::move(record.result), true};
+    }
+  }
+
+  d::Context ctx{req.actor, now, options.normalize_name};
+  Result<d::Decision> decided = Internal("no decision");
+  try {
+    decided = d::Decide(model, req.command, ctx);
+  } catch (const std::exception& e) {
+    decided = Internal(std::string("the decision failed: ") + e.what());
+  }
+  if (!decided.ok()) return std::move(decided).error();
+  d::Decision& decision = *decided;
+
+  // Check everything before staging anything: all or nothing.
+  if (req.expected_version) {
+    const auto& [stream, expected] = *req.expected_version;
+    uint64_t actual = b.StreamVersion(stream);
+    if (!b.read_error && actual != expected) return VersionConflict(stream, expected, actual);
+  }
+  for (const auto& ne : decision.events) b.StreamVersion(ne.stream);  // read now: a failed read refuses
+  for (const auto& k : decision.unique_keys) {
+    if (k.release) continue;
+    auto holder = b.Read(Index::kUnique, k.scope, k.key);
+    if (holder && *holder != k.owner) {
+      Error e = MakeError(ErrorKind::kConflict, d::DuplicateCode(k.scope), "'" + k.key + "' is already taken");
+      e.existing_id = *holder;
+      return e;
+    }
+  }
+  if (b.read_error) return *b.read_error;
+
+  // Stage: the events, the model after each, the unique keys.
+  std::string command_id = ids.New("cmd");
+  std::string correlation = req.correlation_id.empty() ? command_id : req.correlation_id;
+  CommandResult result;
+  result.primary = decision.primary;
+  result.created = decision.created;
+  result.at = now;
+  result.first_position = decision.events.empty() ? 0 : b.next_position;
+  std::unordered_map<std::string, size_t> written;  // stream → its entry in result.versions
+  for (auto& ne : decision.events) {
+    uint64_t version = ++b.versions[ne.stream];
+    auto [at, fresh] = written.emplace(ne.stream, result.versions.size());
+    if (fresh) result.versions.emplace_back(ne.stream, version);
+    else result.versions[at->second].second = version;
+    uint64_t position = b.next_position++;
+    d::Evolve(model, d::EventMeta{ne.stream, version, position, now, req.actor}, ne.event);
+    b.append.events.push_back(
+        {ne.stream, version, req.actor, command_id, correlation, std::move(ne.event)});
+  }
+  for (auto& k : decision.unique_keys) {
+    b.Write(Index::kUnique, std::move(k.scope), std::move(k.key),
+            k.release ? std::nullopt : std::optional<std::string>(k.owner));
+  }
+  result.last_position = b.next_position - 1;
+  result.primary_version = result.primary.empty() ? 0 : b.StreamVersion(result.primary);
+  result.outcome = std::move(decision.outcome);
+  if (scope) {
+    b.Write(Index::kIdempotency, *scope, *req.idempotency_key,
+            EncodeCommandRecord(req.request_hash, result));
+  }
+  return WriteOutcome{std::move(result), false};
+}
+
+}  // namespace
+
+void Writer::Process(std::vector<std::pair<WriteRequest, WriteDone>>& requests) {
+  // One time for the whole batch, never earlier than the log's last event.
+  Time now = std::max(clock_.Now(), last_at_);
+  uint64_t head = store_.Head();
+  Batch b(store_, now, head);
+  std::vector<Result<WriteOutcome>> outcomes;
+  outcomes.reserve(requests.size());
+  std::optional<Error> abandon;
+  try {
+    for (auto& [req, done] : requests) outcomes.push_back(Stage(req, model_, b, ids_, options_));
+  } catch (const std::exception& e) {
+    // Staging stopped half way through a command (out of memory, a bug): nothing of the
+    // batch may be written, and nothing of it stored under an idempotency key.
+    abandon = Internal(std::string("staging failed: ") + e.what());
+  }
+
+  size_t appended = b.append.events.size();
+  if (!abandon && (appended > 0 || !b.append.index.empty())) {
+    auto written = store_.Append(b.append);
+    if (!written.ok()) {
+      Error e = written.error();
+      abandon = e.kind == ErrorKind::kUnavailable ? e : Unavailable("the log refused the batch: " + e.detail);
+    } else if (appended > 0) {
+      last_at_ = now;
+    }
+  }
+  bool failed = abandon.has_value();
+  if (failed) {
+    // Nothing of the batch is durable: every answer in it, refusals included (they may
+    // rest on staged state), says so; the model forgets what was staged.
+    outcomes.assign(requests.size(), *abandon);
+    Status reloaded = Replay();
+    if (!reloaded.ok()) options_.log("cannot reload the decision model: " + reloaded.error().detail);
+  }
+  std::vector<std::function<void(uint64_t)>> listeners;
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    ++stats_.batches;
+    stats_.commands += requests.size();
+    if (!failed) stats_.events += appended;
+    stats_.largest_batch = std::max<uint64_t>(stats_.largest_batch, requests.size());
+    stats_.batch_size_buckets[BucketOf(requests.size(), {1, 4, 16, 64})]++;
+    if (failed) ++stats_.failed_batches;
+    if (!failed && appended > 0) listeners = listeners_;
+  }
+  // Listeners (projections, live feeds) first, so that they are already at work when the
+  // answers go out.
+  for (auto& l : listeners) l(head + appended);
+  for (size_t i = 0; i < requests.size(); ++i) requests[i].second(std::move(outcomes[i]));
+}
+
+}  // namespace crm::writer

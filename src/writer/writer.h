@@ -1,0 +1,136 @@
+// The single writer (DESIGN.md, "The write path"): every command of the server passes
+// through here, one decision at a time, on one thread.
+//
+//   Submit ─▶ queue ─▶ writer thread: take every queued command (a batch);
+//                      for each: idempotency record? → the stored result;
+//                                decide against the model (domain::Decide), check the
+//                                expected version and unique keys against what is stored
+//                                and what earlier commands of the batch staged, stage its
+//                                events (the model follows at once, so later commands see
+//                                them), its unique keys and its idempotency record;
+//                      one EventStore::Append for the whole batch (one fsync);
+//                      listeners, then every command's `done`.
+//
+// Guarantees: decisions never race (one thread); a command's events are appended all or
+// nothing; a `done` that reports success runs only after its events are durable; when the
+// append fails, every command of the batch fails (refusals too: they may rest on what the
+// batch staged) and the model is folded again from the log. An idempotency key is scoped
+// to its caller and bound to the request's hash: a retry gets the first result, another
+// request with the same key `idempotency_key_reused`.
+//
+// The writer calls down into src/domain and src/eventstore, never up: it answers domain
+// results (CommandResult) or errors, and the API turns them into HTTP.
+#ifndef CRM_WRITER_WRITER_H_
+#define CRM_WRITER_WRITER_H_
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "domain/decide.h"
+#include "domain/model.h"
+#include "eventstore/event_store.h"
+#include "writer/clock.h"
+#include "writer/command_record.h"
+#include "writer/ids.h"
+
+namespace crm::writer {
+
+struct WriteRequest {
+  domain::Command command;
+  std::string actor;           // a staff id, or "system" for the server's own jobs
+  std::string correlation_id;  // kept with the events; "" → the command id
+  // Idempotency-Key and the hash of the request it came with (32 raw bytes).
+  std::optional<std::string> idempotency_key;
+  std::string request_hash;
+  // If-Match: the version a stream must have for the command to run.
+  std::optional<std::pair<std::string, uint64_t>> expected_version;
+};
+
+struct WriteOutcome {
+  CommandResult result;
+  bool replayed = false;  // the stored result of an earlier request with the same key
+};
+
+// Called exactly once, on the writer thread; must not block.
+using WriteDone = std::function<void(Result<WriteOutcome>)>;
+
+struct WriterOptions {
+  Seconds utc_offset{8 * 3600};  // where a business day starts (daily claim limits)
+  size_t max_batch = 1024;       // commands per group commit
+  // The unique key of a customer name (ICU NFKC case-folded in the server; the domain
+  // records it in the event, so replays never depend on it).
+  std::function<std::string(std::string_view)> normalize_name;
+  // Where the writer reports what goes wrong outside any command (a failed reload).
+  std::function<void(std::string_view)> log;
+};
+
+struct WriterStats {
+  uint64_t batches = 0;
+  uint64_t commands = 0;
+  uint64_t events = 0;
+  uint64_t largest_batch = 0;
+  uint64_t failed_batches = 0;
+  // Histogram of commands per batch: 1, 2-4, 5-16, 17-64, 65+.
+  std::vector<uint64_t> batch_size_buckets = std::vector<uint64_t>(5, 0);
+};
+
+class Writer {
+ public:
+  // Folds the whole log into the decision model and starts the writer thread. `store`,
+  // `clock` and `ids` are not owned and must outlive the writer.
+  static Result<std::unique_ptr<Writer>> Open(eventstore::EventStore& store, const Clock& clock,
+                                              IdGenerator& ids, WriterOptions options);
+  ~Writer();
+
+  // Queues a command. Thread-safe; never blocks on I/O. After Close, `done` gets 503
+  // unavailable at once.
+  void Submit(WriteRequest request, WriteDone done);
+
+  // Called on the writer thread after each batch that appended events, with the new head,
+  // before the batch's `done`s. Must not block. Call before the first Submit.
+  void AddListener(std::function<void(uint64_t head)> listener);
+
+  WriterStats Stats() const;
+
+  // Finishes the queued commands and stops the thread. Idempotent.
+  void Close();
+
+  struct Batch;
+
+ private:
+  Writer(eventstore::EventStore& store, const Clock& clock, IdGenerator& ids, WriterOptions options);
+  Status Replay();
+  void Loop();
+  void Process(std::vector<std::pair<WriteRequest, WriteDone>>& requests);
+
+  eventstore::EventStore& store_;
+  const Clock& clock_;
+  IdGenerator& ids_;
+  WriterOptions options_;
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<std::pair<WriteRequest, WriteDone>> queue_;
+  bool closing_ = false;
+  std::thread thread_;
+
+  // The writer thread's own (and Open's, before the thread starts).
+  domain::Model model_;
+  Time last_at_{};
+  std::vector<std::function<void(uint64_t)>> listeners_;
+
+  mutable std::mutex stats_mu_;
+  WriterStats stats_;
+};
+
+}  // namespace crm::writer
+
+#endif  // CRM_WRITER_WRITER_H_
