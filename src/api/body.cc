@@ -1,6 +1,7 @@
 #include "api/body.h"
 
 #include <algorithm>
+#include <set>
 
 #include "api/text.h"
 
@@ -32,9 +33,30 @@ Result<json> ParseObject(std::string_view body) {
                      "the body nests arrays and objects deeper than " +
                          std::to_string(kMaxJsonDepth) + " levels");
   }
-  json j = json::parse(body, nullptr, false);
+  // A name twice in one object is refused: parsers differ on which one wins, and a body
+  // must mean one thing to every reader of it (a proxy, an audit log, this server).
+  std::vector<std::set<std::string>> names;
+  std::string duplicate;
+  json::parser_callback_t check = [&](int, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start: names.emplace_back(); break;
+      case json::parse_event_t::object_end: names.pop_back(); break;
+      case json::parse_event_t::key:
+        if (!names.empty() && !names.back().insert(parsed.get<std::string>()).second && duplicate.empty()) {
+          duplicate = parsed.get<std::string>();
+        }
+        break;
+      default: break;
+    }
+    return true;
+  };
+  json j = json::parse(body, check, false);
   if (j.is_discarded()) {
     return MakeError(ErrorKind::kMalformed, "malformed_json", "the body is not valid JSON");
+  }
+  if (!duplicate.empty()) {
+    return MakeError(ErrorKind::kMalformed, "malformed_json",
+                     "the name '" + duplicate + "' appears twice in one object");
   }
   if (!j.is_object()) {
     return MakeError(ErrorKind::kMalformed, "malformed_json", "the body must be a JSON object");

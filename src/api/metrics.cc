@@ -10,12 +10,28 @@ const std::vector<double>& Metrics::LatencyBuckets() {
   return kBuckets;
 }
 
+namespace {
+
+// The method as a label: any token is a method to the parser, so everything but the
+// methods this server knows counts as one, or each request could add a series.
+const std::string& MethodLabel(const std::string& method) {
+  static const std::vector<std::string> kKnown = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+  static const std::string kOther = "other";
+  for (const auto& m : kKnown) {
+    if (m == method) return m;
+  }
+  return kOther;
+}
+
+}  // namespace
+
 void Metrics::Request(const std::string& method, const std::string& route, unsigned status,
                       std::chrono::microseconds latency) {
   double seconds = static_cast<double>(latency.count()) / 1e6;
+  const std::string& label = MethodLabel(method);
   std::lock_guard<std::mutex> lock(mu_);
-  ++requests_[{method, route, status}];
-  auto& h = latency_[{method, route}];
+  ++requests_[{label, route, status}];
+  auto& h = latency_[{label, route}];
   if (h.buckets.empty()) h.buckets.assign(LatencyBuckets().size(), 0);
   for (size_t i = 0; i < LatencyBuckets().size(); ++i) {
     if (seconds <= LatencyBuckets()[i]) ++h.buckets[i];

@@ -13,7 +13,9 @@ namespace crm::api {
 
 class Metrics {
  public:
-  // Records one answered request. Thread-safe.
+  // Records one answered request. Thread-safe. The series are bounded: `route` must be a
+  // route pattern (or "unmatched"), and methods other than the standard ones count as
+  // "other".
   void Request(const std::string& method, const std::string& route, unsigned status,
                std::chrono::microseconds latency);
   // The request metrics; the caller appends the store's and the projections'.

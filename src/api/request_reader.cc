@@ -53,6 +53,7 @@ struct RequestReader::Impl {
   Limits limits;
   Phase phase = Phase::kStart;
   size_t skipped = 0;  // empty lines before the request line
+  size_t header_scanned = 0;  // bytes of the header section checked so far
   std::optional<http::request_parser<http::string_body>> parser;
   Error failure;
   Message message;
@@ -232,13 +233,25 @@ struct RequestReader::Impl {
 
   // Splits the target into a decoded path and query. Absolute-form keeps only its path.
   std::optional<Error> FillTarget(std::string_view target, HttpRequest& r) const {
-    if (target.substr(0, 7) == "http://" || target.substr(0, 8) == "https://") {
+    std::string rooted;  // an absolute-form target with an empty path: "/" and its query
+    if (beast::iequals(target.substr(0, 7), "http://") || beast::iequals(target.substr(0, 8), "https://")) {
+      // RFC 3986 §3.2: the authority ends at the first '/', '?' or '#'.
       size_t authority = target.find("//") + 2;
-      size_t path = target.find('/', authority);
-      target = path == std::string_view::npos ? std::string_view("/") : target.substr(path);
+      size_t end = target.find_first_of("/?#", authority);
+      if (end == std::string_view::npos) {
+        target = "/";
+      } else if (target[end] == '/') {
+        target = target.substr(end);
+      } else {
+        rooted = "/" + std::string(target.substr(end));
+        target = rooted;
+      }
     }
     if (target.empty() || target.front() != '/') {
       return Malformed("the request target must be a path starting with /");
+    }
+    if (target.find('#') != std::string_view::npos) {
+      return Malformed("a request target has no fragment");
     }
     size_t q = target.find('?');
     if (!PercentDecode(target.substr(0, q), &r.path, false) ||
@@ -259,6 +272,7 @@ RequestReader::~RequestReader() = default;
 void RequestReader::Reset() {
   impl_->phase = Impl::Phase::kStart;
   impl_->skipped = 0;
+  impl_->header_scanned = 0;
   impl_->parser.emplace();
   impl_->parser->header_limit(static_cast<std::uint32_t>(impl_->limits.header_limit));
   impl_->parser->body_limit(impl_->limits.body_limit);
@@ -298,12 +312,25 @@ size_t RequestReader::Feed(std::string_view bytes) {
   }
   if (s.phase == Phase::kHeader) {
     std::string_view rest = bytes.substr(used);
-    size_t end = rest.find(kHeaderEnd);
+    // Bytes of the header section already looked at (they stay unconsumed until the
+    // header is whole): each byte is scanned once, however it trickles in.
+    size_t from = std::min(s.header_scanned, rest.size());
+    size_t end = rest.find(kHeaderEnd, from >= 3 ? from - 3 : 0);
     size_t header_size = end == std::string_view::npos ? rest.size() : end + kHeaderEnd.size();
     if (header_size > s.limits.header_limit) {
       s.FailParse(http::error::header_limit);
       return used;
     }
+    // Lines end with CRLF: a bare LF (which some parsers take for a line end, and others
+    // not) is refused as soon as it arrives rather than waited on.
+    size_t scan_end = end == std::string_view::npos ? rest.size() : end;
+    for (size_t i = from; i < scan_end; ++i) {
+      if (rest[i] == '\n' && (i == 0 || rest[i - 1] != '\r')) {
+        s.Fail(Malformed("header lines must end with CRLF, not a bare LF"));
+        return used;
+      }
+    }
+    s.header_scanned = scan_end;
     if (end == std::string_view::npos) return used;
     std::string_view header = rest.substr(0, header_size);
     if (HasObsFold(header)) {

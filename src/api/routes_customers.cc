@@ -27,7 +27,8 @@ Result<const views::CustomerRowT*> VisibleCustomer(const ReadView& view, const d
 
 // `as_of`: a log position, or an RFC 3339 time (the last position at or before it).
 Result<uint64_t> AsOfPosition(const Services& s, const std::string& as_of) {
-  if (auto pos = ParseU64(as_of)) return *pos;
+  // A position past the head is the present: answered as of the head.
+  if (auto pos = ParseU64(as_of)) return std::min(*pos, s.store.Head());
   auto t = ParseTime(as_of);
   if (!t) return InvalidField("as_of", "must be a log position or an RFC 3339 time");
   return s.store.PositionAt(*t);

@@ -10,6 +10,10 @@ namespace d = crm::domain;
 
 namespace {
 
+// A pool rule spans at most ten years: longer is a mistake, and dates computed from it
+// must stay writable.
+constexpr Seconds kLongestRule = std::chrono::days(3650);
+
 // Reads the whole policy: every field present, null where the rule is off.
 Result<d::PoolPolicy> ParsePolicy(const json& body) {
   std::vector<FieldError> errors;
@@ -23,6 +27,7 @@ Result<d::PoolPolicy> ParsePolicy(const json& body) {
     if (!parsed || parsed->count() <= 0) {
       return f.Fail(name, "must be a positive ISO 8601 duration such as P15D or PT12H, or null");
     }
+    if (*parsed > kLongestRule) return f.Fail(name, "must be at most P3650D (ten years), or null");
     out = *parsed;
   };
   auto count = [&](const char* name, std::optional<int32_t>& out) {

@@ -105,7 +105,9 @@ CRM_DECIDER(SignContract) {
   if (auto it = m.contract_by_number.find(key); it != m.contract_by_number.end()) {
     Error e = MakeError(ErrorKind::kConflict, "duplicate_contract_number",
                         "contract number " + c.number + " is already used");
-    e.existing_id = it->second;
+    // Named only to who may see it: the number alone must not reveal another's contract.
+    const ContractRecord& holder = m.contracts.at(it->second);
+    if (rules::CanSeeDeal(m, v, holder.customer_id)) e.existing_id = it->second;
     return e;
   }
   // Credit goes to the customer's owner, whoever issues the command (the event's actor).

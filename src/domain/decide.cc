@@ -17,4 +17,6 @@ std::string DuplicateCode(std::string_view scope) {
   return "duplicate_" + std::string(scope);
 }
 
+bool ClashNamesTheHolder(std::string_view scope) { return scope == kCustomerNameScope; }
+
 }  // namespace crm::domain

@@ -92,6 +92,10 @@ inline constexpr std::string_view kStaffEmailScope = "staff_email";
 // The error code for a clash in a unique scope: duplicate_customer,
 // duplicate_contract_number, ...
 std::string DuplicateCode(std::string_view scope);
+// Whether a clash in `scope` may name the record holding the key (`existing_id`): a
+// customer's name, as API.md requires (claim it, then convert into it); not a contract
+// number, which would name a contract the caller may not see.
+bool ClashNamesTheHolder(std::string_view scope);
 
 }  // namespace crm::domain
 

@@ -71,8 +71,12 @@ std::optional<Time> ParseTime(std::string_view s) {
   if (!offset) return std::nullopt;
   int secs = std::min(*ss, 59);  // a leap second is read as :59
   Time t = Time(*date) + std::chrono::hours(*hh) + std::chrono::minutes(*mm) +
-           Seconds(secs) + Millis(millis);
-  return t - *offset;
+           Seconds(secs) + Millis(millis) - *offset;
+  // In UTC it must still be a year of four digits, or it could not be written back.
+  static const Time kFirst = Time(std::chrono::sys_days(std::chrono::year(0) / 1 / 1));
+  static const Time kEnd = Time(std::chrono::sys_days(std::chrono::year(10000) / 1 / 1));
+  if (t < kFirst || t >= kEnd) return std::nullopt;
+  return t;
 }
 
 std::string FormatDate(Date d) {

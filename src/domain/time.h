@@ -25,7 +25,8 @@ inline Date FromDays(int32_t days) { return Date(std::chrono::days(days)); }
 
 // RFC 3339 in UTC with milliseconds: "2026-11-22T08:00:00.000Z".
 std::string FormatTime(Time t);
-// RFC 3339: date, 'T' (or 't' or ' '), time with optional fraction, 'Z' or ±hh:mm.
+// RFC 3339: date, 'T' (or 't' or ' '), time with optional fraction, 'Z' or ±hh:mm; in
+// UTC within the years 0000 to 9999 (what FormatTime can write back).
 std::optional<Time> ParseTime(std::string_view s);
 
 // "YYYY-MM-DD"; parsing accepts only real calendar dates between years 1900 and 9999.

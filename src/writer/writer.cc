@@ -206,7 +206,7 @@ Result<WriteOutcome> Stage(const WriteRequest& req, d::Model& model, Writer::Bat
     auto holder = b.Read(Index::kUnique, k.scope, k.key);
     if (holder && *holder != k.owner) {
       Error e = MakeError(ErrorKind::kConflict, d::DuplicateCode(k.scope), "'" + k.key + "' is already taken");
-      e.existing_id = *holder;
+      if (d::ClashNamesTheHolder(k.scope)) e.existing_id = *holder;
       return e;
     }
   }

@@ -15,6 +15,24 @@ TEST(BodyTest, ParseObjectRefusesNonObjects) {
   EXPECT_TRUE(ParseObject("{}").ok());
 }
 
+TEST(BodyTest, ANameTwiceInOneObjectIsRefused) {
+  auto dup = ParseObject(R"({"name":"a","owner_id":"stf_1","name":"b"})");
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().code, "malformed_json");
+  EXPECT_NE(dup.error().detail.find("'name'"), std::string::npos);
+  EXPECT_FALSE(ParseObject(R"({"contact":{"name":"a","name":"b"}})").ok());
+  // The same name in different objects is fine.
+  EXPECT_TRUE(ParseObject(R"({"name":"a","contact":{"name":"b"},"list":[{"name":1},{"name":2}]})").ok());
+}
+
+TEST(BodyTest, NestingIsCountedOutsideStringsOnly) {
+  std::string deep = std::string(64, '[') + std::string(64, ']');
+  EXPECT_FALSE(NestsDeeperThan(deep, 64));
+  EXPECT_TRUE(NestsDeeperThan("[" + deep + "]", 64));
+  EXPECT_FALSE(NestsDeeperThan("\"" + std::string(100, '[') + "\"", 64));
+  EXPECT_FALSE(NestsDeeperThan(R"("\"[[[")", 2)) << "an escaped quote does not end the string";
+}
+
 TEST(BodyTest, EveryProblemIsCollectedWithItsPath) {
   json j = json::parse(R"({"name": "  ", "amount": 1.5, "currency": "cny", "due": "2026-02-30",
                            "contact": {"email": "nope"}})");

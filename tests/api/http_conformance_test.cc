@@ -126,6 +126,10 @@ TEST_F(HttpConformanceTest, MalformedHeadersAreRefused) {
       {"a bad request line", "GET\r\nHost: x\r\n\r\n", 400, "malformed_request"},
       {"a target that is not a path", "GET health HTTP/1.1\r\nHost: x\r\n\r\n", 400, "malformed_request"},
       {"a broken percent escape", "GET /api/v1/leads/%zz HTTP/1.1\r\nHost: x\r\n\r\n", 400, "malformed_request"},
+      {"a fragment in the target", "GET /health#top HTTP/1.1\r\nHost: x\r\n\r\n", 400, "malformed_request"},
+      // Refused as soon as the LF arrives: the server must not wait for a CRLF CRLF that
+      // the client will never send.
+      {"bare LF line endings", "GET /health HTTP/1.1\nHost: x\n\n", 400, "malformed_request"},
       {"a bad chunk size", Post("Transfer-Encoding: chunked\r\n", "zz\r\n{}\r\n0\r\n\r\n"), 400, "malformed_request"},
       {"a chunk extension", Post("Transfer-Encoding: chunked\r\n", "2;name=value\r\n{}\r\n0\r\n\r\n"), 400,
        "malformed_request"},
@@ -171,9 +175,14 @@ TEST_F(HttpConformanceTest, WhatTheRfcTellsServersToTolerateWorks) {
   conn.Send(body.substr(9) + "\r\n0\r\n\r\n");
   HttpResult created = conn.Read();
   EXPECT_EQ(created.status, 201) << created.body;
-  // The absolute form of the target.
+  // The absolute form of the target; its scheme in any case; an authority that ends at
+  // '?' leaves the path "/" (RFC 3986 §3.2), not what follows.
   conn.Send("GET http://127.0.0.1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
   EXPECT_EQ(conn.Read().status, 200);
+  conn.Send("GET HTTP://127.0.0.1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  EXPECT_EQ(conn.Read().status, 200);
+  conn.Send("GET http://127.0.0.1?/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  EXPECT_EQ(conn.Read().status, 404);
   // A client that waits for 100 Continue before its body gets it, then the answer.
   conn.Send(Post("Expect: 100-continue\r\nContent-Length: " + std::to_string(body.size()) + "\r\n", ""));
   EXPECT_EQ(conn.Read(/*skip_interim=*/false).status, 100);

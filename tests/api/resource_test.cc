@@ -151,6 +151,23 @@ TEST(ResourceTest, AClientThatNeverReadsHoldsOneAnswerAtATime) {
   EXPECT_EQ(Http(crmd.port(), "GET", "/health").status, 200);
 }
 
+// Found by a hostile review: every distinct method a client sent became a metrics series,
+// so a client without a token could grow the server without bound.
+TEST(ResourceTest, UnknownMethodsDoNotGrowTheMetrics) {
+  TempDir dir;
+  Crmd crmd(dir.sub("data"));
+  ASSERT_TRUE(crmd.Start());
+  size_t before = crmd.Call("GET", "/metrics").body.size();
+  RawConnection conn(crmd.port(), 10);
+  for (int i = 0; i < 300; ++i) {
+    conn.Send("X" + std::to_string(100000 + i) + std::string(200, 'M') + " /nope HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_EQ(conn.Read().status, 404);
+  }
+  std::string after = crmd.Call("GET", "/metrics").body;
+  EXPECT_LT(after.size(), before + 4000) << "300 methods must not make 300 series";
+  EXPECT_NE(after.find("method=\"other\",route=\"unmatched\",status=\"404\"} 300"), std::string::npos);
+}
+
 TEST(ResourceTest, AsOfReadsOfALongHistoryDoNotHoldUpCommands) {
   TempDir dir;
   Crmd crmd(dir.sub("data"));

@@ -203,5 +203,26 @@ TEST_F(SecurityRegressionTest, HeaderValuesThatReachEventsAreCheckedAndAnyStored
   EXPECT_EQ(crmd_->Call("GET", "/api/v1/leads/lead_legacy").status, 200);
 }
 
+// Found by a hostile review: values the server accepted but could not write back.
+TEST_F(SecurityRegressionTest, WhatCouldNotBeWrittenBackIsRefused) {
+  std::string dept = Dept("D");
+  auto [rep, token] = Staff("late", "sales", dept);
+  std::string lead = crmd_->Call("POST", "/api/v1/leads", {{"name", "n"}, {"company", "c"}}, token).Json()["id"];
+  auto far = crmd_->Call("POST", "/api/v1/leads/" + lead + "/follow-ups",
+                         {{"channel", "call"}, {"note", "x"}, {"next_at", "9999-12-31T23:59:59-14:00"}}, token);
+  EXPECT_EQ(far.status, 400) << far.body;
+  json policy = {{"recycle_no_follow_up", "P12000000D"}, {"recycle_no_deal", nullptr}, {"remind_before", nullptr},
+                 {"daily_claim_limit", nullptr}, {"previous_owner_block", nullptr},
+                 {"max_owned_customers", nullptr}, {"max_owned_leads", nullptr}};
+  EXPECT_EQ(crmd_->Call("PUT", "/api/v1/pool/policy", policy).status, 400);
+  policy["recycle_no_follow_up"] = "P3650D";
+  EXPECT_EQ(crmd_->Call("PUT", "/api/v1/pool/policy", policy).status, 200);
+  // An as_of past the head is answered as of the head, and says so.
+  std::string cus = crmd_->Call("POST", "/api/v1/customers", {{"name", "Now Co"}}, token).Json()["id"];
+  auto as_of = crmd_->Call("GET", "/api/v1/customers/" + cus + "?as_of=18446744073709551615", nullptr, token);
+  ASSERT_EQ(as_of.status, 200) << as_of.body;
+  EXPECT_EQ(as_of.Json()["as_of"]["position"], Head());
+}
+
 }  // namespace
 }  // namespace crm::testing

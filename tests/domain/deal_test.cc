@@ -72,6 +72,15 @@ TEST_F(DealTest, ContractNumbersAreUniqueIgnoringCase) {
   EXPECT_EQ(d.error().existing_id, "con_1");
 }
 
+TEST_F(DealTest, AClashingContractNumberNamesTheContractOnlyToWhoMaySeeIt) {
+  Do("stf_rep1", Contract("con_1", 10, {{On("2026-12-01"), 10}}));
+  Do("stf_rep3", CreateCustomer{"cus_3", CustomerDetails{.name = "West Co"}, {}});
+  SignContract theirs{"con_3", "cus_3", {}, "HT-con_1", "T", 10, "CNY", On("2026-11-01"), {{On("2026-12-01"), 10}}};
+  auto d = When("stf_rep3", theirs);
+  ThenError(d, ErrorKind::kConflict, "duplicate_contract_number");
+  EXPECT_EQ(d.error().existing_id, "") << "con_1 is not rep3's to see";
+}
+
 TEST_F(DealTest, OnlyTheCustomersPeopleSign) {
   ThenError(When("stf_rep3", Contract("con_1", 10, {{On("2026-12-01"), 10}})),
             ErrorKind::kValidation, "validation_failed");

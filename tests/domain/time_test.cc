@@ -39,6 +39,13 @@ TEST(TimeTest, Rfc3339RoundTripsWithMilliseconds) {
   EXPECT_EQ(FormatTime(*ParseTime("2026-11-22t08:00:00.5z")), "2026-11-22T08:00:00.500Z");
 }
 
+TEST(TimeTest, TimesOutsideFourDigitYearsInUtcAreRefused) {
+  EXPECT_TRUE(ParseTime("9999-12-31T23:59:59Z").has_value());
+  EXPECT_FALSE(ParseTime("9999-12-31T23:59:59-14:00").has_value()) << "year 10000 in UTC";
+  EXPECT_FALSE(ParseTime("0000-01-01T00:00:00+14:00").has_value()) << "before year 0 in UTC";
+  EXPECT_EQ(FormatTime(*ParseTime("9999-12-31T23:59:59.999Z")), "9999-12-31T23:59:59.999Z");
+}
+
 TEST(TimeTest, BadTimesAndDatesAreRefused) {
   for (auto bad : {"2026-11-22", "2026-11-22T25:00:00Z", "2026-13-01T00:00:00Z",
                    "2026-11-22T08:00:00", "yesterday", "2026-11-22T08:00:00+8"}) {
