@@ -92,6 +92,14 @@ std::optional<std::string> OptParam(const HttpRequest& req, const std::string& n
 // A list answer: {"items": [...], "next_cursor": ... | null}.
 json ListJson(json items, const std::optional<std::string>& next_cursor);
 
+// The answer to a list query: one page of rows, each as `to_json` renders it.
+template <class Row, class ToJson>
+Answer PageAnswer(const projections::Page<Row>& page, ToJson&& to_json) {
+  json items = json::array();
+  for (const Row* row : page.items) items.push_back(to_json(*row));
+  return Answer{ListJson(std::move(items), page.next_cursor), std::nullopt};
+}
+
 // Whether `viewer` may see records owned by `owner` ("" = nobody). Valid while `view` is.
 std::function<bool(const std::string&)> VisibleTo(const ReadView& view, const domain::Viewer& v);
 

@@ -99,9 +99,7 @@ void AddDealRoutes(Router& r, Services& s) {
       f.owner_id = OptParam(call->req, "owner_id");
       f.customer_id = OptParam(call->req, "customer_id");
       auto page = view.customers().ListOpportunities(f, VisibleTo(view, v), CursorParam(call->req), limit);
-      json items = json::array();
-      for (const auto* row : page.items) items.push_back(OpportunityJson(*row));
-      return Answer{ListJson(std::move(items), page.next_cursor), std::nullopt};
+      return PageAnswer(page, [](const auto& row) { return OpportunityJson(row); });
     });
   });
 
@@ -162,9 +160,8 @@ void AddDealRoutes(Router& r, Services& s) {
       }
       f.owner_id = OptParam(call->req, "owner_id");
       auto page = view.customers().ListContracts(f, VisibleTo(view, v), CursorParam(call->req), limit);
-      json items = json::array();
-      for (const auto* row : page.items) items.push_back(ContractJson(*row, Today(s)));
-      return Answer{ListJson(std::move(items), page.next_cursor), std::nullopt};
+      Date today = Today(s);
+      return PageAnswer(page, [today](const auto& row) { return ContractJson(row, today); });
     });
   });
 

@@ -63,9 +63,7 @@ void AddLeadRoutes(Router& r, Services& s) {
       f.region = OptParam(call->req, "region");
       f.q = OptParam(call->req, "q").value_or("");
       auto page = view.leads().List(f, VisibleTo(view, v), CursorParam(call->req), limit);
-      json items = json::array();
-      for (const auto* row : page.items) items.push_back(LeadJson(*row, view.pool().policy()));
-      return Answer{ListJson(std::move(items), page.next_cursor), std::nullopt};
+      return PageAnswer(page, [&](const auto& row) { return LeadJson(row, view.pool().policy()); });
     });
   });
 

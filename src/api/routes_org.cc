@@ -113,9 +113,7 @@ void AddOrgRoutes(Router& r, Services& s) {
       CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
       auto page = projections::PageOf<views::StaffRowT>(
           view.org().staff(), CursorParam(call->req), limit, [](const views::StaffRowT&) { return true; });
-      json items = json::array();
-      for (const auto* row : page.items) items.push_back(StaffJson(*row));
-      return Answer{ListJson(std::move(items), page.next_cursor), std::nullopt};
+      return PageAnswer(page, [](const auto& row) { return StaffJson(row); });
     });
   });
 

@@ -4,6 +4,7 @@
 
 #include "domain/overloaded.h"
 #include "eventstore/coding.h"
+#include "eventstore/flat_optional.h"
 #include "schemas/events_generated.h"
 
 namespace crm::eventstore {
@@ -37,14 +38,6 @@ template <class E, class D>
 E Cast(D v) {
   return static_cast<E>(static_cast<uint8_t>(v));
 }
-flatbuffers::Optional<int64_t> OptSeconds(const std::optional<Seconds>& v) {
-  if (!v) return flatbuffers::nullopt;
-  return v->count();
-}
-flatbuffers::Optional<int32_t> OptInt(const std::optional<int32_t>& v) {
-  if (!v) return flatbuffers::nullopt;
-  return *v;
-}
 
 std::pair<s::Payload, Offset<void>> EncodePayload(FlatBufferBuilder& fbb, const d::Event& ev) {
   Enc e(fbb);
@@ -71,10 +64,10 @@ std::pair<s::Payload, Offset<void>> EncodePayload(FlatBufferBuilder& fbb, const 
           [&](const d::PoolPolicySet& x) {
             const d::PoolPolicy& p = x.policy;
             return s::CreatePoolPolicySet(
-                       fbb, OptSeconds(p.recycle_no_follow_up), OptSeconds(p.recycle_no_deal),
-                       OptSeconds(p.remind_before), OptInt(p.daily_claim_limit),
-                       OptSeconds(p.previous_owner_block), OptInt(p.max_owned_customers),
-                       OptInt(p.max_owned_leads)).Union();
+                       fbb, ToFlat(p.recycle_no_follow_up), ToFlat(p.recycle_no_deal),
+                       ToFlat(p.remind_before), ToFlat(p.daily_claim_limit),
+                       ToFlat(p.previous_owner_block), ToFlat(p.max_owned_customers),
+                       ToFlat(p.max_owned_leads)).Union();
           },
           [&](const d::TargetSet& x) {
             return s::CreateTargetSet(fbb, e.Str(x.period.ToString()), e.Str(x.staff_id),
@@ -214,12 +207,6 @@ template <class D, class E>
 D Enum(E v) {
   return static_cast<D>(static_cast<uint8_t>(v));
 }
-std::optional<Seconds> OptSec(flatbuffers::Optional<int64_t> v) {
-  return v ? std::optional<Seconds>(Seconds(*v)) : std::nullopt;
-}
-std::optional<int32_t> OptI(flatbuffers::Optional<int32_t> v) {
-  return v ? std::optional<int32_t>(*v) : std::nullopt;
-}
 
 Error Corrupt(std::string detail) {
   return MakeError(ErrorKind::kInternal, "corrupt_event", std::move(detail));
@@ -250,13 +237,13 @@ Result<d::Event> DecodePayload(const s::Envelope& env) {
     case P::PoolPolicySet: {
       auto x = env.payload_as_PoolPolicySet();
       d::PoolPolicy p;
-      p.recycle_no_follow_up = OptSec(x->recycle_no_follow_up_s());
-      p.recycle_no_deal = OptSec(x->recycle_no_deal_s());
-      p.remind_before = OptSec(x->remind_before_s());
-      p.daily_claim_limit = OptI(x->daily_claim_limit());
-      p.previous_owner_block = OptSec(x->previous_owner_block_s());
-      p.max_owned_customers = OptI(x->max_owned_customers());
-      p.max_owned_leads = OptI(x->max_owned_leads());
+      p.recycle_no_follow_up = SecondsFromFlat(x->recycle_no_follow_up_s());
+      p.recycle_no_deal = SecondsFromFlat(x->recycle_no_deal_s());
+      p.remind_before = SecondsFromFlat(x->remind_before_s());
+      p.daily_claim_limit = FromFlat(x->daily_claim_limit());
+      p.previous_owner_block = SecondsFromFlat(x->previous_owner_block_s());
+      p.max_owned_customers = FromFlat(x->max_owned_customers());
+      p.max_owned_leads = FromFlat(x->max_owned_leads());
       return d::Event(d::PoolPolicySet{p});
     }
     case P::TargetSet: {

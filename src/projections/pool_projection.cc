@@ -1,5 +1,7 @@
 #include "projections/pool_projection.h"
 
+#include "eventstore/flat_optional.h"
+
 namespace crm::projections {
 
 namespace d = crm::domain;
@@ -7,25 +9,6 @@ namespace d = crm::domain;
 namespace {
 
 constexpr const char* kPolicyKey = "pool/policy";
-
-template <class T>
-flatbuffers::Optional<T> ToFb(const std::optional<T>& v) {
-  if (!v) return flatbuffers::nullopt;
-  return *v;
-}
-flatbuffers::Optional<int64_t> ToFb(const std::optional<Seconds>& v) {
-  if (!v) return flatbuffers::nullopt;
-  return v->count();
-}
-template <class T>
-std::optional<T> FromFb(const flatbuffers::Optional<T>& v) {
-  if (!v) return std::nullopt;
-  return *v;
-}
-std::optional<Seconds> SecondsFromFb(const flatbuffers::Optional<int64_t>& v) {
-  if (!v) return std::nullopt;
-  return Seconds(*v);
-}
 
 }  // namespace
 
@@ -56,13 +39,13 @@ void PoolProjection::Flush(LocalBatch& batch) {
   claims_.Flush(batch);
   if (!policy_dirty_) return;
   views::PolicyRowT row;
-  row.recycle_no_follow_up_s = ToFb(policy_.recycle_no_follow_up);
-  row.recycle_no_deal_s = ToFb(policy_.recycle_no_deal);
-  row.remind_before_s = ToFb(policy_.remind_before);
-  row.daily_claim_limit = ToFb(policy_.daily_claim_limit);
-  row.previous_owner_block_s = ToFb(policy_.previous_owner_block);
-  row.max_owned_customers = ToFb(policy_.max_owned_customers);
-  row.max_owned_leads = ToFb(policy_.max_owned_leads);
+  row.recycle_no_follow_up_s = eventstore::ToFlat(policy_.recycle_no_follow_up);
+  row.recycle_no_deal_s = eventstore::ToFlat(policy_.recycle_no_deal);
+  row.remind_before_s = eventstore::ToFlat(policy_.remind_before);
+  row.daily_claim_limit = eventstore::ToFlat(policy_.daily_claim_limit);
+  row.previous_owner_block_s = eventstore::ToFlat(policy_.previous_owner_block);
+  row.max_owned_customers = eventstore::ToFlat(policy_.max_owned_customers);
+  row.max_owned_leads = eventstore::ToFlat(policy_.max_owned_leads);
   row.version = policy_version_;
   row.updated_at = policy_updated_at_;
   batch.Put(kPolicyKey, PackRow(row));
@@ -77,13 +60,13 @@ Status PoolProjection::Load(const LocalStore& store) {
   if (auto bytes = store.Get(kPolicyKey)) {
     views::PolicyRowT row;
     if (!UnpackRow(*bytes, &row)) return Internal("the pool policy row is corrupt");
-    policy_.recycle_no_follow_up = SecondsFromFb(row.recycle_no_follow_up_s);
-    policy_.recycle_no_deal = SecondsFromFb(row.recycle_no_deal_s);
-    policy_.remind_before = SecondsFromFb(row.remind_before_s);
-    policy_.daily_claim_limit = FromFb(row.daily_claim_limit);
-    policy_.previous_owner_block = SecondsFromFb(row.previous_owner_block_s);
-    policy_.max_owned_customers = FromFb(row.max_owned_customers);
-    policy_.max_owned_leads = FromFb(row.max_owned_leads);
+    policy_.recycle_no_follow_up = eventstore::SecondsFromFlat(row.recycle_no_follow_up_s);
+    policy_.recycle_no_deal = eventstore::SecondsFromFlat(row.recycle_no_deal_s);
+    policy_.remind_before = eventstore::SecondsFromFlat(row.remind_before_s);
+    policy_.daily_claim_limit = eventstore::FromFlat(row.daily_claim_limit);
+    policy_.previous_owner_block = eventstore::SecondsFromFlat(row.previous_owner_block_s);
+    policy_.max_owned_customers = eventstore::FromFlat(row.max_owned_customers);
+    policy_.max_owned_leads = eventstore::FromFlat(row.max_owned_leads);
     policy_version_ = row.version;
     policy_updated_at_ = row.updated_at;
   }
