@@ -36,7 +36,8 @@ crm::Result<crm::writer::WriteOutcome> Run(crm::writer::Writer& writer, const st
   crm::writer::WriteRequest req;
   req.command = std::move(c);
   req.actor = actor;
-  writer.Submit(std::move(req), [p](crm::Result<crm::writer::WriteOutcome> r) { p->set_value(std::move(r)); });
+  writer.Submit(std::move(req),
+                [p](crm::Result<crm::writer::WriteOutcome> r) { p->set_value(std::move(r)); });
   return p->get_future().get();
 }
 
@@ -68,7 +69,9 @@ int main(int argc, char** argv) {
     std::string id = "stf_rep" + std::to_string(c);
     setup.push_back(d::CreateStaff{id, id, id + "@x", d::Role::kSales, "dep_1", {}});
   }
-  bool ok = Run(commands, "system", d::CreateStaff{"stf_admin", "A", "a@x", d::Role::kAdmin, {}, {}}).ok();
+  bool ok =
+      Run(commands, "system", d::CreateStaff{"stf_admin", "A", "a@x", d::Role::kAdmin, {}, {}})
+          .ok();
   for (auto& c : setup) ok = ok && Run(commands, "stf_admin", std::move(c)).ok();
   if (!ok) {
     std::fprintf(stderr, "crm_bench: setting up the organisation failed\n");
@@ -89,7 +92,8 @@ int main(int argc, char** argv) {
       for (int i; (i = next++) < commands_total;) {
         d::Command cmd;
         if (i % 3 == 2 && !last_lead.empty()) {
-          cmd = d::FollowUpLead{last_lead, "fup_" + std::to_string(i), d::Channel::kCall, "called", {}};
+          cmd = d::FollowUpLead{
+              last_lead, "fup_" + std::to_string(i), d::Channel::kCall, "called", {}};
         } else {
           last_lead = "lead_" + std::to_string(1000000 + i);
           cmd = d::CreateLead{last_lead, "n", "Company " + std::to_string(i), {}, {}, {}, {}, {}};
@@ -108,19 +112,22 @@ int main(int argc, char** argv) {
   std::vector<double> all;
   for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
   std::sort(all.begin(), all.end());
-  auto pct = [&](double p) { return all.empty() ? 0 : all[static_cast<size_t>(p * (all.size() - 1))]; };
+  auto pct = [&](double p) {
+    return all.empty() ? 0 : all[static_cast<size_t>(p * (all.size() - 1))];
+  };
   uint64_t batches = stats.batches - stats_before.batches;
   uint64_t subs = stats.commands - stats_before.commands;
   uint64_t append_count = appends.appends - appends_before.appends;
   std::printf("write path: %d commands from %d clients in %.2f s = %.0f commands/s (%d refused)\n",
               commands_total, clients, elapsed, commands_total / elapsed, failures.load());
-  std::printf("  latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n", pct(0.5), pct(0.9), pct(0.99),
-              all.empty() ? 0 : all.back());
-  std::printf("  group commit: %llu batches, %.1f commands per batch, largest %llu, fsync mean %.2f ms\n",
-              static_cast<unsigned long long>(batches), batches ? double(subs) / batches : 0.0,
-              static_cast<unsigned long long>(stats.largest_batch),
-              append_count ? (appends.micros_sum - appends_before.micros_sum) / 1000.0 / append_count
-                           : 0.0);
+  std::printf("  latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n", pct(0.5), pct(0.9),
+              pct(0.99), all.empty() ? 0 : all.back());
+  std::printf(
+      "  group commit: %llu batches, %.1f commands per batch, largest %llu, fsync mean %.2f ms\n",
+      static_cast<unsigned long long>(batches), batches ? double(subs) / batches : 0.0,
+      static_cast<unsigned long long>(stats.largest_batch),
+      append_count ? (appends.micros_sum - appends_before.micros_sum) / 1000.0 / append_count
+                   : 0.0);
 
   // ---- 2. decision model replay -----------------------------------------------------------
   uint64_t head = store->Head();

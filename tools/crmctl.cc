@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <iostream>
 
-#include "api/json_text.h"
 #include "api/event_json.h"
+#include "api/json_text.h"
 #include "api/views_json.h"
 #include "eventstore/rocks_event_store.h"
 

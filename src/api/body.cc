@@ -13,8 +13,10 @@ bool NestsDeeperThan(std::string_view text, size_t limit) {
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
@@ -39,14 +41,20 @@ Result<json> ParseObject(std::string_view body) {
   std::string duplicate;
   json::parser_callback_t check = [&](int, json::parse_event_t event, json& parsed) {
     switch (event) {
-      case json::parse_event_t::object_start: names.emplace_back(); break;
-      case json::parse_event_t::object_end: names.pop_back(); break;
+      case json::parse_event_t::object_start:
+        names.emplace_back();
+        break;
+      case json::parse_event_t::object_end:
+        names.pop_back();
+        break;
       case json::parse_event_t::key:
-        if (!names.empty() && !names.back().insert(parsed.get<std::string>()).second && duplicate.empty()) {
+        if (!names.empty() && !names.back().insert(parsed.get<std::string>()).second &&
+            duplicate.empty()) {
           duplicate = parsed.get<std::string>();
         }
         break;
-      default: break;
+      default:
+        break;
     }
     return true;
   };
@@ -111,8 +119,7 @@ std::optional<std::string> Fields::Text(const char* name, bool required, size_t 
   return s;
 }
 
-std::optional<int64_t> Fields::Integer(const char* name, bool required, int64_t min,
-                                       int64_t max) {
+std::optional<int64_t> Fields::Integer(const char* name, bool required, int64_t min, int64_t max) {
   const json* v = Get(name, required);
   if (!v) return std::nullopt;
   if (!v->is_number_integer()) {
@@ -205,9 +212,8 @@ std::optional<std::string> Fields::OneOf(const char* name, bool required,
                                          const std::vector<std::string>& allowed) {
   const json* v = Get(name, required);
   if (!v) return std::nullopt;
-  if (v->is_string() &&
-      std::find(allowed.begin(), allowed.end(), v->get_ref<const std::string&>()) !=
-          allowed.end()) {
+  if (v->is_string() && std::find(allowed.begin(), allowed.end(),
+                                  v->get_ref<const std::string&>()) != allowed.end()) {
     return v->get<std::string>();
   }
   std::string list;

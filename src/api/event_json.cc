@@ -7,7 +7,10 @@ namespace nlohmann {
 template <class T>
 struct adl_serializer<std::optional<T>> {
   static void to_json(json& j, const std::optional<T>& v) {
-    if (v) j = *v; else j = nullptr;
+    if (v)
+      j = *v;
+    else
+      j = nullptr;
   }
 };
 template <>
@@ -33,15 +36,17 @@ namespace crm::domain {
 using nlohmann::json;
 
 // Only serialisation is needed: the macro below defines to_json for each event.
-#define CRM_TO_JSON(Type, ...)                                             \
+#define CRM_TO_JSON(Type, ...)                                                        \
   [[maybe_unused]] void to_json(json& nlohmann_json_j, const Type& nlohmann_json_t) { \
-    nlohmann_json_j = json::object();                                      \
-    NLOHMANN_JSON_EXPAND(NLOHMANN_JSON_PASTE(NLOHMANN_JSON_TO, __VA_ARGS__)) \
+    nlohmann_json_j = json::object();                                                 \
+    NLOHMANN_JSON_EXPAND(NLOHMANN_JSON_PASTE(NLOHMANN_JSON_TO, __VA_ARGS__))          \
   }
 
 namespace {
 template <class E>
-void EnumToJson(json& j, E v) { j = std::string(Name(v)); }
+void EnumToJson(json& j, E v) {
+  j = std::string(Name(v));
+}
 }  // namespace
 
 void to_json(json& j, Role v) { EnumToJson(j, v); }
@@ -102,16 +107,11 @@ nlohmann::json EventJson(const eventstore::RecordedEvent& e) {
   using nlohmann::json;
   json data;
   std::visit([&](const auto& ev) { domain::to_json(data, ev); }, e.event);
-  return json{{"position", e.position},
-              {"stream", e.stream},
-              {"version", e.version},
-              {"type", std::string(domain::EventTypeName(e.event))},
-              {"at", FormatTime(e.at)},
-              {"actor", e.actor},
-              {"command_id", e.command_id},
-              {"correlation_id", e.correlation_id},
-              {"data", std::move(data)},
-              {"hash", eventstore::ToHex(e.hash)}};
+  return json{{"position", e.position},     {"stream", e.stream},
+              {"version", e.version},       {"type", std::string(domain::EventTypeName(e.event))},
+              {"at", FormatTime(e.at)},     {"actor", e.actor},
+              {"command_id", e.command_id}, {"correlation_id", e.correlation_id},
+              {"data", std::move(data)},    {"hash", eventstore::ToHex(e.hash)}};
 }
 
 }  // namespace crm::api

@@ -105,17 +105,16 @@ void RunQuery(const Services& s, const CallPtr& call, QueryFn fn) {
   auto viewer = Authenticate(s, call->req.authorization);
   if (!viewer.ok()) return SendError(call, viewer.error());
   const Services* sp = &s;
-  s.read.runner().WhenApplied(*position, Steady::now() + kMinPositionWait,
-                       [sp, call, fn = std::move(fn), position](bool reached) {
-                         if (!reached) {
-                           return SendError(call, MakeError(ErrorKind::kUnavailable,
-                                                            "projection_lagging",
-                                                            "the read model has not reached " +
-                                                                std::to_string(*position) +
-                                                                " within 5 s"));
-                         }
-                         sp->post([sp, call, fn] { QueryNow(*sp, call, fn); });
-                       });
+  s.read.runner().WhenApplied(
+      *position, Steady::now() + kMinPositionWait,
+      [sp, call, fn = std::move(fn), position](bool reached) {
+        if (!reached) {
+          return SendError(call, MakeError(ErrorKind::kUnavailable, "projection_lagging",
+                                           "the read model has not reached " +
+                                               std::to_string(*position) + " within 5 s"));
+        }
+        sp->post([sp, call, fn] { QueryNow(*sp, call, fn); });
+      });
 }
 
 json VersionOf(const writer::CommandResult& r, const std::string& stream) {
@@ -146,8 +145,8 @@ void RunCommand(const Services& s, const CallPtr& call, CommandSpec spec) {
   req.command = std::move(command).value();
   req.actor = viewer->id;
   if (!IsStorableHeaderValue(call->req.correlation_id)) {
-    return SendError(call, InvalidField("X-Correlation-Id",
-                                        "must be UTF-8 text without control characters"));
+    return SendError(
+        call, InvalidField("X-Correlation-Id", "must be UTF-8 text without control characters"));
   }
   // Kept with every event of the command; longer ids are cut on a character boundary.
   req.correlation_id = std::string(CutUtf8(call->req.correlation_id, kMaxCorrelationId));
@@ -161,8 +160,8 @@ void RunCommand(const Services& s, const CallPtr& call, CommandSpec spec) {
   if (call->req.idempotency_key) {
     const std::string& key = *call->req.idempotency_key;
     if (key.empty() || !IsStorableHeaderValue(key) || CodePoints(key) > 200) {
-      return SendError(call, InvalidField("Idempotency-Key",
-                                          "must be 1 to 200 characters of text"));
+      return SendError(call,
+                       InvalidField("Idempotency-Key", "must be 1 to 200 characters of text"));
     }
     req.idempotency_key = key;
     // The request is the route and the body's bytes as sent: hashing the parsed body
@@ -179,13 +178,12 @@ void RunCommand(const Services& s, const CallPtr& call, CommandSpec spec) {
     if (!outcome.ok()) return SendError(call, outcome.error());
     auto done = std::make_shared<writer::WriteOutcome>(std::move(outcome).value());
     // Answer once the read models show the change, so that the caller's next read does.
-    sp->read.runner().WhenApplied(
-        done->result.last_position, Steady::now() + kReadYourWriteWait,
-        [call, status, reply, finish, done](bool) {
-          json answer = reply(done->result);
-          if (finish) finish(answer, done->replayed);
-          SendJson(call, status, answer);
-        });
+    sp->read.runner().WhenApplied(done->result.last_position, Steady::now() + kReadYourWriteWait,
+                                  [call, status, reply, finish, done](bool) {
+                                    json answer = reply(done->result);
+                                    if (finish) finish(answer, done->replayed);
+                                    SendJson(call, status, answer);
+                                  });
   });
 }
 
@@ -235,7 +233,8 @@ json ListJson(json items, const std::optional<std::string>& next_cursor) {
 std::function<bool(const std::string&)> VisibleTo(const ReadView& view, const domain::Viewer& v) {
   const domain::OrgTree* tree = &view.org().tree();
   return [tree, v](const std::string& owner) {
-    return domain::CanSee(*tree, v, owner.empty() ? std::nullopt : std::optional<std::string>(owner));
+    return domain::CanSee(*tree, v,
+                          owner.empty() ? std::nullopt : std::optional<std::string>(owner));
   };
 }
 

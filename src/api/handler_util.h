@@ -33,8 +33,7 @@ Result<domain::Viewer> Authenticate(const Services& s, const std::string& author
 
 struct Answer {
   Answer() = default;
-  Answer(json body_in, std::optional<uint64_t> etag_in)
-      : body(std::move(body_in)), etag(etag_in) {}
+  Answer(json body_in, std::optional<uint64_t> etag_in) : body(std::move(body_in)), etag(etag_in) {}
 
   json body;
   std::optional<uint64_t> etag;  // the record's version, for GET of one record

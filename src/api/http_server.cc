@@ -111,7 +111,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // Reads what the buffer holds; asks the socket for more only when the request needs it.
   void Process() {
     auto data = buffer_.data();
-    size_t used = reader_.Feed(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    size_t used =
+        reader_.Feed(std::string_view(static_cast<const char*>(data.data()), data.size()));
     buffer_.consume(used);
     switch (reader_.state()) {
       case RequestReader::State::kFailed:
@@ -318,8 +319,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
   if (!ec) impl->acceptor.bind(endpoint, ec);
   if (!ec) impl->acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec) {
-    return Unavailable("cannot listen on " + options.address + ":" +
-                       std::to_string(options.port) + ": " + ec.message());
+    return Unavailable("cannot listen on " + options.address + ":" + std::to_string(options.port) +
+                       ": " + ec.message());
   }
   impl->work.emplace(impl->ioc.get_executor());
   net::dispatch(impl->accept_strand, [p = impl.get()] { p->DoAccept(); });

@@ -39,10 +39,10 @@ size_t DefaultMaxConnections();
 
 // What the server is doing, for /metrics.
 struct HttpStats {
-  size_t connections = 0;          // open now
+  size_t connections = 0;  // open now
   size_t max_connections = 0;
-  size_t writing_bytes = 0;        // answer bytes handed to sockets and not yet taken
-  uint64_t refused_total = 0;      // connections answered 503 at the limit, or dropped
+  size_t writing_bytes = 0;            // answer bytes handed to sockets and not yet taken
+  uint64_t refused_total = 0;          // connections answered 503 at the limit, or dropped
   uint64_t accept_failures_total = 0;  // accepts that failed (out of descriptors, ...)
 };
 

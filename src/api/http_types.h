@@ -14,8 +14,8 @@
 namespace crm::api {
 
 struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string path;    // decoded path without the query
+  std::string method;                         // "GET", "POST", ...
+  std::string path;                           // decoded path without the query
   std::map<std::string, std::string> query;   // decoded query parameters
   std::map<std::string, std::string> params;  // path parameters, filled by the router
   std::string body;

@@ -15,7 +15,8 @@ namespace {
 // The method as a label: any token is a method to the parser, so everything but the
 // methods this server knows counts as one, or each request could add a series.
 const std::string& MethodLabel(const std::string& method) {
-  static const std::vector<std::string> kKnown = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+  static const std::vector<std::string> kKnown = {"GET",   "HEAD",   "POST",   "PUT",
+                                                  "PATCH", "DELETE", "OPTIONS"};
   static const std::string kOther = "other";
   for (const auto& m : kKnown) {
     if (m == method) return m;
@@ -58,8 +59,8 @@ std::string Metrics::Render() const {
       out << "evcrm_http_request_duration_seconds_bucket{" << labels << ",le=\""
           << LatencyBuckets()[i] << "\"} " << h.buckets[i] << "\n";
     }
-    out << "evcrm_http_request_duration_seconds_bucket{" << labels << ",le=\"+Inf\"} "
-        << h.count << "\n";
+    out << "evcrm_http_request_duration_seconds_bucket{" << labels << ",le=\"+Inf\"} " << h.count
+        << "\n";
     out << "evcrm_http_request_duration_seconds_sum{" << labels << "} " << h.sum << "\n";
     out << "evcrm_http_request_duration_seconds_count{" << labels << "} " << h.count << "\n";
   }

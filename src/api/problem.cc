@@ -12,18 +12,30 @@ namespace {
 // The status reason phrase, for a code missing from the table (a bug the tests look for).
 const char* Reason(int status) {
   switch (status) {
-    case 400: return "Bad request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not found";
-    case 405: return "Method not allowed";
-    case 409: return "Conflict";
-    case 412: return "Precondition failed";
-    case 413: return "Payload too large";
-    case 422: return "Unprocessable content";
-    case 431: return "Request header fields too large";
-    case 503: return "Service unavailable";
-    default: return "Internal server error";
+    case 400:
+      return "Bad request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not found";
+    case 405:
+      return "Method not allowed";
+    case 409:
+      return "Conflict";
+    case 412:
+      return "Precondition failed";
+    case 413:
+      return "Payload too large";
+    case 422:
+      return "Unprocessable content";
+    case 431:
+      return "Request header fields too large";
+    case 503:
+      return "Service unavailable";
+    default:
+      return "Internal server error";
   }
 }
 
@@ -51,7 +63,8 @@ const std::vector<ProblemCode>& ProblemCodes() {
       {"headers_too_large", 431, "Request header fields too large",
        "the request line and headers are over 16 KiB; the connection closes"},
       {"claim_limit_reached", 422, "Daily claim limit reached", "the daily claim limit is used up"},
-      {"capacity_reached", 422, "Capacity reached", "the person would own more than the policy allows"},
+      {"capacity_reached", 422, "Capacity reached",
+       "the person would own more than the policy allows"},
       {"previous_owner_blocked", 422, "Previous owner blocked",
        "a previous owner may not reclaim within the policy's block"},
       {"not_in_pool", 422, "Not in the pool", "only items in the pool can be claimed"},
@@ -73,18 +86,30 @@ const std::vector<ProblemCode>& ProblemCodes() {
 int HttpStatus(ErrorKind kind) {
   switch (kind) {
     case ErrorKind::kMalformed:
-    case ErrorKind::kValidation: return 400;
-    case ErrorKind::kUnauthorized: return 401;
-    case ErrorKind::kForbidden: return 403;
-    case ErrorKind::kNotFound: return 404;
-    case ErrorKind::kMethodNotAllowed: return 405;
-    case ErrorKind::kConflict: return 409;
-    case ErrorKind::kPrecondition: return 412;
-    case ErrorKind::kTooLarge: return 413;
-    case ErrorKind::kHeadersTooLarge: return 431;
-    case ErrorKind::kRule: return 422;
-    case ErrorKind::kUnavailable: return 503;
-    case ErrorKind::kInternal: return 500;
+    case ErrorKind::kValidation:
+      return 400;
+    case ErrorKind::kUnauthorized:
+      return 401;
+    case ErrorKind::kForbidden:
+      return 403;
+    case ErrorKind::kNotFound:
+      return 404;
+    case ErrorKind::kMethodNotAllowed:
+      return 405;
+    case ErrorKind::kConflict:
+      return 409;
+    case ErrorKind::kPrecondition:
+      return 412;
+    case ErrorKind::kTooLarge:
+      return 413;
+    case ErrorKind::kHeadersTooLarge:
+      return 431;
+    case ErrorKind::kRule:
+      return 422;
+    case ErrorKind::kUnavailable:
+      return 503;
+    case ErrorKind::kInternal:
+      return 500;
   }
   return 500;
 }

@@ -52,7 +52,7 @@ struct RequestReader::Impl {
 
   Limits limits;
   Phase phase = Phase::kStart;
-  size_t skipped = 0;  // empty lines before the request line
+  size_t skipped = 0;         // empty lines before the request line
   size_t header_scanned = 0;  // bytes of the header section checked so far
   std::optional<http::request_parser<http::string_body>> parser;
   Error failure;
@@ -79,10 +79,12 @@ struct RequestReader::Impl {
         case Chunk::kSize: {
           size_t eol = rest.find("\r\n");
           // A CR at the very end may be the start of the CRLF: it does not count yet.
-          size_t line = eol != std::string_view::npos ? eol
-                                                      : rest.size() - (!rest.empty() && rest.back() == '\r');
+          size_t line = eol != std::string_view::npos
+                            ? eol
+                            : rest.size() - (!rest.empty() && rest.back() == '\r');
           if (line > kMaxSizeLine) {
-            Fail(Malformed("a chunk size line is longer than " + std::to_string(kMaxSizeLine) + " bytes"));
+            Fail(Malformed("a chunk size line is longer than " + std::to_string(kMaxSizeLine) +
+                           " bytes"));
             return used;
           }
           if (eol == std::string_view::npos) return used;
@@ -94,8 +96,10 @@ struct RequestReader::Impl {
           uint64_t size = 0;
           bool hex = !digits.empty() && digits.size() <= 15;
           for (char c : digits) {
-            int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                  : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+            int v = c >= '0' && c <= '9'   ? c - '0'
+                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                           : -1;
             if (v < 0) hex = false;
             size = size * 16 + static_cast<uint64_t>(v < 0 ? 0 : v);
           }
@@ -153,14 +157,14 @@ struct RequestReader::Impl {
 
   void FailParse(const beast::error_code& ec) {
     if (ec == http::error::header_limit) {
-      return Fail(MakeError(ErrorKind::kHeadersTooLarge, "headers_too_large",
-                            "the request header is larger than " +
-                                std::to_string(limits.header_limit) + " bytes"));
+      return Fail(MakeError(
+          ErrorKind::kHeadersTooLarge, "headers_too_large",
+          "the request header is larger than " + std::to_string(limits.header_limit) + " bytes"));
     }
     if (ec == http::error::body_limit) {
-      return Fail(MakeError(ErrorKind::kTooLarge, "payload_too_large",
-                            "the body is larger than " + std::to_string(limits.body_limit) +
-                                " bytes"));
+      return Fail(
+          MakeError(ErrorKind::kTooLarge, "payload_too_large",
+                    "the body is larger than " + std::to_string(limits.body_limit) + " bytes"));
     }
     Fail(Malformed("the request is not valid HTTP/1.1: " + ec.message()));
   }
@@ -185,9 +189,15 @@ struct RequestReader::Impl {
             return Malformed("Content-Length must be one decimal number");
           }
           break;
-        case http::field::host: ++host; break;
-        case http::field::authorization: ++authorization; break;
-        case http::field::if_match: ++if_match; break;
+        case http::field::host:
+          ++host;
+          break;
+        case http::field::authorization:
+          ++authorization;
+          break;
+        case http::field::if_match:
+          ++if_match;
+          break;
         default:
           if (beast::iequals(f.name_string(), "Idempotency-Key")) ++idempotency;
           if (beast::iequals(f.name_string(), "X-Correlation-Id")) ++correlation;
@@ -195,12 +205,16 @@ struct RequestReader::Impl {
       }
     }
     if (te > 1) return Malformed("Transfer-Encoding appears more than once");
-    if (te > 0 && cl > 0) return Malformed("a request may not carry both Content-Length and Transfer-Encoding");
+    if (te > 0 && cl > 0)
+      return Malformed("a request may not carry both Content-Length and Transfer-Encoding");
     if (te > 0 && m.version() < 11) return Malformed("HTTP/1.0 has no Transfer-Encoding");
     if (cl > 1) return Malformed("Content-Length appears more than once");
-    if (m.version() >= 11 && host != 1) return Malformed("an HTTP/1.1 request carries exactly one Host");
-    for (auto [count, name] : {std::pair{authorization, "Authorization"}, {if_match, "If-Match"},
-                               {idempotency, "Idempotency-Key"}, {correlation, "X-Correlation-Id"}}) {
+    if (m.version() >= 11 && host != 1)
+      return Malformed("an HTTP/1.1 request carries exactly one Host");
+    for (auto [count, name] : {std::pair{authorization, "Authorization"},
+                               {if_match, "If-Match"},
+                               {idempotency, "Idempotency-Key"},
+                               {correlation, "X-Correlation-Id"}}) {
       if (count > 1) return Malformed(std::string(name) + " appears more than once");
     }
     return std::nullopt;
@@ -234,7 +248,8 @@ struct RequestReader::Impl {
   // Splits the target into a decoded path and query. Absolute-form keeps only its path.
   std::optional<Error> FillTarget(std::string_view target, HttpRequest& r) const {
     std::string rooted;  // an absolute-form target with an empty path: "/" and its query
-    if (beast::iequals(target.substr(0, 7), "http://") || beast::iequals(target.substr(0, 8), "https://")) {
+    if (beast::iequals(target.substr(0, 7), "http://") ||
+        beast::iequals(target.substr(0, 8), "https://")) {
       // RFC 3986 §3.2: the authority ends at the first '/', '?' or '#'.
       size_t authority = target.find("//") + 2;
       size_t end = target.find_first_of("/?#", authority);
@@ -372,9 +387,12 @@ size_t RequestReader::Feed(std::string_view bytes) {
 
 RequestReader::State RequestReader::state() const {
   switch (impl_->phase) {
-    case Impl::Phase::kDone: return State::kDone;
-    case Impl::Phase::kFailed: return State::kFailed;
-    default: return State::kNeedMore;
+    case Impl::Phase::kDone:
+      return State::kDone;
+    case Impl::Phase::kFailed:
+      return State::kFailed;
+    default:
+      return State::kNeedMore;
   }
 }
 

@@ -69,7 +69,8 @@ bool ParseQuery(std::string_view query, std::map<std::string, std::string>* out)
 
 void Router::Add(std::string method, std::string pattern, Handler handler) {
   auto segments = Split(pattern);
-  routes_.push_back({std::move(method), std::move(pattern), std::move(segments), std::move(handler)});
+  routes_.push_back(
+      {std::move(method), std::move(pattern), std::move(segments), std::move(handler)});
 }
 
 Router::Match Router::Find(HttpRequest& req, Handler* handler, std::string* allowed) const {

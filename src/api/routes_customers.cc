@@ -3,10 +3,10 @@
 #include <algorithm>
 
 #include "api/body.h"
+#include "api/event_json.h"
 #include "api/handler_util.h"
 #include "api/request_parts.h"
 #include "api/routes.h"
-#include "api/event_json.h"
 #include "api/views_json.h"
 
 namespace crm::api {
@@ -42,8 +42,8 @@ Answer CustomerAsOf(const Services& s, const views::CustomerRowT& now, uint64_t 
   records.insert(records.end(), now.contract_ids.begin(), now.contract_ids.end());
   Answer answer;
   answer.unlocked = [&s, id = now.id, records = std::move(records), position]() -> Result<Answer> {
-    CRM_ASSIGN_OR_RETURN(auto then,
-                         projections::CustomerAsOf(s.store, s.read.history(), id, records, position));
+    CRM_ASSIGN_OR_RETURN(
+        auto then, projections::CustomerAsOf(s.store, s.read.history(), id, records, position));
     const auto* row = then->rows.FindCustomer(id);
     json j = Customer360Json(*row, then->rows, then->policy, BusinessDay(then->at, s.utc_offset));
     j["as_of"] = {{"position", position}, {"at", FormatTime(then->at)}};
@@ -62,7 +62,10 @@ Result<d::UpdateCustomer> ParsePatch(const std::string& id, const json& body) {
   if (f.Has("name")) u.name = f.Text("name", true);
   auto optional_text = [&](const char* name, size_t max, d::OptText& out) {
     if (!f.Has(name)) return;
-    if (f.IsNull(name)) { out = ""; return; }
+    if (f.IsNull(name)) {
+      out = "";
+      return;
+    }
     out = f.Text(name, false, max).value_or("");
   };
   optional_text("industry", 100, u.industry);
@@ -70,8 +73,10 @@ Result<d::UpdateCustomer> ParsePatch(const std::string& id, const json& body) {
   optional_text("phone", 50, u.phone);
   optional_text("address", 500, u.address);
   if (f.Has("level")) {
-    if (f.IsNull("level")) u.level = "";
-    else if (auto level = f.OneOf("level", true, kLevels)) u.level = *level;
+    if (f.IsNull("level"))
+      u.level = "";
+    else if (auto level = f.OneOf("level", true, kLevels))
+      u.level = *level;
   }
   if (errors.empty() && !u.name && !u.industry && !u.region && !u.level && !u.phone && !u.address) {
     f.Fail("body", "name at least one of name, industry, region, level, phone, address");
@@ -107,8 +112,10 @@ void AddCustomerRoutes(Router& r, Services& s) {
       f.level = OptParam(call->req, "level");
       f.region = OptParam(call->req, "region");
       f.q = OptParam(call->req, "q").value_or("");
-      auto page = view.customers().ListCustomers(f, VisibleTo(view, v), CursorParam(call->req), limit);
-      return PageAnswer(page, [&](const auto& row) { return CustomerSummaryJson(row, view.pool().policy()); });
+      auto page =
+          view.customers().ListCustomers(f, VisibleTo(view, v), CursorParam(call->req), limit);
+      return PageAnswer(
+          page, [&](const auto& row) { return CustomerSummaryJson(row, view.pool().policy()); });
     });
   });
 
@@ -158,9 +165,7 @@ void AddCustomerRoutes(Router& r, Services& s) {
           CRM_ASSIGN_OR_RETURN(FollowUpParts p, ReadFollowUp(body));
           return d::Command(d::FollowUpCustomer{id, fup, p.channel, p.note, p.next_at});
         },
-        [](const writer::CommandResult& res) {
-          return FollowUpReply("customer_id", res);
-        });
+        [](const writer::CommandResult& res) { return FollowUpReply("customer_id", res); });
   });
 
   r.Add("POST", "/api/v1/customers/{id}/claim", [&s](const CallPtr& call) {

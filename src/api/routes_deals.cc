@@ -98,7 +98,8 @@ void AddDealRoutes(Router& r, Services& s) {
       if (f.stage && !d::ParseStage(*f.stage)) return InvalidField("stage", "unknown stage");
       f.owner_id = OptParam(call->req, "owner_id");
       f.customer_id = OptParam(call->req, "customer_id");
-      auto page = view.customers().ListOpportunities(f, VisibleTo(view, v), CursorParam(call->req), limit);
+      auto page =
+          view.customers().ListOpportunities(f, VisibleTo(view, v), CursorParam(call->req), limit);
       return PageAnswer(page, [](const auto& row) { return OpportunityJson(row); });
     });
   });
@@ -159,7 +160,8 @@ void AddDealRoutes(Router& r, Services& s) {
         return InvalidField("status", "must be active or paid");
       }
       f.owner_id = OptParam(call->req, "owner_id");
-      auto page = view.customers().ListContracts(f, VisibleTo(view, v), CursorParam(call->req), limit);
+      auto page =
+          view.customers().ListContracts(f, VisibleTo(view, v), CursorParam(call->req), limit);
       Date today = Today(s);
       return PageAnswer(page, [today](const auto& row) { return ContractJson(row, today); });
     });
@@ -189,7 +191,8 @@ void AddDealRoutes(Router& r, Services& s) {
           auto method = f.Text("method", false, 50);
           auto reference = f.Text("reference", false, 200);
           CRM_RETURN_IF_ERROR(FieldsOk(errors));
-          return d::Command(d::RecordPayment{id, payment_id, *amount, *received, method, reference});
+          return d::Command(
+              d::RecordPayment{id, payment_id, *amount, *received, method, reference});
         },
         [](const writer::CommandResult& res) {
           // The contract is the record the command wrote; the payment is what it created.
@@ -212,7 +215,8 @@ void AddDealRoutes(Router& r, Services& s) {
       f.status = "active";
       f.owner_id = OptParam(call->req, "owner_id");
       // Paged by contract: the cursor is the last contract of the previous page.
-      auto page = view.customers().ListContracts(f, VisibleTo(view, v), CursorParam(call->req), limit);
+      auto page =
+          view.customers().ListContracts(f, VisibleTo(view, v), CursorParam(call->req), limit);
       Date today = Today(s);
       json items = json::array();
       for (const auto* k : page.items) {
@@ -220,7 +224,8 @@ void AddDealRoutes(Router& r, Services& s) {
         for (size_t i = 0; i < installments.size(); ++i) {
           const auto& inst = installments[i];
           if (inst.status == "paid" || (only_overdue && inst.status != "overdue")) continue;
-          items.push_back(ReceivableJson(*k, inst, i, view.customers().FindCustomer(k->customer_id)));
+          items.push_back(
+              ReceivableJson(*k, inst, i, view.customers().FindCustomer(k->customer_id)));
         }
       }
       return Answer{ListJson(std::move(items), page.next_cursor), std::nullopt};

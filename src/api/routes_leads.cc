@@ -11,7 +11,7 @@ namespace d = crm::domain;
 
 namespace {
 
-const std::vector<std::string> kLeadStates = {"unassigned", "pending", "following",
+const std::vector<std::string> kLeadStates = {"unassigned", "pending",   "following",
                                               "invalid",    "converted", "voided"};
 const std::vector<std::string> kStrategies = {"round_robin", "least_loaded", "region"};
 
@@ -56,8 +56,9 @@ void AddLeadRoutes(Router& r, Services& s) {
       projections::LeadFilter f;
       f.state = OptParam(call->req, "state");
       if (f.state && !d::ParseLeadState(*f.state)) {
-        return InvalidField("state", "must be one of unassigned, pending, following, invalid, "
-                                     "converted, voided");
+        return InvalidField("state",
+                            "must be one of unassigned, pending, following, invalid, "
+                            "converted, voided");
       }
       f.owner_id = OptParam(call->req, "owner_id");
       f.region = OptParam(call->req, "region");
@@ -102,8 +103,9 @@ void AddLeadRoutes(Router& r, Services& s) {
       const auto& out = std::get<d::AutoAssignOutcome>(res.outcome);
       json assignments = json::array();
       for (const auto& a : out.assignments) {
-        assignments.push_back(
-            {{"lead_id", a.lead_id}, {"owner_id", a.owner_id}, {"version", VersionOf(res, a.lead_id)}});
+        assignments.push_back({{"lead_id", a.lead_id},
+                               {"owner_id", a.owner_id},
+                               {"version", VersionOf(res, a.lead_id)}});
       }
       return json{{"assignments", std::move(assignments)},
                   {"unassigned", out.unassigned},

@@ -87,9 +87,10 @@ void AddOpsRoutes(Router& r, Services& s) {
   r.Add("GET", "/health", [&s](const CallPtr& call) {
     json projections = json::object();
     for (const auto& [name, cp] : s.read.runner().checkpoints()) projections[name] = cp;
-    SendJson(call, 200, json{{"status", "ok"},
-                             {"position", s.store.Head()},
-                             {"projections", std::move(projections)}});
+    SendJson(call, 200,
+             json{{"status", "ok"},
+                  {"position", s.store.Head()},
+                  {"projections", std::move(projections)}});
   });
 
   r.Add("GET", "/metrics", [&s](const CallPtr& call) {

@@ -102,8 +102,10 @@ void AddOrgRoutes(Router& r, Services& s) {
       if (!outcome.ok() || outcome->replayed) (void)s.tokens.Revoke(staff_id);
     };
     spec.finish = [token](json& answer, bool replayed) {
-      if (!replayed) answer["token"] = token;
-      else answer["token_redacted"] = true;  // shown once; issue a new one with /tokens
+      if (!replayed)
+        answer["token"] = token;
+      else
+        answer["token_redacted"] = true;  // shown once; issue a new one with /tokens
     };
     RunCommand(s, call, std::move(spec));
   });
@@ -111,8 +113,9 @@ void AddOrgRoutes(Router& r, Services& s) {
   r.Add("GET", "/api/v1/staff", [&s](const CallPtr& call) {
     RunQuery(s, call, [call](const d::Viewer&, const ReadView& view) -> Result<Answer> {
       CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
-      auto page = projections::PageOf<views::StaffRowT>(
-          view.org().staff(), CursorParam(call->req), limit, [](const views::StaffRowT&) { return true; });
+      auto page =
+          projections::PageOf<views::StaffRowT>(view.org().staff(), CursorParam(call->req), limit,
+                                                [](const views::StaffRowT&) { return true; });
       return PageAnswer(page, [](const auto& row) { return StaffJson(row); });
     });
   });
@@ -127,14 +130,17 @@ void AddOrgRoutes(Router& r, Services& s) {
   r.Add("POST", "/api/v1/staff/{id}/tokens", [&s](const CallPtr& call) {
     auto viewer = Authenticate(s, call->req.authorization);
     if (!viewer.ok()) return SendError(call, viewer.error());
-    if (viewer->role != d::Role::kAdmin) return SendError(call, Forbidden("only admins issue tokens"));
+    if (viewer->role != d::Role::kAdmin)
+      return SendError(call, Forbidden("only admins issue tokens"));
     std::string id = call->req.params.at("id");
     Status found = Status::Ok();
     {
       ReadView view = s.read.Read();
       auto row = StaffRow(view, id);
-      if (!row.ok()) found = row.error();
-      else if ((*row)->departed) found = RuleRefused("staff_departed", id + " has departed");
+      if (!row.ok())
+        found = row.error();
+      else if ((*row)->departed)
+        found = RuleRefused("staff_departed", id + " has departed");
     }
     if (!found.ok()) return SendError(call, found.error());
     std::string token = NewToken();

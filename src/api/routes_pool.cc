@@ -71,7 +71,7 @@ json PoolPage(const ReadView& view, const d::Viewer& v, const HttpRequest& req,
     f.region = OptParam(req, "region");
     f.q = OptParam(req, "q").value_or("");
     auto page = view.customers().ListCustomers(f, visible, leads_done ? cursor.substr(1) : "",
-                                          limit - items.size());
+                                               limit - items.size());
     for (const auto* row : page.items) items.push_back(PoolCustomerJson(*row));
     if (page.next_cursor) next = "C" + *page.next_cursor;
   }
@@ -136,7 +136,8 @@ void AddPoolRoutes(Router& r, Services& s) {
         const auto* row = view.customers().FindCustomer(id);
         if (!row) continue;
         ++owned_customers;
-        remind(projections::RecycleAt(*row, p), {{"kind", "customer"}, {"id", id}, {"name", row->name}});
+        remind(projections::RecycleAt(*row, p),
+               {{"kind", "customer"}, {"id", id}, {"name", row->name}});
       }
       std::sort(due.begin(), due.end(), [](const json& a, const json& b) {
         return a["recycle_at"].get<std::string>() < b["recycle_at"].get<std::string>();
@@ -149,7 +150,8 @@ void AddPoolRoutes(Router& r, Services& s) {
                          {"max_owned_customers", num(p.max_owned_customers)},
                          {"owned_leads", owned_leads},
                          {"max_owned_leads", num(p.max_owned_leads)},
-                         {"remind_before", p.remind_before ? json(FormatDuration(*p.remind_before)) : json(nullptr)},
+                         {"remind_before",
+                          p.remind_before ? json(FormatDuration(*p.remind_before)) : json(nullptr)},
                          {"due_for_recycle", std::move(due)}},
                     std::nullopt};
     });

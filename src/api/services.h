@@ -18,13 +18,13 @@
 namespace crm::api {
 
 struct Services {
-  eventstore::EventStore& store;    // reads of the log: timelines, as-of, audit
-  writer::Writer& writer;           // every command
-  projections::ReadModels& read;    // every query
+  eventstore::EventStore& store;  // reads of the log: timelines, as-of, audit
+  writer::Writer& writer;         // every command
+  projections::ReadModels& read;  // every query
   TokenStore& tokens;
   Metrics& metrics;
   const writer::Clock& clock;
-  writer::IdGenerator& ids;         // ids of the records commands create
+  writer::IdGenerator& ids;  // ids of the records commands create
   Seconds utc_offset;
   // Runs work on the I/O threads (queries that waited for a read model).
   std::function<void(std::function<void()>)> post;

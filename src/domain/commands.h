@@ -211,13 +211,13 @@ struct RecordPayment {
   OptText reference;
 };
 
-using Command = std::variant<
-    CreateDepartment, CreateStaff, Handover, SetPoolPolicy, SetTarget, CreateLead, AssignLead,
-    AutoAssignLeads, ClaimLead, ReleaseLead, FollowUpLead, InvalidateLead, VoidLead,
-    ConvertLead, RecycleDue, CreateCustomer, UpdateCustomer, AddContact, FollowUpCustomer,
-    ClaimCustomer, ReleaseCustomer, TransferCustomer, LockCustomer, UnlockCustomer,
-    CreateOpportunity, ChangeStage, WinOpportunity, LoseOpportunity, SignContract,
-    RecordPayment>;
+using Command =
+    std::variant<CreateDepartment, CreateStaff, Handover, SetPoolPolicy, SetTarget, CreateLead,
+                 AssignLead, AutoAssignLeads, ClaimLead, ReleaseLead, FollowUpLead, InvalidateLead,
+                 VoidLead, ConvertLead, RecycleDue, CreateCustomer, UpdateCustomer, AddContact,
+                 FollowUpCustomer, ClaimCustomer, ReleaseCustomer, TransferCustomer, LockCustomer,
+                 UnlockCustomer, CreateOpportunity, ChangeStage, WinOpportunity, LoseOpportunity,
+                 SignContract, RecordPayment>;
 
 }  // namespace crm::domain
 

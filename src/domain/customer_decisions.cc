@@ -20,8 +20,8 @@ CRM_DECIDER(CreateCustomer) {
     return rules::DuplicateCustomer(m.customers.at(it->second));
   }
   CRM_ASSIGN_OR_RETURN(OptId owner, CreationOwner(m, v, c.owner_id, true));
-  CustomerCreated e{c.customer_id, name,    k.industry,   k.region, k.level, k.phone,
-                    k.address,     owner,   std::nullopt, key};
+  CustomerCreated e{c.customer_id, name,      k.industry, k.region,     k.level,
+                    k.phone,       k.address, owner,      std::nullopt, key};
   Decision d = Single(c.customer_id, std::move(e));
   d.unique_keys.push_back({std::string(kCustomerNameScope), key, c.customer_id});
   return d;
@@ -40,8 +40,8 @@ CRM_DECIDER(UpdateCustomer) {
       if (it != m.customer_by_name.end() && it->second != cus->id) {
         return rules::DuplicateCustomer(m.customers.at(it->second));
       }
-      d.unique_keys.push_back({std::string(kCustomerNameScope), cus->normalized_name, cus->id,
-                               true});
+      d.unique_keys.push_back(
+          {std::string(kCustomerNameScope), cus->normalized_name, cus->id, true});
       d.unique_keys.push_back({std::string(kCustomerNameScope), key, cus->id});
     }
     e.name_key = key;
@@ -57,8 +57,8 @@ CRM_DECIDER(AddContact) {
   CRM_RETURN_IF_ERROR(RequireEditor(m, v, cus->own.owner_id, "add contacts to a customer"));
   CRM_RETURN_IF_ERROR(rules::RequireOwnedCustomer(*cus));
   const ContactDetails& k = c.details;
-  return Single(c.contact_id, ContactCreated{c.contact_id, c.customer_id, k.name, k.title,
-                                             k.phone, k.email, k.decision_maker});
+  return Single(c.contact_id, ContactCreated{c.contact_id, c.customer_id, k.name, k.title, k.phone,
+                                             k.email, k.decision_maker});
 }
 
 CRM_DECIDER(FollowUpCustomer) {
@@ -67,8 +67,8 @@ CRM_DECIDER(FollowUpCustomer) {
   if (!cus->own.owner_id || *cus->own.owner_id != v.id) {
     return Forbidden("only the customer's owner records follow-ups");
   }
-  Decision d = Single(c.customer_id,
-                      FollowUpRecorded{c.follow_up_id, c.channel, c.note, c.next_at});
+  Decision d =
+      Single(c.customer_id, FollowUpRecorded{c.follow_up_id, c.channel, c.note, c.next_at});
   d.created = c.follow_up_id;
   return d;
 }

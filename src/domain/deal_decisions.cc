@@ -13,8 +13,8 @@ using rules::Single;
 namespace {
 
 // An open opportunity the viewer may work on.
-Result<const OpportunityRecord*> EditableOpportunity(const Model& m, const Viewer& v,
-                                                     const Id& id, std::string_view action) {
+Result<const OpportunityRecord*> EditableOpportunity(const Model& m, const Viewer& v, const Id& id,
+                                                     std::string_view action) {
   CRM_ASSIGN_OR_RETURN(const OpportunityRecord* o, rules::VisibleOpportunity(m, v, id));
   if (!rules::MayEditDeal(m, v, o->customer_id)) {
     return Forbidden("only the customer's owner, their manager or an admin may " +
@@ -46,8 +46,7 @@ CRM_DECIDER(CreateOpportunity) {
   CRM_RETURN_IF_ERROR(rules::RequireOwnedCustomer(*cus));
   return Single(c.opportunity_id,
                 OpportunityCreated{c.opportunity_id, c.customer_id, k.name, k.amount, k.currency,
-                                   k.expected_close_date, stage, cus->own.owner_id,
-                                   std::nullopt});
+                                   k.expected_close_date, stage, cus->own.owner_id, std::nullopt});
 }
 
 CRM_DECIDER(ChangeStage) {
@@ -98,8 +97,7 @@ CRM_DECIDER(SignContract) {
   }
   if (planned != c.amount) {
     return RuleRefused("plan_mismatch", "the installments add up to " + std::to_string(planned) +
-                                            ", the contract amount is " +
-                                            std::to_string(c.amount));
+                                            ", the contract amount is " + std::to_string(c.amount));
   }
   std::string key = ContractNumberKey(c.number);
   if (auto it = m.contract_by_number.find(key); it != m.contract_by_number.end()) {
@@ -112,10 +110,10 @@ CRM_DECIDER(SignContract) {
   }
   // Credit goes to the customer's owner, whoever issues the command (the event's actor).
   Id signed_by = *cus->own.owner_id;
-  Decision d = Single(c.contract_id,
-                      ContractSigned{c.contract_id, c.customer_id, c.opportunity_id, c.number,
-                                     c.title, c.amount, c.currency, c.signed_on, signed_by,
-                                     signed_by, c.installments});
+  Decision d =
+      Single(c.contract_id, ContractSigned{c.contract_id, c.customer_id, c.opportunity_id, c.number,
+                                           c.title, c.amount, c.currency, c.signed_on, signed_by,
+                                           signed_by, c.installments});
   if (opp && IsOpen(opp->stage)) {
     d.events.push_back({opp->id, OpportunityWon{"contract signed", c.contract_id}});
   }

@@ -7,8 +7,8 @@ namespace crm::domain {
 
 Result<Decision> Decide(const Model& model, const Command& command, const Context& ctx) {
   CRM_ASSIGN_OR_RETURN(Viewer viewer, rules::Actor(model, ctx));
-  return std::visit(
-      [&](const auto& c) { return deciders::DecideFor(model, viewer, ctx, c); }, command);
+  return std::visit([&](const auto& c) { return deciders::DecideFor(model, viewer, ctx, c); },
+                    command);
 }
 
 std::string DuplicateCode(std::string_view scope) {

@@ -70,14 +70,13 @@ struct RecycleOutcome {
   int64_t customers = 0;
   bool more = false;  // more were due than one sweep handles
 };
-using Outcome =
-    std::variant<std::monostate, ConversionOutcome, HandoverOutcome, AutoAssignOutcome,
-                 RecycleOutcome>;
+using Outcome = std::variant<std::monostate, ConversionOutcome, HandoverOutcome, AutoAssignOutcome,
+                             RecycleOutcome>;
 
 struct Decision {
   std::vector<NewEvent> events;
   std::vector<UniqueKey> unique_keys;
-  Id primary;  // the record the command is about; its version goes in the reply
+  Id primary;     // the record the command is about; its version goes in the reply
   OptId created;  // what the command made that has no stream of its own (a follow-up, a payment)
   Outcome outcome;
 };

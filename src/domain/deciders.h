@@ -12,8 +12,7 @@ namespace crm::domain::deciders {
 
 // The owner of a record a person creates: a sales rep owns what they create; a manager
 // or admin may name an owner (an assignment, so capacity applies) or leave it to the pool.
-Result<OptId> CreationOwner(const Model& m, const Viewer& v, const OptId& requested,
-                            bool customer);
+Result<OptId> CreationOwner(const Model& m, const Viewer& v, const OptId& requested, bool customer);
 
 CRM_DECIDER(CreateDepartment);
 CRM_DECIDER(CreateStaff);

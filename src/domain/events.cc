@@ -7,13 +7,14 @@ namespace {
 
 // In the order of the `Event` variant.
 constexpr std::array<std::string_view, 33> kEventTypeNames = {
-    "DepartmentCreated", "StaffCreated", "StaffDeparted", "HandoverCompleted", "PoolPolicySet",
-    "TargetSet", "LeadCreated", "LeadAssigned", "LeadClaimed", "LeadReleased", "LeadRecycled",
-    "LeadInvalidated", "LeadVoided", "LeadConverted", "FollowUpRecorded", "RecordHandedOver",
-    "CustomerCreated", "CustomerUpdated", "CustomerLeadAttached", "CustomerClaimed",
-    "CustomerReleased", "CustomerRecycled", "CustomerTransferred", "CustomerLocked",
-    "CustomerUnlocked", "ContactCreated", "OpportunityCreated", "OpportunityStageChanged",
-    "OpportunityWon", "OpportunityLost", "ContractSigned", "PaymentReceived",
+    "DepartmentCreated", "StaffCreated",     "StaffDeparted",        "HandoverCompleted",
+    "PoolPolicySet",     "TargetSet",        "LeadCreated",          "LeadAssigned",
+    "LeadClaimed",       "LeadReleased",     "LeadRecycled",         "LeadInvalidated",
+    "LeadVoided",        "LeadConverted",    "FollowUpRecorded",     "RecordHandedOver",
+    "CustomerCreated",   "CustomerUpdated",  "CustomerLeadAttached", "CustomerClaimed",
+    "CustomerReleased",  "CustomerRecycled", "CustomerTransferred",  "CustomerLocked",
+    "CustomerUnlocked",  "ContactCreated",   "OpportunityCreated",   "OpportunityStageChanged",
+    "OpportunityWon",    "OpportunityLost",  "ContractSigned",       "PaymentReceived",
     "DealOwnerChanged"};
 static_assert(kEventTypeNames.size() == std::variant_size_v<Event>,
               "every event type needs its name");

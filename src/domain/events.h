@@ -276,13 +276,12 @@ struct PaymentReceived {
 };
 
 using Event = std::variant<
-    DepartmentCreated, StaffCreated, StaffDeparted, HandoverCompleted, PoolPolicySet,
-    TargetSet, LeadCreated, LeadAssigned, LeadClaimed, LeadReleased, LeadRecycled,
-    LeadInvalidated, LeadVoided, LeadConverted, FollowUpRecorded, RecordHandedOver,
-    CustomerCreated, CustomerUpdated, CustomerLeadAttached, CustomerClaimed, CustomerReleased,
-    CustomerRecycled, CustomerTransferred, CustomerLocked, CustomerUnlocked, ContactCreated,
-    OpportunityCreated, OpportunityStageChanged, OpportunityWon, OpportunityLost,
-    ContractSigned, PaymentReceived, DealOwnerChanged>;
+    DepartmentCreated, StaffCreated, StaffDeparted, HandoverCompleted, PoolPolicySet, TargetSet,
+    LeadCreated, LeadAssigned, LeadClaimed, LeadReleased, LeadRecycled, LeadInvalidated, LeadVoided,
+    LeadConverted, FollowUpRecorded, RecordHandedOver, CustomerCreated, CustomerUpdated,
+    CustomerLeadAttached, CustomerClaimed, CustomerReleased, CustomerRecycled, CustomerTransferred,
+    CustomerLocked, CustomerUnlocked, ContactCreated, OpportunityCreated, OpportunityStageChanged,
+    OpportunityWon, OpportunityLost, ContractSigned, PaymentReceived, DealOwnerChanged>;
 
 // The event's type name as the log and the audit API show it ("LeadClaimed").
 std::string_view EventTypeName(const Event& e);

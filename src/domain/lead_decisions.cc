@@ -46,11 +46,10 @@ std::string LowerAscii(std::string s) {
 
 CRM_DECIDER(CreateLead) {
   (void)ctx;
-  CRM_RETURN_IF_ERROR(
-      RequireRole(v, {Role::kAdmin, Role::kManager, Role::kSales}, "create leads"));
+  CRM_RETURN_IF_ERROR(RequireRole(v, {Role::kAdmin, Role::kManager, Role::kSales}, "create leads"));
   CRM_ASSIGN_OR_RETURN(OptId owner, CreationOwner(m, v, c.owner_id, false));
-  return Single(c.lead_id, LeadCreated{c.lead_id, c.name, c.company, c.phone, c.email,
-                                       c.source, c.region, owner});
+  return Single(c.lead_id, LeadCreated{c.lead_id, c.name, c.company, c.phone, c.email, c.source,
+                                       c.region, owner});
 }
 
 CRM_DECIDER(AssignLead) {
@@ -275,19 +274,19 @@ CRM_DECIDER(ConvertLead) {
   }
   if (c.contact) {
     const ContactDetails& k = *c.contact;
-    d.events.push_back({c.new_contact_id, ContactCreated{c.new_contact_id, out.customer_id,
-                                                         k.name, k.title, k.phone, k.email,
-                                                         k.decision_maker}});
+    d.events.push_back(
+        {c.new_contact_id, ContactCreated{c.new_contact_id, out.customer_id, k.name, k.title,
+                                          k.phone, k.email, k.decision_maker}});
     out.contact_id = c.new_contact_id;
   }
   if (c.opportunity) {
     const OpportunityDetails& o = *c.opportunity;
     Stage stage = o.stage.value_or(Stage::kQualification);
     if (!IsOpen(stage)) return InvalidField("opportunity.stage", "a new opportunity is open");
-    d.events.push_back({c.new_opportunity_id,
-                        OpportunityCreated{c.new_opportunity_id, out.customer_id, o.name,
-                                           o.amount, o.currency, o.expected_close_date, stage,
-                                           customer_owner, c.lead_id}});
+    d.events.push_back(
+        {c.new_opportunity_id,
+         OpportunityCreated{c.new_opportunity_id, out.customer_id, o.name, o.amount, o.currency,
+                            o.expected_close_date, stage, customer_owner, c.lead_id}});
     out.opportunity_id = c.new_opportunity_id;
   }
   d.events.push_back({c.lead_id, LeadConverted{out.customer_id, out.customer_created,

@@ -10,7 +10,6 @@ namespace {
 
 const Holdings kNoHoldings;
 
-
 // Moves ownership of `own` to `owner` at `at`, keeping the holdings index in step.
 void MoveOwnership(Model& m, Ownership& own, const OptId& owner, Time at,
                    std::set<Id> Holdings::*set, const Id& record_id) {
@@ -55,8 +54,10 @@ void CloseOpportunity(Model& m, std::string_view id, Stage stage) {
 
 // A deal's owner changed (with its customer's): the stream names the opportunity or contract.
 void SetDealOwner(Model& m, std::string_view stream, const OptId& owner) {
-  if (auto* o = Find(m.opportunities, stream)) o->owner_id = owner;
-  else if (auto* k = Find(m.contracts, stream)) k->owner_id = owner;
+  if (auto* o = Find(m.opportunities, stream))
+    o->owner_id = owner;
+  else if (auto* k = Find(m.contracts, stream))
+    k->owner_id = owner;
 }
 
 }  // namespace
@@ -107,8 +108,8 @@ RecordKind KindOfId(std::string_view id) {
   return RecordKind::kOther;
 }
 
-std::optional<Time> RecycleAt(const PoolPolicy& policy, bool is_customer, bool owned,
-                              bool locked, bool has_signed_contract, Time owned_since,
+std::optional<Time> RecycleAt(const PoolPolicy& policy, bool is_customer, bool owned, bool locked,
+                              bool has_signed_contract, Time owned_since,
                               std::optional<Time> last_follow_up_at, RecycleRule* rule) {
   if (!owned) return std::nullopt;
   if (is_customer && (locked || has_signed_contract)) return std::nullopt;
@@ -149,8 +150,8 @@ void Evolve(Model& m, const EventMeta& meta, const Event& event) {
             m.org.AddDepartment(e.department_id, e.parent_id);
           },
           [&](const StaffCreated& e) {
-            m.staff[e.staff_id] = StaffMember{e.staff_id, e.name,          e.email, e.role,
-                                              e.department_id, e.region, false};
+            m.staff[e.staff_id] =
+                StaffMember{e.staff_id, e.name, e.email, e.role, e.department_id, e.region, false};
             m.staff_by_email[EmailKey(e.email)] = e.staff_id;
             m.org.SetStaff(e.staff_id, e.role, e.department_id);
           },
@@ -172,10 +173,12 @@ void Evolve(Model& m, const EventMeta& meta, const Event& event) {
             m.leads[e.lead_id] = std::move(lead);
           },
           [&](const LeadAssigned& e) {
-            if (auto* l = Find(m.leads, stream)) MoveLead(m, *l, e.owner_id, LeadState::kPending, at);
+            if (auto* l = Find(m.leads, stream))
+              MoveLead(m, *l, e.owner_id, LeadState::kPending, at);
           },
           [&](const LeadClaimed& e) {
-            if (auto* l = Find(m.leads, stream)) MoveLead(m, *l, e.owner_id, LeadState::kPending, at);
+            if (auto* l = Find(m.leads, stream))
+              MoveLead(m, *l, e.owner_id, LeadState::kPending, at);
             CountClaim(m, e.owner_id, at);
           },
           [&](const LeadReleased&) {
@@ -264,7 +267,8 @@ void Evolve(Model& m, const EventMeta& meta, const Event& event) {
           [&](const OpportunityCreated& e) {
             m.opportunities[e.opportunity_id] = OpportunityRecord{
                 e.opportunity_id, e.customer_id, e.owner_id, e.stage, e.amount, e.currency};
-            if (auto* c = Find(m.customers, e.customer_id)) c->opportunities.push_back(e.opportunity_id);
+            if (auto* c = Find(m.customers, e.customer_id))
+              c->opportunities.push_back(e.opportunity_id);
           },
           [&](const OpportunityStageChanged& e) {
             if (auto* o = Find(m.opportunities, stream)) o->stage = e.stage;

@@ -139,8 +139,16 @@ std::string EmailKey(std::string_view email);
 void Evolve(Model& model, const EventMeta& meta, const Event& event);
 
 // What kind of record a stream id names, by its prefix.
-enum class RecordKind { kLead, kCustomer, kContact, kOpportunity, kContract, kStaff,
-                        kDepartment, kOther };
+enum class RecordKind {
+  kLead,
+  kCustomer,
+  kContact,
+  kOpportunity,
+  kContract,
+  kStaff,
+  kDepartment,
+  kOther
+};
 RecordKind KindOfId(std::string_view id);
 
 // When the pool rules will recycle an owned item, if ever under `policy`.
@@ -148,10 +156,9 @@ std::optional<Time> LeadRecycleAt(const LeadRecord& lead, const PoolPolicy& poli
 std::optional<Time> CustomerRecycleAt(const CustomerRecord& customer, const PoolPolicy& policy,
                                       RecycleRule* rule = nullptr);
 // Shared by the read side, which keeps the same facts in its own rows.
-std::optional<Time> RecycleAt(const PoolPolicy& policy, bool is_customer, bool owned,
-                              bool locked, bool has_signed_contract, Time owned_since,
-                              std::optional<Time> last_follow_up_at,
-                              RecycleRule* rule = nullptr);
+std::optional<Time> RecycleAt(const PoolPolicy& policy, bool is_customer, bool owned, bool locked,
+                              bool has_signed_contract, Time owned_since,
+                              std::optional<Time> last_follow_up_at, RecycleRule* rule = nullptr);
 
 }  // namespace crm::domain
 

@@ -28,8 +28,8 @@ CRM_DECIDER(CreateStaff) {
     errors.push_back({"email", "already used by " + m.staff_by_email.at(email_key)});
   }
   if (!errors.empty()) return ValidationFailed(std::move(errors));
-  Decision d = Single(c.staff_id, StaffCreated{c.staff_id, c.name, c.email, c.role,
-                                               c.department_id, c.region});
+  Decision d = Single(c.staff_id,
+                      StaffCreated{c.staff_id, c.name, c.email, c.role, c.department_id, c.region});
   d.unique_keys.push_back({std::string(kStaffEmailScope), email_key, c.staff_id, false});
   return d;
 }
@@ -71,9 +71,9 @@ CRM_DECIDER(Handover) {
   if (c.depart && !leaver->departed) {
     d.events.push_back({c.staff_id, StaffDeparted{c.staff_id}});
   }
-  d.events.push_back({c.staff_id, HandoverCompleted{c.staff_id, c.to, c.depart, out.leads,
-                                                    out.customers, out.opportunities,
-                                                    out.contracts}});
+  d.events.push_back(
+      {c.staff_id, HandoverCompleted{c.staff_id, c.to, c.depart, out.leads, out.customers,
+                                     out.opportunities, out.contracts}});
   d.outcome = out;
   return d;
 }
@@ -117,7 +117,10 @@ CRM_DECIDER(RecycleDue) {
       const LeadRecord& lead = m.leads.at(id);
       auto at = LeadRecycleAt(lead, m.policy);
       if (!at || *at > ctx.now) continue;
-      if (!room()) { out.more = true; break; }
+      if (!room()) {
+        out.more = true;
+        break;
+      }
       d.events.push_back({id, LeadRecycled{owner, RecycleRule::kNoFollowUp}});
       ++out.leads;
     }
@@ -125,7 +128,10 @@ CRM_DECIDER(RecycleDue) {
       RecycleRule rule = RecycleRule::kNoFollowUp;
       auto at = CustomerRecycleAt(m.customers.at(id), m.policy, &rule);
       if (!at || *at > ctx.now) continue;
-      if (!room()) { out.more = true; break; }
+      if (!room()) {
+        out.more = true;
+        break;
+      }
       const CustomerRecord& customer = m.customers.at(id);
       d.events.push_back({id, CustomerRecycled{owner, rule}});
       rules::MoveDealsWithCustomer(customer, std::nullopt, d);

@@ -57,22 +57,20 @@ Result<const StaffMember*> CheckAssignee(const Model& m, const Viewer& v, const 
   return s;
 }
 
-Status CheckCapacity(const Model& m, const Id& staff_id, size_t more_leads,
-                     size_t more_customers) {
+Status CheckCapacity(const Model& m, const Id& staff_id, size_t more_leads, size_t more_customers) {
   const Holdings& h = m.HoldingsOf(staff_id);
   const PoolPolicy& p = m.policy;
   if (more_leads > 0 && p.max_owned_leads &&
       h.leads.size() + more_leads > static_cast<size_t>(*p.max_owned_leads)) {
-    return RuleRefused("capacity_reached",
-                       staff_id + " owns " + std::to_string(h.leads.size()) + " of at most " +
-                           std::to_string(*p.max_owned_leads) + " leads");
+    return RuleRefused("capacity_reached", staff_id + " owns " + std::to_string(h.leads.size()) +
+                                               " of at most " + std::to_string(*p.max_owned_leads) +
+                                               " leads");
   }
   if (more_customers > 0 && p.max_owned_customers &&
       h.customers.size() + more_customers > static_cast<size_t>(*p.max_owned_customers)) {
     return RuleRefused("capacity_reached",
-                       staff_id + " owns " + std::to_string(h.customers.size()) +
-                           " of at most " + std::to_string(*p.max_owned_customers) +
-                           " customers");
+                       staff_id + " owns " + std::to_string(h.customers.size()) + " of at most " +
+                           std::to_string(*p.max_owned_customers) + " customers");
   }
   return Status::Ok();
 }
@@ -142,8 +140,7 @@ Result<const CustomerRecord*> VisibleCustomer(const Model& m, const Viewer& v, c
   return c;
 }
 
-Result<const OpportunityRecord*> VisibleOpportunity(const Model& m, const Viewer& v,
-                                                    const Id& id) {
+Result<const OpportunityRecord*> VisibleOpportunity(const Model& m, const Viewer& v, const Id& id) {
   const OpportunityRecord* o = FindIn(m.opportunities, id);
   if (!o || !CanSeeDeal(m, v, o->customer_id)) {
     return NotFound("no opportunity " + id);

@@ -31,8 +31,7 @@ Result<const StaffMember*> CheckAssignee(const Model& m, const Viewer& v, const 
 
 // 422 capacity_reached when `staff_id` would own more than the policy allows after
 // taking `more_leads` leads and `more_customers` customers.
-Status CheckCapacity(const Model& m, const Id& staff_id, size_t more_leads,
-                     size_t more_customers);
+Status CheckCapacity(const Model& m, const Id& staff_id, size_t more_leads, size_t more_customers);
 
 // Daily claim limit, previous-owner block and capacity for the viewer claiming an item
 // with ownership `own`.
@@ -57,8 +56,7 @@ void MoveDealsWithCustomer(const CustomerRecord& c, const OptId& owner, Decision
 // Looks a record up for the viewer: 404 when missing or invisible.
 Result<const LeadRecord*> VisibleLead(const Model& m, const Viewer& v, const Id& id);
 Result<const CustomerRecord*> VisibleCustomer(const Model& m, const Viewer& v, const Id& id);
-Result<const OpportunityRecord*> VisibleOpportunity(const Model& m, const Viewer& v,
-                                                    const Id& id);
+Result<const OpportunityRecord*> VisibleOpportunity(const Model& m, const Viewer& v, const Id& id);
 Result<const ContractRecord*> VisibleContract(const Model& m, const Viewer& v, const Id& id);
 
 std::string Describe(LeadState s);

@@ -36,13 +36,11 @@ std::string FormatTime(Time t) {
   year_month_day ymd(d);
   auto ms_of_day = (t - d).count();
   char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
-                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()),
-                static_cast<long long>(ms_of_day / 3600000),
-                static_cast<long long>(ms_of_day / 60000 % 60),
-                static_cast<long long>(ms_of_day / 1000 % 60),
-                static_cast<long long>(ms_of_day % 1000));
+  std::snprintf(
+      buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", static_cast<int>(ymd.year()),
+      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+      static_cast<long long>(ms_of_day / 3600000), static_cast<long long>(ms_of_day / 60000 % 60),
+      static_cast<long long>(ms_of_day / 1000 % 60), static_cast<long long>(ms_of_day % 1000));
   return buf;
 }
 
@@ -70,8 +68,8 @@ std::optional<Time> ParseTime(std::string_view s) {
   auto offset = ParseUtcOffset(s.substr(pos));
   if (!offset) return std::nullopt;
   int secs = std::min(*ss, 59);  // a leap second is read as :59
-  Time t = Time(*date) + std::chrono::hours(*hh) + std::chrono::minutes(*mm) +
-           Seconds(secs) + Millis(millis) - *offset;
+  Time t = Time(*date) + std::chrono::hours(*hh) + std::chrono::minutes(*mm) + Seconds(secs) +
+           Millis(millis) - *offset;
   // In UTC it must still be a year of four digits, or it could not be written back.
   static const Time kFirst = Time(std::chrono::sys_days(std::chrono::year(0) / 1 / 1));
   static const Time kEnd = Time(std::chrono::sys_days(std::chrono::year(10000) / 1 / 1));
@@ -95,14 +93,14 @@ std::optional<Date> ParseDate(std::string_view s) {
 }
 
 Date Period::first() const {
-  return Date(year_month_day{std::chrono::year(year), std::chrono::month(month),
-                             std::chrono::day(1)});
+  return Date(
+      year_month_day{std::chrono::year(year), std::chrono::month(month), std::chrono::day(1)});
 }
 
 Date Period::end() const {
-  auto next = year_month_day{std::chrono::year(year), std::chrono::month(month),
-                             std::chrono::day(1)} +
-              std::chrono::months(1);
+  auto next =
+      year_month_day{std::chrono::year(year), std::chrono::month(month), std::chrono::day(1)} +
+      std::chrono::months(1);
   return Date(next);
 }
 
@@ -143,12 +141,23 @@ std::optional<Seconds> ParseDuration(std::string_view s) {
     char unit = s[pos++];
     int rank;
     int64_t scale;
-    if (!in_time && unit == 'W') { rank = 0; scale = 7 * 86400; }
-    else if (!in_time && unit == 'D') { rank = 1; scale = 86400; }
-    else if (in_time && unit == 'H') { rank = 2; scale = 3600; }
-    else if (in_time && unit == 'M') { rank = 3; scale = 60; }
-    else if (in_time && unit == 'S') { rank = 4; scale = 1; }
-    else return std::nullopt;  // Y and month-M have no fixed length
+    if (!in_time && unit == 'W') {
+      rank = 0;
+      scale = 7 * 86400;
+    } else if (!in_time && unit == 'D') {
+      rank = 1;
+      scale = 86400;
+    } else if (in_time && unit == 'H') {
+      rank = 2;
+      scale = 3600;
+    } else if (in_time && unit == 'M') {
+      rank = 3;
+      scale = 60;
+    } else if (in_time && unit == 'S') {
+      rank = 4;
+      scale = 1;
+    } else
+      return std::nullopt;  // Y and month-M have no fixed length
     if (rank <= last_rank) return std::nullopt;
     last_rank = rank;
     if (n > (int64_t{1} << 40) / scale) return std::nullopt;  // keep far from overflow
@@ -193,12 +202,8 @@ std::string FormatUtcOffset(Seconds offset) {
   return buf;
 }
 
-Date BusinessDay(Time t, Seconds utc_offset) {
-  return floor<days>(t + utc_offset);
-}
+Date BusinessDay(Time t, Seconds utc_offset) { return floor<days>(t + utc_offset); }
 
-Time StartOfBusinessDay(Date d, Seconds utc_offset) {
-  return Time(d) - utc_offset;
-}
+Time StartOfBusinessDay(Date d, Seconds utc_offset) { return Time(d) - utc_offset; }
 
 }  // namespace crm

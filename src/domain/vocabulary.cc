@@ -21,16 +21,16 @@ std::optional<E> ParseOf(const std::array<std::string_view, N>& names, std::stri
 
 constexpr std::array<std::string_view, 5> kRoles = {"admin", "manager", "sales", "finance",
                                                     "auditor"};
-constexpr std::array<std::string_view, 6> kLeadStates = {
-    "unassigned", "pending", "following", "invalid", "converted", "voided"};
+constexpr std::array<std::string_view, 6> kLeadStates = {"unassigned", "pending",   "following",
+                                                         "invalid",    "converted", "voided"};
 constexpr std::array<std::string_view, 6> kStages = {
     "qualification", "needs_analysis", "proposal", "negotiation", "won", "lost"};
 constexpr std::array<int, 6> kProbabilities = {10, 30, 50, 80, 100, 0};
 constexpr std::array<std::string_view, 5> kChannels = {"call", "visit", "email", "message",
                                                        "other"};
 constexpr std::array<std::string_view, 4> kLevels = {"A", "B", "C", "D"};
-constexpr std::array<std::string_view, 4> kStrategies = {"manual", "round_robin",
-                                                         "least_loaded", "region"};
+constexpr std::array<std::string_view, 4> kStrategies = {"manual", "round_robin", "least_loaded",
+                                                         "region"};
 constexpr std::array<std::string_view, 4> kPoolReasons = {"created", "released", "recycled",
                                                           "handover"};
 constexpr std::array<std::string_view, 2> kRecycleRules = {"no_follow_up", "no_deal"};
@@ -51,9 +51,7 @@ std::optional<LeadState> ParseLeadState(std::string_view s) {
   return ParseOf<LeadState>(kLeadStates, s);
 }
 std::optional<Stage> ParseStage(std::string_view s) { return ParseOf<Stage>(kStages, s); }
-std::optional<Channel> ParseChannel(std::string_view s) {
-  return ParseOf<Channel>(kChannels, s);
-}
+std::optional<Channel> ParseChannel(std::string_view s) { return ParseOf<Channel>(kChannels, s); }
 std::optional<Level> ParseLevel(std::string_view s) { return ParseOf<Level>(kLevels, s); }
 std::optional<AssignStrategy> ParseAssignStrategy(std::string_view s) {
   auto v = ParseOf<AssignStrategy>(kStrategies, s);

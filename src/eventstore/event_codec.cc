@@ -46,12 +46,14 @@ std::pair<s::Payload, Offset<void>> EncodePayload(FlatBufferBuilder& fbb, const 
       overloaded{
           [&](const d::DepartmentCreated& x) {
             return s::CreateDepartmentCreated(fbb, e.Str(x.department_id), e.Str(x.name),
-                                              e.Str(x.parent_id)).Union();
+                                              e.Str(x.parent_id))
+                .Union();
           },
           [&](const d::StaffCreated& x) {
             return s::CreateStaffCreated(fbb, e.Str(x.staff_id), e.Str(x.name), e.Str(x.email),
                                          Cast<s::Role>(x.role), e.Str(x.department_id),
-                                         e.Str(x.region)).Union();
+                                         e.Str(x.region))
+                .Union();
           },
           [&](const d::StaffDeparted& x) {
             return s::CreateStaffDeparted(fbb, e.Str(x.staff_id)).Union();
@@ -59,15 +61,17 @@ std::pair<s::Payload, Offset<void>> EncodePayload(FlatBufferBuilder& fbb, const 
           [&](const d::HandoverCompleted& x) {
             return s::CreateHandoverCompleted(fbb, e.Str(x.staff_id), e.Str(x.to_staff_id),
                                               x.depart, x.leads, x.customers, x.opportunities,
-                                              x.contracts).Union();
+                                              x.contracts)
+                .Union();
           },
           [&](const d::PoolPolicySet& x) {
             const d::PoolPolicy& p = x.policy;
-            return s::CreatePoolPolicySet(
-                       fbb, ToFlat(p.recycle_no_follow_up), ToFlat(p.recycle_no_deal),
-                       ToFlat(p.remind_before), ToFlat(p.daily_claim_limit),
-                       ToFlat(p.previous_owner_block), ToFlat(p.max_owned_customers),
-                       ToFlat(p.max_owned_leads)).Union();
+            return s::CreatePoolPolicySet(fbb, ToFlat(p.recycle_no_follow_up),
+                                          ToFlat(p.recycle_no_deal), ToFlat(p.remind_before),
+                                          ToFlat(p.daily_claim_limit),
+                                          ToFlat(p.previous_owner_block),
+                                          ToFlat(p.max_owned_customers), ToFlat(p.max_owned_leads))
+                .Union();
           },
           [&](const d::TargetSet& x) {
             return s::CreateTargetSet(fbb, e.Str(x.period.ToString()), e.Str(x.staff_id),
@@ -77,32 +81,33 @@ std::pair<s::Payload, Offset<void>> EncodePayload(FlatBufferBuilder& fbb, const 
           [&](const d::LeadCreated& x) {
             return s::CreateLeadCreated(fbb, e.Str(x.lead_id), e.Str(x.name), e.Str(x.company),
                                         e.Str(x.phone), e.Str(x.email), e.Str(x.source),
-                                        e.Str(x.region), e.Str(x.owner_id)).Union();
+                                        e.Str(x.region), e.Str(x.owner_id))
+                .Union();
           },
           [&](const d::LeadAssigned& x) {
             return s::CreateLeadAssigned(fbb, e.Str(x.owner_id), e.Str(x.previous_owner_id),
-                                         Cast<s::AssignStrategy>(x.strategy)).Union();
+                                         Cast<s::AssignStrategy>(x.strategy))
+                .Union();
           },
           [&](const d::LeadClaimed& x) {
             return s::CreateLeadClaimed(fbb, e.Str(x.owner_id)).Union();
           },
           [&](const d::LeadReleased& x) {
-            return s::CreateLeadReleased(fbb, e.Str(x.previous_owner_id), e.Str(x.reason))
-                .Union();
+            return s::CreateLeadReleased(fbb, e.Str(x.previous_owner_id), e.Str(x.reason)).Union();
           },
           [&](const d::LeadRecycled& x) {
             return s::CreateLeadRecycled(fbb, e.Str(x.previous_owner_id),
-                                         Cast<s::RecycleRule>(x.rule)).Union();
+                                         Cast<s::RecycleRule>(x.rule))
+                .Union();
           },
           [&](const d::LeadInvalidated& x) {
             return s::CreateLeadInvalidated(fbb, e.Str(x.reason)).Union();
           },
-          [&](const d::LeadVoided& x) {
-            return s::CreateLeadVoided(fbb, e.Str(x.reason)).Union();
-          },
+          [&](const d::LeadVoided& x) { return s::CreateLeadVoided(fbb, e.Str(x.reason)).Union(); },
           [&](const d::LeadConverted& x) {
             return s::CreateLeadConverted(fbb, e.Str(x.customer_id), x.customer_created,
-                                          e.Str(x.contact_id), e.Str(x.opportunity_id)).Union();
+                                          e.Str(x.contact_id), e.Str(x.opportunity_id))
+                .Union();
           },
           [&](const d::FollowUpRecorded& x) {
             flatbuffers::Optional<int64_t> next = flatbuffers::nullopt;
@@ -121,12 +126,14 @@ std::pair<s::Payload, Offset<void>> EncodePayload(FlatBufferBuilder& fbb, const 
             return s::CreateCustomerCreated(fbb, e.Str(x.customer_id), e.Str(x.name),
                                             e.Str(x.industry), e.Str(x.region), level,
                                             e.Str(x.phone), e.Str(x.address), e.Str(x.owner_id),
-                                            e.Str(x.source_lead_id), e.Str(x.name_key)).Union();
+                                            e.Str(x.source_lead_id), e.Str(x.name_key))
+                .Union();
           },
           [&](const d::CustomerUpdated& x) {
-            return s::CreateCustomerUpdated(fbb, e.Str(x.name), e.Str(x.industry),
-                                            e.Str(x.region), e.Str(x.level), e.Str(x.phone),
-                                            e.Str(x.address), e.Str(x.name_key)).Union();
+            return s::CreateCustomerUpdated(fbb, e.Str(x.name), e.Str(x.industry), e.Str(x.region),
+                                            e.Str(x.level), e.Str(x.phone), e.Str(x.address),
+                                            e.Str(x.name_key))
+                .Union();
           },
           [&](const d::CustomerLeadAttached& x) {
             return s::CreateCustomerLeadAttached(fbb, e.Str(x.lead_id)).Union();
@@ -140,11 +147,12 @@ std::pair<s::Payload, Offset<void>> EncodePayload(FlatBufferBuilder& fbb, const 
           },
           [&](const d::CustomerRecycled& x) {
             return s::CreateCustomerRecycled(fbb, e.Str(x.previous_owner_id),
-                                             Cast<s::RecycleRule>(x.rule)).Union();
+                                             Cast<s::RecycleRule>(x.rule))
+                .Union();
           },
           [&](const d::CustomerTransferred& x) {
-            return s::CreateCustomerTransferred(fbb, e.Str(x.owner_id),
-                                                e.Str(x.previous_owner_id)).Union();
+            return s::CreateCustomerTransferred(fbb, e.Str(x.owner_id), e.Str(x.previous_owner_id))
+                .Union();
           },
           [&](const d::CustomerLocked& x) {
             return s::CreateCustomerLocked(fbb, e.Str(x.reason)).Union();
@@ -153,18 +161,20 @@ std::pair<s::Payload, Offset<void>> EncodePayload(FlatBufferBuilder& fbb, const 
           [&](const d::ContactCreated& x) {
             return s::CreateContactCreated(fbb, e.Str(x.contact_id), e.Str(x.customer_id),
                                            e.Str(x.name), e.Str(x.title), e.Str(x.phone),
-                                           e.Str(x.email), x.decision_maker).Union();
+                                           e.Str(x.email), x.decision_maker)
+                .Union();
           },
           [&](const d::OpportunityCreated& x) {
             return s::CreateOpportunityCreated(
-                       fbb, e.Str(x.opportunity_id), e.Str(x.customer_id), e.Str(x.name),
-                       x.amount, e.Str(x.currency), ToDays(x.expected_close_date),
-                       Cast<s::Stage>(x.stage), e.Str(x.owner_id), e.Str(x.source_lead_id))
+                       fbb, e.Str(x.opportunity_id), e.Str(x.customer_id), e.Str(x.name), x.amount,
+                       e.Str(x.currency), ToDays(x.expected_close_date), Cast<s::Stage>(x.stage),
+                       e.Str(x.owner_id), e.Str(x.source_lead_id))
                 .Union();
           },
           [&](const d::OpportunityStageChanged& x) {
             return s::CreateOpportunityStageChanged(fbb, Cast<s::Stage>(x.stage),
-                                                    Cast<s::Stage>(x.previous_stage)).Union();
+                                                    Cast<s::Stage>(x.previous_stage))
+                .Union();
           },
           [&](const d::OpportunityWon& x) {
             return s::CreateOpportunityWon(fbb, e.Str(x.reason), e.Str(x.contract_id)).Union();
@@ -175,23 +185,25 @@ std::pair<s::Payload, Offset<void>> EncodePayload(FlatBufferBuilder& fbb, const 
           [&](const d::ContractSigned& x) {
             std::vector<s::PlannedInstallment> plan;
             for (const auto& i : x.installments) plan.emplace_back(ToDays(i.due_on), i.amount);
-            return s::CreateContractSigned(
-                       fbb, e.Str(x.contract_id), e.Str(x.customer_id), e.Str(x.opportunity_id),
-                       e.Str(x.number), e.Str(x.title), x.amount, e.Str(x.currency),
-                       ToDays(x.signed_on), e.Str(x.signed_by), e.Str(x.owner_id),
-                       fbb.CreateVectorOfStructs(plan)).Union();
+            return s::CreateContractSigned(fbb, e.Str(x.contract_id), e.Str(x.customer_id),
+                                           e.Str(x.opportunity_id), e.Str(x.number), e.Str(x.title),
+                                           x.amount, e.Str(x.currency), ToDays(x.signed_on),
+                                           e.Str(x.signed_by), e.Str(x.owner_id),
+                                           fbb.CreateVectorOfStructs(plan))
+                .Union();
           },
           [&](const d::PaymentReceived& x) {
             std::vector<s::Allocation> alloc;
             for (const auto& a : x.allocations) alloc.emplace_back(a.installment, a.amount);
             return s::CreatePaymentReceived(fbb, e.Str(x.payment_id), x.amount,
                                             ToDays(x.received_on), e.Str(x.method),
-                                            e.Str(x.reference),
-                                            fbb.CreateVectorOfStructs(alloc)).Union();
+                                            e.Str(x.reference), fbb.CreateVectorOfStructs(alloc))
+                .Union();
           },
           [&](const d::DealOwnerChanged& x) {
             return s::CreateDealOwnerChanged(fbb, e.Str(x.customer_id), e.Str(x.owner_id),
-                                             e.Str(x.previous_owner_id)).Union();
+                                             e.Str(x.previous_owner_id))
+                .Union();
           },
       },
       ev);
@@ -217,8 +229,8 @@ Result<d::Event> DecodePayload(const s::Envelope& env) {
   switch (env.payload_type()) {
     case P::DepartmentCreated: {
       auto x = env.payload_as_DepartmentCreated();
-      return d::Event(d::DepartmentCreated{Str(x->department_id()), Str(x->name()),
-                                           Opt(x->parent_id())});
+      return d::Event(
+          d::DepartmentCreated{Str(x->department_id()), Str(x->name()), Opt(x->parent_id())});
     }
     case P::StaffCreated: {
       auto x = env.payload_as_StaffCreated();
@@ -230,9 +242,9 @@ Result<d::Event> DecodePayload(const s::Envelope& env) {
       return d::Event(d::StaffDeparted{Str(env.payload_as_StaffDeparted()->staff_id())});
     case P::HandoverCompleted: {
       auto x = env.payload_as_HandoverCompleted();
-      return d::Event(d::HandoverCompleted{Str(x->staff_id()), Opt(x->to_staff_id()),
-                                           x->depart(), x->leads(), x->customers(),
-                                           x->opportunities(), x->contracts()});
+      return d::Event(d::HandoverCompleted{Str(x->staff_id()), Opt(x->to_staff_id()), x->depart(),
+                                           x->leads(), x->customers(), x->opportunities(),
+                                           x->contracts()});
     }
     case P::PoolPolicySet: {
       auto x = env.payload_as_PoolPolicySet();
@@ -288,8 +300,8 @@ Result<d::Event> DecodePayload(const s::Envelope& env) {
       auto x = env.payload_as_FollowUpRecorded();
       std::optional<Time> next;
       if (x->next_at_ms()) next = FromMillis(*x->next_at_ms());
-      return d::Event(d::FollowUpRecorded{Str(x->follow_up_id()),
-                                          Enum<d::Channel>(x->channel()), Str(x->note()), next});
+      return d::Event(d::FollowUpRecorded{Str(x->follow_up_id()), Enum<d::Channel>(x->channel()),
+                                          Str(x->note()), next});
     }
     case P::RecordHandedOver: {
       auto x = env.payload_as_RecordHandedOver();
@@ -299,10 +311,10 @@ Result<d::Event> DecodePayload(const s::Envelope& env) {
       auto x = env.payload_as_CustomerCreated();
       std::optional<d::Level> level;
       if (x->level()) level = Enum<d::Level>(*x->level());
-      return d::Event(d::CustomerCreated{
-          Str(x->customer_id()), Str(x->name()), Opt(x->industry()), Opt(x->region()), level,
-          Opt(x->phone()), Opt(x->address()), Opt(x->owner_id()), Opt(x->source_lead_id()),
-          Str(x->name_key())});
+      return d::Event(d::CustomerCreated{Str(x->customer_id()), Str(x->name()), Opt(x->industry()),
+                                         Opt(x->region()), level, Opt(x->phone()),
+                                         Opt(x->address()), Opt(x->owner_id()),
+                                         Opt(x->source_lead_id()), Str(x->name_key())});
     }
     case P::CustomerUpdated: {
       auto x = env.payload_as_CustomerUpdated();
@@ -334,9 +346,9 @@ Result<d::Event> DecodePayload(const s::Envelope& env) {
       return d::Event(d::CustomerUnlocked{});
     case P::ContactCreated: {
       auto x = env.payload_as_ContactCreated();
-      return d::Event(d::ContactCreated{Str(x->contact_id()), Str(x->customer_id()),
-                                        Str(x->name()), Opt(x->title()), Opt(x->phone()),
-                                        Opt(x->email()), x->decision_maker()});
+      return d::Event(d::ContactCreated{Str(x->contact_id()), Str(x->customer_id()), Str(x->name()),
+                                        Opt(x->title()), Opt(x->phone()), Opt(x->email()),
+                                        x->decision_maker()});
     }
     case P::OpportunityCreated: {
       auto x = env.payload_as_OpportunityCreated();
@@ -364,10 +376,10 @@ Result<d::Event> DecodePayload(const s::Envelope& env) {
           plan.push_back({FromDays(i->due_on()), i->amount()});
         }
       }
-      return d::Event(d::ContractSigned{
-          Str(x->contract_id()), Str(x->customer_id()), Opt(x->opportunity_id()),
-          Str(x->number()), Str(x->title()), x->amount(), Str(x->currency()),
-          FromDays(x->signed_on()), Str(x->signed_by()), Opt(x->owner_id()), std::move(plan)});
+      return d::Event(d::ContractSigned{Str(x->contract_id()), Str(x->customer_id()),
+                                        Opt(x->opportunity_id()), Str(x->number()), Str(x->title()),
+                                        x->amount(), Str(x->currency()), FromDays(x->signed_on()),
+                                        Str(x->signed_by()), Opt(x->owner_id()), std::move(plan)});
     }
     case P::PaymentReceived: {
       auto x = env.payload_as_PaymentReceived();
@@ -399,8 +411,8 @@ std::string EncodeEnvelope(const EnvelopeHeader& h, const domain::Event& event) 
   auto actor = fbb.CreateString(h.actor);
   auto command = fbb.CreateString(h.command_id);
   auto correlation = fbb.CreateString(h.correlation_id);
-  auto env = s::CreateEnvelope(fbb, h.position, stream, h.version, ToMillis(h.at), actor,
-                               command, correlation, type, payload);
+  auto env = s::CreateEnvelope(fbb, h.position, stream, h.version, ToMillis(h.at), actor, command,
+                               correlation, type, payload);
   s::FinishEnvelopeBuffer(fbb, env);
   return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
 }

@@ -63,8 +63,8 @@ struct IndexWrite {
 
 // What one Append writes.
 struct AppendBatch {
-  Time at;                          // recorded on each event; never earlier than the last one's
-  std::vector<PendingEvent> events; // in log order
+  Time at;                           // recorded on each event; never earlier than the last one's
+  std::vector<PendingEvent> events;  // in log order
   std::vector<IndexWrite> index;
 };
 

@@ -135,8 +135,7 @@ class RocksEventStore final : public EventStore {
     std::vector<RecordedEvent> out;
     std::string prefix(stream);
     prefix.push_back('\0');
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
     for (it->Seek(lf::StreamKey(stream, std::max<uint64_t>(from_version, 1)));
          it->Valid() && out.size() < max_count && it->key().starts_with(prefix); it->Next()) {
       uint64_t pos = GetFixed64(it->value().ToStringView());
@@ -160,7 +159,10 @@ class RocksEventStore final : public EventStore {
     while (lo < hi) {
       uint64_t mid = lo + (hi - lo) / 2;
       CRM_ASSIGN_OR_RETURN(uint64_t pos, StoredPositionOf(stream, mid));
-      if (pos > after_position) hi = mid; else lo = mid + 1;
+      if (pos > after_position)
+        hi = mid;
+      else
+        lo = mid + 1;
     }
     for (uint64_t version = lo; version <= last; ++version) {
       CRM_ASSIGN_OR_RETURN(uint64_t pos, StoredPositionOf(stream, version));
@@ -181,7 +183,10 @@ class RocksEventStore final : public EventStore {
     while (lo < hi) {
       uint64_t mid = lo + (hi - lo + 1) / 2;
       CRM_ASSIGN_OR_RETURN(RecordedEvent ev, ReadAt(mid));
-      if (ev.at <= t) lo = mid; else hi = mid - 1;
+      if (ev.at <= t)
+        lo = mid;
+      else
+        hi = mid - 1;
     }
     return lo;
   }
@@ -245,8 +250,9 @@ class RocksEventStore final : public EventStore {
     }
     uint64_t stored = GetFixed64(head);
     if (stored > r.events) {
-      return fail(r.events + 1, "the head says " + std::to_string(stored) + " but the log ends at " +
-                                    std::to_string(r.events) + ": events were cut off the end");
+      return fail(r.events + 1, "the head says " + std::to_string(stored) +
+                                    " but the log ends at " + std::to_string(r.events) +
+                                    ": events were cut off the end");
     }
     if (stored < r.events) {
       return fail(stored + 1, "events after the head (" + std::to_string(stored) +
@@ -275,8 +281,7 @@ class RocksEventStore final : public EventStore {
 
  private:
   Result<uint64_t> StoredStreamVersion(std::string_view stream) const {
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
     it->SeekForPrev(lf::StreamKey(stream, UINT64_MAX));
     if (!it->status().ok()) return StorageError(it->status(), "reading stream versions");
     if (!it->Valid()) return uint64_t{0};
@@ -293,7 +298,8 @@ class RocksEventStore final : public EventStore {
     rocksdb::Status s =
         db_->Get(rocksdb::ReadOptions(), streams_cf_, lf::StreamKey(stream, version), &value);
     if (!s.ok()) return StorageError(s, "reading the stream index");
-    if (value.size() != 8) return Internal("the stream index of " + std::string(stream) + " is corrupt");
+    if (value.size() != 8)
+      return Internal("the stream index of " + std::string(stream) + " is corrupt");
     return GetFixed64(value);
   }
 
@@ -352,8 +358,8 @@ class RocksEventStore final : public EventStore {
     std::string hash = head_hash_;
     uint64_t position = head;
     for (const auto& ev : batch.events) {
-      EnvelopeHeader h{++position, ev.stream, ev.version, batch.at, ev.actor, ev.command_id,
-                       ev.correlation_id};
+      EnvelopeHeader h{++position, ev.stream,     ev.version,       batch.at,
+                       ev.actor,   ev.command_id, ev.correlation_id};
       std::string body = EncodeEnvelope(h, ev.event);
       hash = Sha256(hash, body);
       wb.Put(log_cf_, lf::PositionKey(position), hash + body);
@@ -365,8 +371,10 @@ class RocksEventStore final : public EventStore {
       }
       auto* cf = w.index == Index::kUnique ? unique_cf_ : idem_cf_;
       std::string key = lf::ScopedKey(w.scope, w.key);
-      if (w.value) wb.Put(cf, key, *w.value);
-      else wb.Delete(cf, key);
+      if (w.value)
+        wb.Put(cf, key, *w.value);
+      else
+        wb.Delete(cf, key);
     }
     if (position != head) {
       std::string value;
@@ -395,8 +403,10 @@ class RocksEventStore final : public EventStore {
   void RecordAppend(size_t events, bool ok, uint64_t micros) {
     std::lock_guard<std::mutex> lock(stats_mu_);
     ++stats_.appends;
-    if (ok) stats_.events += events;
-    else ++stats_.failed;
+    if (ok)
+      stats_.events += events;
+    else
+      ++stats_.failed;
     stats_.micros_buckets[BucketOf(micros, {250, 1000, 4000, 16000, 64000})]++;
     stats_.micros_sum += micros;
   }
@@ -454,8 +464,8 @@ Result<std::unique_ptr<EventStore>> OpenRocksEventStore(const StoreOptions& opti
           : rocksdb::DB::Open(db_options, options.path, families, &handles, &db);
   if (!s.ok()) {
     if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
-      return Unavailable("the log at " + options.path +
-                         " is in use by another process (" + s.ToString() + ")");
+      return Unavailable("the log at " + options.path + " is in use by another process (" +
+                         s.ToString() + ")");
     }
     return Internal("cannot open the log at " + options.path + ": " + s.ToString());
   }

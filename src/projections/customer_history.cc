@@ -22,7 +22,8 @@ CustomerHistoryProjection::CustomerHistoryProjection(const CustomerProjection& c
 void CustomerHistoryProjection::Apply(const eventstore::RecordedEvent& ev, Topics&) {
   const auto* row = customers_.CustomerOfStream(ev.stream);
   if (!row || row->event_count % kSnapshotEvery != 0) return;
-  pending_.emplace_back(Prefix(row->id) + eventstore::Fixed64Key(ev.position), customers_.Snapshot(row->id));
+  pending_.emplace_back(Prefix(row->id) + eventstore::Fixed64Key(ev.position),
+                        customers_.Snapshot(row->id));
 }
 
 void CustomerHistoryProjection::Flush(LocalBatch& batch) {
@@ -54,16 +55,16 @@ std::optional<std::pair<uint64_t, std::string>> CustomerHistoryProjection::Lates
 }
 
 Result<std::unique_ptr<CustomerThen>> CustomerAsOf(const eventstore::EventStore& store,
-                                                  const CustomerHistoryProjection& history,
-                                                  const std::string& customer_id,
-                                                  const std::vector<std::string>& record_ids,
-                                                  uint64_t position) {
+                                                   const CustomerHistoryProjection& history,
+                                                   const std::string& customer_id,
+                                                   const std::vector<std::string>& record_ids,
+                                                   uint64_t position) {
   auto then = std::make_unique<CustomerThen>();
   uint64_t from = 0;
   if (auto snapshot = history.Latest(customer_id, position)) {
     if (!then->rows.Restore(snapshot->second)) {
-      return Internal("the snapshot of " + customer_id + " at " +
-                      std::to_string(snapshot->first) + " is corrupt");
+      return Internal("the snapshot of " + customer_id + " at " + std::to_string(snapshot->first) +
+                      " is corrupt");
     }
     from = snapshot->first;
   }
@@ -80,8 +81,7 @@ Result<std::unique_ptr<CustomerThen>> CustomerAsOf(const eventstore::EventStore&
   for (const auto& e : events) then->rows.Apply(e, ignored);
   then->replayed = events.size();
   // The pool policy then (its stream is short: one event per change).
-  CRM_ASSIGN_OR_RETURN(auto policy,
-                       store.ReadStreamBetween(d::kPoolPolicyStream, 0, position));
+  CRM_ASSIGN_OR_RETURN(auto policy, store.ReadStreamBetween(d::kPoolPolicyStream, 0, position));
   for (const auto& e : policy) {
     if (const auto* set = std::get_if<d::PoolPolicySet>(&e.event)) then->policy = set->policy;
   }

@@ -62,10 +62,10 @@ struct CustomerThen {
 // the log and the local store only: callers need no lock. kNotFound when the customer did
 // not exist yet.
 Result<std::unique_ptr<CustomerThen>> CustomerAsOf(const eventstore::EventStore& store,
-                                                  const CustomerHistoryProjection& history,
-                                                  const std::string& customer_id,
-                                                  const std::vector<std::string>& record_ids,
-                                                  uint64_t position);
+                                                   const CustomerHistoryProjection& history,
+                                                   const std::string& customer_id,
+                                                   const std::vector<std::string>& record_ids,
+                                                   uint64_t position);
 
 }  // namespace crm::projections
 

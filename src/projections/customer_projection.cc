@@ -116,7 +116,8 @@ void CustomerProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touc
             if (auto* row = on_stream_customer()) ToPool(*row, ev, d::PoolReason::kRecycled);
           },
           [&](const d::CustomerTransferred& e) {
-            if (auto* row = on_stream_customer()) SetCustomerOwner(*row, ev, e.owner_id, "transferred");
+            if (auto* row = on_stream_customer())
+              SetCustomerOwner(*row, ev, e.owner_id, "transferred");
           },
           [&](const d::CustomerLocked&) {
             if (auto* row = on_stream_customer()) row->locked = true;
@@ -136,8 +137,10 @@ void CustomerProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touc
             switch (d::KindOfId(ev.stream)) {
               case d::RecordKind::kCustomer:
                 if (auto* row = on_stream_customer()) {
-                  if (e.owner_id) SetCustomerOwner(*row, ev, *e.owner_id, "handover");
-                  else ToPool(*row, ev, d::PoolReason::kHandover);
+                  if (e.owner_id)
+                    SetCustomerOwner(*row, ev, *e.owner_id, "handover");
+                  else
+                    ToPool(*row, ev, d::PoolReason::kHandover);
                 }
                 break;
               case d::RecordKind::kOpportunity:
@@ -178,7 +181,8 @@ void CustomerProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touc
             o.updated_at = at;
             o.source_lead_id = OrEmpty(e.source_lead_id);
             opportunity_owners_.Move(o.id, "", o.owner_id);
-            if (auto* row = customer(e.customer_id)) row->opportunity_ids.push_back(e.opportunity_id);
+            if (auto* row = customer(e.customer_id))
+              row->opportunity_ids.push_back(e.opportunity_id);
           },
           [&](const d::OpportunityStageChanged& e) {
             if (auto* o = opportunities_.EditExisting(ev.stream)) {
@@ -242,7 +246,8 @@ void CustomerProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touc
             if (!k) return;
             k->paid += e.amount;
             for (const auto& a : e.allocations) {
-              if (a.installment >= 0 && static_cast<size_t>(a.installment) < k->installments.size()) {
+              if (a.installment >= 0 &&
+                  static_cast<size_t>(a.installment) < k->installments.size()) {
                 k->installments[static_cast<size_t>(a.installment)]->paid += a.amount;
               }
             }
@@ -387,7 +392,8 @@ Page<views::CustomerRowT> CustomerProjection::ListCustomers(const CustomerFilter
     if (!MatchesQuery(f.q, {r.name, r.phone, r.industry})) return false;
     return visible(r.owner_id);
   };
-  if (f.owner_id) return PageOfIds(customer_owners_.Of(*f.owner_id), customers_.rows(), cursor, limit, keep);
+  if (f.owner_id)
+    return PageOfIds(customer_owners_.Of(*f.owner_id), customers_.rows(), cursor, limit, keep);
   return PageOf(customers_.rows(), cursor, limit, keep);
 }
 
@@ -401,7 +407,8 @@ Page<views::OpportunityRowT> CustomerProjection::ListOpportunities(const Opportu
     return DealVisible(r.customer_id, visible);
   };
   if (f.owner_id) {
-    return PageOfIds(opportunity_owners_.Of(*f.owner_id), opportunities_.rows(), cursor, limit, keep);
+    return PageOfIds(opportunity_owners_.Of(*f.owner_id), opportunities_.rows(), cursor, limit,
+                     keep);
   }
   return PageOf(opportunities_.rows(), cursor, limit, keep);
 }
@@ -415,7 +422,8 @@ Page<views::ContractRowT> CustomerProjection::ListContracts(const ContractFilter
     if (f.status && ContractStatus(r) != *f.status) return false;
     return DealVisible(r.customer_id, visible);
   };
-  if (f.owner_id) return PageOfIds(contract_owners_.Of(*f.owner_id), contracts_.rows(), cursor, limit, keep);
+  if (f.owner_id)
+    return PageOfIds(contract_owners_.Of(*f.owner_id), contracts_.rows(), cursor, limit, keep);
   return PageOf(contracts_.rows(), cursor, limit, keep);
 }
 

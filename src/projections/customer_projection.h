@@ -38,12 +38,16 @@ class CustomerProjection final : public Projection {
   Status Load(const LocalStore& store) override;
   void Clear() override;
 
-  const views::CustomerRowT* FindCustomer(const std::string& id) const { return customers_.Find(id); }
+  const views::CustomerRowT* FindCustomer(const std::string& id) const {
+    return customers_.Find(id);
+  }
   const views::ContactRowT* FindContact(const std::string& id) const { return contacts_.Find(id); }
   const views::OpportunityRowT* FindOpportunity(const std::string& id) const {
     return opportunities_.Find(id);
   }
-  const views::ContractRowT* FindContract(const std::string& id) const { return contracts_.Find(id); }
+  const views::ContractRowT* FindContract(const std::string& id) const {
+    return contracts_.Find(id);
+  }
 
   const std::map<std::string, views::CustomerRowT>& customers() const { return customers_.rows(); }
   const std::map<std::string, views::OpportunityRowT>& opportunities() const {
@@ -51,9 +55,15 @@ class CustomerProjection final : public Projection {
   }
   const std::map<std::string, views::ContractRowT>& contracts() const { return contracts_.rows(); }
 
-  const std::set<std::string>& CustomersOf(const std::string& owner) const { return customer_owners_.Of(owner); }
-  const std::set<std::string>& OpportunitiesOf(const std::string& owner) const { return opportunity_owners_.Of(owner); }
-  const std::set<std::string>& ContractsOf(const std::string& owner) const { return contract_owners_.Of(owner); }
+  const std::set<std::string>& CustomersOf(const std::string& owner) const {
+    return customer_owners_.Of(owner);
+  }
+  const std::set<std::string>& OpportunitiesOf(const std::string& owner) const {
+    return opportunity_owners_.Of(owner);
+  }
+  const std::set<std::string>& ContractsOf(const std::string& owner) const {
+    return contract_owners_.Of(owner);
+  }
 
   // The customer whose view events of `stream` change: the customer itself, or the
   // customer of a contact, opportunity or contract. nullptr for other streams.
@@ -73,8 +83,7 @@ class CustomerProjection final : public Projection {
 
   Page<views::CustomerRowT> ListCustomers(const CustomerFilter& f, const Visible& visible,
                                           const std::string& cursor, size_t limit) const;
-  Page<views::OpportunityRowT> ListOpportunities(const OpportunityFilter& f,
-                                                 const Visible& visible,
+  Page<views::OpportunityRowT> ListOpportunities(const OpportunityFilter& f, const Visible& visible,
                                                  const std::string& cursor, size_t limit) const;
   Page<views::ContractRowT> ListContracts(const ContractFilter& f, const Visible& visible,
                                           const std::string& cursor, size_t limit) const;

@@ -80,8 +80,10 @@ void LeadProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touched)
                  },
                  [&](const d::LeadRecycled&) { ToPool(*row, ev, d::PoolReason::kRecycled); },
                  [&](const d::RecordHandedOver& e) {
-                   if (e.owner_id) ToOwner(*row, ev, *e.owner_id);
-                   else ToPool(*row, ev, d::PoolReason::kHandover);
+                   if (e.owner_id)
+                     ToOwner(*row, ev, *e.owner_id);
+                   else
+                     ToPool(*row, ev, d::PoolReason::kHandover);
                  },
                  [&](const d::FollowUpRecorded& e) {
                    PushFollowUp(row->follow_ups, e, ev);

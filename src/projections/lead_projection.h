@@ -13,7 +13,7 @@ struct LeadFilter {
   std::optional<std::string> state;
   std::optional<std::string> owner_id;
   std::optional<std::string> region;
-  std::string q;          // substring of name, company, phone or email
+  std::string q;           // substring of name, company, phone or email
   bool pool_only = false;  // only leads in the pool
 };
 

@@ -48,7 +48,10 @@ std::optional<std::string> LocalStore::Get(std::string_view key) const {
 Status LocalStore::Write(const LocalBatch& batch, bool sync) {
   rocksdb::WriteBatch wb;
   for (const auto& op : batch.ops_) {
-    if (op.del) wb.Delete(op.key); else wb.Put(op.key, op.value);
+    if (op.del)
+      wb.Delete(op.key);
+    else
+      wb.Put(op.key, op.value);
   }
   rocksdb::WriteOptions wo;
   wo.sync = sync;

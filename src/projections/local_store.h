@@ -23,7 +23,9 @@ namespace crm::projections {
 // Writes gathered to be applied atomically.
 class LocalBatch {
  public:
-  void Put(std::string key, std::string value) { ops_.push_back({std::move(key), std::move(value), false}); }
+  void Put(std::string key, std::string value) {
+    ops_.push_back({std::move(key), std::move(value), false});
+  }
   void Delete(std::string key) { ops_.push_back({std::move(key), {}, true}); }
   bool empty() const { return ops_.empty(); }
   size_t size() const { return ops_.size(); }

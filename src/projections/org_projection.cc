@@ -65,9 +65,11 @@ Status OrgProjection::Load(const LocalStore& store) {
   CRM_RETURN_IF_ERROR(departments_.Load(store));
   CRM_RETURN_IF_ERROR(staff_.Load(store));
   tree_ = d::OrgTree();
-  for (const auto& [id, row] : departments_.rows()) tree_.AddDepartment(id, NonEmpty(row.parent_id));
+  for (const auto& [id, row] : departments_.rows())
+    tree_.AddDepartment(id, NonEmpty(row.parent_id));
   for (const auto& [id, row] : staff_.rows()) {
-    tree_.SetStaff(id, d::ParseRole(row.role).value_or(d::Role::kSales), NonEmpty(row.department_id));
+    tree_.SetStaff(id, d::ParseRole(row.role).value_or(d::Role::kSales),
+                   NonEmpty(row.department_id));
   }
   return Status::Ok();
 }

@@ -12,8 +12,7 @@ namespace crm::projections {
 
 class PoolProjection final : public Projection {
  public:
-  explicit PoolProjection(Seconds utc_offset)
-      : utc_offset_(utc_offset), claims_("pool/claims/") {}
+  explicit PoolProjection(Seconds utc_offset) : utc_offset_(utc_offset), claims_("pool/claims/") {}
   std::string_view name() const override { return "pool"; }
   void Apply(const eventstore::RecordedEvent& event, Topics& touched) override;
   void Flush(LocalBatch& batch) override;

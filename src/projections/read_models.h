@@ -29,7 +29,7 @@ namespace crm::projections {
 class ReadModels {
  public:
   struct Options {
-    Seconds utc_offset{8 * 3600};  // where a business day starts (claims per day)
+    Seconds utc_offset{8 * 3600};               // where a business day starts (claims per day)
     std::function<void(std::string_view)> log;  // where the runner reports trouble
   };
 

@@ -64,8 +64,10 @@ class RowMap {
   void Flush(LocalBatch& batch) {
     for (const auto& id : dirty_) {
       auto it = rows_.find(id);
-      if (it == rows_.end()) batch.Delete(prefix_ + id);
-      else batch.Put(prefix_ + id, PackRow(it->second));
+      if (it == rows_.end())
+        batch.Delete(prefix_ + id);
+      else
+        batch.Put(prefix_ + id, PackRow(it->second));
     }
     dirty_.clear();
   }

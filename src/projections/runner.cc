@@ -9,9 +9,7 @@ constexpr const char* kVersionKey = "meta/views_version";
 constexpr size_t kReadChunk = 512;
 constexpr auto kIdleWake = std::chrono::milliseconds(50);
 
-std::string CheckpointKey(std::string_view name) {
-  return "meta/checkpoint/" + std::string(name);
-}
+std::string CheckpointKey(std::string_view name) { return "meta/checkpoint/" + std::string(name); }
 
 }  // namespace
 
@@ -155,8 +153,7 @@ void ProjectionRunner::ApplyBatch(const std::vector<eventstore::RecordedEvent>& 
     }
     for (size_t i = 0; i < projections_.size(); ++i) {
       projections_[i]->Flush(batch);
-      batch.Put(CheckpointKey(projections_[i]->name()),
-                eventstore::Fixed64Key(checkpoints_[i]));
+      batch.Put(CheckpointKey(projections_[i]->name()), eventstore::Fixed64Key(checkpoints_[i]));
     }
   }
   // Not synced: whatever a crash loses is replayed from the log.

@@ -14,9 +14,12 @@ const std::string kOwnerPrefix = "timeline/owner/";
 
 void TimelineProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touched) {
   std::string customer;
-  if (const auto* c = std::get_if<d::ContactCreated>(&ev.event)) customer = c->customer_id;
-  else if (const auto* o = std::get_if<d::OpportunityCreated>(&ev.event)) customer = o->customer_id;
-  else if (const auto* k = std::get_if<d::ContractSigned>(&ev.event)) customer = k->customer_id;
+  if (const auto* c = std::get_if<d::ContactCreated>(&ev.event))
+    customer = c->customer_id;
+  else if (const auto* o = std::get_if<d::OpportunityCreated>(&ev.event))
+    customer = o->customer_id;
+  else if (const auto* k = std::get_if<d::ContractSigned>(&ev.event))
+    customer = k->customer_id;
   if (!customer.empty()) {
     owner_of_[ev.stream] = customer;
     pending_owners_.emplace_back(ev.stream, customer);
@@ -56,8 +59,8 @@ void TimelineProjection::Clear() {
   pending_entries_.clear();
 }
 
-std::vector<uint64_t> TimelineProjection::Positions(const std::string& customer_id,
-                                                    uint64_t before, size_t limit) const {
+std::vector<uint64_t> TimelineProjection::Positions(const std::string& customer_id, uint64_t before,
+                                                    size_t limit) const {
   std::vector<uint64_t> out;
   if (!store_) return out;
   std::string prefix = kEntryPrefix + customer_id + "/";

@@ -24,9 +24,8 @@ bool MatchesQuery(std::string_view needle, std::initializer_list<std::string_vie
     if (field.size() < needle.size()) continue;
     for (size_t i = 0; i + needle.size() <= field.size(); ++i) {
       size_t k = 0;
-      while (k < needle.size() &&
-             lower(static_cast<unsigned char>(field[i + k])) ==
-                 lower(static_cast<unsigned char>(needle[k]))) {
+      while (k < needle.size() && lower(static_cast<unsigned char>(field[i + k])) ==
+                                      lower(static_cast<unsigned char>(needle[k]))) {
         ++k;
       }
       if (k == needle.size()) return true;

@@ -70,8 +70,8 @@ struct Page {
 
 // Walks `rows` by descending id from below `cursor`, keeping those `keep` accepts.
 template <class Row>
-Page<Row> PageOf(const std::map<std::string, Row>& rows, const std::string& cursor,
-                 size_t limit, const std::function<bool(const Row&)>& keep) {
+Page<Row> PageOf(const std::map<std::string, Row>& rows, const std::string& cursor, size_t limit,
+                 const std::function<bool(const Row&)>& keep) {
   Page<Row> page;
   auto it = cursor.empty() ? rows.end() : rows.lower_bound(cursor);
   while (it != rows.begin()) {

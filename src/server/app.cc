@@ -39,7 +39,8 @@ Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) 
   auto colon = listen.rfind(':');
   if (colon == std::string::npos) return InvalidField("listen", "must be host:port");
   std::string host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   int port = -1;
   try {
     port = std::stoi(listen.substr(colon + 1));
@@ -97,7 +98,8 @@ struct App::Impl {
     req.command = std::move(command);
     req.actor = std::move(actor);
     req.correlation_id = ids->New("job");
-    writer->Submit(std::move(req), [promise](Result<writer::WriteOutcome> r) { promise->set_value(std::move(r)); });
+    writer->Submit(std::move(req),
+                   [promise](Result<writer::WriteOutcome> r) { promise->set_value(std::move(r)); });
     return future.get();
   }
 
@@ -152,7 +154,8 @@ struct App::Impl {
     auto started = std::chrono::steady_clock::now();
     std::string route = match == api::Router::Match::kFound ? call->req.route : "unmatched";
     auto inner = std::move(call->respond);
-    call->respond = [this, inner, route, method = call->req.method, started](api::HttpResponse resp) {
+    call->respond = [this, inner, route, method = call->req.method,
+                     started](api::HttpResponse resp) {
       metrics.Request(method, route, resp.status,
                       std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - started));
@@ -165,8 +168,9 @@ struct App::Impl {
         api::HttpResponse resp;
         resp.status = 405;
         resp.content_type = "application/problem+json";
-        resp.body = api::ProblemJson(MakeError(ErrorKind::kMethodNotAllowed, "method_not_allowed",
-                                               call->req.method + " is not allowed here; use " + allowed));
+        resp.body =
+            api::ProblemJson(MakeError(ErrorKind::kMethodNotAllowed, "method_not_allowed",
+                                       call->req.method + " is not allowed here; use " + allowed));
         resp.headers.emplace_back("Allow", allowed);
         return call->respond(std::move(resp));
       }
@@ -222,7 +226,8 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   if (ec) return Internal("cannot create " + options.data_dir + ": " + ec.message());
   CRM_RETURN_IF_ERROR(a.LockDataDir());
 
-  CRM_ASSIGN_OR_RETURN(a.store, eventstore::OpenRocksEventStore({options.data_dir + "/log", false}));
+  CRM_ASSIGN_OR_RETURN(a.store,
+                       eventstore::OpenRocksEventStore({options.data_dir + "/log", false}));
   CRM_ASSIGN_OR_RETURN(a.local, projections::LocalStore::Open(options.data_dir + "/readmodels"));
   a.read = std::make_unique<projections::ReadModels>(
       *a.store, *a.local, projections::ReadModels::Options{options.utc_offset, a.log});
@@ -259,8 +264,9 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
                              : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
   http_options.max_connections = options.max_connections;
   http_options.log = a.log;
-  CRM_ASSIGN_OR_RETURN(a.http, api::HttpServer::Start(
-                                   http_options, [ip](const CallPtr& call) { ip->Dispatch(call); }));
+  CRM_ASSIGN_OR_RETURN(a.http, api::HttpServer::Start(http_options, [ip](const CallPtr& call) {
+                         ip->Dispatch(call);
+                       }));
   a.recycler = std::thread([ip] { ip->RecycleLoop(); });
   a.log("listening on " + listen.first + ":" + std::to_string(a.http->port()) + " (at most " +
         std::to_string(a.http->max_connections()) + " connections), log head " +

@@ -35,17 +35,17 @@ std::string EncodeCommandRecord(std::string_view request_hash, const CommandResu
             return std::pair{s::CommandOutcome::NONE, flatbuffers::Offset<void>()};
           },
           [&](const d::ConversionOutcome& o) {
-            return std::pair{s::CommandOutcome::ConversionResult,
-                             s::CreateConversionResult(fbb, fbb.CreateString(o.customer_id),
-                                                       o.customer_created, Str(fbb, o.contact_id),
-                                                       Str(fbb, o.opportunity_id))
-                                 .Union()};
+            return std::pair{
+                s::CommandOutcome::ConversionResult,
+                s::CreateConversionResult(fbb, fbb.CreateString(o.customer_id), o.customer_created,
+                                          Str(fbb, o.contact_id), Str(fbb, o.opportunity_id))
+                    .Union()};
           },
           [&](const d::HandoverOutcome& o) {
-            return std::pair{s::CommandOutcome::HandoverResult,
-                             s::CreateHandoverResult(fbb, o.leads, o.customers, o.opportunities,
-                                                     o.contracts)
-                                 .Union()};
+            return std::pair{
+                s::CommandOutcome::HandoverResult,
+                s::CreateHandoverResult(fbb, o.leads, o.customers, o.opportunities, o.contracts)
+                    .Union()};
           },
           [&](const d::AutoAssignOutcome& o) {
             std::vector<flatbuffers::Offset<s::AssignmentResult>> assignments;
@@ -108,14 +108,16 @@ Result<CommandRecord> DecodeCommandRecord(std::string_view bytes) {
     }
     case s::CommandOutcome::HandoverResult: {
       auto o = fb->outcome_as_HandoverResult();
-      r.outcome = d::HandoverOutcome{o->leads(), o->customers(), o->opportunities(), o->contracts()};
+      r.outcome =
+          d::HandoverOutcome{o->leads(), o->customers(), o->opportunities(), o->contracts()};
       break;
     }
     case s::CommandOutcome::AutoAssignResult: {
       auto o = fb->outcome_as_AutoAssignResult();
       d::AutoAssignOutcome a;
       if (o->assignments()) {
-        for (const auto* x : *o->assignments()) a.assignments.push_back({Str(x->lead_id()), Str(x->owner_id())});
+        for (const auto* x : *o->assignments())
+          a.assignments.push_back({Str(x->lead_id()), Str(x->owner_id())});
       }
       if (o->unassigned()) {
         for (const auto* x : *o->unassigned()) a.unassigned.push_back(x->str());

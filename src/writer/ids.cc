@@ -30,7 +30,8 @@ std::string IdGenerator::New(std::string_view prefix) {
       }
       last_rand_[0] &= 0x7f;  // room to increment without wrapping
     }
-    for (int i = 0; i < 6; ++i) bytes[static_cast<size_t>(i)] = static_cast<unsigned char>(ms >> (40 - 8 * i));
+    for (int i = 0; i < 6; ++i)
+      bytes[static_cast<size_t>(i)] = static_cast<unsigned char>(ms >> (40 - 8 * i));
     std::copy(last_rand_.begin(), last_rand_.end(), bytes.begin() + 6);
   }
   // 128 bits as 26 base32 digits, most significant first (the first digit holds 3 bits).

@@ -27,9 +27,9 @@ std::string IndexKey(std::string_view scope, std::string_view key) {
 }
 
 Error VersionConflict(const std::string& stream, uint64_t expected, uint64_t actual) {
-  return MakeError(ErrorKind::kPrecondition, "version_conflict",
-                   stream + " is at version " + std::to_string(actual) + ", not " +
-                       std::to_string(expected));
+  return MakeError(
+      ErrorKind::kPrecondition, "version_conflict",
+      stream + " is at version " + std::to_string(actual) + ", not " + std::to_string(expected));
 }
 
 }  // namespace
@@ -85,9 +85,13 @@ struct Writer::Batch {
 
 Writer::Writer(eventstore::EventStore& store, const Clock& clock, IdGenerator& ids,
                WriterOptions options)
-    : store_(store), clock_(clock), ids_(ids), options_(std::move(options)),
+    : store_(store),
+      clock_(clock),
+      ids_(ids),
+      options_(std::move(options)),
       model_(options_.utc_offset) {
-  if (!options_.normalize_name) options_.normalize_name = [](std::string_view s) { return std::string(s); };
+  if (!options_.normalize_name)
+    options_.normalize_name = [](std::string_view s) { return std::string(s); };
   if (!options_.log) options_.log = [](std::string_view) {};
 }
 
@@ -200,12 +204,14 @@ Result<WriteOutcome> Stage(const WriteRequest& req, d::Model& model, Writer::Bat
     uint64_t actual = b.StreamVersion(stream);
     if (!b.read_error && actual != expected) return VersionConflict(stream, expected, actual);
   }
-  for (const auto& ne : decision.events) b.StreamVersion(ne.stream);  // read now: a failed read refuses
+  for (const auto& ne : decision.events)
+    b.StreamVersion(ne.stream);  // read now: a failed read refuses
   for (const auto& k : decision.unique_keys) {
     if (k.release) continue;
     auto holder = b.Read(Index::kUnique, k.scope, k.key);
     if (holder && *holder != k.owner) {
-      Error e = MakeError(ErrorKind::kConflict, d::DuplicateCode(k.scope), "'" + k.key + "' is already taken");
+      Error e = MakeError(ErrorKind::kConflict, d::DuplicateCode(k.scope),
+                          "'" + k.key + "' is already taken");
       if (d::ClashNamesTheHolder(k.scope)) e.existing_id = *holder;
       return e;
     }
@@ -224,8 +230,10 @@ Result<WriteOutcome> Stage(const WriteRequest& req, d::Model& model, Writer::Bat
   for (auto& ne : decision.events) {
     uint64_t version = ++b.versions[ne.stream];
     auto [at, fresh] = written.emplace(ne.stream, result.versions.size());
-    if (fresh) result.versions.emplace_back(ne.stream, version);
-    else result.versions[at->second].second = version;
+    if (fresh)
+      result.versions.emplace_back(ne.stream, version);
+    else
+      result.versions[at->second].second = version;
     uint64_t position = b.next_position++;
     d::Evolve(model, d::EventMeta{ne.stream, version, position, now, req.actor}, ne.event);
     b.append.events.push_back(
@@ -268,7 +276,9 @@ void Writer::Process(std::vector<std::pair<WriteRequest, WriteDone>>& requests) 
     auto written = store_.Append(b.append);
     if (!written.ok()) {
       Error e = written.error();
-      abandon = e.kind == ErrorKind::kUnavailable ? e : Unavailable("the log refused the batch: " + e.detail);
+      abandon = e.kind == ErrorKind::kUnavailable
+                    ? e
+                    : Unavailable("the log refused the batch: " + e.detail);
     } else if (appended > 0) {
       last_at_ = now;
     }
@@ -279,7 +289,8 @@ void Writer::Process(std::vector<std::pair<WriteRequest, WriteDone>>& requests) 
     // rest on staged state), says so; the model forgets what was staged.
     outcomes.assign(requests.size(), *abandon);
     Status reloaded = Replay();
-    if (!reloaded.ok()) options_.log("cannot reload the decision model: " + reloaded.error().detail);
+    if (!reloaded.ok())
+      options_.log("cannot reload the decision model: " + reloaded.error().detail);
   }
   std::vector<std::function<void(uint64_t)>> listeners;
   {

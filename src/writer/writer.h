@@ -106,7 +106,8 @@ class Writer {
   struct Batch;
 
  private:
-  Writer(eventstore::EventStore& store, const Clock& clock, IdGenerator& ids, WriterOptions options);
+  Writer(eventstore::EventStore& store, const Clock& clock, IdGenerator& ids,
+         WriterOptions options);
   Status Replay();
   void Loop();
   void Process(std::vector<std::pair<WriteRequest, WriteDone>>& requests);

@@ -30,11 +30,16 @@ using eventstore::testing::TempDir;
 
 // Callers, in the order of every expectation row.
 enum Actor { AD, MO, MP, MX, O, RS, RX, F, A, D, kActors };
-const char* const kActorNames[] = {"admin",       "manager of the owner's dept",
-                                   "manager of the parent dept", "manager of another dept",
-                                   "owner",       "rep of the same dept",
-                                   "rep of another dept",        "finance",
-                                   "auditor",     "departed"};
+const char* const kActorNames[] = {"admin",
+                                   "manager of the owner's dept",
+                                   "manager of the parent dept",
+                                   "manager of another dept",
+                                   "owner",
+                                   "rep of the same dept",
+                                   "rep of another dept",
+                                   "finance",
+                                   "auditor",
+                                   "departed"};
 using Row = std::array<int, kActors>;
 
 // For list routes: 1 listed, 0 not listed (with 200).
@@ -59,8 +64,8 @@ struct Case {
   std::function<Made(const std::string& kind)> make;
   std::function<Request(const Made&)> request;
   std::map<std::string, Row> expect;
-  bool list = false;      // the answer is a list: expect says whether the record is in it
-  bool mutates = false;   // each cell needs a fresh record
+  bool list = false;     // the answer is a list: expect says whether the record is in it
+  bool mutates = false;  // each cell needs a fresh record
 };
 
 class AccessMatrix {
@@ -68,9 +73,12 @@ class AccessMatrix {
   void Setup(Crmd* crmd) {
     crmd_ = crmd;
     ASSERT_EQ(Admin("PUT", "/api/v1/pool/policy",
-                    {{"recycle_no_follow_up", nullptr}, {"recycle_no_deal", nullptr},
-                     {"remind_before", nullptr}, {"daily_claim_limit", nullptr},
-                     {"previous_owner_block", nullptr}, {"max_owned_customers", nullptr},
+                    {{"recycle_no_follow_up", nullptr},
+                     {"recycle_no_deal", nullptr},
+                     {"remind_before", nullptr},
+                     {"daily_claim_limit", nullptr},
+                     {"previous_owner_block", nullptr},
+                     {"max_owned_customers", nullptr},
                      {"max_owned_leads", nullptr}})
                   .status,
               200);
@@ -93,17 +101,23 @@ class AccessMatrix {
     mb_ = NewStaff("manager", north_a1).first;
     ad2_ = NewStaff("admin", north_a).first;
     f2_ = NewStaff("finance", north_a).first;
-    dept_of_kind_ = {{"sales_below", north_a}, {"sales_parent", north}, {"sales_other", south},
-                     {"manager_same", north_a}, {"manager_below", north_a1},
-                     {"admin", north_a}, {"finance", north_a}};
-    role_of_kind_ = {{"sales_below", "sales"}, {"sales_parent", "sales"}, {"sales_other", "sales"},
-                     {"manager_same", "manager"}, {"manager_below", "manager"},
-                     {"admin", "admin"}, {"finance", "finance"}};
+    dept_of_kind_ = {{"sales_below", north_a},  {"sales_parent", north},     {"sales_other", south},
+                     {"manager_same", north_a}, {"manager_below", north_a1}, {"admin", north_a},
+                     {"finance", north_a}};
+    role_of_kind_ = {{"sales_below", "sales"},     {"sales_parent", "sales"},
+                     {"sales_other", "sales"},     {"manager_same", "manager"},
+                     {"manager_below", "manager"}, {"admin", "admin"},
+                     {"finance", "finance"}};
     // D leaves: their token must then be refused everywhere.
-    ASSERT_EQ(Admin("POST", "/api/v1/staff/" + id_[D] + "/handover", {{"to", "pool"}, {"depart", true}}).status, 200);
+    ASSERT_EQ(
+        Admin("POST", "/api/v1/staff/" + id_[D] + "/handover", {{"to", "pool"}, {"depart", true}})
+            .status,
+        200);
   }
 
-  HttpResult Call(Actor who, const Request& r) { return crmd_->Call(r.method, r.target, r.body, token_[who]); }
+  HttpResult Call(Actor who, const Request& r) {
+    return crmd_->Call(r.method, r.target, r.body, token_[who]);
+  }
   HttpResult Admin(const std::string& method, const std::string& target, json body = nullptr) {
     return crmd_->Call(method, target, body, token_[AD]);
   }
@@ -115,7 +129,9 @@ class AccessMatrix {
     return "";
   }
   std::string Rs() const { return id_[RS]; }
-  std::string Unique(const std::string& prefix) { return prefix + " " + std::to_string(++counter_); }
+  std::string Unique(const std::string& prefix) {
+    return prefix + " " + std::to_string(++counter_);
+  }
 
   // ---- fixtures ---------------------------------------------------------------------
   Made Lead(const std::string& kind) {
@@ -134,7 +150,9 @@ class AccessMatrix {
     EXPECT_EQ(r.status, 201) << r.body;
     std::string id = r.Json().value("id", "");
     if (locked && !owner.empty()) {
-      EXPECT_EQ(Admin("POST", "/api/v1/customers/" + id + "/lock", {{"reason", "key account"}}).status, 200);
+      EXPECT_EQ(
+          Admin("POST", "/api/v1/customers/" + id + "/lock", {{"reason", "key account"}}).status,
+          200);
     }
     return {id, id, owner};
   }
@@ -142,20 +160,29 @@ class AccessMatrix {
   // customers are made owned, then released or transferred with their deals.
   Made Deal(const std::string& kind, bool contract) {
     Made cus = Customer(kind == "pool" ? "own" : kind == "moved" ? "own" : kind);
-    auto r = contract
-                 ? Admin("POST", "/api/v1/contracts",
-                         {{"customer_id", cus.id}, {"number", Unique("HT")}, {"title", "t"},
-                          {"amount", 1000}, {"currency", "CNY"}, {"signed_on", "2026-11-01"},
-                          {"installments", {{{"due_on", "2026-12-01"}, {"amount", 1000}}}}})
-                 : Admin("POST", "/api/v1/opportunities",
-                         {{"customer_id", cus.id}, {"name", "Deal"}, {"amount", 100},
-                          {"currency", "CNY"}, {"expected_close_date", "2026-12-31"}});
+    auto r = contract ? Admin("POST", "/api/v1/contracts",
+                              {{"customer_id", cus.id},
+                               {"number", Unique("HT")},
+                               {"title", "t"},
+                               {"amount", 1000},
+                               {"currency", "CNY"},
+                               {"signed_on", "2026-11-01"},
+                               {"installments", {{{"due_on", "2026-12-01"}, {"amount", 1000}}}}})
+                      : Admin("POST", "/api/v1/opportunities",
+                              {{"customer_id", cus.id},
+                               {"name", "Deal"},
+                               {"amount", 100},
+                               {"currency", "CNY"},
+                               {"expected_close_date", "2026-12-31"}});
     EXPECT_EQ(r.status, 201) << r.body;
     std::string id = r.Json().value("id", "");
     if (kind == "pool") {
-      EXPECT_EQ(Admin("POST", "/api/v1/customers/" + cus.id + "/release", {{"reason", "x"}}).status, 200);
+      EXPECT_EQ(Admin("POST", "/api/v1/customers/" + cus.id + "/release", {{"reason", "x"}}).status,
+                200);
     } else if (kind == "moved") {
-      EXPECT_EQ(Admin("POST", "/api/v1/customers/" + cus.id + "/transfer", {{"to", id_[RX]}}).status, 200);
+      EXPECT_EQ(
+          Admin("POST", "/api/v1/customers/" + cus.id + "/transfer", {{"to", id_[RX]}}).status,
+          200);
     }
     return {id, cus.id, kind == "pool" ? "" : kind == "moved" ? id_[RX] : cus.owner_id};
   }
@@ -185,7 +212,9 @@ class AccessMatrix {
   std::pair<std::string, std::string> NewStaff(const std::string& role, const std::string& dept) {
     std::string n = std::to_string(++counter_);
     auto r = Admin("POST", "/api/v1/staff",
-                   {{"name", "P" + n}, {"email", "p" + n + "@example.com"}, {"role", role},
+                   {{"name", "P" + n},
+                    {"email", "p" + n + "@example.com"},
+                    {"role", role},
                     {"department_id", dept}});
     EXPECT_EQ(r.status, 201) << r.body;
     return {r.Json().value("id", ""), r.Json().value("token", "")};
@@ -205,10 +234,10 @@ class AccessMatrix {
 
 // ---- expectations ----------------------------------------------------------------------
 //                        AD   MO   MP   MX   O    RS   RX   F    A    D
-const Row kSeeOwn      = {200, 200, 200, 404, 200, 404, 404, 200, 200, 401};
-const Row kSeeNorth    = {200, 404, 200, 404, 404, 404, 404, 200, 200, 401};
-const Row kSeeSouth    = {200, 404, 404, 200, 404, 404, 200, 200, 200, 401};
-const Row kSeePool     = {200, 200, 200, 200, 200, 200, 200, 200, 200, 401};
+const Row kSeeOwn = {200, 200, 200, 404, 200, 404, 404, 200, 200, 401};
+const Row kSeeNorth = {200, 404, 200, 404, 404, 404, 404, 200, 200, 401};
+const Row kSeeSouth = {200, 404, 404, 200, 404, 404, 200, 200, 200, 401};
+const Row kSeePool = {200, 200, 200, 200, 200, 200, 200, 200, 200, 401};
 std::map<std::string, Row> Visible() {
   return {{"own", kSeeOwn}, {"north", kSeeNorth}, {"south", kSeeSouth}, {"pool", kSeePool}};
 }
@@ -229,12 +258,11 @@ Row With(Row r, int from, int to) {
 }
 // Owner, their managers, an admin; in the pool: 409 for those who could, 403 for the rest.
 std::map<std::string, Row> Editors(int ok, bool deal = false) {
-  std::map<std::string, Row> m = {
-      //          AD   MO   MP   MX   O    RS   RX   F    A    D
-      {"own",   {ok,  ok,  ok,  404, ok,  404, 404, 403, 403, 401}},
-      {"north", {ok,  404, ok,  404, 404, 404, 404, 403, 403, 401}},
-      {"south", {ok,  404, 404, ok,  404, 404, ok,  403, 403, 401}},
-      {"pool",  {409, 409, 409, 409, 403, 403, 403, 403, 403, 401}}};
+  std::map<std::string, Row> m = {//          AD   MO   MP   MX   O    RS   RX   F    A    D
+                                  {"own", {ok, ok, ok, 404, ok, 404, 404, 403, 403, 401}},
+                                  {"north", {ok, 404, ok, 404, 404, 404, 404, 403, 403, 401}},
+                                  {"south", {ok, 404, 404, ok, 404, 404, ok, 403, 403, 401}},
+                                  {"pool", {409, 409, 409, 409, 403, 403, 403, 403, 403, 401}}};
   if (deal) m["moved"] = m["south"];
   return m;
 }
@@ -246,59 +274,53 @@ std::map<std::string, Row> BodyEditors(int ok) {
 }
 // Managers and admins who manage both the record and the new owner (RS of North-A).
 std::map<std::string, Row> Assigners(int pool_ok) {
-  return {
-      //          AD       MO       MP       MX   O    RS   RX   F    A    D
-      {"own",   {200,     200,     200,     404, 403, 404, 404, 403, 403, 401}},
-      {"north", {200,     404,     200,     404, 404, 404, 404, 403, 403, 401}},
-      {"south", {200,     404,     404,     403, 404, 404, 403, 403, 403, 401}},
-      {"pool",  {pool_ok, pool_ok, pool_ok, 403, 403, 403, 403, 403, 403, 401}}};
+  return {//          AD       MO       MP       MX   O    RS   RX   F    A    D
+          {"own", {200, 200, 200, 404, 403, 404, 404, 403, 403, 401}},
+          {"north", {200, 404, 200, 404, 404, 404, 404, 403, 403, 401}},
+          {"south", {200, 404, 404, 403, 404, 404, 403, 403, 403, 401}},
+          {"pool", {pool_ok, pool_ok, pool_ok, 403, 403, 403, 403, 403, 403, 401}}};
 }
 std::map<std::string, Row> OwnerOnly() {
-  return {
-      //          AD   MO   MP   MX   O    RS   RX   F    A    D
-      {"own",   {403, 403, 403, 404, 201, 404, 404, 403, 403, 401}},
-      {"north", {403, 404, 403, 404, 404, 404, 404, 403, 403, 401}},
-      {"south", {403, 404, 404, 403, 404, 404, 201, 403, 403, 401}},
-      {"pool",  {403, 403, 403, 403, 403, 403, 403, 403, 403, 401}}};
+  return {//          AD   MO   MP   MX   O    RS   RX   F    A    D
+          {"own", {403, 403, 403, 404, 201, 404, 404, 403, 403, 401}},
+          {"north", {403, 404, 403, 404, 404, 404, 404, 403, 403, 401}},
+          {"south", {403, 404, 404, 403, 404, 404, 201, 403, 403, 401}},
+          {"pool", {403, 403, 403, 403, 403, 403, 403, 403, 403, 401}}};
 }
 std::map<std::string, Row> Claimers() {
-  return {
-      //          AD   MO   MP   MX   O    RS   RX   F    A    D
-      {"own",   {403, 422, 422, 404, 422, 404, 404, 403, 403, 401}},
-      {"north", {403, 404, 422, 404, 404, 404, 404, 403, 403, 401}},
-      {"south", {403, 404, 404, 422, 404, 404, 422, 403, 403, 401}},
-      {"pool",  {403, 200, 200, 200, 200, 200, 200, 403, 403, 401}}};
+  return {//          AD   MO   MP   MX   O    RS   RX   F    A    D
+          {"own", {403, 422, 422, 404, 422, 404, 404, 403, 403, 401}},
+          {"north", {403, 404, 422, 404, 404, 404, 404, 403, 403, 401}},
+          {"south", {403, 404, 404, 422, 404, 404, 422, 403, 403, 401}},
+          {"pool", {403, 200, 200, 200, 200, 200, 200, 403, 403, 401}}};
 }
 // Manager-only commands on a record (lock, unlock).
 std::map<std::string, Row> Lockers() {
-  return {
-      //          AD   MO   MP   MX   O    RS   RX   F    A    D
-      {"own",   {200, 200, 200, 404, 403, 404, 404, 403, 403, 401}},
-      {"north", {200, 404, 200, 404, 404, 404, 404, 403, 403, 401}},
-      {"south", {200, 404, 404, 200, 404, 404, 403, 403, 403, 401}},
-      {"pool",  {409, 409, 409, 409, 403, 403, 403, 403, 403, 401}}};
+  return {//          AD   MO   MP   MX   O    RS   RX   F    A    D
+          {"own", {200, 200, 200, 404, 403, 404, 404, 403, 403, 401}},
+          {"north", {200, 404, 200, 404, 404, 404, 404, 403, 403, 401}},
+          {"south", {200, 404, 404, 200, 404, 404, 403, 403, 403, 401}},
+          {"pool", {409, 409, 409, 409, 403, 403, 403, 403, 403, 401}}};
 }
 std::map<std::string, Row> Payers() {
-  return {
-      //          AD   MO   MP   MX   O    RS   RX   F    A    D
-      {"own",   {201, 403, 403, 404, 403, 404, 404, 201, 403, 401}},
-      {"north", {201, 404, 403, 404, 404, 404, 404, 201, 403, 401}},
-      {"south", {201, 404, 404, 403, 404, 404, 403, 201, 403, 401}},
-      {"pool",  {409, 403, 403, 403, 403, 403, 403, 409, 403, 401}},
-      {"moved", {201, 404, 404, 403, 404, 404, 403, 201, 403, 401}}};
+  return {//          AD   MO   MP   MX   O    RS   RX   F    A    D
+          {"own", {201, 403, 403, 404, 403, 404, 404, 201, 403, 401}},
+          {"north", {201, 404, 403, 404, 404, 404, 404, 201, 403, 401}},
+          {"south", {201, 404, 404, 403, 404, 404, 403, 201, 403, 401}},
+          {"pool", {409, 403, 403, 403, 403, 403, 403, 409, 403, 401}},
+          {"moved", {201, 404, 404, 403, 404, 404, 403, 201, 403, 401}}};
 }
 // Powers over a person (portfolio, handover, departure): an admin over everyone; a manager
 // over sales of their subtree and managers of departments strictly below.
 std::map<std::string, Row> PeoplePowers(int ok) {
-  return {
-      //                  AD  MO   MP   MX   O    RS   RX   F    A    D
-      {"sales_below",   {ok, ok,  ok,  403, 403, 403, 403, 403, 403, 401}},
-      {"sales_parent",  {ok, 403, ok,  403, 403, 403, 403, 403, 403, 401}},
-      {"sales_other",   {ok, 403, 403, ok,  403, 403, 403, 403, 403, 401}},
-      {"manager_same",  {ok, 403, ok,  403, 403, 403, 403, 403, 403, 401}},
-      {"manager_below", {ok, ok,  ok,  403, 403, 403, 403, 403, 403, 401}},
-      {"admin",         {ok, 403, 403, 403, 403, 403, 403, 403, 403, 401}},
-      {"finance",       {ok, 403, 403, 403, 403, 403, 403, 403, 403, 401}}};
+  return {//                  AD  MO   MP   MX   O    RS   RX   F    A    D
+          {"sales_below", {ok, ok, ok, 403, 403, 403, 403, 403, 403, 401}},
+          {"sales_parent", {ok, 403, ok, 403, 403, 403, 403, 403, 403, 401}},
+          {"sales_other", {ok, 403, 403, ok, 403, 403, 403, 403, 403, 401}},
+          {"manager_same", {ok, 403, ok, 403, 403, 403, 403, 403, 403, 401}},
+          {"manager_below", {ok, ok, ok, 403, 403, 403, 403, 403, 403, 401}},
+          {"admin", {ok, 403, 403, 403, 403, 403, 403, 403, 403, 401}},
+          {"finance", {ok, 403, 403, 403, 403, 403, 403, 403, 403, 401}}};
 }
 
 std::vector<Case> AllCases(AccessMatrix& m) {
@@ -329,26 +351,36 @@ std::vector<Case> AllCases(AccessMatrix& m) {
   std::vector<Case> c = {
       // ---- leads
       {"GET /leads/{id}", lead, get(path("/api/v1/leads/")), Visible()},
-      {"GET /leads (list)", lead, get([](const Made&) { return "/api/v1/leads?limit=500"; }), Listed(Visible()), true},
+      {"GET /leads (list)", lead, get([](const Made&) { return "/api/v1/leads?limit=500"; }),
+       Listed(Visible()), true},
       {"GET /leads?owner_id= / ?state=unassigned", lead,
        [](const Made& r) {
-         return Request{"GET", "/api/v1/leads?limit=500&" +
-                                   (r.owner_id.empty() ? "state=unassigned" : "owner_id=" + r.owner_id)};
+         return Request{"GET",
+                        "/api/v1/leads?limit=500&" +
+                            (r.owner_id.empty() ? "state=unassigned" : "owner_id=" + r.owner_id)};
        },
        Listed(Visible()), true},
-      {"GET /pool?kind=lead", lead, get([](const Made&) { return "/api/v1/pool?kind=lead&limit=500"; }),
+      {"GET /pool?kind=lead",
+       lead,
+       get([](const Made&) { return "/api/v1/pool?kind=lead&limit=500"; }),
        {{"own", With(Listed({{"x", kSeeOwn}})["x"], kListed, kHidden)},
         {"north", With(Listed({{"x", kSeeNorth}})["x"], kListed, kHidden)},
         {"south", With(Listed({{"x", kSeeSouth}})["x"], kListed, kHidden)},
         {"pool", Listed({{"x", kSeePool}})["x"]}},
        true},
-      {"POST /leads/{id}/follow-ups", lead, post(path("/api/v1/leads/", "/follow-ups"), follow_up), OwnerOnly(), false, true},
-      {"POST /leads/{id}/release", lead, post(path("/api/v1/leads/", "/release"), reason), Editors(200), false, true},
-      {"POST /leads/{id}/claim", lead, post(path("/api/v1/leads/", "/claim"), json::object()), Claimers(), false, true},
+      {"POST /leads/{id}/follow-ups", lead, post(path("/api/v1/leads/", "/follow-ups"), follow_up),
+       OwnerOnly(), false, true},
+      {"POST /leads/{id}/release", lead, post(path("/api/v1/leads/", "/release"), reason),
+       Editors(200), false, true},
+      {"POST /leads/{id}/claim", lead, post(path("/api/v1/leads/", "/claim"), json::object()),
+       Claimers(), false, true},
       {"POST /leads/{id}/assign", lead,
-       [&m](const Made& r) { return Request{"POST", "/api/v1/leads/" + r.id + "/assign", {{"owner_id", m.Rs()}}}; },
+       [&m](const Made& r) {
+         return Request{"POST", "/api/v1/leads/" + r.id + "/assign", {{"owner_id", m.Rs()}}};
+       },
        Assigners(200), false, true},
-      {"POST /leads/{id}/invalidate", lead, post(path("/api/v1/leads/", "/invalidate"), reason), Editors(200), false, true},
+      {"POST /leads/{id}/invalidate", lead, post(path("/api/v1/leads/", "/invalidate"), reason),
+       Editors(200), false, true},
       {"POST /leads/{id}/void", lead, post(path("/api/v1/leads/", "/void"), reason),
        [] {
          auto e = Editors(200);
@@ -356,68 +388,102 @@ std::vector<Case> AllCases(AccessMatrix& m) {
          return e;
        }(),
        false, true},
-      {"POST /leads/{id}/convert", lead, post(path("/api/v1/leads/", "/convert"), json::object()), Editors(200), false, true},
+      {"POST /leads/{id}/convert", lead, post(path("/api/v1/leads/", "/convert"), json::object()),
+       Editors(200), false, true},
       // ---- customers
       {"GET /customers/{id}", customer, get(path("/api/v1/customers/")), Visible()},
-      {"GET /customers/{id}?as_of=", customer, get(path("/api/v1/customers/", "?as_of=1000000000")), Visible()},
-      {"GET /customers/{id}/timeline", customer, get(path("/api/v1/customers/", "/timeline")), Visible()},
-      {"GET /customers (list)", customer, get([](const Made&) { return "/api/v1/customers?limit=500"; }), Listed(Visible()), true},
-      {"GET /customers?owner_id=", customer, owner_filter("/api/v1/customers?limit=500"), Listed(Visible()), true},
+      {"GET /customers/{id}?as_of=", customer, get(path("/api/v1/customers/", "?as_of=1000000000")),
+       Visible()},
+      {"GET /customers/{id}/timeline", customer, get(path("/api/v1/customers/", "/timeline")),
+       Visible()},
+      {"GET /customers (list)", customer,
+       get([](const Made&) { return "/api/v1/customers?limit=500"; }), Listed(Visible()), true},
+      {"GET /customers?owner_id=", customer, owner_filter("/api/v1/customers?limit=500"),
+       Listed(Visible()), true},
       {"PATCH /customers/{id}", customer,
-       [](const Made& r) { return Request{"PATCH", "/api/v1/customers/" + r.id, {{"industry", "mining"}}}; },
+       [](const Made& r) {
+         return Request{"PATCH", "/api/v1/customers/" + r.id, {{"industry", "mining"}}};
+       },
        Editors(200), false, true},
-      {"POST /customers/{id}/contacts", customer, post(path("/api/v1/customers/", "/contacts"), {{"name", "Ms Liu"}}),
-       Editors(201), false, true},
-      {"POST /customers/{id}/follow-ups", customer, post(path("/api/v1/customers/", "/follow-ups"), follow_up),
-       OwnerOnly(), false, true},
-      {"POST /customers/{id}/claim", customer, post(path("/api/v1/customers/", "/claim"), json::object()), Claimers(), false, true},
-      {"POST /customers/{id}/release", customer, post(path("/api/v1/customers/", "/release"), reason), Editors(200), false, true},
+      {"POST /customers/{id}/contacts", customer,
+       post(path("/api/v1/customers/", "/contacts"), {{"name", "Ms Liu"}}), Editors(201), false,
+       true},
+      {"POST /customers/{id}/follow-ups", customer,
+       post(path("/api/v1/customers/", "/follow-ups"), follow_up), OwnerOnly(), false, true},
+      {"POST /customers/{id}/claim", customer,
+       post(path("/api/v1/customers/", "/claim"), json::object()), Claimers(), false, true},
+      {"POST /customers/{id}/release", customer,
+       post(path("/api/v1/customers/", "/release"), reason), Editors(200), false, true},
       {"POST /customers/{id}/transfer", customer,
-       [&m](const Made& r) { return Request{"POST", "/api/v1/customers/" + r.id + "/transfer", {{"to", m.Rs()}}}; },
+       [&m](const Made& r) {
+         return Request{"POST", "/api/v1/customers/" + r.id + "/transfer", {{"to", m.Rs()}}};
+       },
        Assigners(200), false, true},
-      {"POST /customers/{id}/lock", customer, post(path("/api/v1/customers/", "/lock"), reason), Lockers(), false, true},
-      {"POST /customers/{id}/unlock", locked, post(path("/api/v1/customers/", "/unlock"), json::object()), Lockers(), false, true},
+      {"POST /customers/{id}/lock", customer, post(path("/api/v1/customers/", "/lock"), reason),
+       Lockers(), false, true},
+      {"POST /customers/{id}/unlock", locked,
+       post(path("/api/v1/customers/", "/unlock"), json::object()), Lockers(), false, true},
       // ---- opportunities: they belong to their customer
       {"GET /opportunities/{id}", opportunity, get(path("/api/v1/opportunities/")), VisibleDeal()},
       {"GET /opportunities?customer_id=", opportunity,
-       [](const Made& r) { return Request{"GET", "/api/v1/opportunities?customer_id=" + r.customer_id}; },
+       [](const Made& r) {
+         return Request{"GET", "/api/v1/opportunities?customer_id=" + r.customer_id};
+       },
        Listed(VisibleDeal()), true},
       {"POST /opportunities", customer,
        [](const Made& r) {
-         return Request{"POST", "/api/v1/opportunities",
-                        {{"customer_id", r.id}, {"name", "o"}, {"amount", 100}, {"currency", "CNY"},
+         return Request{"POST",
+                        "/api/v1/opportunities",
+                        {{"customer_id", r.id},
+                         {"name", "o"},
+                         {"amount", 100},
+                         {"currency", "CNY"},
                          {"expected_close_date", "2026-12-31"}}};
        },
        BodyEditors(201), false, true},
       {"POST /opportunities/{id}/stage", opportunity,
-       post(path("/api/v1/opportunities/", "/stage"), {{"stage", "proposal"}}), Editors(200, true), false, true},
-      {"POST /opportunities/{id}/win", opportunity, post(path("/api/v1/opportunities/", "/win"), json::object()),
-       Editors(200, true), false, true},
-      {"POST /opportunities/{id}/lose", opportunity, post(path("/api/v1/opportunities/", "/lose"), reason),
-       Editors(200, true), false, true},
+       post(path("/api/v1/opportunities/", "/stage"), {{"stage", "proposal"}}), Editors(200, true),
+       false, true},
+      {"POST /opportunities/{id}/win", opportunity,
+       post(path("/api/v1/opportunities/", "/win"), json::object()), Editors(200, true), false,
+       true},
+      {"POST /opportunities/{id}/lose", opportunity,
+       post(path("/api/v1/opportunities/", "/lose"), reason), Editors(200, true), false, true},
       // ---- contracts, payments, receivables
       {"GET /contracts/{id}", contract, get(path("/api/v1/contracts/")), VisibleDeal()},
       {"GET /contracts?customer_id=", contract,
-       [](const Made& r) { return Request{"GET", "/api/v1/contracts?customer_id=" + r.customer_id}; },
+       [](const Made& r) {
+         return Request{"GET", "/api/v1/contracts?customer_id=" + r.customer_id};
+       },
        Listed(VisibleDeal()), true},
-      {"GET /receivables", contract, get([](const Made&) { return "/api/v1/receivables?limit=500"; }),
-       Listed(VisibleDeal()), true},
+      {"GET /receivables", contract,
+       get([](const Made&) { return "/api/v1/receivables?limit=500"; }), Listed(VisibleDeal()),
+       true},
       {"POST /contracts", customer,
        [&m](const Made& r) {
-         return Request{"POST", "/api/v1/contracts",
-                        {{"customer_id", r.id}, {"number", m.Unique("HT-M")}, {"title", "t"}, {"amount", 100},
-                         {"currency", "CNY"}, {"signed_on", "2026-11-01"},
+         return Request{"POST",
+                        "/api/v1/contracts",
+                        {{"customer_id", r.id},
+                         {"number", m.Unique("HT-M")},
+                         {"title", "t"},
+                         {"amount", 100},
+                         {"currency", "CNY"},
+                         {"signed_on", "2026-11-01"},
                          {"installments", {{{"due_on", "2026-12-01"}, {"amount", 100}}}}}};
        },
        BodyEditors(201), false, true},
       {"POST /contracts/{id}/payments", contract,
-       post(path("/api/v1/contracts/", "/payments"), {{"amount", 1}, {"received_on", "2026-11-20"}}), Payers(),
-       false, true},
+       post(path("/api/v1/contracts/", "/payments"),
+            {{"amount", 1}, {"received_on", "2026-11-20"}}),
+       Payers(), false, true},
       // ---- powers over people
-      {"GET /staff/{id}/portfolio", person, get(path("/api/v1/staff/", "/portfolio")), PeoplePowers(200)},
+      {"GET /staff/{id}/portfolio", person, get(path("/api/v1/staff/", "/portfolio")),
+       PeoplePowers(200)},
       {"POST /staff/{id}/handover", person,
-       post(path("/api/v1/staff/", "/handover"), {{"to", "pool"}, {"depart", false}}), PeoplePowers(200), false, true},
-      {"POST /staff/{id}/tokens", fresh_person, post(path("/api/v1/staff/", "/tokens"), json::object()),
+       post(path("/api/v1/staff/", "/handover"), {{"to", "pool"}, {"depart", false}}),
+       PeoplePowers(200), false, true},
+      {"POST /staff/{id}/tokens", fresh_person,
+       post(path("/api/v1/staff/", "/tokens"), json::object()),
        [] {
          auto rows = PeoplePowers(201);
          for (auto& [kind, row] : rows) row = {201, 403, 403, 403, 403, 403, 403, 403, 403, 401};
@@ -439,7 +505,8 @@ class AccessMatrixTest : public ::testing::TestWithParam<size_t> {
     cases_ = new std::vector<Case>(AllCases(*matrix_));
   }
   static void TearDownTestSuite() {
-    std::fprintf(stderr, "access matrix: %zu routes, %zu cases checked\n", cases_->size(), checked_);
+    std::fprintf(stderr, "access matrix: %zu routes, %zu cases checked\n", cases_->size(),
+                 checked_);
     delete cases_;
     delete matrix_;
     delete crmd_;
@@ -476,13 +543,15 @@ TEST_P(AccessMatrixTest, EveryCallerGetsExactlyItsStatus) {
         got = kHidden;
         json items = r.Json()["items"];
         for (const auto& item : items) {
-          if (item.value("id", "") == record.id || item.value("contract_id", "") == record.id) got = kListed;
+          if (item.value("id", "") == record.id || item.value("contract_id", "") == record.id)
+            got = kListed;
         }
       }
       ++checked_;
       if (got != row[who]) {
-        mismatches += "  " + kind + " record, " + kActorNames[who] + ": expected " + std::to_string(row[who]) +
-                      ", got " + std::to_string(got) + " " + r.body.substr(0, 160) + "\n";
+        mismatches += "  " + kind + " record, " + kActorNames[who] + ": expected " +
+                      std::to_string(row[who]) + ", got " + std::to_string(got) + " " +
+                      r.body.substr(0, 160) + "\n";
       }
     }
   }

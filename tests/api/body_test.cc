@@ -22,7 +22,8 @@ TEST(BodyTest, ANameTwiceInOneObjectIsRefused) {
   EXPECT_NE(dup.error().detail.find("'name'"), std::string::npos);
   EXPECT_FALSE(ParseObject(R"({"contact":{"name":"a","name":"b"}})").ok());
   // The same name in different objects is fine.
-  EXPECT_TRUE(ParseObject(R"({"name":"a","contact":{"name":"b"},"list":[{"name":1},{"name":2}]})").ok());
+  EXPECT_TRUE(
+      ParseObject(R"({"name":"a","contact":{"name":"b"},"list":[{"name":1},{"name":2}]})").ok());
 }
 
 TEST(BodyTest, NestingIsCountedOutsideStringsOnly) {
@@ -53,7 +54,8 @@ TEST(BodyTest, EveryProblemIsCollectedWithItsPath) {
 
 TEST(BodyTest, AmountsArePositiveBoundedIntegers) {
   std::vector<FieldError> errors;
-  json j = {{"a", 0u}, {"b", -5}, {"c", 1000000000000001LL}, {"d", 99}, {"e", 18446744073709551615ULL}};
+  json j = {
+      {"a", 0u}, {"b", -5}, {"c", 1000000000000001LL}, {"d", 99}, {"e", 18446744073709551615ULL}};
   Fields f(j, errors);
   EXPECT_FALSE(f.Amount("a", true)) << "zero is no amount";
   EXPECT_FALSE(f.Amount("b", true));

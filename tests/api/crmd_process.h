@@ -3,9 +3,9 @@
 #define CRM_TESTS_API_CRMD_PROCESS_H_
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -106,7 +106,8 @@ inline size_t ParseResponse(const std::string& raw, HttpResult* out) {
 // A connection that speaks raw bytes, for tests of framing and of clients that misbehave.
 class RawConnection {
  public:
-  explicit RawConnection(int port, int timeout_seconds = 10) : fd_(Connect(port, timeout_seconds)) {}
+  explicit RawConnection(int port, int timeout_seconds = 10)
+      : fd_(Connect(port, timeout_seconds)) {}
   ~RawConnection() {
     if (fd_ >= 0) close(fd_);
   }
@@ -162,7 +163,8 @@ inline HttpResult Http(int port, const std::string& method, const std::string& t
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
   for (auto& [k, v] : headers) req += k + ": " + v + "\r\n";
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
-    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    req +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   }
   req += "\r\n" + body;
   conn.Send(req);
@@ -272,7 +274,8 @@ class Crmd {
   const std::string& token() const { return token_; }
 
   HttpResult Call(const std::string& method, const std::string& target, const json& body = nullptr,
-                  const std::string& token = "", std::vector<std::pair<std::string, std::string>> headers = {}) {
+                  const std::string& token = "",
+                  std::vector<std::pair<std::string, std::string>> headers = {}) {
     const std::string& t = token.empty() ? token_ : token;
     if (t != "-") headers.emplace_back("Authorization", "Bearer " + t);
     return Http(port_, method, target, body.is_null() ? "" : body.dump(), headers);

@@ -3,11 +3,11 @@
 #include <sys/stat.h>
 
 #include <atomic>
-#include <mutex>
-#include <thread>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "../eventstore/store_test_util.h"
 #include "../eventstore/tamper.h"
@@ -21,19 +21,23 @@ using eventstore::testing::TempDir;
 class E2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    crmd_ = std::make_unique<Crmd>(dir_.sub("data"), std::vector<std::string>{"--recycle-interval", "1"});
+    crmd_ = std::make_unique<Crmd>(dir_.sub("data"),
+                                   std::vector<std::string>{"--recycle-interval", "1"});
     ASSERT_TRUE(crmd_->Start()) << "crmd did not start";
   }
 
   // A department and a sales rep in it; returns {staff id, token}.
-  std::pair<std::string, std::string> Rep(const std::string& name, const std::string& role = "sales") {
+  std::pair<std::string, std::string> Rep(const std::string& name,
+                                          const std::string& role = "sales") {
     if (dept_.empty()) {
       auto d = crmd_->Call("POST", "/api/v1/departments", {{"name", "East"}});
       EXPECT_EQ(d.status, 201) << d.body;
       dept_ = d.Json()["id"];
     }
     auto r = crmd_->Call("POST", "/api/v1/staff",
-                         {{"name", name}, {"email", name + "@example.com"}, {"role", role},
+                         {{"name", name},
+                          {"email", name + "@example.com"},
+                          {"role", role},
                           {"department_id", dept_}});
     EXPECT_EQ(r.status, 201) << r.body;
     return {r.Json()["id"], r.Json()["token"]};
@@ -83,8 +87,8 @@ TEST_F(E2eTest, EveryInvalidFieldIsListedAndNothingIsWritten) {
   for (const auto& e : problem["errors"]) fields.insert(e["field"]);
   EXPECT_EQ(fields, (std::set<std::string>{"name", "company", "email"}));
   EXPECT_EQ(crmd_->Call("POST", "/api/v1/leads", nullptr, "", {}).status, 400);
-  auto bad = Http(crmd_->port(), "POST", "/api/v1/leads", "{\"name\":",
-                  {{"Authorization", "Bearer " + crmd_->token()}});
+  auto bad = Http(crmd_->port(), "POST", "/api/v1/leads",
+                  "{\"name\":", {{"Authorization", "Bearer " + crmd_->token()}});
   EXPECT_EQ(bad.Json()["code"], "malformed_json");
   uint64_t after = Http(crmd_->port(), "GET", "/health").Json()["position"];
   EXPECT_EQ(after, before);
@@ -113,15 +117,18 @@ TEST_F(E2eTest, ALeadMovesThroughItsLifeWithVersionsAndETags) {
                            {{"channel", "call"}, {"note", "x"}}, token, {{"If-Match", "\"7\""}});
   EXPECT_EQ(stale.status, 412);
   EXPECT_EQ(stale.Json()["code"], "version_conflict");
-  auto fu = crmd_->Call("POST", "/api/v1/leads/" + id + "/follow-ups",
-                        {{"channel", "call"}, {"note", "first call"}}, token, {{"If-Match", "\"1\""}});
+  auto fu =
+      crmd_->Call("POST", "/api/v1/leads/" + id + "/follow-ups",
+                  {{"channel", "call"}, {"note", "first call"}}, token, {{"If-Match", "\"1\""}});
   ASSERT_EQ(fu.status, 201) << fu.body;
   EXPECT_EQ(fu.Json()["version"], 2);
   EXPECT_EQ(fu.Json()["lead_id"], id);
   auto v = crmd_->Call("GET", "/api/v1/leads/" + id, nullptr, token).Json();
   EXPECT_EQ(v["state"], "following");
   EXPECT_EQ(v["follow_ups"][0]["note"], "first call");
-  EXPECT_EQ(crmd_->Call("POST", "/api/v1/leads/" + id + "/void", {{"reason", "spam"}}, token).status, 200);
+  EXPECT_EQ(
+      crmd_->Call("POST", "/api/v1/leads/" + id + "/void", {{"reason", "spam"}}, token).status,
+      200);
   auto again = crmd_->Call("POST", "/api/v1/leads/" + id + "/follow-ups",
                            {{"channel", "call"}, {"note", "x"}}, token);
   EXPECT_EQ(again.status, 409);
@@ -156,7 +163,8 @@ TEST_F(E2eTest, AnIdempotentRetryGetsTheFirstAnswer) {
   EXPECT_EQ(c.status, 422);
   EXPECT_EQ(c.Json()["code"], "idempotency_key_reused");
   // A retried staff creation never shows the token again.
-  json staff = {{"name", "x"}, {"email", "x@example.com"}, {"role", "sales"}, {"department_id", dept_}};
+  json staff = {
+      {"name", "x"}, {"email", "x@example.com"}, {"role", "sales"}, {"department_id", dept_}};
   auto s1 = crmd_->Call("POST", "/api/v1/staff", staff, "", {{"Idempotency-Key", "s-1"}});
   auto s2 = crmd_->Call("POST", "/api/v1/staff", staff, "", {{"Idempotency-Key", "s-1"}});
   ASSERT_EQ(s1.status, 201);
@@ -173,7 +181,8 @@ TEST_F(E2eTest, MinPositionWaitsForTheReadModel) {
   auto r = crmd_->Call("GET", "/api/v1/leads?min_position=" + std::to_string(head), nullptr, token);
   EXPECT_EQ(r.status, 200);
   EXPECT_GE(std::stoull(r.Header("x-position")), head);
-  auto lag = crmd_->Call("GET", "/api/v1/leads?min_position=" + std::to_string(head + 1000), nullptr, token);
+  auto lag = crmd_->Call("GET", "/api/v1/leads?min_position=" + std::to_string(head + 1000),
+                         nullptr, token);
   EXPECT_EQ(lag.status, 503);
   EXPECT_EQ(lag.Json()["code"], "projection_lagging");
   EXPECT_EQ(crmd_->Call("GET", "/api/v1/leads?min_position=abc", nullptr, token).status, 400);
@@ -206,8 +215,10 @@ TEST_F(E2eTest, OfManySimultaneousClaimsExactlyOneWins) {
   for (const auto& t : tokens) {
     threads.emplace_back([&, t] {
       auto r = crmd_->Call("POST", "/api/v1/leads/" + lead + "/claim", json::object(), t);
-      if (r.status == 200) ++wins;
-      else if (r.status == 404 || r.status == 422) ++others;
+      if (r.status == 200)
+        ++wins;
+      else if (r.status == 404 || r.status == 422)
+        ++others;
     });
   }
   for (auto& th : threads) th.join();
@@ -217,12 +228,14 @@ TEST_F(E2eTest, OfManySimultaneousClaimsExactlyOneWins) {
 
 TEST_F(E2eTest, TheRecycleJobReturnsNeglectedLeadsAsTheSystem) {
   auto [rep, token] = Rep("slow");
-  json off = {{"recycle_no_follow_up", "PT1S"}, {"recycle_no_deal", nullptr}, {"remind_before", nullptr},
-              {"daily_claim_limit", nullptr}, {"previous_owner_block", nullptr},
-              {"max_owned_customers", nullptr}, {"max_owned_leads", nullptr}};
+  json off = {{"recycle_no_follow_up", "PT1S"},  {"recycle_no_deal", nullptr},
+              {"remind_before", nullptr},        {"daily_claim_limit", nullptr},
+              {"previous_owner_block", nullptr}, {"max_owned_customers", nullptr},
+              {"max_owned_leads", nullptr}};
   ASSERT_EQ(crmd_->Call("PUT", "/api/v1/pool/policy", off).status, 200);
   std::string id = Lead(token);
-  std::string cus = crmd_->Call("POST", "/api/v1/customers", {{"name", "Slow Co"}}, token).Json()["id"];
+  std::string cus =
+      crmd_->Call("POST", "/api/v1/customers", {{"name", "Slow Co"}}, token).Json()["id"];
   std::string state;
   for (int i = 0; i < 60 && state != "unassigned"; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -308,7 +321,8 @@ TEST_F(E2eTest, AcknowledgedCommandsSurviveSigkill) {
 
 // The business day at +08:00, `offset` days from today.
 std::string Day(int offset) {
-  auto t = std::chrono::system_clock::now() + std::chrono::hours(8) + std::chrono::hours(24 * offset);
+  auto t =
+      std::chrono::system_clock::now() + std::chrono::hours(8) + std::chrono::hours(24 * offset);
   auto days = std::chrono::floor<std::chrono::days>(t);
   std::chrono::year_month_day ymd(days);
   char buf[16];
@@ -332,8 +346,11 @@ TEST_F(E2eTest, AConversionFeedsTheCustomer360AndItsTimeline) {
   std::string lead = Lead(token, {{"company", "Blue Sky Ltd"}});
   auto conv = crmd_->Call("POST", "/api/v1/leads/" + lead + "/convert",
                           {{"contact", {{"name", "Mr Ma"}, {"title", "CEO"}}},
-                           {"opportunity", {{"name", "Pilot"}, {"amount", 500000}, {"currency", "CNY"},
-                                            {"expected_close_date", Day(30)}}}},
+                           {"opportunity",
+                            {{"name", "Pilot"},
+                             {"amount", 500000},
+                             {"currency", "CNY"},
+                             {"expected_close_date", Day(30)}}}},
                           token);
   ASSERT_EQ(conv.status, 200) << conv.body;
   json c = conv.Json();
@@ -351,17 +368,23 @@ TEST_F(E2eTest, AConversionFeedsTheCustomer360AndItsTimeline) {
   EXPECT_EQ(v["totals"]["paid"], json::object());
   // A second lead of the same company joins the customer.
   std::string lead2 = Lead(token, {{"company", "BLUE SKY LTD"}});
-  auto join = crmd_->Call("POST", "/api/v1/leads/" + lead2 + "/convert", json::object(), token).Json();
+  auto join =
+      crmd_->Call("POST", "/api/v1/leads/" + lead2 + "/convert", json::object(), token).Json();
   EXPECT_EQ(join["customer_created"], false);
   EXPECT_EQ(join["customer_id"], cus);
   // The timeline, newest first, paged.
-  auto t1 = crmd_->Call("GET", "/api/v1/customers/" + cus + "/timeline?limit=2", nullptr, token).Json();
+  auto t1 =
+      crmd_->Call("GET", "/api/v1/customers/" + cus + "/timeline?limit=2", nullptr, token).Json();
   ASSERT_EQ(t1["items"].size(), 2u);
   EXPECT_EQ(t1["items"][0]["type"], "LeadConverted");
   EXPECT_EQ(t1["items"][1]["type"], "CustomerLeadAttached");
   ASSERT_TRUE(t1["next_cursor"].is_string());
-  auto t2 = crmd_->Call("GET", "/api/v1/customers/" + cus + "/timeline?limit=50&cursor=" +
-                                   t1["next_cursor"].get<std::string>(), nullptr, token).Json();
+  auto t2 = crmd_
+                ->Call("GET",
+                       "/api/v1/customers/" + cus +
+                           "/timeline?limit=50&cursor=" + t1["next_cursor"].get<std::string>(),
+                       nullptr, token)
+                .Json();
   std::set<std::string> types;
   for (const auto& e : t2["items"]) types.insert(e["type"]);
   EXPECT_EQ(types, (std::set<std::string>{"CustomerCreated", "ContactCreated", "OpportunityCreated",
@@ -372,11 +395,17 @@ TEST_F(E2eTest, AConversionFeedsTheCustomer360AndItsTimeline) {
 TEST_F(E2eTest, ContractsPlansPaymentsAndReceivables) {
   auto [rep, token] = Rep("zhou");
   auto [fin, fin_token] = Rep("cash", "finance");
-  std::string cus = crmd_->Call("POST", "/api/v1/customers", {{"name", "Globex"}}, token).Json()["id"];
-  json contract = {{"customer_id", cus}, {"number", "HT-1"}, {"title", "Pilot"}, {"amount", 1000000},
-                   {"currency", "CNY"}, {"signed_on", Day(-40)},
-                   {"installments", {{{"due_on", Day(-10)}, {"amount", 400000}},
-                                     {{"due_on", Day(20)}, {"amount", 600000}}}}};
+  std::string cus =
+      crmd_->Call("POST", "/api/v1/customers", {{"name", "Globex"}}, token).Json()["id"];
+  json contract = {
+      {"customer_id", cus},
+      {"number", "HT-1"},
+      {"title", "Pilot"},
+      {"amount", 1000000},
+      {"currency", "CNY"},
+      {"signed_on", Day(-40)},
+      {"installments",
+       {{{"due_on", Day(-10)}, {"amount", 400000}}, {{"due_on", Day(20)}, {"amount", 600000}}}}};
   json wrong = contract;
   wrong["installments"][1]["amount"] = 500000;
   EXPECT_EQ(crmd_->Call("POST", "/api/v1/contracts", wrong, token).Json()["code"], "plan_mismatch");
@@ -393,10 +422,14 @@ TEST_F(E2eTest, ContractsPlansPaymentsAndReceivables) {
   std::string id = k.Json()["id"];
   EXPECT_EQ(crmd_->Call("POST", "/api/v1/contracts", contract, token).Json()["code"],
             "duplicate_contract_number");
-  EXPECT_EQ(crmd_->Call("POST", "/api/v1/contracts/" + id + "/payments",
-                        {{"amount", 1}, {"received_on", Day(0)}}, token).status, 403);
-  auto pay = crmd_->Call("POST", "/api/v1/contracts/" + id + "/payments",
-                         {{"amount", 300000}, {"received_on", Day(0)}, {"reference", "TX1"}}, fin_token);
+  EXPECT_EQ(crmd_
+                ->Call("POST", "/api/v1/contracts/" + id + "/payments",
+                       {{"amount", 1}, {"received_on", Day(0)}}, token)
+                .status,
+            403);
+  auto pay =
+      crmd_->Call("POST", "/api/v1/contracts/" + id + "/payments",
+                  {{"amount", 300000}, {"received_on", Day(0)}, {"reference", "TX1"}}, fin_token);
   ASSERT_EQ(pay.status, 201) << pay.body;
   EXPECT_EQ(pay.Json()["id"].get<std::string>().substr(0, 4), "pay_");
   json got = crmd_->Call("GET", "/api/v1/contracts/" + id, nullptr, fin_token).Json();
@@ -415,10 +448,15 @@ TEST_F(E2eTest, ContractsPlansPaymentsAndReceivables) {
   auto over = crmd_->Call("POST", "/api/v1/contracts/" + id + "/payments",
                           {{"amount", 700001}, {"received_on", Day(0)}}, fin_token);
   EXPECT_EQ(over.Json()["code"], "overpayment");
-  ASSERT_EQ(crmd_->Call("POST", "/api/v1/contracts/" + id + "/payments",
-                        {{"amount", 700000}, {"received_on", Day(0)}}, fin_token).status, 201);
-  EXPECT_EQ(crmd_->Call("GET", "/api/v1/contracts/" + id, nullptr, fin_token).Json()["status"], "paid");
-  EXPECT_TRUE(crmd_->Call("GET", "/api/v1/receivables", nullptr, fin_token).Json()["items"].empty());
+  ASSERT_EQ(crmd_
+                ->Call("POST", "/api/v1/contracts/" + id + "/payments",
+                       {{"amount", 700000}, {"received_on", Day(0)}}, fin_token)
+                .status,
+            201);
+  EXPECT_EQ(crmd_->Call("GET", "/api/v1/contracts/" + id, nullptr, fin_token).Json()["status"],
+            "paid");
+  EXPECT_TRUE(
+      crmd_->Call("GET", "/api/v1/receivables", nullptr, fin_token).Json()["items"].empty());
 }
 
 TEST_F(E2eTest, AHandoverMovesThePortfolioAndEndsTheLeaversAccess) {
@@ -426,18 +464,26 @@ TEST_F(E2eTest, AHandoverMovesThePortfolioAndEndsTheLeaversAccess) {
   auto [leaver, leaver_token] = Rep("leaver");
   auto [heir, heir_token] = Rep("heir");
   for (int i = 0; i < 3; ++i) Lead(leaver_token);
-  std::string cus = crmd_->Call("POST", "/api/v1/customers", {{"name", "Initech"}}, leaver_token).Json()["id"];
+  std::string cus =
+      crmd_->Call("POST", "/api/v1/customers", {{"name", "Initech"}}, leaver_token).Json()["id"];
   auto k = crmd_->Call("POST", "/api/v1/contracts",
-                       {{"customer_id", cus}, {"number", "HT-L"}, {"title", "t"}, {"amount", 8000},
-                        {"currency", "CNY"}, {"signed_on", Day(0)},
+                       {{"customer_id", cus},
+                        {"number", "HT-L"},
+                        {"title", "t"},
+                        {"amount", 8000},
+                        {"currency", "CNY"},
+                        {"signed_on", Day(0)},
                         {"installments", {{{"due_on", Day(30)}, {"amount", 8000}}}}},
                        leaver_token);
   ASSERT_EQ(k.status, 201) << k.body;
   json pf = crmd_->Call("GET", "/api/v1/staff/" + leaver + "/portfolio", nullptr, mgr_token).Json();
-  EXPECT_EQ(pf["counts"], json({{"leads", 3}, {"customers", 1}, {"opportunities", 0}, {"contracts", 1}}));
-  EXPECT_EQ(crmd_->Call("GET", "/api/v1/staff/" + leaver + "/portfolio", nullptr, heir_token).status, 403);
-  auto h = crmd_->Call("POST", "/api/v1/staff/" + leaver + "/handover", {{"to", heir}, {"depart", true}},
-                       mgr_token);
+  EXPECT_EQ(pf["counts"],
+            json({{"leads", 3}, {"customers", 1}, {"opportunities", 0}, {"contracts", 1}}));
+  EXPECT_EQ(
+      crmd_->Call("GET", "/api/v1/staff/" + leaver + "/portfolio", nullptr, heir_token).status,
+      403);
+  auto h = crmd_->Call("POST", "/api/v1/staff/" + leaver + "/handover",
+                       {{"to", heir}, {"depart", true}}, mgr_token);
   ASSERT_EQ(h.status, 200) << h.body;
   EXPECT_EQ(h.Json()["moved"]["leads"], 3);
   EXPECT_EQ(crmd_->Call("GET", "/api/v1/leads", nullptr, leaver_token).status, 401);
@@ -445,35 +491,51 @@ TEST_F(E2eTest, AHandoverMovesThePortfolioAndEndsTheLeaversAccess) {
   EXPECT_EQ(v["owner_id"], heir);
   EXPECT_EQ(v["owner_history"].back()["reason"], "handover");
   EXPECT_FALSE(v["owner_history"][0]["to"].is_null());
-  EXPECT_EQ(crmd_->Call("GET", "/api/v1/contracts/" + k.Json()["id"].get<std::string>(), nullptr,
-                        heir_token).Json()["signed_by"], leaver);
+  EXPECT_EQ(crmd_
+                ->Call("GET", "/api/v1/contracts/" + k.Json()["id"].get<std::string>(), nullptr,
+                       heir_token)
+                .Json()["signed_by"],
+            leaver);
   std::string pool_lead = Lead(crmd_->token());
-  EXPECT_EQ(crmd_->Call("POST", "/api/v1/leads/" + pool_lead + "/assign", {{"owner_id", leaver}}).Json()["code"],
+  EXPECT_EQ(crmd_->Call("POST", "/api/v1/leads/" + pool_lead + "/assign", {{"owner_id", leaver}})
+                .Json()["code"],
             "staff_departed");
   EXPECT_EQ(crmd_->Call("GET", "/api/v1/staff/" + leaver).Json()["departed"], true);
 }
 
 TEST_F(E2eTest, ACustomerCanBeSeenAsItWas) {
   auto [rep, token] = Rep("time");
-  auto c = crmd_->Call("POST", "/api/v1/customers", {{"name", "Time Co"}, {"industry", "mining"}}, token);
+  auto c = crmd_->Call("POST", "/api/v1/customers", {{"name", "Time Co"}, {"industry", "mining"}},
+                       token);
   uint64_t then = c.Json()["position"];
   std::string id = c.Json()["id"];
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  auto patched = crmd_->Call("PATCH", "/api/v1/customers/" + id, {{"industry", "software"}, {"phone", nullptr}},
-                             token);
+  auto patched = crmd_->Call("PATCH", "/api/v1/customers/" + id,
+                             {{"industry", "software"}, {"phone", nullptr}}, token);
   ASSERT_EQ(patched.status, 200) << patched.body;
-  EXPECT_EQ(crmd_->Call("GET", "/api/v1/customers/" + id, nullptr, token).Json()["industry"], "software");
-  json old = crmd_->Call("GET", "/api/v1/customers/" + id + "?as_of=" + std::to_string(then), nullptr, token).Json();
+  EXPECT_EQ(crmd_->Call("GET", "/api/v1/customers/" + id, nullptr, token).Json()["industry"],
+            "software");
+  json old = crmd_
+                 ->Call("GET", "/api/v1/customers/" + id + "?as_of=" + std::to_string(then),
+                        nullptr, token)
+                 .Json();
   EXPECT_EQ(old["industry"], "mining");
   EXPECT_EQ(old["as_of"]["position"], then);
   std::string at = old["as_of"]["at"];
-  EXPECT_EQ(crmd_->Call("GET", "/api/v1/customers/" + id + "?as_of=" + at, nullptr, token).Json()["industry"],
+  EXPECT_EQ(crmd_->Call("GET", "/api/v1/customers/" + id + "?as_of=" + at, nullptr, token)
+                .Json()["industry"],
             "mining");
-  EXPECT_EQ(crmd_->Call("GET", "/api/v1/customers/" + id + "?as_of=" + std::to_string(then - 1), nullptr, token).status,
+  EXPECT_EQ(crmd_
+                ->Call("GET", "/api/v1/customers/" + id + "?as_of=" + std::to_string(then - 1),
+                       nullptr, token)
+                .status,
             404);
-  EXPECT_EQ(crmd_->Call("GET", "/api/v1/customers/" + id + "?as_of=yesterday", nullptr, token).status, 400);
+  EXPECT_EQ(
+      crmd_->Call("GET", "/api/v1/customers/" + id + "?as_of=yesterday", nullptr, token).status,
+      400);
   EXPECT_EQ(crmd_->Call("PATCH", "/api/v1/customers/" + id, json::object(), token).status, 400);
-  EXPECT_EQ(crmd_->Call("PATCH", "/api/v1/customers/" + id, {{"owner_id", rep}}, token).status, 400);
+  EXPECT_EQ(crmd_->Call("PATCH", "/api/v1/customers/" + id, {{"owner_id", rep}}, token).status,
+            400);
 }
 
 TEST(E2eBootstrapTest, WithoutAnAdminTokenOneIsWrittenOwnerReadableOnly) {
@@ -481,7 +543,7 @@ TEST(E2eBootstrapTest, WithoutAnAdminTokenOneIsWrittenOwnerReadableOnly) {
   Crmd crmd(dir.sub("data"), {}, "");
   ASSERT_TRUE(crmd.Start());
   std::string path = dir.sub("data") + "/admin.token";
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600);
   std::ifstream in(path);

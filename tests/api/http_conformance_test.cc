@@ -71,82 +71,104 @@ TempDir* HttpConformanceTest::dir_ = nullptr;
 Crmd* HttpConformanceTest::crmd_ = nullptr;
 
 TEST_F(HttpConformanceTest, SmugglingFramesAreRefused) {
-  std::string smuggled = Post("Content-Length: " + std::to_string(kLeadBody.size()) + "\r\n", kLeadBody);
+  std::string smuggled =
+      Post("Content-Length: " + std::to_string(kLeadBody.size()) + "\r\n", kLeadBody);
   std::vector<Refusal> cases = {
       // The body of a GET with an unknown coding must not run as a second request.
-      {"Transfer-Encoding: gzip", "GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n" + smuggled,
-       400, "malformed_request"},
-      {"Transfer-Encoding: identity", "GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\n" + smuggled,
-       400, "malformed_request"},
+      {"Transfer-Encoding: gzip",
+       "GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n" + smuggled, 400,
+       "malformed_request"},
+      {"Transfer-Encoding: identity",
+       "GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\n" + smuggled, 400,
+       "malformed_request"},
       {"chunked not last", Post("Transfer-Encoding: chunked, identity\r\n", "0\r\n\r\n") + smuggled,
        400, "malformed_request"},
-      {"gzip then chunked", Post("Transfer-Encoding: gzip, chunked\r\n", "0\r\n\r\n"), 400, "malformed_request"},
-      {"two Transfer-Encodings", Post("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n"),
-       400, "malformed_request"},
-      {"Content-Length then Transfer-Encoding",
-       Post("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n"), 400, "malformed_request"},
-      {"Transfer-Encoding then Content-Length",
-       Post("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", "0\r\n\r\n"), 400, "malformed_request"},
-      {"gzip with Content-Length", Post("Transfer-Encoding: gzip\r\nContent-Length: 35\r\n", kLeadBody),
-       400, "malformed_request"},
-      {"conflicting Content-Lengths", Post("Content-Length: 35\r\nContent-Length: 36\r\n", kLeadBody),
-       400, "malformed_request"},
-      {"repeated equal Content-Lengths", Post("Content-Length: 35\r\nContent-Length: 35\r\n", kLeadBody),
-       400, "malformed_request"},
-      {"a Content-Length list", Post("Content-Length: 35, 36\r\n", kLeadBody), 400, "malformed_request"},
-      {"a signed Content-Length", Post("Content-Length: +35\r\n", kLeadBody), 400, "malformed_request"},
-      {"Transfer-Encoding in HTTP/1.0",
-       "POST /api/v1/leads HTTP/1.0\r\n" + kAuth + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400,
+      {"gzip then chunked", Post("Transfer-Encoding: gzip, chunked\r\n", "0\r\n\r\n"), 400,
        "malformed_request"},
+      {"two Transfer-Encodings",
+       Post("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n"), 400,
+       "malformed_request"},
+      {"Content-Length then Transfer-Encoding",
+       Post("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n"), 400,
+       "malformed_request"},
+      {"Transfer-Encoding then Content-Length",
+       Post("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", "0\r\n\r\n"), 400,
+       "malformed_request"},
+      {"gzip with Content-Length",
+       Post("Transfer-Encoding: gzip\r\nContent-Length: 35\r\n", kLeadBody), 400,
+       "malformed_request"},
+      {"conflicting Content-Lengths",
+       Post("Content-Length: 35\r\nContent-Length: 36\r\n", kLeadBody), 400, "malformed_request"},
+      {"repeated equal Content-Lengths",
+       Post("Content-Length: 35\r\nContent-Length: 35\r\n", kLeadBody), 400, "malformed_request"},
+      {"a Content-Length list", Post("Content-Length: 35, 36\r\n", kLeadBody), 400,
+       "malformed_request"},
+      {"a signed Content-Length", Post("Content-Length: +35\r\n", kLeadBody), 400,
+       "malformed_request"},
+      {"Transfer-Encoding in HTTP/1.0",
+       "POST /api/v1/leads HTTP/1.0\r\n" + kAuth + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+       400, "malformed_request"},
   };
   for (const auto& c : cases) ExpectRefused(c);
 }
 
 TEST_F(HttpConformanceTest, MalformedHeadersAreRefused) {
   std::vector<Refusal> cases = {
-      {"obsolete line folding", "GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\r\n  folded\r\n\r\n", 400,
-       "malformed_request"},
+      {"obsolete line folding", "GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\r\n  folded\r\n\r\n",
+       400, "malformed_request"},
       {"folding with a tab", Post("Content-Length: 35\r\nX-A: a\r\n\tb\r\n", kLeadBody), 400,
        "malformed_request"},
       {"no Host in HTTP/1.1", "GET /health HTTP/1.1\r\n\r\n", 400, "malformed_request"},
       {"two Hosts", "GET /health HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "malformed_request"},
       {"two Authorizations",
-       "GET /api/v1/leads HTTP/1.1\r\nHost: x\r\n" + kAuth + "Authorization: Bearer other\r\n\r\n", 400,
-       "malformed_request"},
+       "GET /api/v1/leads HTTP/1.1\r\nHost: x\r\n" + kAuth + "Authorization: Bearer other\r\n\r\n",
+       400, "malformed_request"},
       {"two Idempotency-Keys",
        Post("Idempotency-Key: a\r\nIdempotency-Key: b\r\nContent-Length: 35\r\n", kLeadBody), 400,
        "malformed_request"},
-      {"headers over 16 KiB", "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(17000, 'a') + "\r\n\r\n",
-       431, "headers_too_large"},
-      {"many small headers over 16 KiB", [] {
+      {"headers over 16 KiB",
+       "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(17000, 'a') + "\r\n\r\n", 431,
+       "headers_too_large"},
+      {"many small headers over 16 KiB",
+       [] {
          std::string r = "GET /health HTTP/1.1\r\nHost: x\r\n";
          for (int i = 0; i < 1000; ++i) r += "X-H" + std::to_string(i) + ": 0123456789\r\n";
          return r + "\r\n";
-       }(), 431, "headers_too_large"},
+       }(),
+       431, "headers_too_large"},
       {"a bad request line", "GET\r\nHost: x\r\n\r\n", 400, "malformed_request"},
-      {"a target that is not a path", "GET health HTTP/1.1\r\nHost: x\r\n\r\n", 400, "malformed_request"},
-      {"a broken percent escape", "GET /api/v1/leads/%zz HTTP/1.1\r\nHost: x\r\n\r\n", 400, "malformed_request"},
-      {"a fragment in the target", "GET /health#top HTTP/1.1\r\nHost: x\r\n\r\n", 400, "malformed_request"},
+      {"a target that is not a path", "GET health HTTP/1.1\r\nHost: x\r\n\r\n", 400,
+       "malformed_request"},
+      {"a broken percent escape", "GET /api/v1/leads/%zz HTTP/1.1\r\nHost: x\r\n\r\n", 400,
+       "malformed_request"},
+      {"a fragment in the target", "GET /health#top HTTP/1.1\r\nHost: x\r\n\r\n", 400,
+       "malformed_request"},
       // Refused as soon as the LF arrives: the server must not wait for a CRLF CRLF that
       // the client will never send.
       {"bare LF line endings", "GET /health HTTP/1.1\nHost: x\n\n", 400, "malformed_request"},
-      {"a bad chunk size", Post("Transfer-Encoding: chunked\r\n", "zz\r\n{}\r\n0\r\n\r\n"), 400, "malformed_request"},
-      {"a chunk extension", Post("Transfer-Encoding: chunked\r\n", "2;name=value\r\n{}\r\n0\r\n\r\n"), 400,
+      {"a bad chunk size", Post("Transfer-Encoding: chunked\r\n", "zz\r\n{}\r\n0\r\n\r\n"), 400,
        "malformed_request"},
-      {"trailer fields", Post("Transfer-Encoding: chunked\r\n", "2\r\n{}\r\n0\r\nX-Trailer: 1\r\n\r\n"), 400,
+      {"a chunk extension",
+       Post("Transfer-Encoding: chunked\r\n", "2;name=value\r\n{}\r\n0\r\n\r\n"), 400,
        "malformed_request"},
-      {"chunk data without its CRLF", Post("Transfer-Encoding: chunked\r\n", "2\r\n{}xx0\r\n\r\n"), 400,
+      {"trailer fields",
+       Post("Transfer-Encoding: chunked\r\n", "2\r\n{}\r\n0\r\nX-Trailer: 1\r\n\r\n"), 400,
        "malformed_request"},
-      {"a chunk size with spaces", Post("Transfer-Encoding: chunked\r\n", "2 \r\n{}\r\n0\r\n\r\n"), 400,
-       "malformed_request"},
+      {"chunk data without its CRLF", Post("Transfer-Encoding: chunked\r\n", "2\r\n{}xx0\r\n\r\n"),
+       400, "malformed_request"},
+      {"a chunk size with spaces", Post("Transfer-Encoding: chunked\r\n", "2 \r\n{}\r\n0\r\n\r\n"),
+       400, "malformed_request"},
       {"a chunk extension with a quoted string across lines",
-       Post("Transfer-Encoding: chunked\r\n", "2;x=\"a\r\n{}\r\n0\r\n\r\n\"\r\n{}\r\n0\r\n\r\n"), 400,
-       "malformed_request"},
-      {"a body over 1 MiB, chunked", Post("Transfer-Encoding: chunked\r\n", [] {
-         std::string chunk(64 * 1024, 'x'), body;
-         for (int i = 0; i < 17; ++i) body += "10000\r\n" + chunk + "\r\n";
-         return body + "0\r\n\r\n";
-       }()), 413, "payload_too_large"},
+       Post("Transfer-Encoding: chunked\r\n", "2;x=\"a\r\n{}\r\n0\r\n\r\n\"\r\n{}\r\n0\r\n\r\n"),
+       400, "malformed_request"},
+      {"a body over 1 MiB, chunked",
+       Post("Transfer-Encoding: chunked\r\n",
+            [] {
+              std::string chunk(64 * 1024, 'x'), body;
+              for (int i = 0; i < 17; ++i) body += "10000\r\n" + chunk + "\r\n";
+              return body + "0\r\n\r\n";
+            }()),
+       413, "payload_too_large"},
   };
   for (const auto& c : cases) ExpectRefused(c);
 }
@@ -171,7 +193,8 @@ TEST_F(HttpConformanceTest, WhatTheRfcTellsServersToTolerateWorks) {
     return std::string(b);
   };
   conn.Send(Post("Transfer-Encoding: chunked\r\n", hex(5) + "\r\n" + body.substr(0, 5) + "\r\n" +
-                                                       hex(body.size() - 5) + "\r\n" + body.substr(5, 4)));
+                                                       hex(body.size() - 5) + "\r\n" +
+                                                       body.substr(5, 4)));
   conn.Send(body.substr(9) + "\r\n0\r\n\r\n");
   HttpResult created = conn.Read();
   EXPECT_EQ(created.status, 201) << created.body;
@@ -184,7 +207,8 @@ TEST_F(HttpConformanceTest, WhatTheRfcTellsServersToTolerateWorks) {
   conn.Send("GET http://127.0.0.1?/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
   EXPECT_EQ(conn.Read().status, 404);
   // A client that waits for 100 Continue before its body gets it, then the answer.
-  conn.Send(Post("Expect: 100-continue\r\nContent-Length: " + std::to_string(body.size()) + "\r\n", ""));
+  conn.Send(
+      Post("Expect: 100-continue\r\nContent-Length: " + std::to_string(body.size()) + "\r\n", ""));
   EXPECT_EQ(conn.Read(/*skip_interim=*/false).status, 100);
   conn.Send(body);
   HttpResult after_continue = conn.Read();

@@ -160,12 +160,14 @@ TEST(ResourceTest, UnknownMethodsDoNotGrowTheMetrics) {
   size_t before = crmd.Call("GET", "/metrics").body.size();
   RawConnection conn(crmd.port(), 10);
   for (int i = 0; i < 300; ++i) {
-    conn.Send("X" + std::to_string(100000 + i) + std::string(200, 'M') + " /nope HTTP/1.1\r\nHost: x\r\n\r\n");
+    conn.Send("X" + std::to_string(100000 + i) + std::string(200, 'M') +
+              " /nope HTTP/1.1\r\nHost: x\r\n\r\n");
     ASSERT_EQ(conn.Read().status, 404);
   }
   std::string after = crmd.Call("GET", "/metrics").body;
   EXPECT_LT(after.size(), before + 4000) << "300 methods must not make 300 series";
-  EXPECT_NE(after.find("method=\"other\",route=\"unmatched\",status=\"404\"} 300"), std::string::npos);
+  EXPECT_NE(after.find("method=\"other\",route=\"unmatched\",status=\"404\"} 300"),
+            std::string::npos);
 }
 
 TEST(ResourceTest, AsOfReadsOfALongHistoryDoNotHoldUpCommands) {
@@ -173,17 +175,20 @@ TEST(ResourceTest, AsOfReadsOfALongHistoryDoNotHoldUpCommands) {
   Crmd crmd(dir.sub("data"));
   ASSERT_TRUE(crmd.Start());
   auto dept = crmd.Call("POST", "/api/v1/departments", {{"name", "D"}}).Json()["id"];
-  auto rep = crmd.Call("POST", "/api/v1/staff",
-                       {{"name", "r"}, {"email", "r@x.com"}, {"role", "sales"}, {"department_id", dept}})
-                 .Json();
+  auto rep =
+      crmd.Call("POST", "/api/v1/staff",
+                {{"name", "r"}, {"email", "r@x.com"}, {"role", "sales"}, {"department_id", dept}})
+          .Json();
   std::string token = rep["token"];
-  std::string cus = crmd.Call("POST", "/api/v1/customers", {{"name", "Long History"}}, token).Json()["id"];
+  std::string cus =
+      crmd.Call("POST", "/api/v1/customers", {{"name", "Long History"}}, token).Json()["id"];
   // A customer with 20,000 follow-ups, written by several clients at once.
   std::vector<std::thread> writers;
   for (int w = 0; w < 8; ++w) {
     writers.emplace_back([&] {
       for (int i = 0; i < 2500; ++i) {
-        crmd.Call("POST", "/api/v1/customers/" + cus + "/follow-ups", {{"channel", "call"}, {"note", "n"}}, token);
+        crmd.Call("POST", "/api/v1/customers/" + cus + "/follow-ups",
+                  {{"channel", "call"}, {"note", "n"}}, token);
       }
     });
   }
@@ -209,9 +214,12 @@ TEST(ResourceTest, AsOfReadsOfALongHistoryDoNotHoldUpCommands) {
   for (int r = 0; r < 4; ++r) {
     readers.emplace_back([&] {
       while (!stop) {
-        auto v = crmd.Call("GET", "/api/v1/customers/" + cus + "?as_of=" + std::to_string(head - 1), nullptr, token);
-        if (v.status == 200) ++reads;
-        else ++bad_reads;
+        auto v = crmd.Call("GET", "/api/v1/customers/" + cus + "?as_of=" + std::to_string(head - 1),
+                           nullptr, token);
+        if (v.status == 200)
+          ++reads;
+        else
+          ++bad_reads;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
     });

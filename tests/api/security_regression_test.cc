@@ -40,7 +40,10 @@ class SecurityRegressionTest : public ::testing::Test {
   std::pair<std::string, std::string> Staff(const std::string& name, const std::string& role,
                                             const std::string& dept) {
     auto r = crmd_->Call("POST", "/api/v1/staff",
-                         {{"name", name}, {"email", name + "@example.com"}, {"role", role}, {"department_id", dept}});
+                         {{"name", name},
+                          {"email", name + "@example.com"},
+                          {"role", role},
+                          {"department_id", dept}});
     EXPECT_EQ(r.status, 201) << r.body;
     return {r.Json()["id"], r.Json()["token"]};
   }
@@ -53,22 +56,29 @@ class SecurityRegressionTest : public ::testing::Test {
 // (serialising the parsed body to hash the key recursed).
 TEST_F(SecurityRegressionTest, ADeeplyNestedBodyIsRefusedAndTheServerLives) {
   const int n = 100000;
-  std::string deep = "{\"a\":" + std::string(n, '[') + std::string(n, ']') + ",\"name\":\"n\",\"company\":\"c\"}";
+  std::string deep =
+      "{\"a\":" + std::string(n, '[') + std::string(n, ']') + ",\"name\":\"n\",\"company\":\"c\"}";
   uint64_t before = Head();
   for (bool with_key : {true, false}) {
-    std::vector<std::pair<std::string, std::string>> headers = {{"Authorization", "Bearer " + crmd_->token()}};
+    std::vector<std::pair<std::string, std::string>> headers = {
+        {"Authorization", "Bearer " + crmd_->token()}};
     if (with_key) headers.emplace_back("Idempotency-Key", "k1");
     auto r = Http(crmd_->port(), "POST", "/api/v1/leads", deep, headers);
     EXPECT_EQ(r.status, 400) << r.body;
     EXPECT_EQ(r.Json()["code"], "malformed_json");
   }
   // Just at the limit is fine; one deeper is not.
-  std::string at_limit = "{\"name\":\"n\",\"company\":\"c\",\"x\":" + std::string(63, '[') + std::string(63, ']') + "}";
-  std::string over = "{\"name\":\"n\",\"company\":\"c\",\"x\":" + std::string(64, '[') + std::string(64, ']') + "}";
+  std::string at_limit = "{\"name\":\"n\",\"company\":\"c\",\"x\":" + std::string(63, '[') +
+                         std::string(63, ']') + "}";
+  std::string over = "{\"name\":\"n\",\"company\":\"c\",\"x\":" + std::string(64, '[') +
+                     std::string(64, ']') + "}";
   EXPECT_EQ(Http(crmd_->port(), "POST", "/api/v1/leads", at_limit,
-                 {{"Authorization", "Bearer " + crmd_->token()}, {"Idempotency-Key", "k2"}}).status, 201);
+                 {{"Authorization", "Bearer " + crmd_->token()}, {"Idempotency-Key", "k2"}})
+                .status,
+            201);
   EXPECT_EQ(Http(crmd_->port(), "POST", "/api/v1/leads", over,
-                 {{"Authorization", "Bearer " + crmd_->token()}, {"Idempotency-Key", "k3"}}).Json()["code"],
+                 {{"Authorization", "Bearer " + crmd_->token()}, {"Idempotency-Key", "k3"}})
+                .Json()["code"],
             "malformed_json");
   EXPECT_EQ(Head(), before + 1);
   EXPECT_EQ(Http(crmd_->port(), "GET", "/health").status, 200);
@@ -77,8 +87,8 @@ TEST_F(SecurityRegressionTest, ADeeplyNestedBodyIsRefusedAndTheServerLives) {
 // The key's hash is of the bytes sent: the same bytes replay, other bytes are another request.
 TEST_F(SecurityRegressionTest, AnIdempotencyKeyBindsTheBytesOfTheBody) {
   std::string body = R"({"name":"n","company":"c"})";
-  std::vector<std::pair<std::string, std::string>> h = {{"Authorization", "Bearer " + crmd_->token()},
-                                                         {"Idempotency-Key", "bytes-1"}};
+  std::vector<std::pair<std::string, std::string>> h = {
+      {"Authorization", "Bearer " + crmd_->token()}, {"Idempotency-Key", "bytes-1"}};
   auto a = Http(crmd_->port(), "POST", "/api/v1/leads", body, h);
   auto b = Http(crmd_->port(), "POST", "/api/v1/leads", body, h);
   ASSERT_EQ(a.status, 201);
@@ -101,9 +111,10 @@ TEST_F(SecurityRegressionTest, IdempotencyKeysAreScopedToTheCaller) {
   ASSERT_EQ(second.status, 201) << second.body;
   EXPECT_NE(second.Json()["id"], first.Json()["id"]);
   EXPECT_GT(second.Json()["position"].get<uint64_t>(), first.Json()["position"].get<uint64_t>());
-  EXPECT_EQ(crmd_->Call("GET", "/api/v1/leads/" + second.Json()["id"].get<std::string>(), nullptr, tb)
-                .Json()["owner_id"],
-            b);
+  EXPECT_EQ(
+      crmd_->Call("GET", "/api/v1/leads/" + second.Json()["id"].get<std::string>(), nullptr, tb)
+          .Json()["owner_id"],
+      b);
   // And a's key still answers a with a's lead.
   auto again = crmd_->Call("POST", "/api/v1/leads", body, ta, {{"Idempotency-Key", "shared-key"}});
   EXPECT_EQ(again.Json()["id"], first.Json()["id"]);
@@ -117,11 +128,15 @@ TEST_F(SecurityRegressionTest, AManagerCannotDepartAnAdminFinanceOrPeerOfTheirDe
   auto [fin, fin_token] = Staff("fin", "finance", north);
   auto [peer, peer_token] = Staff("peer", "manager", north);
   uint64_t before = Head();
-  for (const auto& [who, token] : {std::pair{adm, adm_token}, {fin, fin_token}, {peer, peer_token}}) {
-    auto r = crmd_->Call("POST", "/api/v1/staff/" + who + "/handover", {{"to", "pool"}, {"depart", true}}, mgr_token);
+  for (const auto& [who, token] :
+       {std::pair{adm, adm_token}, {fin, fin_token}, {peer, peer_token}}) {
+    auto r = crmd_->Call("POST", "/api/v1/staff/" + who + "/handover",
+                         {{"to", "pool"}, {"depart", true}}, mgr_token);
     EXPECT_EQ(r.status, 403) << who << ": " << r.body;
-    EXPECT_EQ(crmd_->Call("GET", "/api/v1/staff/" + who + "/portfolio", nullptr, mgr_token).status, 403);
-    EXPECT_EQ(crmd_->Call("GET", "/api/v1/leads", nullptr, token).status, 200) << "their token still works";
+    EXPECT_EQ(crmd_->Call("GET", "/api/v1/staff/" + who + "/portfolio", nullptr, mgr_token).status,
+              403);
+    EXPECT_EQ(crmd_->Call("GET", "/api/v1/leads", nullptr, token).status, 200)
+        << "their token still works";
   }
   EXPECT_EQ(Head(), before);
 }
@@ -131,15 +146,22 @@ TEST_F(SecurityRegressionTest, DealsMoveWithTheirCustomer) {
   std::string dept = Dept("D");
   auto [n, tn] = Staff("repn", "sales", dept);
   auto [s, ts] = Staff("reps", "sales", dept);
-  std::string cus = crmd_->Call("POST", "/api/v1/customers", {{"name", "Moving Co"}}, tn).Json()["id"];
-  std::string opp = crmd_->Call("POST", "/api/v1/opportunities",
-                                {{"customer_id", cus}, {"name", "o"}, {"amount", 10}, {"currency", "CNY"},
-                                 {"expected_close_date", "2026-12-31"}},
-                                tn)
+  std::string cus =
+      crmd_->Call("POST", "/api/v1/customers", {{"name", "Moving Co"}}, tn).Json()["id"];
+  std::string opp = crmd_
+                        ->Call("POST", "/api/v1/opportunities",
+                               {{"customer_id", cus},
+                                {"name", "o"},
+                                {"amount", 10},
+                                {"currency", "CNY"},
+                                {"expected_close_date", "2026-12-31"}},
+                               tn)
                         .Json()["id"];
   ASSERT_EQ(crmd_->Call("POST", "/api/v1/customers/" + cus + "/transfer", {{"to", s}}).status, 200);
   EXPECT_EQ(crmd_->Call("GET", "/api/v1/opportunities/" + opp, nullptr, tn).status, 404);
-  EXPECT_EQ(crmd_->Call("POST", "/api/v1/opportunities/" + opp + "/lose", {{"reason", "x"}}, tn).status, 404);
+  EXPECT_EQ(
+      crmd_->Call("POST", "/api/v1/opportunities/" + opp + "/lose", {{"reason", "x"}}, tn).status,
+      404);
   auto now = crmd_->Call("GET", "/api/v1/opportunities/" + opp, nullptr, ts);
   ASSERT_EQ(now.status, 200);
   EXPECT_EQ(now.Json()["owner_id"], s);
@@ -167,17 +189,19 @@ TEST_F(SecurityRegressionTest, HeaderValuesThatReachEventsAreCheckedAndAnyStored
                  {{"Authorization", "Bearer " + token}, {"X-Correlation-Id", han}});
   ASSERT_EQ(ok.status, 201);
   // Unknown ids with invalid bytes in a path get a clean 404.
-  auto path = Http(crmd_->port(), "GET", "/api/v1/leads/%FF%FE", "", {{"Authorization", "Bearer " + token}});
+  auto path = Http(crmd_->port(), "GET", "/api/v1/leads/%FF%FE", "",
+                   {{"Authorization", "Bearer " + token}});
   EXPECT_EQ(path.status, 404);
   EXPECT_FALSE(path.Json().is_discarded());
   ASSERT_EQ(crmd_->Stop(), 0);
 
   // A log written before the check: an event whose correlation id is not UTF-8.
   {
-    auto store = std::move(eventstore::OpenRocksEventStore({dir_.sub("data") + "/log", false})).value();
+    auto store =
+        std::move(eventstore::OpenRocksEventStore({dir_.sub("data") + "/log", false})).value();
     auto last = store->ReadAll(store->Head(), 1);
-    auto batch = eventstore::testing::Batch(*store, {eventstore::testing::LeadEvent("lead_legacy", "bad \xc3")},
-                                            last->front().at);
+    auto batch = eventstore::testing::Batch(
+        *store, {eventstore::testing::LeadEvent("lead_legacy", "bad \xc3")}, last->front().at);
     batch.events[0].correlation_id = std::string("cut mid-character \xe7\xba");
     ASSERT_TRUE(store->Append(batch).ok());
     store->Close();
@@ -207,19 +231,27 @@ TEST_F(SecurityRegressionTest, HeaderValuesThatReachEventsAreCheckedAndAnyStored
 TEST_F(SecurityRegressionTest, WhatCouldNotBeWrittenBackIsRefused) {
   std::string dept = Dept("D");
   auto [rep, token] = Staff("late", "sales", dept);
-  std::string lead = crmd_->Call("POST", "/api/v1/leads", {{"name", "n"}, {"company", "c"}}, token).Json()["id"];
-  auto far = crmd_->Call("POST", "/api/v1/leads/" + lead + "/follow-ups",
-                         {{"channel", "call"}, {"note", "x"}, {"next_at", "9999-12-31T23:59:59-14:00"}}, token);
+  std::string lead =
+      crmd_->Call("POST", "/api/v1/leads", {{"name", "n"}, {"company", "c"}}, token).Json()["id"];
+  auto far = crmd_->Call(
+      "POST", "/api/v1/leads/" + lead + "/follow-ups",
+      {{"channel", "call"}, {"note", "x"}, {"next_at", "9999-12-31T23:59:59-14:00"}}, token);
   EXPECT_EQ(far.status, 400) << far.body;
-  json policy = {{"recycle_no_follow_up", "P12000000D"}, {"recycle_no_deal", nullptr}, {"remind_before", nullptr},
-                 {"daily_claim_limit", nullptr}, {"previous_owner_block", nullptr},
-                 {"max_owned_customers", nullptr}, {"max_owned_leads", nullptr}};
+  json policy = {{"recycle_no_follow_up", "P12000000D"},
+                 {"recycle_no_deal", nullptr},
+                 {"remind_before", nullptr},
+                 {"daily_claim_limit", nullptr},
+                 {"previous_owner_block", nullptr},
+                 {"max_owned_customers", nullptr},
+                 {"max_owned_leads", nullptr}};
   EXPECT_EQ(crmd_->Call("PUT", "/api/v1/pool/policy", policy).status, 400);
   policy["recycle_no_follow_up"] = "P3650D";
   EXPECT_EQ(crmd_->Call("PUT", "/api/v1/pool/policy", policy).status, 200);
   // An as_of past the head is answered as of the head, and says so.
-  std::string cus = crmd_->Call("POST", "/api/v1/customers", {{"name", "Now Co"}}, token).Json()["id"];
-  auto as_of = crmd_->Call("GET", "/api/v1/customers/" + cus + "?as_of=18446744073709551615", nullptr, token);
+  std::string cus =
+      crmd_->Call("POST", "/api/v1/customers", {{"name", "Now Co"}}, token).Json()["id"];
+  auto as_of = crmd_->Call("GET", "/api/v1/customers/" + cus + "?as_of=18446744073709551615",
+                           nullptr, token);
   ASSERT_EQ(as_of.status, 200) << as_of.body;
   EXPECT_EQ(as_of.Json()["as_of"]["position"], Head());
 }

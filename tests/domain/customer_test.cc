@@ -38,7 +38,8 @@ TEST_F(CustomerTest, ACustomerClaimsItsNormalisedName) {
 
 TEST_F(CustomerTest, ADuplicateNameIsRefusedWithTheHolder) {
   NewCustomer("cus_1", "Acme Trading", "stf_rep1");
-  auto d = When("stf_rep2", CreateCustomer{"cus_2", CustomerDetails{.name = "  ACME   trading "}, {}});
+  auto d =
+      When("stf_rep2", CreateCustomer{"cus_2", CustomerDetails{.name = "  ACME   trading "}, {}});
   ThenError(d, ErrorKind::kConflict, "duplicate_customer");
   EXPECT_EQ(d.error().existing_id, "cus_1");
 }
@@ -145,7 +146,14 @@ TEST_F(CustomerTest, NoDealRecyclesACustomerWithoutAContract) {
 TEST_F(CustomerTest, ASignedContractExemptsACustomerFromBothRules) {
   SetPolicy(PoolPolicy{.recycle_no_follow_up = days(15), .recycle_no_deal = days(90)});
   NewCustomer("cus_1", "Acme", "stf_rep1");
-  Do("stf_rep1", SignContract{"con_1", "cus_1", {}, "HT-1", "T", 100, "CNY", On("2026-11-20"),
+  Do("stf_rep1", SignContract{"con_1",
+                              "cus_1",
+                              {},
+                              "HT-1",
+                              "T",
+                              100,
+                              "CNY",
+                              On("2026-11-20"),
                               {{On("2026-12-20"), 100}}});
   Advance(days(365));
   ThenEvents(When("system", RecycleDue{}), {});
@@ -187,8 +195,7 @@ TEST_F(CustomerTest, AConversionWritesLeadCustomerContactAndOpportunityAtOnce) {
   EXPECT_EQ(d->events[1].stream, "ctc_new");
   EXPECT_EQ(d->events[2].stream, "opp_new");
   EXPECT_EQ(std::get<OpportunityCreated>(d->events[2].event).stage, Stage::kProposal);
-  EXPECT_TRUE(d->events[3].event ==
-              Event(LeadConverted{"cus_new", true, "ctc_new", "opp_new"}));
+  EXPECT_TRUE(d->events[3].event == Event(LeadConverted{"cus_new", true, "ctc_new", "opp_new"}));
   const auto& out = std::get<ConversionOutcome>(d->outcome);
   EXPECT_TRUE(out.customer_created);
   EXPECT_EQ(d->unique_keys.size(), 1u);

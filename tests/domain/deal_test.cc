@@ -9,10 +9,11 @@ class DealTest : public Spec {
   void SetUp() override {
     Spec::SetUp();
     Do("stf_rep1", CreateCustomer{"cus_1", CustomerDetails{.name = "Acme"}, {}});
-    Do("stf_rep1", CreateOpportunity{"opp_1", "cus_1", {"Pilot", 500000, "CNY", On("2026-12-31"), {}}});
+    Do("stf_rep1",
+       CreateOpportunity{"opp_1", "cus_1", {"Pilot", 500000, "CNY", On("2026-12-31"), {}}});
   }
-  SignContract Contract(const std::string& id, int64_t amount,
-                        std::vector<PlannedInstallment> plan, OptId opp = {}) {
+  SignContract Contract(const std::string& id, int64_t amount, std::vector<PlannedInstallment> plan,
+                        OptId opp = {}) {
     return SignContract{id, "cus_1", opp, "HT-" + id, "T", amount, "CNY", On("2026-11-01"), plan};
   }
 };
@@ -46,8 +47,8 @@ TEST_F(DealTest, InstallmentsMustAddUp) {
 }
 
 TEST_F(DealTest, SigningWinsTheOpenOpportunityAndCreditsTheOwner) {
-  auto d = When("stf_mgr", Contract("con_1", 1000, {{On("2026-12-01"), 400}, {On("2027-01-01"), 600}},
-                                    "opp_1"));
+  auto d = When("stf_mgr", Contract("con_1", 1000,
+                                    {{On("2026-12-01"), 400}, {On("2027-01-01"), 600}}, "opp_1"));
   ASSERT_TRUE(d.ok()) << d.error().detail;
   ASSERT_EQ(d->events.size(), 2u);
   const auto& signed_ = std::get<ContractSigned>(d->events[0].event);
@@ -75,7 +76,8 @@ TEST_F(DealTest, ContractNumbersAreUniqueIgnoringCase) {
 TEST_F(DealTest, AClashingContractNumberNamesTheContractOnlyToWhoMaySeeIt) {
   Do("stf_rep1", Contract("con_1", 10, {{On("2026-12-01"), 10}}));
   Do("stf_rep3", CreateCustomer{"cus_3", CustomerDetails{.name = "West Co"}, {}});
-  SignContract theirs{"con_3", "cus_3", {}, "HT-con_1", "T", 10, "CNY", On("2026-11-01"), {{On("2026-12-01"), 10}}};
+  SignContract theirs{
+      "con_3", "cus_3", {}, "HT-con_1", "T", 10, "CNY", On("2026-11-01"), {{On("2026-12-01"), 10}}};
   auto d = When("stf_rep3", theirs);
   ThenError(d, ErrorKind::kConflict, "duplicate_contract_number");
   EXPECT_EQ(d.error().existing_id, "") << "con_1 is not rep3's to see";
@@ -84,14 +86,15 @@ TEST_F(DealTest, AClashingContractNumberNamesTheContractOnlyToWhoMaySeeIt) {
 TEST_F(DealTest, OnlyTheCustomersPeopleSign) {
   ThenError(When("stf_rep3", Contract("con_1", 10, {{On("2026-12-01"), 10}})),
             ErrorKind::kValidation, "validation_failed");
-  ThenError(When("stf_fin", Contract("con_1", 10, {{On("2026-12-01"), 10}})),
-            ErrorKind::kForbidden, "forbidden");
+  ThenError(When("stf_fin", Contract("con_1", 10, {{On("2026-12-01"), 10}})), ErrorKind::kForbidden,
+            "forbidden");
 }
 
 TEST_F(DealTest, PaymentsFillTheEarliestInstallmentFirst) {
   Do("stf_rep1", Contract("con_1", 1000, {{On("2026-11-10"), 400}, {On("2026-12-10"), 600}}));
-  ThenEvents(When("stf_fin", RecordPayment{"con_1", "pay_1", 500, On("2026-11-20"), {}, {}}),
-             {{"con_1", PaymentReceived{"pay_1", 500, On("2026-11-20"), {}, {}, {{0, 400}, {1, 100}}}}});
+  ThenEvents(
+      When("stf_fin", RecordPayment{"con_1", "pay_1", 500, On("2026-11-20"), {}, {}}),
+      {{"con_1", PaymentReceived{"pay_1", 500, On("2026-11-20"), {}, {}, {{0, 400}, {1, 100}}}}});
   Do("stf_fin", RecordPayment{"con_1", "pay_1", 500, On("2026-11-20"), {}, {}});
   EXPECT_EQ(model_.contracts.at("con_1").outstanding(), 500);
 }
@@ -111,7 +114,9 @@ TEST_F(DealTest, PaymentsInSequenceNeverExceedTheAmount) {
   Do("stf_rep1", Contract("con_1", 1000, {{On("2026-11-10"), 1000}}));
   int accepted = 0;
   for (int i = 0; i < 10; ++i) {
-    auto d = When("stf_fin", RecordPayment{"con_1", "pay_" + std::to_string(i), 300, On("2026-11-20"), {}, {}});
+    auto d =
+        When("stf_fin",
+             RecordPayment{"con_1", "pay_" + std::to_string(i), 300, On("2026-11-20"), {}, {}});
     if (!d.ok()) continue;
     ++accepted;
     for (const auto& e : d->events) Given(e.stream, e.event, "stf_fin");
@@ -163,8 +168,9 @@ TEST_F(DealTest, NothingActsOnAPoolCustomersRecordsButAClaim) {
             "invalid_transition");
   ThenError(When("stf_mgr", ChangeStage{"opp_1", Stage::kProposal}), ErrorKind::kConflict,
             "invalid_transition");
-  ThenError(When("stf_admin", CreateOpportunity{"opp_9", "cus_1", {"X", 5, "CNY", On("2026-12-31"), {}}}),
-            ErrorKind::kConflict, "invalid_transition");
+  ThenError(
+      When("stf_admin", CreateOpportunity{"opp_9", "cus_1", {"X", 5, "CNY", On("2026-12-31"), {}}}),
+      ErrorKind::kConflict, "invalid_transition");
   ThenError(When("stf_admin", Contract("con_2", 10, {{On("2026-12-01"), 10}})),
             ErrorKind::kConflict, "invalid_transition");
   ThenError(When("stf_fin", RecordPayment{"con_1", "p", 1, On("2026-11-20"), {}, {}}),
@@ -230,21 +236,22 @@ TEST_F(HandoverTest, EverythingMovesInOneDecision) {
   auto d = When("stf_mgr", Handover{"stf_rep1", "stf_rep2", true});
   // Deals belong to their customer: the won opp_1 moves with cus_1 like the open opp_2.
   ThenEvents(d, {
-      {"lead_1", RecordHandedOver{"stf_rep1", "stf_rep2"}},
-      {"cus_1", RecordHandedOver{"stf_rep1", "stf_rep2"}},
-      {"opp_1", RecordHandedOver{"stf_rep1", "stf_rep2"}},
-      {"opp_2", RecordHandedOver{"stf_rep1", "stf_rep2"}},
-      {"con_1", RecordHandedOver{"stf_rep1", "stf_rep2"}},
-      {"stf_rep1", StaffDeparted{"stf_rep1"}},
-      {"stf_rep1", HandoverCompleted{"stf_rep1", "stf_rep2", true, 1, 1, 2, 1}},
-  });
+                    {"lead_1", RecordHandedOver{"stf_rep1", "stf_rep2"}},
+                    {"cus_1", RecordHandedOver{"stf_rep1", "stf_rep2"}},
+                    {"opp_1", RecordHandedOver{"stf_rep1", "stf_rep2"}},
+                    {"opp_2", RecordHandedOver{"stf_rep1", "stf_rep2"}},
+                    {"con_1", RecordHandedOver{"stf_rep1", "stf_rep2"}},
+                    {"stf_rep1", StaffDeparted{"stf_rep1"}},
+                    {"stf_rep1", HandoverCompleted{"stf_rep1", "stf_rep2", true, 1, 1, 2, 1}},
+                });
   for (const auto& e : d->events) Given(e.stream, e.event, "stf_mgr");
   EXPECT_EQ(model_.contracts.at("con_1").signed_by, "stf_rep1");
   EXPECT_EQ(model_.contracts.at("con_1").owner_id, "stf_rep2");
   EXPECT_EQ(model_.opportunities.at("opp_1").owner_id, "stf_rep2");
   EXPECT_EQ(model_.HoldingsOf("stf_rep2").customers.count("cus_1"), 1u);
   EXPECT_TRUE(model_.HoldingsOf("stf_rep1").leads.empty());
-  ThenError(When("stf_admin", AssignLead{"lead_1", "stf_rep1"}), ErrorKind::kRule, "staff_departed");
+  ThenError(When("stf_admin", AssignLead{"lead_1", "stf_rep1"}), ErrorKind::kRule,
+            "staff_departed");
 }
 
 TEST_F(HandoverTest, ToThePoolLeadsAndCustomersBecomeClaimable) {
@@ -300,8 +307,7 @@ TEST_F(HandoverTest, RepsCannotHandOverAndManagersOnlyTheirOwn) {
   ThenError(When("stf_rep2", Handover{"stf_rep1", "stf_rep2", false}), ErrorKind::kForbidden,
             "forbidden");
   Given("stf_boss3", StaffCreated{"stf_boss3", "W", "w@x", Role::kManager, "dep_west", {}});
-  ThenError(When("stf_boss3", Handover{"stf_rep1", {}, false}), ErrorKind::kForbidden,
-            "forbidden");
+  ThenError(When("stf_boss3", Handover{"stf_rep1", {}, false}), ErrorKind::kForbidden, "forbidden");
   ThenError(When("stf_admin", Handover{"stf_nobody", {}, false}), ErrorKind::kNotFound,
             "not_found");
   ThenError(When("stf_admin", Handover{"stf_rep1", "stf_rep1", false}), ErrorKind::kValidation,

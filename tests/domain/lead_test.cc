@@ -11,8 +11,8 @@ class LeadTest : public Spec {};
 
 TEST_F(LeadTest, ASalesRepOwnsTheLeadItCreates) {
   auto d = When("stf_rep1", CreateLead{"lead_1", "Ma", "Blue Sky", {}, {}, "web", "east", {}});
-  ThenEvents(d, {{"lead_1", LeadCreated{"lead_1", "Ma", "Blue Sky", {}, {}, "web", "east",
-                                        "stf_rep1"}}});
+  ThenEvents(
+      d, {{"lead_1", LeadCreated{"lead_1", "Ma", "Blue Sky", {}, {}, "web", "east", "stf_rep1"}}});
   Given("lead_1", d->events[0].event, "stf_rep1");
   EXPECT_EQ(model_.leads.at("lead_1").state, LeadState::kPending);
   EXPECT_EQ(model_.HoldingsOf("stf_rep1").leads.count("lead_1"), 1u);
@@ -50,14 +50,12 @@ TEST_F(LeadTest, AManagerAssignsAPoolLead) {
 
 TEST_F(LeadTest, ARepMayNotAssign) {
   NewLead("lead_1");
-  ThenError(When("stf_rep1", AssignLead{"lead_1", "stf_rep1"}), ErrorKind::kForbidden,
-            "forbidden");
+  ThenError(When("stf_rep1", AssignLead{"lead_1", "stf_rep1"}), ErrorKind::kForbidden, "forbidden");
 }
 
 TEST_F(LeadTest, AManagerCannotAssignOutsideTheirDepartments) {
   NewLead("lead_1");
-  ThenError(When("stf_mgr", AssignLead{"lead_1", "stf_rep3"}), ErrorKind::kForbidden,
-            "forbidden");
+  ThenError(When("stf_mgr", AssignLead{"lead_1", "stf_rep3"}), ErrorKind::kForbidden, "forbidden");
 }
 
 TEST_F(LeadTest, AssigningToAnUnknownPersonIsAValidationError) {
@@ -225,11 +223,11 @@ TEST_F(LeadTest, RoundRobinSpreadsLeadsInTurn) {
                                            AssignStrategy::kRoundRobin,
                                            {"stf_rep1", "stf_rep2"}});
   ThenEvents(d, {
-      {"lead_1", LeadAssigned{"stf_rep1", {}, AssignStrategy::kRoundRobin}},
-      {"lead_2", LeadAssigned{"stf_rep2", {}, AssignStrategy::kRoundRobin}},
-      {"lead_3", LeadAssigned{"stf_rep1", {}, AssignStrategy::kRoundRobin}},
-      {"lead_4", LeadAssigned{"stf_rep2", {}, AssignStrategy::kRoundRobin}},
-  });
+                    {"lead_1", LeadAssigned{"stf_rep1", {}, AssignStrategy::kRoundRobin}},
+                    {"lead_2", LeadAssigned{"stf_rep2", {}, AssignStrategy::kRoundRobin}},
+                    {"lead_3", LeadAssigned{"stf_rep1", {}, AssignStrategy::kRoundRobin}},
+                    {"lead_4", LeadAssigned{"stf_rep2", {}, AssignStrategy::kRoundRobin}},
+                });
   EXPECT_EQ(std::get<AutoAssignOutcome>(d->outcome).assignments.size(), 4u);
 }
 
@@ -237,14 +235,14 @@ TEST_F(LeadTest, LeastLoadedFillsTheEmptiestFirst) {
   NewLead("lead_a", "stf_rep1");
   NewLead("lead_b", "stf_rep1");
   for (auto id : {"lead_1", "lead_2", "lead_3"}) NewLead(id);
-  auto d = When("stf_mgr", AutoAssignLeads{{}, AssignStrategy::kLeastLoaded,
-                                           {"stf_rep1", "stf_rep2"}});
+  auto d =
+      When("stf_mgr", AutoAssignLeads{{}, AssignStrategy::kLeastLoaded, {"stf_rep1", "stf_rep2"}});
   // rep2 starts empty: it takes two before rep1 (two owned) gets the third.
   ThenEvents(d, {
-      {"lead_1", LeadAssigned{"stf_rep2", {}, AssignStrategy::kLeastLoaded}},
-      {"lead_2", LeadAssigned{"stf_rep2", {}, AssignStrategy::kLeastLoaded}},
-      {"lead_3", LeadAssigned{"stf_rep1", {}, AssignStrategy::kLeastLoaded}},
-  });
+                    {"lead_1", LeadAssigned{"stf_rep2", {}, AssignStrategy::kLeastLoaded}},
+                    {"lead_2", LeadAssigned{"stf_rep2", {}, AssignStrategy::kLeastLoaded}},
+                    {"lead_3", LeadAssigned{"stf_rep1", {}, AssignStrategy::kLeastLoaded}},
+                });
 }
 
 TEST_F(LeadTest, RegionAssignmentMatchesRegionsAndLeavesTheRest) {
@@ -253,9 +251,9 @@ TEST_F(LeadTest, RegionAssignmentMatchesRegionsAndLeavesTheRest) {
   NewLead("lead_3", {}, "south");
   auto d = When("stf_mgr", AutoAssignLeads{{}, AssignStrategy::kRegion, {"stf_rep1", "stf_rep2"}});
   ThenEvents(d, {
-      {"lead_1", LeadAssigned{"stf_rep1", {}, AssignStrategy::kRegion}},
-      {"lead_2", LeadAssigned{"stf_rep2", {}, AssignStrategy::kRegion}},
-  });
+                    {"lead_1", LeadAssigned{"stf_rep1", {}, AssignStrategy::kRegion}},
+                    {"lead_2", LeadAssigned{"stf_rep2", {}, AssignStrategy::kRegion}},
+                });
   EXPECT_EQ(std::get<AutoAssignOutcome>(d->outcome).unassigned, std::vector<Id>{"lead_3"});
 }
 
@@ -264,8 +262,8 @@ TEST_F(LeadTest, AutoAssignmentSkipsPeopleAtCapacity) {
   NewLead("lead_a", "stf_rep1");
   NewLead("lead_1");
   NewLead("lead_2");
-  auto d = When("stf_mgr", AutoAssignLeads{{}, AssignStrategy::kRoundRobin,
-                                           {"stf_rep1", "stf_rep2"}});
+  auto d =
+      When("stf_mgr", AutoAssignLeads{{}, AssignStrategy::kRoundRobin, {"stf_rep1", "stf_rep2"}});
   ThenEvents(d, {{"lead_1", LeadAssigned{"stf_rep2", {}, AssignStrategy::kRoundRobin}}});
   EXPECT_EQ(std::get<AutoAssignOutcome>(d->outcome).unassigned, std::vector<Id>{"lead_2"});
 }
@@ -280,8 +278,8 @@ TEST_F(LeadTest, AutoAssignmentWithEveryoneFullIsRefused) {
 
 TEST_F(LeadTest, AutoAssignmentNamesTheBadPerson) {
   NewLead("lead_1");
-  auto d = When("stf_mgr", AutoAssignLeads{{}, AssignStrategy::kRoundRobin,
-                                           {"stf_rep1", "stf_ghost"}});
+  auto d =
+      When("stf_mgr", AutoAssignLeads{{}, AssignStrategy::kRoundRobin, {"stf_rep1", "stf_ghost"}});
   ThenError(d, ErrorKind::kValidation, "validation_failed");
   EXPECT_EQ(d.error().fields.at(0).field, "staff_ids[1]");
 }

@@ -59,7 +59,8 @@ TEST_F(OrgTest, StaffEmailsAreUniqueIgnoringCase) {
 }
 
 TEST_F(OrgTest, CreatingStaffClaimsTheirEmail) {
-  auto d = When("stf_admin", CreateStaff{"stf_x", "X", "X@Example.com", Role::kSales, "dep_east", {}});
+  auto d =
+      When("stf_admin", CreateStaff{"stf_x", "X", "X@Example.com", Role::kSales, "dep_east", {}});
   ASSERT_TRUE(d.ok());
   ASSERT_EQ(d->unique_keys.size(), 1u);
   EXPECT_EQ(d->unique_keys[0].key, "x@example.com");

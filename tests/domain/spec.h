@@ -41,13 +41,15 @@ class Spec : public ::testing::Test {
   //                     └─ West (dep_west): rep stf_rep3
   //   stf_admin (no department), stf_fin (finance), stf_aud (auditor) in Sales.
   void SetUp() override {
-    Given("stf_admin", StaffCreated{"stf_admin", "Admin", "admin@x", Role::kAdmin, {}, {}}, "system");
+    Given("stf_admin", StaffCreated{"stf_admin", "Admin", "admin@x", Role::kAdmin, {}, {}},
+          "system");
     Given("dep_sales", DepartmentCreated{"dep_sales", "Sales", {}});
     Given("dep_east", DepartmentCreated{"dep_east", "East", "dep_sales"});
     Given("dep_west", DepartmentCreated{"dep_west", "West", "dep_sales"});
     Given("stf_mgr", StaffCreated{"stf_mgr", "Li", "li@x", Role::kManager, "dep_east", {}});
     Given("stf_rep1", StaffCreated{"stf_rep1", "Wang", "wang@x", Role::kSales, "dep_east", "east"});
-    Given("stf_rep2", StaffCreated{"stf_rep2", "Zhang", "zhang@x", Role::kSales, "dep_east", "north"});
+    Given("stf_rep2",
+          StaffCreated{"stf_rep2", "Zhang", "zhang@x", Role::kSales, "dep_east", "north"});
     Given("stf_rep3", StaffCreated{"stf_rep3", "Chen", "chen@x", Role::kSales, "dep_west", "west"});
     Given("stf_fin", StaffCreated{"stf_fin", "Zhao", "zhao@x", Role::kFinance, "dep_sales", {}});
     Given("stf_aud", StaffCreated{"stf_aud", "Sun", "sun@x", Role::kAuditor, "dep_sales", {}});

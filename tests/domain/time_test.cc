@@ -18,8 +18,8 @@ TEST(TimeTest, DurationsParseIso8601) {
 }
 
 TEST(TimeTest, DurationsWithoutFixedLengthOrMalformedAreRefused) {
-  for (auto bad : {"", "P", "PT", "P1M", "P1Y", "P1DT", "fifteen days", "15D", "PT5S1H",
-                   "P-1D", "P1D2D", "PT1.5S"}) {
+  for (auto bad : {"", "P", "PT", "P1M", "P1Y", "P1DT", "fifteen days", "15D", "PT5S1H", "P-1D",
+                   "P1D2D", "PT1.5S"}) {
     EXPECT_FALSE(ParseDuration(bad)) << bad;
   }
 }

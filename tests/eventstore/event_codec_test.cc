@@ -21,8 +21,10 @@ TEST(EventCodecTest, EveryEventTypeRoundTrips) {
   uint64_t pos = 0;
   for (const auto& e : events) {
     types.insert(e.index());
-    EnvelopeHeader h{++pos, "stream_" + std::to_string(pos), 7, *ParseTime("2026-11-22T08:00:00Z"),
-                     "stf_1", "cmd_1", "req_1"};
+    EnvelopeHeader h{++pos,   "stream_" + std::to_string(pos),
+                     7,       *ParseTime("2026-11-22T08:00:00Z"),
+                     "stf_1", "cmd_1",
+                     "req_1"};
     std::string bytes = EncodeEnvelope(h, e);
     EnvelopeHeader h2;
     Event e2;
@@ -53,8 +55,10 @@ void EveryAlternative(std::index_sequence<I...>) {
         EXPECT_FALSE(name.empty()) << "alternative " << I;
         EXPECT_TRUE(names.insert(name).second) << name << " named twice";
         EXPECT_EQ(EventTypeIndex(name), I) << name;
-        auto sample = std::find_if(samples.begin(), samples.end(), [](const Event& e) { return e.index() == I; });
-        ASSERT_NE(sample, samples.end()) << "add a sample of " << name << " to OneOfEach (sample_events.h)";
+        auto sample = std::find_if(samples.begin(), samples.end(),
+                                   [](const Event& e) { return e.index() == I; });
+        ASSERT_NE(sample, samples.end())
+            << "add a sample of " << name << " to OneOfEach (sample_events.h)";
         EnvelopeHeader h{I + 1, "stream", 1, Time{}, "stf_1", "cmd", "req"};
         EnvelopeHeader h2;
         Event e2;
@@ -115,9 +119,10 @@ TEST(EventCodecTest, DISABLED_WriteFixture) {
   std::ofstream out(std::string(TEST_DATA_DIR) + "/events_v1.bin", std::ios::binary);
   uint64_t pos = 0;
   for (const auto& e : OneOfEach()) {
-    std::string bytes = EncodeEnvelope({++pos, "stream_" + std::to_string(pos), 1,
-                                        *ParseTime("2026-11-22T08:00:00Z"), "stf_1", "cmd_1", "req_1"},
-                                       e);
+    std::string bytes =
+        EncodeEnvelope({++pos, "stream_" + std::to_string(pos), 1,
+                        *ParseTime("2026-11-22T08:00:00Z"), "stf_1", "cmd_1", "req_1"},
+                       e);
     unsigned char len[4] = {static_cast<unsigned char>(bytes.size() >> 24),
                             static_cast<unsigned char>(bytes.size() >> 16),
                             static_cast<unsigned char>(bytes.size() >> 8),

@@ -87,7 +87,9 @@ TEST_F(RocksEventStoreTest, AMultiStreamAppendIsAllOrNothing) {
   ASSERT_TRUE(Put({LeadEvent("lead_a")}).ok());
   // Three streams, one of them not continuing its stream (lead_a is at 1, not 4): nothing
   // of the batch is written.
-  AppendBatch bad = Batch(*store_, {LeadEvent("lead_x"), LeadEvent("lead_y"), {"lead_a", domain::LeadClaimed{"s"}}}, at_);
+  AppendBatch bad =
+      Batch(*store_,
+            {LeadEvent("lead_x"), LeadEvent("lead_y"), {"lead_a", domain::LeadClaimed{"s"}}}, at_);
   bad.events[2].version = 5;
   auto refused = store_->Append(bad);
   ASSERT_FALSE(refused.ok());
@@ -97,7 +99,8 @@ TEST_F(RocksEventStoreTest, AMultiStreamAppendIsAllOrNothing) {
   EXPECT_EQ(*store_->StreamVersion("lead_x"), 0u);
   EXPECT_EQ(*store_->StreamVersion("lead_y"), 0u);
   // Continuing every stream, all three land.
-  ASSERT_TRUE(Put({LeadEvent("lead_x"), LeadEvent("lead_y"), {"lead_a", domain::LeadClaimed{"s"}}}).ok());
+  ASSERT_TRUE(
+      Put({LeadEvent("lead_x"), LeadEvent("lead_y"), {"lead_a", domain::LeadClaimed{"s"}}}).ok());
   EXPECT_EQ(store_->Head(), 4u);
 }
 
@@ -116,12 +119,15 @@ TEST_F(RocksEventStoreTest, IndexEntriesAreWrittenWithTheirBatch) {
     return IndexWrite{i, "customer_name", std::move(key), std::move(value)};
   };
   ASSERT_TRUE(Put({LeadEvent("cus_1")}, {put(Index::kUnique, "acme", "cus_1"),
-                                         put(Index::kIdempotency, "acme", "record")}).ok());
+                                         put(Index::kIdempotency, "acme", "record")})
+                  .ok());
   EXPECT_EQ(store_->ReadIndex(Index::kUnique, "customer_name", "acme")->value_or(""), "cus_1");
-  EXPECT_EQ(store_->ReadIndex(Index::kIdempotency, "customer_name", "acme")->value_or(""), "record");
+  EXPECT_EQ(store_->ReadIndex(Index::kIdempotency, "customer_name", "acme")->value_or(""),
+            "record");
   EXPECT_FALSE(store_->ReadIndex(Index::kUnique, "customer_name", "other")->has_value());
   // A refused batch writes none of its entries.
-  AppendBatch bad = Batch(*store_, {LeadEvent("cus_1")}, at_, {put(Index::kUnique, "globex", "cus_2")});
+  AppendBatch bad =
+      Batch(*store_, {LeadEvent("cus_1")}, at_, {put(Index::kUnique, "globex", "cus_2")});
   bad.events[0].version = 1;  // cus_1 has a version 1 already
   ASSERT_FALSE(store_->Append(bad).ok());
   EXPECT_FALSE(store_->ReadIndex(Index::kUnique, "customer_name", "globex")->has_value());
@@ -132,11 +138,13 @@ TEST_F(RocksEventStoreTest, IndexEntriesAreWrittenWithTheirBatch) {
   EXPECT_EQ(store_->Head(), 1u);
   Reopen();
   EXPECT_FALSE(store_->ReadIndex(Index::kUnique, "customer_name", "acme")->has_value());
-  EXPECT_EQ(store_->ReadIndex(Index::kIdempotency, "customer_name", "acme")->value_or(""), "record");
+  EXPECT_EQ(store_->ReadIndex(Index::kIdempotency, "customer_name", "acme")->value_or(""),
+            "record");
 }
 
 TEST_F(RocksEventStoreTest, VerifyPassesOnAnUntouchedLogAndSurvivesReopen) {
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(store_->Append(Batch(*store_, {LeadEvent("lead_" + std::to_string(i))})).ok());
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(store_->Append(Batch(*store_, {LeadEvent("lead_" + std::to_string(i))})).ok());
   VerifyReport r = store_->Verify();
   EXPECT_TRUE(r.ok) << r.detail;
   EXPECT_EQ(r.events, 5u);
@@ -152,7 +160,8 @@ TEST_F(RocksEventStoreTest, VerifyPassesOnAnUntouchedLogAndSurvivesReopen) {
 }
 
 TEST_F(RocksEventStoreTest, VerifyNamesTheTamperedEvent) {
-  for (int i = 0; i < 6; ++i) ASSERT_TRUE(store_->Append(Batch(*store_, {LeadEvent("lead_" + std::to_string(i))})).ok());
+  for (int i = 0; i < 6; ++i)
+    ASSERT_TRUE(store_->Append(Batch(*store_, {LeadEvent("lead_" + std::to_string(i))})).ok());
   store_.reset();
   Tamper(dir_.sub("log"), 4, false);
   Open();
@@ -162,7 +171,8 @@ TEST_F(RocksEventStoreTest, VerifyNamesTheTamperedEvent) {
 }
 
 TEST_F(RocksEventStoreTest, RewritingAnEventWithItsHashBreaksTheNextLink) {
-  for (int i = 0; i < 6; ++i) ASSERT_TRUE(store_->Append(Batch(*store_, {LeadEvent("lead_" + std::to_string(i))})).ok());
+  for (int i = 0; i < 6; ++i)
+    ASSERT_TRUE(store_->Append(Batch(*store_, {LeadEvent("lead_" + std::to_string(i))})).ok());
   store_.reset();
   Tamper(dir_.sub("log"), 3, true);
   Open();
@@ -174,7 +184,8 @@ TEST_F(RocksEventStoreTest, RewritingAnEventWithItsHashBreaksTheNextLink) {
 // The stored head is what the chain must end at: what is done at the end of the log,
 // where no later link can break, shows only there.
 TEST_F(RocksEventStoreTest, VerifyComparesTheChainWithTheStoredHead) {
-  for (int i = 0; i < 6; ++i) ASSERT_TRUE(store_->Append(Batch(*store_, {LeadEvent("lead_" + std::to_string(i))})).ok());
+  for (int i = 0; i < 6; ++i)
+    ASSERT_TRUE(store_->Append(Batch(*store_, {LeadEvent("lead_" + std::to_string(i))})).ok());
   std::string head_hash = store_->Verify().head_hash;
   store_.reset();
   // The last event rewritten together with its hash.

@@ -15,9 +15,12 @@ using namespace crm::domain;
 inline std::vector<Event> OneOfEach() {
   Time t = *ParseTime("2026-11-22T08:00:00.250Z");
   Date d = *ParseDate("2026-12-31");
-  PoolPolicy p{.recycle_no_follow_up = Seconds(86400), .recycle_no_deal = std::nullopt,
-               .remind_before = Seconds(3600), .daily_claim_limit = 0,
-               .previous_owner_block = Seconds(7), .max_owned_customers = 200,
+  PoolPolicy p{.recycle_no_follow_up = Seconds(86400),
+               .recycle_no_deal = std::nullopt,
+               .remind_before = Seconds(3600),
+               .daily_claim_limit = 0,
+               .previous_owner_block = Seconds(7),
+               .max_owned_customers = 200,
                .max_owned_leads = std::nullopt};
   return {
       DepartmentCreated{"dep_1", "东区 East", "dep_0"},
@@ -52,7 +55,16 @@ inline std::vector<Event> OneOfEach() {
       OpportunityStageChanged{Stage::kNegotiation, Stage::kProposal},
       OpportunityWon{"signed", "con_1"},
       OpportunityLost{"price"},
-      ContractSigned{"con_1", "cus_1", "opp_1", "HT-1", "Pilot", 1000, "CNY", d, "stf_1", "stf_2",
+      ContractSigned{"con_1",
+                     "cus_1",
+                     "opp_1",
+                     "HT-1",
+                     "Pilot",
+                     1000,
+                     "CNY",
+                     d,
+                     "stf_1",
+                     "stf_2",
                      {{d, 400}, {d + std::chrono::days(30), 600}}},
       PaymentReceived{"pay_1", 500, d, "bank", "TX1", {{0, 400}, {1, 100}}},
       DealOwnerChanged{"cus_1", std::nullopt, "stf_2"},

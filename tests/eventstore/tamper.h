@@ -59,8 +59,10 @@ inline void AppendBehindTheWritersBack(const std::string& path, uint64_t head) {
   ASSERT_TRUE(log.ok);
   std::string last = log.Get(1, log_format::PositionKey(head));
   std::string body = last.substr(32);
-  ASSERT_TRUE(log.db->Put(rocksdb::WriteOptions(), log.h[1], log_format::PositionKey(head + 1),
-                          Sha256(last.substr(0, 32), body) + body).ok());
+  ASSERT_TRUE(log.db
+                  ->Put(rocksdb::WriteOptions(), log.h[1], log_format::PositionKey(head + 1),
+                        Sha256(last.substr(0, 32), body) + body)
+                  .ok());
 }
 
 // Opens the log's RocksDB directly, as an intruder would, and rewrites position `pos`.
@@ -82,7 +84,8 @@ inline void Tamper(const std::string& path, uint64_t pos, bool fix_hash) {
     std::string prev(32, '\0');
     if (pos > 1) {
       std::string before;
-      ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), h[1], log_format::PositionKey(pos - 1), &before).ok());
+      ASSERT_TRUE(
+          db->Get(rocksdb::ReadOptions(), h[1], log_format::PositionKey(pos - 1), &before).ok());
       prev = before.substr(0, 32);
     }
     value.replace(0, 32, Sha256(prev, std::string_view(value).substr(32)));

@@ -20,10 +20,10 @@
 
 namespace {
 
-using nlohmann::json;
-using crm::server::App;
 using crm::api::Call;
 using crm::api::HttpResponse;
+using crm::server::App;
+using nlohmann::json;
 
 constexpr const char* kAdminToken = "adm_fuzz_0123456789abcdef";
 
@@ -67,7 +67,8 @@ std::string Id(World& w, const std::string& method, const std::string& target, c
   HttpResponse r = Send(w, method, target, body.dump(), w.tokens[0]);
   json j = json::parse(r.body, nullptr, false);
   if (r.status >= 300 || j.is_discarded()) {
-    std::fprintf(stderr, "setup failed: %s %s -> %u %s\n", method.c_str(), target.c_str(), r.status, r.body.c_str());
+    std::fprintf(stderr, "setup failed: %s %s -> %u %s\n", method.c_str(), target.c_str(), r.status,
+                 r.body.c_str());
     std::abort();
   }
   if (token) *token = j.value("token", "");
@@ -101,20 +102,31 @@ World& TheWorld() {
     for (int i = 0; i < 4; ++i) {
       std::string token;
       staff[i] = Id(*world, "POST", "/api/v1/staff",
-                    {{"name", roles[i]}, {"email", std::string(roles[i]) + "@fuzz.example"},
-                     {"role", roles[i]}, {"department_id", dept}},
+                    {{"name", roles[i]},
+                     {"email", std::string(roles[i]) + "@fuzz.example"},
+                     {"role", roles[i]},
+                     {"department_id", dept}},
                     &token);
       world->tokens.push_back(token);
     }
     const std::string& rep = staff[1];
-    std::string lead = Id(*world, "POST", "/api/v1/leads", {{"name", "L"}, {"company", "Lead Co"}, {"owner_id", rep}});
-    std::string cus = Id(*world, "POST", "/api/v1/customers", {{"name", "Fuzz Co"}, {"owner_id", rep}});
+    std::string lead = Id(*world, "POST", "/api/v1/leads",
+                          {{"name", "L"}, {"company", "Lead Co"}, {"owner_id", rep}});
+    std::string cus =
+        Id(*world, "POST", "/api/v1/customers", {{"name", "Fuzz Co"}, {"owner_id", rep}});
     std::string opp = Id(*world, "POST", "/api/v1/opportunities",
-                         {{"customer_id", cus}, {"name", "O"}, {"amount", 100}, {"currency", "CNY"},
+                         {{"customer_id", cus},
+                          {"name", "O"},
+                          {"amount", 100},
+                          {"currency", "CNY"},
                           {"expected_close_date", "2026-12-31"}});
     std::string con = Id(*world, "POST", "/api/v1/contracts",
-                         {{"customer_id", cus}, {"number", "HT-FUZZ"}, {"title", "T"}, {"amount", 1000000},
-                          {"currency", "CNY"}, {"signed_on", "2026-11-01"},
+                         {{"customer_id", cus},
+                          {"number", "HT-FUZZ"},
+                          {"title", "T"},
+                          {"amount", 1000000},
+                          {"currency", "CNY"},
+                          {"signed_on", "2026-11-01"},
                           {"installments", {{{"due_on", "2026-12-01"}, {"amount", 1000000}}}}});
     world->routes = {
         {"POST", "/api/v1/departments"},
@@ -170,12 +182,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string body(reinterpret_cast<const char*>(data + 2), size - 2);
   HttpResponse r = Send(w, method, target, body, token, key);
   if (r.status >= 500 || r.status < 200) {
-    std::fprintf(stderr, "%s %s answered %u: %s\n", method.c_str(), target.c_str(), r.status, r.body.c_str());
+    std::fprintf(stderr, "%s %s answered %u: %s\n", method.c_str(), target.c_str(), r.status,
+                 r.body.c_str());
     std::abort();
   }
   if (json::parse(r.body, nullptr, false).is_discarded()) {
-    std::fprintf(stderr, "%s %s answered with a body that is not JSON: %s\n", method.c_str(), target.c_str(),
-                 r.body.c_str());
+    std::fprintf(stderr, "%s %s answered with a body that is not JSON: %s\n", method.c_str(),
+                 target.c_str(), r.body.c_str());
     std::abort();
   }
   return 0;

@@ -68,9 +68,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto whole = ReadAll(input, input.size() + 1);
   auto pieces = ReadAll(input, piece);
   if (whole != pieces) {
-    std::fprintf(stderr, "read whole and in pieces of %zu, the same bytes read differently:\n", piece);
+    std::fprintf(stderr, "read whole and in pieces of %zu, the same bytes read differently:\n",
+                 piece);
     for (size_t i = 0; i < std::max(whole.size(), pieces.size()); ++i) {
-      std::fprintf(stderr, "  whole:  %s\n  pieces: %s\n", i < whole.size() ? whole[i].c_str() : "-",
+      std::fprintf(stderr, "  whole:  %s\n  pieces: %s\n",
+                   i < whole.size() ? whole[i].c_str() : "-",
                    i < pieces.size() ? pieces[i].c_str() : "-");
     }
     std::abort();

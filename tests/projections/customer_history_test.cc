@@ -7,9 +7,9 @@
 #include <future>
 
 #include "../eventstore/store_test_util.h"
-#include "writer/writer.h"
 #include "eventstore/rocks_event_store.h"
 #include "projections/runner.h"
+#include "writer/writer.h"
 
 namespace crm::projections {
 namespace {
@@ -44,14 +44,16 @@ class CustomerHistoryTest : public ::testing::Test {
     writer::WriteRequest req;
     req.command = std::move(c);
     req.actor = actor;
-    commands_->Submit(std::move(req), [p](Result<writer::WriteOutcome> r) { p->set_value(std::move(r)); });
+    commands_->Submit(std::move(req),
+                      [p](Result<writer::WriteOutcome> r) { p->set_value(std::move(r)); });
     auto r = p->get_future().get();
     ASSERT_TRUE(r.ok()) << r.error().code << ": " << r.error().detail;
     clock_.Advance(std::chrono::minutes(7));
   }
 
   // The customer at `position` the slow way: every event of its streams folded from 1.
-  std::string FullFold(const std::string& id, const std::vector<std::string>& records, uint64_t position) {
+  std::string FullFold(const std::string& id, const std::vector<std::string>& records,
+                       uint64_t position) {
     CustomerProjection then;
     std::vector<eventstore::RecordedEvent> events;
     std::vector<std::string> streams = {id};
@@ -64,7 +66,8 @@ class CustomerHistoryTest : public ::testing::Test {
         if (e.position <= position) events.push_back(std::move(e));
       }
     }
-    std::sort(events.begin(), events.end(), [](auto& a, auto& b) { return a.position < b.position; });
+    std::sort(events.begin(), events.end(),
+              [](auto& a, auto& b) { return a.position < b.position; });
     Topics ignored;
     for (const auto& e : events) then.Apply(e, ignored);
     return then.Snapshot(id);
@@ -93,17 +96,43 @@ TEST_F(CustomerHistoryTest, AsOfEqualsTheFullFoldAtEveryPositionAndReplaysLittle
     std::string target = other ? "cus_2" : "cus_1";
     std::string actor = other ? "stf_rep" : owner;
     switch (i % 50) {
-      case 7: Must(actor, d::AddContact{target, "ctc_" + std::to_string(++contacts), {"C", {}, {}, {}, false}}); break;
-      case 11: Must(owner, d::CreateOpportunity{"opp_" + std::to_string(i), "cus_1", {"O", 100, "CNY", day, {}}}); break;
-      case 13: Must(owner, d::SignContract{"con_" + std::to_string(i), "cus_1", {}, "HT" + std::to_string(i), "T", 100, "CNY", day, {{day, 100}}}); break;
-      case 17: Must("stf_fin", d::RecordPayment{"con_" + std::to_string(i - 4), "pay_" + std::to_string(i), 40, day, {}, {}}); break;
+      case 7:
+        Must(actor,
+             d::AddContact{target, "ctc_" + std::to_string(++contacts), {"C", {}, {}, {}, false}});
+        break;
+      case 11:
+        Must(owner,
+             d::CreateOpportunity{"opp_" + std::to_string(i), "cus_1", {"O", 100, "CNY", day, {}}});
+        break;
+      case 13:
+        Must(owner, d::SignContract{"con_" + std::to_string(i),
+                                    "cus_1",
+                                    {},
+                                    "HT" + std::to_string(i),
+                                    "T",
+                                    100,
+                                    "CNY",
+                                    day,
+                                    {{day, 100}}});
+        break;
+      case 17:
+        Must("stf_fin",
+             d::RecordPayment{
+                 "con_" + std::to_string(i - 4), "pay_" + std::to_string(i), 40, day, {}, {}});
+        break;
       case 23:
         owner = owner == "stf_rep" ? "stf_two" : "stf_rep";
         Must("stf_admin", d::TransferCustomer{"cus_1", owner});
         break;
-      case 29: Must(owner, d::UpdateCustomer{"cus_1", {}, "mining " + std::to_string(i), {}, {}, {}, {}}); break;
+      case 29:
+        Must(owner, d::UpdateCustomer{"cus_1", {}, "mining " + std::to_string(i), {}, {}, {}, {}});
+        break;
       default:
-        Must(actor, d::FollowUpCustomer{target, "fup_" + std::to_string(i), d::Channel::kCall, "n" + std::to_string(i), {}});
+        Must(actor, d::FollowUpCustomer{target,
+                                        "fup_" + std::to_string(i),
+                                        d::Channel::kCall,
+                                        "n" + std::to_string(i),
+                                        {}});
     }
   }
   ASSERT_TRUE(runner_->WaitApplied(store_->Head(), std::chrono::seconds(30)));
@@ -118,7 +147,8 @@ TEST_F(CustomerHistoryTest, AsOfEqualsTheFullFoldAtEveryPositionAndReplaysLittle
   for (uint64_t p = 6; p <= store_->Head(); p += 3) {  // cus_1 is at position 6
     auto then = CustomerAsOf(*store_, *history_, "cus_1", records, p);
     ASSERT_TRUE(then.ok()) << p << ": " << then.error().detail;
-    ASSERT_EQ((*then)->rows.Snapshot("cus_1"), FullFold("cus_1", records, p)) << "at position " << p;
+    ASSERT_EQ((*then)->rows.Snapshot("cus_1"), FullFold("cus_1", records, p))
+        << "at position " << p;
     EXPECT_LT((*then)->replayed, CustomerHistoryProjection::kSnapshotEvery) << "at position " << p;
     if (history_->Latest("cus_1", p)) ++from_snapshots;
     ++checked;
@@ -134,7 +164,8 @@ TEST_F(CustomerHistoryTest, AsOfEqualsTheFullFoldAtEveryPositionAndReplaysLittle
 TEST_F(CustomerHistoryTest, SnapshotsAreRebuiltTheSameFromTheLog) {
   Must("stf_rep", d::CreateCustomer{"cus_1", d::CustomerDetails{.name = "Acme"}, {}});
   for (int i = 0; i < 600; ++i) {
-    Must("stf_rep", d::FollowUpCustomer{"cus_1", "fup_" + std::to_string(i), d::Channel::kCall, "n", {}});
+    Must("stf_rep",
+         d::FollowUpCustomer{"cus_1", "fup_" + std::to_string(i), d::Channel::kCall, "n", {}});
   }
   ASSERT_TRUE(runner_->WaitApplied(store_->Head(), std::chrono::seconds(30)));
   auto live = local_->Dump("history/");

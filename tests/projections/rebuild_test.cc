@@ -6,11 +6,11 @@
 #include <future>
 #include <random>
 
-#include "writer/writer.h"
+#include "../eventstore/store_test_util.h"
 #include "domain/overloaded.h"
 #include "eventstore/rocks_event_store.h"
 #include "projections/read_models.h"
-#include "../eventstore/store_test_util.h"
+#include "writer/writer.h"
 
 namespace crm::projections {
 namespace {
@@ -64,25 +64,46 @@ class Story {
     std::string rep = PickOf(reps_);
     std::string actor = Pick(0, 1) == 0 ? "stf_mgr" : rep;
     switch (Pick(0, 33)) {
-      case 0: case 1: case 2: {
+      case 0:
+      case 1:
+      case 2: {
         std::string id = NewId("lead");
         d::OptId owner;
         if (Pick(0, 1)) owner = PickOf(reps_);
-        Do(owner ? "stf_admin" : actor,
-           d::CreateLead{id, "L" + id, "Co " + std::to_string(Pick(0, 40)), {}, {}, "web",
-                         Pick(0, 1) ? "east" : "west", owner});
+        Do(owner ? "stf_admin" : actor, d::CreateLead{id,
+                                                      "L" + id,
+                                                      "Co " + std::to_string(Pick(0, 40)),
+                                                      {},
+                                                      {},
+                                                      "web",
+                                                      Pick(0, 1) ? "east" : "west",
+                                                      owner});
         leads_.push_back(id);
         break;
       }
-      case 3: if (!leads_.empty()) Do(rep, d::ClaimLead{PickOf(leads_)}); break;
-      case 4: case 31: if (!leads_.empty()) Do(actor, d::ReleaseLead{PickOf(leads_), "r"}); break;
-      case 5: case 6:
-        if (!leads_.empty()) Do(rep, d::FollowUpLead{PickOf(leads_), NewId("fup"), d::Channel::kCall, "n", {}});
+      case 3:
+        if (!leads_.empty()) Do(rep, d::ClaimLead{PickOf(leads_)});
         break;
-      case 7: if (!leads_.empty()) Do("stf_mgr", d::AssignLead{PickOf(leads_), rep}); break;
-      case 8: if (!leads_.empty()) Do(actor, d::InvalidateLead{PickOf(leads_), "x"}); break;
-      case 9: if (!leads_.empty() && Pick(0, 3) == 0) Do(actor, d::VoidLead{PickOf(leads_), "x"}); break;
-      case 10: case 29: {
+      case 4:
+      case 31:
+        if (!leads_.empty()) Do(actor, d::ReleaseLead{PickOf(leads_), "r"});
+        break;
+      case 5:
+      case 6:
+        if (!leads_.empty())
+          Do(rep, d::FollowUpLead{PickOf(leads_), NewId("fup"), d::Channel::kCall, "n", {}});
+        break;
+      case 7:
+        if (!leads_.empty()) Do("stf_mgr", d::AssignLead{PickOf(leads_), rep});
+        break;
+      case 8:
+        if (!leads_.empty()) Do(actor, d::InvalidateLead{PickOf(leads_), "x"});
+        break;
+      case 9:
+        if (!leads_.empty() && Pick(0, 3) == 0) Do(actor, d::VoidLead{PickOf(leads_), "x"});
+        break;
+      case 10:
+      case 29: {
         if (leads_.empty()) break;
         d::ConvertLead c;
         c.lead_id = PickOf(leads_);
@@ -92,7 +113,8 @@ class Story {
         c.new_opportunity_id = NewId("opp");
         c.contact = d::ContactDetails{"C", {}, {}, {}, true};
         if (!customers_.empty() && Pick(0, 2) == 0) c.customer_id = PickOf(customers_);
-        if (Pick(0, 1)) c.opportunity = d::OpportunityDetails{"O", 1000 * Pick(1, 9), "CNY", Date{}, {}};
+        if (Pick(0, 1))
+          c.opportunity = d::OpportunityDetails{"O", 1000 * Pick(1, 9), "CNY", Date{}, {}};
         auto dec = Do("stf_mgr", c);
         if (dec) {
           const auto& out = std::get<d::ConversionOutcome>(dec->result.outcome);
@@ -101,23 +123,41 @@ class Story {
         }
         break;
       }
-      case 11: case 12: {
+      case 11:
+      case 12: {
         std::string id = NewId("cus");
         // A manager's customer goes to the pool unless it names an owner; deals wait for one.
         d::OptId owner;
         if (actor == "stf_mgr" && Pick(0, 2)) owner = PickOf(reps_);
-        Do(actor, d::CreateCustomer{id, d::CustomerDetails{.name = "Cus " + std::to_string(Pick(0, 60))}, owner});
+        Do(actor, d::CreateCustomer{
+                      id, d::CustomerDetails{.name = "Cus " + std::to_string(Pick(0, 60))}, owner});
         customers_.push_back(id);
         break;
       }
-      case 13: if (!customers_.empty()) Do(actor, d::UpdateCustomer{PickOf(customers_), {}, "mining", {}, "B", {}, {}}); break;
-      case 14: if (!customers_.empty()) Do(rep, d::ClaimCustomer{PickOf(customers_)}); break;
-      case 15: if (!customers_.empty()) Do(actor, d::ReleaseCustomer{PickOf(customers_), "r"}); break;
-      case 16: if (!customers_.empty()) Do("stf_mgr", d::TransferCustomer{PickOf(customers_), PickOf(reps_)}); break;
-      case 17: if (!customers_.empty()) Do("stf_mgr", d::LockCustomer{PickOf(customers_), "vip"}); break;
-      case 18: if (!customers_.empty()) Do("stf_mgr", d::UnlockCustomer{PickOf(customers_)}); break;
+      case 13:
+        if (!customers_.empty())
+          Do(actor, d::UpdateCustomer{PickOf(customers_), {}, "mining", {}, "B", {}, {}});
+        break;
+      case 14:
+        if (!customers_.empty()) Do(rep, d::ClaimCustomer{PickOf(customers_)});
+        break;
+      case 15:
+        if (!customers_.empty()) Do(actor, d::ReleaseCustomer{PickOf(customers_), "r"});
+        break;
+      case 16:
+        if (!customers_.empty())
+          Do("stf_mgr", d::TransferCustomer{PickOf(customers_), PickOf(reps_)});
+        break;
+      case 17:
+        if (!customers_.empty()) Do("stf_mgr", d::LockCustomer{PickOf(customers_), "vip"});
+        break;
+      case 18:
+        if (!customers_.empty()) Do("stf_mgr", d::UnlockCustomer{PickOf(customers_)});
+        break;
       case 19:
-        if (!customers_.empty()) Do(rep, d::FollowUpCustomer{PickOf(customers_), NewId("fup"), d::Channel::kVisit, "v", {}});
+        if (!customers_.empty())
+          Do(rep,
+             d::FollowUpCustomer{PickOf(customers_), NewId("fup"), d::Channel::kVisit, "v", {}});
         break;
       case 20: {
         if (customers_.empty()) break;
@@ -127,15 +167,20 @@ class Story {
         break;
       }
       case 33:
-        if (!opps_.empty()) Do("stf_mgr", d::ChangeStage{PickOf(opps_), static_cast<d::Stage>(Pick(0, 3))});
+        if (!opps_.empty())
+          Do("stf_mgr", d::ChangeStage{PickOf(opps_), static_cast<d::Stage>(Pick(0, 3))});
         break;
       case 21:
-        if (!opps_.empty()) Do(actor, d::ChangeStage{PickOf(opps_), static_cast<d::Stage>(Pick(0, 3))});
+        if (!opps_.empty())
+          Do(actor, d::ChangeStage{PickOf(opps_), static_cast<d::Stage>(Pick(0, 3))});
         [[fallthrough]];
-      case 22: case 32:
+      case 22:
+      case 32:
         if (!opps_.empty()) {
-          if (Pick(0, 1)) Do(actor, d::WinOpportunity{PickOf(opps_), "w"});
-          else Do(actor, d::LoseOpportunity{PickOf(opps_), "l"});
+          if (Pick(0, 1))
+            Do(actor, d::WinOpportunity{PickOf(opps_), "w"});
+          else
+            Do(actor, d::LoseOpportunity{PickOf(opps_), "l"});
         }
         break;
       case 23: {
@@ -145,15 +190,28 @@ class Story {
         Date day = BusinessDay(clock_.Now(), kOffset);
         d::OptId opp;
         if (!opps_.empty() && Pick(0, 1)) opp = PickOf(opps_);
-        Do(actor, d::SignContract{id, PickOf(customers_), opp, id, "T", a + b, "CNY", day,
-                                  {{day + std::chrono::days(Pick(-5, 5)), a}, {day + std::chrono::days(30), b}}});
+        Do(actor, d::SignContract{id,
+                                  PickOf(customers_),
+                                  opp,
+                                  id,
+                                  "T",
+                                  a + b,
+                                  "CNY",
+                                  day,
+                                  {{day + std::chrono::days(Pick(-5, 5)), a},
+                                   {day + std::chrono::days(30), b}}});
         contracts_.push_back(id);
         break;
       }
-      case 24: case 30:
+      case 24:
+      case 30:
         if (!contracts_.empty()) {
-          Do("stf_fin", d::RecordPayment{PickOf(contracts_), NewId("pay"), 100 * Pick(1, 40),
-                                         BusinessDay(clock_.Now(), kOffset), "bank", {}});
+          Do("stf_fin", d::RecordPayment{PickOf(contracts_),
+                                         NewId("pay"),
+                                         100 * Pick(1, 40),
+                                         BusinessDay(clock_.Now(), kOffset),
+                                         "bank",
+                                         {}});
         }
         break;
       case 25: {
@@ -167,7 +225,9 @@ class Story {
         Do("stf_admin", d::SetPoolPolicy{p});
         break;
       }
-      case 26: Do("system", d::RecycleDue{1000}); break;
+      case 26:
+        Do("system", d::RecycleDue{1000});
+        break;
       case 27:
         if (Pick(0, 5) == 0) {
           std::string from = PickOf(reps_), to = PickOf(reps_);
@@ -175,8 +235,11 @@ class Story {
         }
         break;
       case 28:
-        Do("stf_mgr", d::SetTarget{Period{2026, static_cast<unsigned>(Pick(10, 12))}, PickOf(reps_),
-                                   {}, 100000 * Pick(1, 9), "CNY"});
+        Do("stf_mgr", d::SetTarget{Period{2026, static_cast<unsigned>(Pick(10, 12))},
+                                   PickOf(reps_),
+                                   {},
+                                   100000 * Pick(1, 9),
+                                   "CNY"});
         break;
     }
   }
@@ -193,13 +256,16 @@ class Story {
     req.command = std::move(c);
     req.actor = actor;
     commands_.Submit(std::move(req), [promise](Result<writer::WriteOutcome> r) {
-      promise->set_value(r.ok() ? std::optional<writer::WriteOutcome>(std::move(r).value()) : std::nullopt);
+      promise->set_value(r.ok() ? std::optional<writer::WriteOutcome>(std::move(r).value())
+                                : std::nullopt);
     });
     auto out = promise->get_future().get();
     if (out) ++accepted_;
     return out;
   }
-  int64_t Pick(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng_); }
+  int64_t Pick(int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng_);
+  }
   const std::string& PickOf(const std::vector<std::string>& v) {
     return v[static_cast<size_t>(Pick(0, static_cast<int64_t>(v.size()) - 1))];
   }
@@ -220,7 +286,8 @@ class Story {
 
 std::vector<std::pair<std::string, std::string>> ReadModelRows(const LocalStore& local) {
   std::vector<std::pair<std::string, std::string>> rows;
-  for (const char* prefix : {"org/", "leads/", "pool/", "customers/", "history/", "timeline/", "meta/"}) {
+  for (const char* prefix :
+       {"org/", "leads/", "pool/", "customers/", "history/", "timeline/", "meta/"}) {
     auto part = local.Dump(prefix);
     rows.insert(rows.end(), part.begin(), part.end());
   }
@@ -278,7 +345,8 @@ TEST_P(RebuildTest, RebuildingFromPositionOneEqualsTheLiveBuild) {
   for (size_t t = 0; t < std::variant_size_v<d::Event>; ++t) {
     if (!types.count(t)) missing.insert(std::to_string(t));
   }
-  EXPECT_TRUE(missing.empty()) << "event types never produced: " << ::testing::PrintToString(missing);
+  EXPECT_TRUE(missing.empty()) << "event types never produced: "
+                               << ::testing::PrintToString(missing);
   commands.Close();
   store->Close();
 }

@@ -10,8 +10,8 @@
 #include <set>
 #include <string>
 
-#include "eventstore/rocks_event_store.h"
 #include "../eventstore/store_test_util.h"
+#include "eventstore/rocks_event_store.h"
 
 extern char** environ;
 

@@ -36,12 +36,16 @@ int main(int argc, char** argv) {
     crm::writer::WriteRequest req;
     req.command = std::move(c);
     req.actor = actor;
-    writer->Submit(std::move(req), [&](crm::Result<crm::writer::WriteOutcome> r) { acked.set_value(r.ok()); });
+    writer->Submit(std::move(req),
+                   [&](crm::Result<crm::writer::WriteOutcome> r) { acked.set_value(r.ok()); });
     return acked.get_future().get();
   };
-  if (!submit("system", crm::domain::CreateStaff{"stf_admin", "A", "a@x", crm::domain::Role::kAdmin, {}, {}}) ||
+  if (!submit(
+          "system",
+          crm::domain::CreateStaff{"stf_admin", "A", "a@x", crm::domain::Role::kAdmin, {}, {}}) ||
       !submit("stf_admin", crm::domain::CreateDepartment{"dep_1", "D", {}}) ||
-      !submit("stf_admin", crm::domain::CreateStaff{"stf_crash", "C", "c@x", crm::domain::Role::kSales, "dep_1", {}})) {
+      !submit("stf_admin", crm::domain::CreateStaff{
+                               "stf_crash", "C", "c@x", crm::domain::Role::kSales, "dep_1", {}})) {
     std::fprintf(stderr, "setting up failed\n");
     return 1;
   }

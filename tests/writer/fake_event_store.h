@@ -34,25 +34,30 @@ class FakeEventStore final : public eventstore::EventStore {
     for (const auto& e : batch.events) {
       auto it = versions.find(e.stream);
       if (it == versions.end()) it = versions.emplace(e.stream, VersionLocked(e.stream)).first;
-      if (e.version != it->second + 1) return MakeError(ErrorKind::kPrecondition, "version_conflict", e.stream);
+      if (e.version != it->second + 1)
+        return MakeError(ErrorKind::kPrecondition, "version_conflict", e.stream);
       it->second = e.version;
     }
     uint64_t first = events_.size() + 1;
     for (const auto& e : batch.events) {
       RecordedEvent r;
-      static_cast<eventstore::EnvelopeHeader&>(r) = {events_.size() + 1, e.stream, e.version, batch.at,
-                                                     e.actor, e.command_id, e.correlation_id};
+      static_cast<eventstore::EnvelopeHeader&>(r) = {events_.size() + 1, e.stream, e.version,
+                                                     batch.at,           e.actor,  e.command_id,
+                                                     e.correlation_id};
       r.event = e.event;
       std::string body = eventstore::EncodeEnvelope(r, e.event);
-      r.hash = eventstore::Sha256(events_.empty() ? std::string(32, '\0') : events_.back().hash, body);
+      r.hash =
+          eventstore::Sha256(events_.empty() ? std::string(32, '\0') : events_.back().hash, body);
       streams_[e.stream].push_back(r.position);
       events_.push_back(std::move(r));
     }
     for (const auto& w : batch.index) {
       auto& index = indexes_[static_cast<int>(w.index)];
       std::string key = w.scope + '\0' + w.key;
-      if (w.value) index[key] = *w.value;
-      else index.erase(key);
+      if (w.value)
+        index[key] = *w.value;
+      else
+        index.erase(key);
     }
     head_cv_.notify_all();
     return first;

@@ -61,16 +61,20 @@ class WriterRocksTest : public ::testing::Test {
 TEST_F(WriterRocksTest, ConcurrentPaymentsNeverExceedTheContractAmount) {
   Must("stf_rep", d::CreateCustomer{"cus_1", d::CustomerDetails{.name = "Acme"}, {}});
   Date day = *ParseDate("2026-11-20");
-  Must("stf_rep", d::SignContract{"con_1", "cus_1", {}, "HT-1", "T", 10000, "CNY", day, {{day, 10000}}});
+  Must("stf_rep",
+       d::SignContract{"con_1", "cus_1", {}, "HT-1", "T", 10000, "CNY", day, {{day, 10000}}});
   std::atomic<int> accepted{0}, overpaid{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 10; ++i) {
-        auto r = Run("stf_fin", d::RecordPayment{"con_1", "pay_" + std::to_string(t * 100 + i), 300,
-                                                 day, {}, {}});
-        if (r.ok()) ++accepted;
-        else if (r.error().code == "overpayment") ++overpaid;
+        auto r =
+            Run("stf_fin",
+                d::RecordPayment{"con_1", "pay_" + std::to_string(t * 100 + i), 300, day, {}, {}});
+        if (r.ok())
+          ++accepted;
+        else if (r.error().code == "overpayment")
+          ++overpaid;
       }
     });
   }
@@ -88,11 +92,13 @@ TEST_F(WriterRocksTest, ConcurrentPaymentsNeverExceedTheContractAmount) {
 
 TEST_F(WriterRocksTest, ALargeHandoverIsOneAtomicAppend) {
   for (int i = 0; i < 3000; ++i) {
-    Must("stf_rep", d::CreateLead{"lead_" + std::to_string(10000 + i), "n", "c", {}, {}, {}, {}, {}});
+    Must("stf_rep",
+         d::CreateLead{"lead_" + std::to_string(10000 + i), "n", "c", {}, {}, {}, {}, {}});
   }
   for (int i = 0; i < 500; ++i) {
     Must("stf_rep", d::CreateCustomer{"cus_" + std::to_string(10000 + i),
-                                      d::CustomerDetails{.name = "Customer " + std::to_string(i)}, {}});
+                                      d::CustomerDetails{.name = "Customer " + std::to_string(i)},
+                                      {}});
   }
   // A successor that would go over capacity refuses the whole: nothing is written.
   Must("stf_admin", d::SetPoolPolicy{d::PoolPolicy{.max_owned_leads = 2999}});

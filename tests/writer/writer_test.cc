@@ -62,7 +62,9 @@ class WriterTest : public ::testing::Test {
     return f;
   }
   Result<WriteOutcome> Run(WriteRequest r) { return Send(std::move(r)).get(); }
-  Result<WriteOutcome> Run(const std::string& actor, d::Command c) { return Run(Request(actor, std::move(c))); }
+  Result<WriteOutcome> Run(const std::string& actor, d::Command c) {
+    return Run(Request(actor, std::move(c)));
+  }
   void Must(const std::string& actor, d::Command c) {
     auto r = Run(actor, std::move(c));
     ASSERT_TRUE(r.ok()) << r.error().code << ": " << r.error().detail;
@@ -70,7 +72,9 @@ class WriterTest : public ::testing::Test {
   static d::CreateCustomer Customer(const std::string& id, const std::string& name) {
     return d::CreateCustomer{id, d::CustomerDetails{.name = name}, {}};
   }
-  static d::CreateLead Lead(const std::string& id) { return d::CreateLead{id, "n", "Co " + id, {}, {}, {}, {}, {}}; }
+  static d::CreateLead Lead(const std::string& id) {
+    return d::CreateLead{id, "n", "Co " + id, {}, {}, {}, {}, {}};
+  }
 
   // Holds the store so that the next commands queue up behind `first` and go in one batch.
   template <class... Requests>
@@ -118,9 +122,10 @@ TEST_F(WriterTest, ACommandAnswersWhereItsEventsAreAndWhatItMade) {
 TEST_F(WriterTest, ConcurrentCommandsAreGroupCommitted) {
   WriterStats before = writer_->Stats();
   int appends = store_.appends();
-  auto results = InOneBatch(Request("stf_rep", Lead("lead_first")), Request("stf_rep", Lead("lead_0")),
-                            Request("stf_rep", Lead("lead_1")), Request("stf_two", Lead("lead_2")),
-                            Request("stf_two", Lead("lead_3")), Request("stf_rep", Lead("lead_4")));
+  auto results =
+      InOneBatch(Request("stf_rep", Lead("lead_first")), Request("stf_rep", Lead("lead_0")),
+                 Request("stf_rep", Lead("lead_1")), Request("stf_two", Lead("lead_2")),
+                 Request("stf_two", Lead("lead_3")), Request("stf_rep", Lead("lead_4")));
   for (const auto& r : results) EXPECT_TRUE(r.ok());
   WriterStats after = writer_->Stats();
   EXPECT_EQ(store_.appends(), appends + 2) << "one append for the first, one for the rest";
@@ -134,9 +139,10 @@ TEST_F(WriterTest, ConcurrentCommandsAreGroupCommitted) {
 }
 
 TEST_F(WriterTest, ADecisionSeesWhatEarlierOnesInItsBatchStaged) {
-  auto results = InOneBatch(Request("stf_rep", Lead("lead_x")), Request("stf_rep", Customer("cus_1", "Acme")),
-                            Request("stf_two", Customer("cus_2", "ACME")),
-                            Request("stf_rep", d::FollowUpLead{"lead_x", "fup", d::Channel::kCall, "n", {}}));
+  auto results =
+      InOneBatch(Request("stf_rep", Lead("lead_x")), Request("stf_rep", Customer("cus_1", "Acme")),
+                 Request("stf_two", Customer("cus_2", "ACME")),
+                 Request("stf_rep", d::FollowUpLead{"lead_x", "fup", d::Channel::kCall, "n", {}}));
   ASSERT_TRUE(results[1].ok());
   ASSERT_FALSE(results[2].ok());
   EXPECT_EQ(results[2].error().code, "duplicate_customer");
@@ -185,7 +191,11 @@ TEST_F(WriterTest, ARetryInTheSameBatchGetsTheFirstResult) {
 
 TEST_F(WriterTest, AUniqueKeyHeldInTheStoreRefusesEvenWhenTheModelDoesNotKnowIt) {
   // An entry the model never saw (written by another writer, or left from an older one).
-  ASSERT_TRUE(store_.Append({clock_.Now(), {}, {{eventstore::Index::kUnique, "customer_name", "acme", "cus_x"}}}).ok());
+  ASSERT_TRUE(
+      store_
+          .Append(
+              {clock_.Now(), {}, {{eventstore::Index::kUnique, "customer_name", "acme", "cus_x"}}})
+          .ok());
   auto r = Run("stf_rep", Customer("cus_1", "Acme"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "duplicate_customer");
@@ -195,7 +205,8 @@ TEST_F(WriterTest, AUniqueKeyHeldInTheStoreRefusesEvenWhenTheModelDoesNotKnowIt)
 
 TEST_F(WriterTest, AnExpectedVersionThatDoesNotMatchRefusesTheCommand) {
   Must("stf_rep", Lead("lead_1"));
-  WriteRequest stale = Request("stf_rep", d::FollowUpLead{"lead_1", "f1", d::Channel::kCall, "n", {}});
+  WriteRequest stale =
+      Request("stf_rep", d::FollowUpLead{"lead_1", "f1", d::Channel::kCall, "n", {}});
   stale.expected_version = {"lead_1", 7};
   auto r = Run(stale);
   ASSERT_FALSE(r.ok());
@@ -220,9 +231,10 @@ TEST_F(WriterTest, WhenTheAppendFailsEveryCommandOfTheBatchFailsAndTheModelForge
   int appends = store_.appends();
   store_.FailAppendNumber(appends + 2);
   uint64_t head = store_.Head();
-  auto results = InOneBatch(Request("stf_rep", Lead("lead_first")),
-                            Request("stf_rep", Customer("cus_1", "Acme"), "key-n", std::string(32, 'n')),
-                            Request("stf_two", Customer("cus_2", "ACME")));
+  auto results =
+      InOneBatch(Request("stf_rep", Lead("lead_first")),
+                 Request("stf_rep", Customer("cus_1", "Acme"), "key-n", std::string(32, 'n')),
+                 Request("stf_two", Customer("cus_2", "ACME")));
   ASSERT_TRUE(results[0].ok());
   // Nothing of the failed batch is durable: both answers say so, the refusal too (it
   // rested on what the batch had staged).
