@@ -1,7 +1,9 @@
 #include "eventstore/rocks_event_store.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
+#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -281,6 +283,10 @@ class RocksEventStore final : public EventStore {
 
  private:
   Result<uint64_t> StoredStreamVersion(std::string_view stream) const {
+    // Most streams asked about are new (a record being created): a point lookup of
+    // version 1, answered by the bloom filter, settles those without an iterator.
+    CRM_ASSIGN_OR_RETURN(bool exists, StreamHas(stream, 1));
+    if (!exists) return uint64_t{0};
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
     it->SeekForPrev(lf::StreamKey(stream, UINT64_MAX));
     if (!it->status().ok()) return StorageError(it->status(), "reading stream versions");
@@ -291,6 +297,16 @@ class RocksEventStore final : public EventStore {
       return uint64_t{0};
     }
     return GetFixed64(key.substr(stream.size() + 1));
+  }
+
+  // Whether `stream` has an event of `version`.
+  Result<bool> StreamHas(std::string_view stream, uint64_t version) const {
+    std::string value;
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), streams_cf_, lf::StreamKey(stream, version), &value);
+    if (s.IsNotFound()) return false;
+    if (!s.ok()) return StorageError(s, "reading the stream index");
+    return true;
   }
 
   Result<uint64_t> StoredPositionOf(std::string_view stream, uint64_t version) const {
@@ -331,26 +347,34 @@ class RocksEventStore final : public EventStore {
   // WriteBatch. Runs on the caller's thread (the writer's): nothing else writes.
   Result<uint64_t> Write(const AppendBatch& batch) {
     uint64_t head = head_.load();
-    // Each stream's first event in the batch must follow what is stored; later ones
-    // must follow each other.
+    // Each stream's first event in the batch must follow what is stored (its version
+    // absent, the one before present: two point lookups, cheap with the bloom filter);
+    // later ones must follow each other.
     std::unordered_map<std::string_view, uint64_t> versions;
+    auto conflict = [](const PendingEvent& ev) {
+      return MakeError(ErrorKind::kPrecondition, "version_conflict",
+                       "version " + std::to_string(ev.version) + " of " + ev.stream +
+                           " does not follow the stored stream");
+    };
     for (const auto& ev : batch.events) {
       if (ev.stream.empty() || ev.stream.size() > kMaxStreamName ||
           ev.stream.find('\0') != std::string::npos) {
         return Internal("invalid stream name");
       }
       auto it = versions.find(ev.stream);
-      if (it == versions.end()) {
-        CRM_ASSIGN_OR_RETURN(uint64_t stored, StoredStreamVersion(ev.stream));
-        it = versions.emplace(ev.stream, stored).first;
+      if (it != versions.end()) {
+        if (ev.version != it->second + 1) return conflict(ev);
+        it->second = ev.version;
+        continue;
       }
-      if (ev.version != it->second + 1) {
-        return MakeError(ErrorKind::kPrecondition, "version_conflict",
-                         ev.stream + " is at version " + std::to_string(it->second) +
-                             "; an append of version " + std::to_string(ev.version) +
-                             " does not follow it");
+      if (ev.version == 0) return conflict(ev);
+      CRM_ASSIGN_OR_RETURN(bool taken, StreamHas(ev.stream, ev.version));
+      if (taken) return conflict(ev);
+      if (ev.version > 1) {
+        CRM_ASSIGN_OR_RETURN(bool previous, StreamHas(ev.stream, ev.version - 1));
+        if (!previous) return conflict(ev);
       }
-      it->second = ev.version;
+      versions.emplace(ev.stream, ev.version);
     }
     if (batch.at < last_at_) return Internal("an append may not go back in time");
 
@@ -450,6 +474,11 @@ Result<std::unique_ptr<EventStore>> OpenRocksEventStore(const StoreOptions& opti
   db_options.IncreaseParallelism(2);
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.OptimizeLevelStyleCompaction();
+  // Bloom filters: most lookups (a new stream's version, a unique key, an idempotency
+  // key) are of keys that are not there.
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, cf_options},
       {lf::kLogFamily, cf_options},
