@@ -126,7 +126,7 @@ int main(int argc, char** argv) {
       "  group commit: %llu batches, %.1f commands per batch, largest %llu, fsync mean %.2f ms\n",
       static_cast<unsigned long long>(batches), batches ? double(subs) / batches : 0.0,
       static_cast<unsigned long long>(stats.largest_batch),
-      append_count ? (appends.micros_sum - appends_before.micros_sum) / 1000.0 / append_count
+      append_count ? (appends.micros.sum - appends_before.micros.sum) / 1000.0 / append_count
                    : 0.0);
 
   // ---- 2. decision model replay -----------------------------------------------------------

@@ -10,6 +10,23 @@ namespace d = crm::domain;
 
 namespace {
 
+// Renders `h` as a Prometheus histogram, its bounds and sum multiplied by `scale` (to
+// give seconds of microseconds, say).
+void RenderHistogram(std::ostream& out, std::string_view name, std::string_view help,
+                     const eventstore::Histogram& h, double scale) {
+  out << "# HELP " << name << " " << help << "\n"
+      << "# TYPE " << name << " histogram\n";
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < h.bounds.size(); ++i) {
+    cumulative += h.counts[i];
+    out << name << "_bucket{le=\"" << static_cast<double>(h.bounds[i]) * scale << "\"} "
+        << cumulative << "\n";
+  }
+  out << name << "_bucket{le=\"+Inf\"} " << h.count << "\n"
+      << name << "_sum " << static_cast<double>(h.sum) * scale << "\n"
+      << name << "_count " << h.count << "\n";
+}
+
 std::string StoreMetrics(const Services& s) {
   writer::WriterStats st = s.writer.Stats();
   eventstore::AppendStats appends = s.store.Stats();
@@ -30,30 +47,9 @@ std::string StoreMetrics(const Services& s) {
       << "# HELP evcrm_events_appended_total Events appended to the log.\n"
       << "# TYPE evcrm_events_appended_total counter\n"
       << "evcrm_events_appended_total " << st.events << "\n";
-  const uint64_t size_bounds[] = {1, 4, 16, 64};
-  out << "# HELP evcrm_commit_batch_size Commands per group commit.\n"
-      << "# TYPE evcrm_commit_batch_size histogram\n";
-  uint64_t cumulative = 0;
-  for (size_t i = 0; i < 4; ++i) {
-    cumulative += st.batch_size_buckets[i];
-    out << "evcrm_commit_batch_size_bucket{le=\"" << size_bounds[i] << "\"} " << cumulative << "\n";
-  }
-  out << "evcrm_commit_batch_size_bucket{le=\"+Inf\"} " << st.batches << "\n"
-      << "evcrm_commit_batch_size_sum " << st.commands << "\n"
-      << "evcrm_commit_batch_size_count " << st.batches << "\n";
-  const char* fsync_bounds[] = {"0.00025", "0.001", "0.004", "0.016", "0.064"};
-  out << "# HELP evcrm_fsync_seconds Time to write and sync one group commit.\n"
-      << "# TYPE evcrm_fsync_seconds histogram\n";
-  cumulative = 0;
-  uint64_t fsyncs = 0;
-  for (uint64_t n : appends.micros_buckets) fsyncs += n;
-  for (size_t i = 0; i < 5; ++i) {
-    cumulative += appends.micros_buckets[i];
-    out << "evcrm_fsync_seconds_bucket{le=\"" << fsync_bounds[i] << "\"} " << cumulative << "\n";
-  }
-  out << "evcrm_fsync_seconds_bucket{le=\"+Inf\"} " << fsyncs << "\n"
-      << "evcrm_fsync_seconds_sum " << static_cast<double>(appends.micros_sum) / 1e6 << "\n"
-      << "evcrm_fsync_seconds_count " << fsyncs << "\n";
+  RenderHistogram(out, "evcrm_commit_batch_size", "Commands per group commit.", st.batch_size, 1);
+  RenderHistogram(out, "evcrm_fsync_seconds", "Time to write and sync one group commit.",
+                  appends.micros, 1e-6);
   HttpStats http = s.http_stats();
   out << "# HELP evcrm_http_connections Open client connections.\n"
       << "# TYPE evcrm_http_connections gauge\n"

@@ -25,6 +25,7 @@
 #include "domain/events.h"
 #include "domain/result.h"
 #include "eventstore/event_codec.h"
+#include "eventstore/histogram.h"
 
 namespace crm::eventstore {
 
@@ -81,10 +82,8 @@ struct AppendStats {
   uint64_t appends = 0;
   uint64_t events = 0;
   uint64_t failed = 0;
-  // Histogram of the time one Append takes, write and sync (microseconds: <=250,
-  // <=1000, <=4000, <=16000, <=64000, more), and its sum.
-  std::vector<uint64_t> micros_buckets = std::vector<uint64_t>(6, 0);
-  uint64_t micros_sum = 0;
+  // The time one Append takes, write and sync, in microseconds.
+  Histogram micros{{250, 1000, 4000, 16000, 64000}};
 };
 
 class EventStore {

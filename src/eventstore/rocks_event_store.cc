@@ -30,15 +30,6 @@ Error StorageError(const rocksdb::Status& s, std::string_view what) {
   return Unavailable(std::string(what) + ": " + s.ToString());
 }
 
-size_t BucketOf(uint64_t v, std::initializer_list<uint64_t> bounds) {
-  size_t i = 0;
-  for (uint64_t b : bounds) {
-    if (v <= b) return i;
-    ++i;
-  }
-  return i;
-}
-
 class RocksEventStore final : public EventStore {
  public:
   RocksEventStore(const StoreOptions& options, rocksdb::DB* db,
@@ -431,8 +422,7 @@ class RocksEventStore final : public EventStore {
       stats_.events += events;
     else
       ++stats_.failed;
-    stats_.micros_buckets[BucketOf(micros, {250, 1000, 4000, 16000, 64000})]++;
-    stats_.micros_sum += micros;
+    stats_.micros.Observe(micros);
   }
 
   StoreOptions options_;

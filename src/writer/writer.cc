@@ -10,15 +10,6 @@ using eventstore::Index;
 
 namespace {
 
-size_t BucketOf(uint64_t v, std::initializer_list<uint64_t> bounds) {
-  size_t i = 0;
-  for (uint64_t b : bounds) {
-    if (v <= b) return i;
-    ++i;
-  }
-  return i;
-}
-
 std::string IndexKey(std::string_view scope, std::string_view key) {
   std::string k(scope);
   k.push_back('\0');
@@ -299,7 +290,7 @@ void Writer::Process(std::vector<std::pair<WriteRequest, WriteDone>>& requests) 
     stats_.commands += requests.size();
     if (!failed) stats_.events += appended;
     stats_.largest_batch = std::max<uint64_t>(stats_.largest_batch, requests.size());
-    stats_.batch_size_buckets[BucketOf(requests.size(), {1, 4, 16, 64})]++;
+    stats_.batch_size.Observe(requests.size());
     if (failed) ++stats_.failed_batches;
     if (!failed && appended > 0) listeners = listeners_;
   }

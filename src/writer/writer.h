@@ -37,6 +37,7 @@
 #include "domain/decide.h"
 #include "domain/model.h"
 #include "eventstore/event_store.h"
+#include "eventstore/histogram.h"
 #include "writer/clock.h"
 #include "writer/command_record.h"
 #include "writer/ids.h"
@@ -78,8 +79,8 @@ struct WriterStats {
   uint64_t events = 0;
   uint64_t largest_batch = 0;
   uint64_t failed_batches = 0;
-  // Histogram of commands per batch: 1, 2-4, 5-16, 17-64, 65+.
-  std::vector<uint64_t> batch_size_buckets = std::vector<uint64_t>(5, 0);
+  // Commands per batch.
+  eventstore::Histogram batch_size{{1, 4, 16, 64}};
 };
 
 class Writer {

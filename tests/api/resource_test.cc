@@ -170,6 +170,30 @@ TEST(ResourceTest, UnknownMethodsDoNotGrowTheMetrics) {
             std::string::npos);
 }
 
+TEST(ResourceTest, TheWritePathHistogramsAddUpToItsCounters) {
+  TempDir dir;
+  Crmd crmd(dir.sub("data"));
+  ASSERT_TRUE(crmd.Start());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(
+        crmd.Call("POST", "/api/v1/leads", {{"name", "h" + std::to_string(i)}, {"company", "C"}})
+            .status,
+        201);
+  }
+  double batches = Metric(crmd, "evcrm_commit_batches_total");
+  EXPECT_GE(batches, 5) << "each command waited for its answer: one batch each at least";
+  EXPECT_EQ(Metric(crmd, "evcrm_commit_batch_size_count"), batches);
+  EXPECT_EQ(Metric(crmd, "evcrm_commit_batch_size_bucket{le=\"+Inf\"}"), batches);
+  EXPECT_EQ(Metric(crmd, "evcrm_commit_batch_size_sum"), Metric(crmd, "evcrm_commands_total"));
+  EXPECT_EQ(Metric(crmd, "evcrm_commit_batch_size_bucket{le=\"1\"}"), batches)
+      << "one client, one command a batch";
+  // Every batch is one append; the first bucket is 250 microseconds.
+  EXPECT_EQ(Metric(crmd, "evcrm_fsync_seconds_count"), batches);
+  EXPECT_GE(Metric(crmd, "evcrm_fsync_seconds_bucket{le=\"0.00025\"}"), 0);
+  EXPECT_EQ(Metric(crmd, "evcrm_fsync_seconds_bucket{le=\"+Inf\"}"), batches);
+  EXPECT_GT(Metric(crmd, "evcrm_fsync_seconds_sum"), 0);
+}
+
 TEST(ResourceTest, AsOfReadsOfALongHistoryDoNotHoldUpCommands) {
   TempDir dir;
   Crmd crmd(dir.sub("data"));

@@ -132,6 +132,10 @@ TEST_F(WriterTest, ConcurrentCommandsAreGroupCommitted) {
   EXPECT_EQ(after.batches - before.batches, 2u);
   EXPECT_EQ(after.commands - before.commands, 6u);
   EXPECT_EQ(after.largest_batch, 5u);
+  // Batch sizes by bucket (1, 2-4, 5-16, 17-64, more): one of 1 and one of 5 more.
+  EXPECT_EQ(after.batch_size.counts[0] - before.batch_size.counts[0], 1u);
+  EXPECT_EQ(after.batch_size.counts[2] - before.batch_size.counts[2], 1u);
+  EXPECT_EQ(after.batch_size.sum - before.batch_size.sum, 6u);
   // Positions follow the order the commands were taken.
   for (size_t i = 1; i < results.size(); ++i) {
     EXPECT_EQ(results[i]->result.last_position, results[i - 1]->result.last_position + 1);
