@@ -16,7 +16,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <future>
 #include <thread>
 
 #include "eventstore/rocks_event_store.h"
@@ -32,13 +31,7 @@ double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 
 crm::Result<crm::writer::WriteOutcome> Run(crm::writer::Writer& writer, const std::string& actor,
                                            d::Command c) {
-  auto p = std::make_shared<std::promise<crm::Result<crm::writer::WriteOutcome>>>();
-  crm::writer::WriteRequest req;
-  req.command = std::move(c);
-  req.actor = actor;
-  writer.Submit(std::move(req),
-                [p](crm::Result<crm::writer::WriteOutcome> r) { p->set_value(std::move(r)); });
-  return p->get_future().get();
+  return writer.Execute({.command = std::move(c), .actor = actor});
 }
 
 }  // namespace

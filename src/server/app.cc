@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <future>
 #include <mutex>
 #include <thread>
 
@@ -92,15 +91,11 @@ struct App::Impl {
 
   // Runs a command of the server's own and waits for its durable outcome.
   Result<writer::WriteOutcome> ExecuteSync(d::Command command, std::string actor) {
-    auto promise = std::make_shared<std::promise<Result<writer::WriteOutcome>>>();
-    auto future = promise->get_future();
     writer::WriteRequest req;
     req.command = std::move(command);
     req.actor = std::move(actor);
     req.correlation_id = ids->New("job");
-    writer->Submit(std::move(req),
-                   [promise](Result<writer::WriteOutcome> r) { promise->set_value(std::move(r)); });
-    return future.get();
+    return writer->Execute(std::move(req));
   }
 
   Status BootstrapAdmin() {

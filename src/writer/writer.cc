@@ -1,6 +1,8 @@
 #include "writer/writer.h"
 
 #include <algorithm>
+#include <future>
+#include <memory>
 #include <unordered_map>
 
 namespace crm::writer {
@@ -120,6 +122,14 @@ void Writer::Submit(WriteRequest request, WriteDone done) {
     }
   }
   done(Unavailable("the writer is closed"));
+}
+
+Result<WriteOutcome> Writer::Execute(WriteRequest request) {
+  auto promise = std::make_shared<std::promise<Result<WriteOutcome>>>();
+  auto outcome = promise->get_future();
+  Submit(std::move(request),
+         [promise](Result<WriteOutcome> r) { promise->set_value(std::move(r)); });
+  return outcome.get();
 }
 
 void Writer::AddListener(std::function<void(uint64_t)> listener) {

@@ -46,13 +46,13 @@ namespace crm::writer {
 
 struct WriteRequest {
   domain::Command command;
-  std::string actor;           // a staff id, or "system" for the server's own jobs
-  std::string correlation_id;  // kept with the events; "" → the command id
+  std::string actor;             // a staff id, or "system" for the server's own jobs
+  std::string correlation_id{};  // kept with the events; "" → the command id
   // Idempotency-Key and the hash of the request it came with (32 raw bytes).
-  std::optional<std::string> idempotency_key;
-  std::string request_hash;
+  std::optional<std::string> idempotency_key{};
+  std::string request_hash{};
   // If-Match: the version a stream must have for the command to run.
-  std::optional<std::pair<std::string, uint64_t>> expected_version;
+  std::optional<std::pair<std::string, uint64_t>> expected_version{};
 };
 
 struct WriteOutcome {
@@ -94,6 +94,10 @@ class Writer {
   // Queues a command. Thread-safe; never blocks on I/O. After Close, `done` gets 503
   // unavailable at once.
   void Submit(WriteRequest request, WriteDone done);
+
+  // Submits and waits for the durable outcome: for the server's own jobs, tools and
+  // tests. Blocks; never call it on the writer thread (from a `done` or a listener).
+  Result<WriteOutcome> Execute(WriteRequest request);
 
   // Called on the writer thread after each batch that appended events, with the new head,
   // before the batch's `done`s. Must not block. Call before the first Submit.

@@ -4,8 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include <future>
-
 #include "../eventstore/store_test_util.h"
 #include "eventstore/rocks_event_store.h"
 #include "projections/runner.h"
@@ -40,13 +38,7 @@ class CustomerHistoryTest : public ::testing::Test {
   }
 
   void Must(const std::string& actor, d::Command c) {
-    auto p = std::make_shared<std::promise<Result<writer::WriteOutcome>>>();
-    writer::WriteRequest req;
-    req.command = std::move(c);
-    req.actor = actor;
-    commands_->Submit(std::move(req),
-                      [p](Result<writer::WriteOutcome> r) { p->set_value(std::move(r)); });
-    auto r = p->get_future().get();
+    auto r = commands_->Execute({.command = std::move(c), .actor = actor});
     ASSERT_TRUE(r.ok()) << r.error().code << ": " << r.error().detail;
     clock_.Advance(std::chrono::minutes(7));
   }

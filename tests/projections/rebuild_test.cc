@@ -3,7 +3,6 @@
 // from their checkpoints in the middle.
 #include <gtest/gtest.h>
 
-#include <future>
 #include <random>
 
 #include "../eventstore/store_test_util.h"
@@ -251,17 +250,10 @@ class Story {
 
  private:
   std::optional<writer::WriteOutcome> Do(const std::string& actor, d::Command c) {
-    auto promise = std::make_shared<std::promise<std::optional<writer::WriteOutcome>>>();
-    writer::WriteRequest req;
-    req.command = std::move(c);
-    req.actor = actor;
-    commands_.Submit(std::move(req), [promise](Result<writer::WriteOutcome> r) {
-      promise->set_value(r.ok() ? std::optional<writer::WriteOutcome>(std::move(r).value())
-                                : std::nullopt);
-    });
-    auto out = promise->get_future().get();
-    if (out) ++accepted_;
-    return out;
+    auto out = commands_.Execute({.command = std::move(c), .actor = actor});
+    if (!out.ok()) return std::nullopt;
+    ++accepted_;
+    return std::move(out).value();
   }
   int64_t Pick(int64_t lo, int64_t hi) {
     return std::uniform_int_distribution<int64_t>(lo, hi)(rng_);
@@ -294,17 +286,28 @@ std::vector<std::pair<std::string, std::string>> ReadModelRows(const LocalStore&
   return rows;
 }
 
+// A writer on a RocksDB log under `dir`, on a fake clock from 2026-11-01.
+struct WriteSide {
+  explicit WriteSide(const TempDir& dir)
+      : store(std::move(eventstore::OpenRocksEventStore({dir.sub("log"), false})).value()),
+        commands(std::move(writer::Writer::Open(*store, clock, ids, WriterOptions())).value()) {}
+  ~WriteSide() {
+    commands->Close();
+    store->Close();
+  }
+  writer::FakeClock clock{*ParseTime("2026-11-01T00:00:00Z")};
+  writer::IdGenerator ids{clock};
+  std::unique_ptr<eventstore::EventStore> store;
+  std::unique_ptr<writer::Writer> commands;
+};
+
 class RebuildTest : public ::testing::TestWithParam<uint32_t> {};
 
 TEST_P(RebuildTest, RebuildingFromPositionOneEqualsTheLiveBuild) {
   TempDir dir;
-  writer::FakeClock clock(*ParseTime("2026-11-01T00:00:00Z"));
-  writer::IdGenerator ids(clock);
-  auto store = std::move(eventstore::OpenRocksEventStore({dir.sub("log"), false})).value();
-  auto commands_opened = writer::Writer::Open(*store, clock, ids, WriterOptions());
-  ASSERT_TRUE(commands_opened.ok());
-  writer::Writer& commands = **commands_opened;
-  Story story(commands, clock, GetParam());
+  WriteSide w(dir);
+  eventstore::EventStore* store = w.store.get();
+  Story story(*w.commands, w.clock, GetParam());
 
   auto live = std::make_unique<ReadSide>(*store, dir.sub("live"));
   ASSERT_TRUE(live->runner.Start().ok());
@@ -347,21 +350,15 @@ TEST_P(RebuildTest, RebuildingFromPositionOneEqualsTheLiveBuild) {
   }
   EXPECT_TRUE(missing.empty()) << "event types never produced: "
                                << ::testing::PrintToString(missing);
-  commands.Close();
-  store->Close();
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, RebuildTest, ::testing::Values(1u, 2u, 3u));
 
 TEST(RunnerTest, ARebuildWhileRunningStartsOverFromPositionOne) {
   TempDir dir;
-  writer::FakeClock clock(*ParseTime("2026-11-01T00:00:00Z"));
-  writer::IdGenerator ids(clock);
-  auto store = std::move(eventstore::OpenRocksEventStore({dir.sub("log"), false})).value();
-  auto commands_opened = writer::Writer::Open(*store, clock, ids, WriterOptions());
-  ASSERT_TRUE(commands_opened.ok());
-  writer::Writer& commands = **commands_opened;
-  Story story(commands, clock, 7);
+  WriteSide w(dir);
+  eventstore::EventStore* store = w.store.get();
+  Story story(*w.commands, w.clock, 7);
   ReadSide side(*store, dir.sub("rm"));
   ASSERT_TRUE(side.runner.Start().ok());
   story.Setup();
@@ -372,8 +369,6 @@ TEST(RunnerTest, ARebuildWhileRunningStartsOverFromPositionOne) {
   ASSERT_TRUE(side.runner.WaitApplied(store->Head(), std::chrono::seconds(30)));
   side.runner.Stop();
   EXPECT_EQ(ReadModelRows(*side.local), before);
-  commands.Close();
-  store->Close();
 }
 
 }  // namespace

@@ -8,7 +8,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <future>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -32,13 +31,7 @@ int main(int argc, char** argv) {
   crm::writer::IdGenerator ids(clock);
   auto writer = std::move(crm::writer::Writer::Open(*store, clock, ids, {})).value();
   auto submit = [&](const std::string& actor, crm::domain::Command c) {
-    std::promise<bool> acked;
-    crm::writer::WriteRequest req;
-    req.command = std::move(c);
-    req.actor = actor;
-    writer->Submit(std::move(req),
-                   [&](crm::Result<crm::writer::WriteOutcome> r) { acked.set_value(r.ok()); });
-    return acked.get_future().get();
+    return writer->Execute({.command = std::move(c), .actor = actor}).ok();
   };
   if (!submit(
           "system",

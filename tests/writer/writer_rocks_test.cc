@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <future>
 #include <thread>
 
 #include "../eventstore/store_test_util.h"
@@ -39,12 +38,7 @@ class WriterRocksTest : public ::testing::Test {
   }
 
   Result<WriteOutcome> Run(const std::string& actor, d::Command c) {
-    auto p = std::make_shared<std::promise<Result<WriteOutcome>>>();
-    WriteRequest req;
-    req.command = std::move(c);
-    req.actor = actor;
-    commands_->Submit(std::move(req), [p](Result<WriteOutcome> r) { p->set_value(std::move(r)); });
-    return p->get_future().get();
+    return commands_->Execute({.command = std::move(c), .actor = actor});
   }
   void Must(const std::string& actor, d::Command c) {
     auto r = Run(actor, std::move(c));
