@@ -45,15 +45,15 @@ MUTATIONS = {
         "anyone reads any customer's 360, as_of and timeline",
         [
             ("src/api/routes_customers.cc",
-             'if (!row || !VisibleTo(s, v)(row->owner_id)) return NotFound',
-             'if (!row || (false && !VisibleTo(s, v)(row->owner_id))) return NotFound'),
+             'if (!row || !VisibleTo(view, v)(row->owner_id)) return NotFound',
+             'if (!row || (false && !VisibleTo(view, v)(row->owner_id))) return NotFound'),
         ]),
     "idempotency-scope": (
         "idempotency keys are shared by every caller",
         [
-            ("src/api/command_service.cc",
-             'Idempotency{req->actor, *req->idempotency_key',
-             'Idempotency{std::string("all"), *req->idempotency_key'),
+            ("src/writer/writer.cc",
+             '    scope = req.actor;',
+             '    scope = std::string("all");'),
         ]),
     "claim-limit": (
         "the daily claim limit is never reached",
@@ -136,8 +136,9 @@ MUTATIONS = {
           "if (auto snapshot = history.Latest(customer_id, position)) {",
           "if (auto snapshot = history.Latest(customer_id, 0); false) {"),
          ("src/api/handler_util.cc",
-          "      answer = fn(*viewer);\n    } catch (const std::exception& e) {\n      answer = Internal(e.what());\n    }\n  }",
-          "      answer = fn(*viewer);\n      if (answer.ok() && answer->unlocked) answer = answer->unlocked();\n    } catch (const std::exception& e) {\n      answer = Internal(e.what());\n    }\n  }")]),
+          "      answer = fn(*viewer, view);\n",
+          "      answer = fn(*viewer, view);\n"
+          "      if (answer.ok() && answer->unlocked) answer = answer->unlocked();\n")]),
 }
 
 

@@ -1,5 +1,5 @@
 // The HTTP/1.1 server (Boost.Beast): keep-alive, strict request framing (RequestReader),
-// a 1 MiB body limit, a 16 KiB header limit, request, write and idle timeouts, a cap on
+// body and header limits (1 MiB and 16 KiB by default), request, write and idle timeouts, a cap on
 // open connections, several I/O threads. It reads requests into HttpRequest, hands them
 // to the dispatcher and writes what the dispatcher answers, one at a time per connection.
 #ifndef CRM_API_HTTP_SERVER_H_

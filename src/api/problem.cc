@@ -59,9 +59,11 @@ const std::vector<ProblemCode>& ProblemCodes() {
       {"invalid_transition", 409, "Invalid state transition",
        "the record's state does not allow this command; `detail` names the state"},
       {"version_conflict", 412, "Version conflict", "If-Match did not match"},
-      {"payload_too_large", 413, "Payload too large", "the body is over 1 MiB"},
+      {"payload_too_large", 413, "Payload too large",
+       "the body is over the body limit (1 MiB unless configured)"},
       {"headers_too_large", 431, "Request header fields too large",
-       "the request line and headers are over 16 KiB; the connection closes"},
+       "the request line and headers are over the header limit (16 KiB unless configured); the "
+       "connection closes"},
       {"claim_limit_reached", 422, "Daily claim limit reached", "the daily claim limit is used up"},
       {"capacity_reached", 422, "Capacity reached",
        "the person would own more than the policy allows"},
