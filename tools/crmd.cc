@@ -8,12 +8,6 @@
 
 #include "server/app.h"
 
-namespace {
-
-std::atomic<bool> g_stop{false};
-
-}  // namespace
-
 int main(int argc, char** argv) {
   CLI::App cli{"crmd - the evcrm server"};
   std::string data_dir, listen = "127.0.0.1:8080", offset = "+08:00";

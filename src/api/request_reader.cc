@@ -332,13 +332,12 @@ size_t RequestReader::Feed(std::string_view bytes) {
     size_t from = std::min(s.header_scanned, rest.size());
     size_t end = rest.find(kHeaderEnd, from >= 3 ? from - 3 : 0);
     size_t header_size = end == std::string_view::npos ? rest.size() : end + kHeaderEnd.size();
-    if (header_size > s.limits.header_limit) {
-      s.FailParse(http::error::header_limit);
-      return used;
-    }
     // Lines end with CRLF: a bare LF (which some parsers take for a line end, and others
-    // not) is refused as soon as it arrives rather than waited on.
-    size_t scan_end = end == std::string_view::npos ? rest.size() : end;
+    // not) is refused as soon as it arrives rather than waited on. Only bytes within the
+    // limit are looked at, and before the limit is: so the answer is the same however
+    // the bytes arrive (a bare LF in the first header_limit bytes, else too large).
+    size_t scan_end =
+        std::min(end == std::string_view::npos ? rest.size() : end, s.limits.header_limit);
     for (size_t i = from; i < scan_end; ++i) {
       if (rest[i] == '\n' && (i == 0 || rest[i - 1] != '\r')) {
         s.Fail(Malformed("header lines must end with CRLF, not a bare LF"));
@@ -346,6 +345,10 @@ size_t RequestReader::Feed(std::string_view bytes) {
       }
     }
     s.header_scanned = scan_end;
+    if (header_size > s.limits.header_limit) {
+      s.FailParse(http::error::header_limit);
+      return used;
+    }
     if (end == std::string_view::npos) return used;
     std::string_view header = rest.substr(0, header_size);
     if (HasObsFold(header)) {
