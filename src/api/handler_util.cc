@@ -1,6 +1,8 @@
 #include "api/handler_util.h"
 
 #include <charconv>
+#include <functional>
+#include <memory>
 
 #include "api/body.h"
 #include "api/json_text.h"
@@ -169,21 +171,28 @@ void RunCommand(const Services& s, const CallPtr& call, CommandSpec spec) {
     req.request_hash =
         eventstore::Sha256(call->req.method + " " + call->req.path + "\n", call->req.body);
   }
+  // What follows the outcome runs on the I/O threads: `done` runs on the writer thread,
+  // which must not wait (an `after` may revoke tokens, a synced write).
   const Services* sp = &s;
-  s.writer.Submit(std::move(req), [sp, call, status = spec.success_status,
-                                   reply = spec.reply ? std::move(spec.reply) : DefaultReply,
-                                   after = std::move(spec.after), finish = std::move(spec.finish)](
-                                      Result<writer::WriteOutcome> outcome) {
-    if (after) after(outcome);
-    if (!outcome.ok()) return SendError(call, outcome.error());
-    auto done = std::make_shared<writer::WriteOutcome>(std::move(outcome).value());
-    // Answer once the read models show the change, so that the caller's next read does.
-    sp->read.runner().WhenApplied(done->result.last_position, Steady::now() + kReadYourWriteWait,
-                                  [call, status, reply, finish, done](bool) {
-                                    json answer = reply(done->result);
-                                    if (finish) finish(answer, done->replayed);
-                                    SendJson(call, status, answer);
-                                  });
+  auto conclude = std::make_shared<std::function<void(Result<writer::WriteOutcome>)>>(
+      [sp, call, status = spec.success_status,
+       reply = spec.reply ? std::move(spec.reply) : DefaultReply, after = std::move(spec.after),
+       finish = std::move(spec.finish)](Result<writer::WriteOutcome> outcome) {
+        if (after) after(outcome);
+        if (!outcome.ok()) return SendError(call, outcome.error());
+        auto done = std::make_shared<writer::WriteOutcome>(std::move(outcome).value());
+        // Answer once the read models show the change, so that the caller's next read does.
+        sp->read.runner().WhenApplied(done->result.last_position,
+                                      Steady::now() + kReadYourWriteWait,
+                                      [call, status, reply, finish, done](bool) {
+                                        json reply_body = reply(done->result);
+                                        if (finish) finish(reply_body, done->replayed);
+                                        SendJson(call, status, reply_body);
+                                      });
+      });
+  s.writer.Submit(std::move(req), [sp, conclude](Result<writer::WriteOutcome> outcome) {
+    sp->post(
+        [conclude, outcome = std::move(outcome)]() mutable { (*conclude)(std::move(outcome)); });
   });
 }
 

@@ -58,7 +58,8 @@ struct CommandSpec {
   // The answer, the same for the first request and every retry with its key; by default
   // {"id", "version", "position"} of the command's primary record.
   ReplyFn reply;
-  // Runs once the outcome is known (before the answer is sent), e.g. to clean up.
+  // Runs on an I/O thread once the outcome is known (before the answer is sent), e.g. to
+  // clean up.
   std::function<void(const Result<writer::WriteOutcome>&)> after;
   // Adds to a successful answer what only the first request may see (a secret shown
   // once); `replayed` says whether this is a retry's answer.

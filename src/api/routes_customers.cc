@@ -1,6 +1,7 @@
 // Customers (客户): create, list, the 360 view (now or as of a moment), edit, contacts,
 // follow-ups, claim, release, transfer, lock, and the timeline.
 #include <algorithm>
+#include <variant>
 
 #include "api/body.h"
 #include "api/event_json.h"
@@ -25,23 +26,30 @@ Result<const views::CustomerRowT*> VisibleCustomer(const ReadView& view, const d
   return row;
 }
 
-// `as_of`: a log position, or an RFC 3339 time (the last position at or before it).
-Result<uint64_t> AsOfPosition(const Services& s, const std::string& as_of) {
-  // A position past the head is the present: answered as of the head.
-  if (auto pos = ParseU64(as_of)) return std::min(*pos, s.store.Head());
-  auto t = ParseTime(as_of);
-  if (!t) return InvalidField("as_of", "must be a log position or an RFC 3339 time");
-  return s.store.PositionAt(*t);
+// `as_of`, checked: a log position, or an RFC 3339 time (the last position at or before it).
+using AsOf = std::variant<uint64_t, Time>;
+Result<AsOf> ParseAsOf(const std::string& as_of) {
+  if (auto pos = ParseU64(as_of)) return AsOf(*pos);
+  if (auto t = ParseTime(as_of)) return AsOf(*t);
+  return InvalidField("as_of", "must be a log position or an RFC 3339 time");
 }
 
-// The 360 view as it was at `position`. Under the read lock this only gathers what the
-// replay needs; the replay itself runs after the lock is released (Answer::unlocked).
-Answer CustomerAsOf(const Services& s, const views::CustomerRowT& now, uint64_t position) {
+// The log position `as_of` names. A position past the head is the present: the head.
+Result<uint64_t> AsOfPosition(const Services& s, const AsOf& as_of) {
+  if (const auto* pos = std::get_if<uint64_t>(&as_of)) return std::min(*pos, s.store.Head());
+  return s.store.PositionAt(std::get<Time>(as_of));
+}
+
+// The 360 view as it was at `as_of`. Under the read lock this only gathers what the
+// replay needs; finding the position in the log and the replay run after the lock is
+// released (Answer::unlocked).
+Answer CustomerAsOf(const Services& s, const views::CustomerRowT& now, AsOf as_of) {
   std::vector<std::string> records = now.contact_ids;
   records.insert(records.end(), now.opportunity_ids.begin(), now.opportunity_ids.end());
   records.insert(records.end(), now.contract_ids.begin(), now.contract_ids.end());
   Answer answer;
-  answer.unlocked = [&s, id = now.id, records = std::move(records), position]() -> Result<Answer> {
+  answer.unlocked = [&s, id = now.id, records = std::move(records), as_of]() -> Result<Answer> {
+    CRM_ASSIGN_OR_RETURN(uint64_t position, AsOfPosition(s, as_of));
     CRM_ASSIGN_OR_RETURN(
         auto then, projections::CustomerAsOf(s.store, s.read.history(), id, records, position));
     const auto* row = then->rows.FindCustomer(id);
@@ -105,7 +113,7 @@ void AddCustomerRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/customers", [&s](const CallPtr& call) {
-    RunQuery(s, call, [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+    RunQuery(s, call, [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
       CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
       projections::CustomerFilter f;
       f.owner_id = OptParam(call->req, "owner_id");
@@ -123,8 +131,8 @@ void AddCustomerRoutes(Router& r, Services& s) {
     RunQuery(s, call, [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
       CRM_ASSIGN_OR_RETURN(const auto* row, VisibleCustomer(view, v, call->req.params.at("id")));
       if (auto as_of = OptParam(call->req, "as_of")) {
-        CRM_ASSIGN_OR_RETURN(uint64_t position, AsOfPosition(s, *as_of));
-        return CustomerAsOf(s, *row, position);
+        CRM_ASSIGN_OR_RETURN(AsOf when, ParseAsOf(*as_of));
+        return CustomerAsOf(s, *row, when);
       }
       return Answer{Customer360Json(*row, view.customers(), view.pool().policy(), Today(s)),
                     row->version};

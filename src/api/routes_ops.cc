@@ -46,7 +46,11 @@ std::string StoreMetrics(const Services& s) {
       << "evcrm_commands_total " << st.commands << "\n"
       << "# HELP evcrm_events_appended_total Events appended to the log.\n"
       << "# TYPE evcrm_events_appended_total counter\n"
-      << "evcrm_events_appended_total " << st.events << "\n";
+      << "evcrm_events_appended_total " << st.events << "\n"
+      << "# HELP evcrm_writer_halted 1 when the writer refuses every command until a restart "
+         "(the log failed to write).\n"
+      << "# TYPE evcrm_writer_halted gauge\n"
+      << "evcrm_writer_halted " << (st.halted.empty() ? 0 : 1) << "\n";
   RenderHistogram(out, "evcrm_commit_batch_size", "Commands per group commit.", st.batch_size, 1);
   RenderHistogram(out, "evcrm_fsync_seconds", "Time to write and sync one group commit.",
                   appends.micros, 1e-6);
@@ -83,10 +87,14 @@ void AddOpsRoutes(Router& r, Services& s) {
   r.Add("GET", "/health", [&s](const CallPtr& call) {
     json projections = json::object();
     for (const auto& [name, cp] : s.read.runner().checkpoints()) projections[name] = cp;
-    SendJson(call, 200,
-             json{{"status", "ok"},
-                  {"position", s.store.Head()},
-                  {"projections", std::move(projections)}});
+    json health = {
+        {"status", "ok"}, {"position", s.store.Head()}, {"projections", std::move(projections)}};
+    // A halted writer refuses every command: the server is not healthy, whatever it reads.
+    std::string halted = s.writer.Stats().halted;
+    if (halted.empty()) return SendJson(call, 200, health);
+    health["status"] = "halted";
+    health["detail"] = halted;
+    SendJson(call, 503, health);
   });
 
   r.Add("GET", "/metrics", [&s](const CallPtr& call) {

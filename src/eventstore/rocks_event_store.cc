@@ -90,6 +90,9 @@ class RocksEventStore final : public EventStore {
       std::lock_guard<std::mutex> lock(head_mu_);
       if (closed_) return Unavailable("the event store is closed");
     }
+    // After a failed write nobody knows what the log holds (an fsync that failed may still
+    // have written): only reopening it, which recovers what is really there, may go on.
+    if (write_failed_) return Unavailable("an earlier write of the log failed; reopen it");
     auto t0 = std::chrono::steady_clock::now();
     auto written = Write(batch);
     RecordAppend(batch.events.size(), written.ok(),
@@ -269,7 +272,9 @@ class RocksEventStore final : public EventStore {
       closed_ = true;
     }
     head_cv_.notify_all();
-    if (!options_.read_only) db_->FlushWAL(true).PermitUncheckedError();
+    // (Not after a failed write: syncing a WAL whose sync failed is refused, and RocksDB
+    // asserts on it.)
+    if (!options_.read_only && !write_failed_) db_->FlushWAL(true).PermitUncheckedError();
   }
 
  private:
@@ -401,7 +406,10 @@ class RocksEventStore final : public EventStore {
       rocksdb::WriteOptions wo;
       wo.sync = true;
       rocksdb::Status s = db_->Write(wo, &wb);
-      if (!s.ok()) return StorageError(s, "writing the log");
+      if (!s.ok()) {
+        write_failed_ = true;
+        return StorageError(s, "writing the log");
+      }
     }
     if (position != head) {
       head_hash_ = hash;
@@ -439,7 +447,8 @@ class RocksEventStore final : public EventStore {
   mutable std::condition_variable head_cv_;
   bool closed_ = false;
 
-  // Touched only by Append's caller (and Recover before it).
+  // Touched only by Append's caller (and Recover before it), and Close after it.
+  bool write_failed_ = false;
   std::string head_hash_;
   Time last_at_{};
 

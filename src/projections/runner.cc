@@ -155,11 +155,12 @@ void ProjectionRunner::ApplyBatch(const std::vector<eventstore::RecordedEvent>& 
       projections_[i]->Flush(batch);
       batch.Put(CheckpointKey(projections_[i]->name()), eventstore::Fixed64Key(checkpoints_[i]));
     }
+    // Still under the lock, so that a rebuild cannot clear the rows in between and have
+    // them written back. Not synced: whatever a crash loses is replayed from the log.
+    Status s = local_.Write(batch, false);
+    if (!s.ok()) log_("projections: " + s.error().detail);
+    applied_.store(events.back().position);
   }
-  // Not synced: whatever a crash loses is replayed from the log.
-  Status s = local_.Write(batch, false);
-  if (!s.ok()) log_("projections: " + s.error().detail);
-  applied_.store(events.back().position);
   std::vector<std::function<void(uint64_t, const Topics&)>> listeners;
   {
     std::lock_guard<std::mutex> lock(listeners_mu_);

@@ -174,8 +174,12 @@ namespace {
 Result<WriteOutcome> Stage(const WriteRequest& req, d::Model& model, Writer::Batch& b,
                            IdGenerator& ids, const WriterOptions& options) {
   const Time now = b.append.at;
+  b.read_error.reset();              // an earlier command's failed read is that command's
   std::optional<std::string> scope;  // of the idempotency key: the caller
   if (req.idempotency_key) {
+    if (req.request_hash.size() != 32) {
+      return Internal("an Idempotency-Key needs the SHA-256 of its request");
+    }
     scope = req.actor;
     auto stored = b.Read(Index::kIdempotency, *scope, *req.idempotency_key);
     if (b.read_error) return *b.read_error;
@@ -207,6 +211,7 @@ Result<WriteOutcome> Stage(const WriteRequest& req, d::Model& model, Writer::Bat
   }
   for (const auto& ne : decision.events)
     b.StreamVersion(ne.stream);  // read now: a failed read refuses
+  if (!decision.primary.empty()) b.StreamVersion(decision.primary);  // for the answer
   for (const auto& k : decision.unique_keys) {
     if (k.release) continue;
     auto holder = b.Read(Index::kUnique, k.scope, k.key);
@@ -245,7 +250,8 @@ Result<WriteOutcome> Stage(const WriteRequest& req, d::Model& model, Writer::Bat
             k.release ? std::nullopt : std::optional<std::string>(k.owner));
   }
   result.last_position = b.next_position - 1;
-  result.primary_version = result.primary.empty() ? 0 : b.StreamVersion(result.primary);
+  result.primary_version =
+      result.primary.empty() ? 0 : b.StreamVersion(result.primary);  // read or staged above
   result.outcome = std::move(decision.outcome);
   if (scope) {
     b.Write(Index::kIdempotency, *scope, *req.idempotency_key,
@@ -256,7 +262,19 @@ Result<WriteOutcome> Stage(const WriteRequest& req, d::Model& model, Writer::Bat
 
 }  // namespace
 
+void Writer::Halt(const Error& why) {
+  options_.log("the writer halts and refuses every command until crmd restarts: " + why.detail);
+  halted_ = Unavailable("commands are refused until crmd restarts (" + why.detail +
+                        "); nothing was written");
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  stats_.halted = why.detail;
+}
+
 void Writer::Process(std::vector<std::pair<WriteRequest, WriteDone>>& requests) {
+  if (halted_) {
+    for (auto& [req, done] : requests) done(*halted_);
+    return;
+  }
   // One time for the whole batch, never earlier than the log's last event.
   Time now = std::max(clock_.Now(), last_at_);
   uint64_t head = store_.Head();
@@ -264,6 +282,7 @@ void Writer::Process(std::vector<std::pair<WriteRequest, WriteDone>>& requests) 
   std::vector<Result<WriteOutcome>> outcomes;
   outcomes.reserve(requests.size());
   std::optional<Error> abandon;
+  std::optional<Error> halt;  // set when the batch may have reached the log after all
   try {
     for (auto& [req, done] : requests) outcomes.push_back(Stage(req, model_, b, ids_, options_));
   } catch (const std::exception& e) {
@@ -276,22 +295,30 @@ void Writer::Process(std::vector<std::pair<WriteRequest, WriteDone>>& requests) 
   if (!abandon && (appended > 0 || !b.append.index.empty())) {
     auto written = store_.Append(b.append);
     if (!written.ok()) {
-      Error e = written.error();
-      abandon = e.kind == ErrorKind::kUnavailable
-                    ? e
-                    : Unavailable("the log refused the batch: " + e.detail);
+      const Error& e = written.error();
+      if (e.kind == ErrorKind::kUnavailable) {
+        halt = Unavailable("the log could not be written: " + e.detail);
+        abandon = Unavailable("the log could not be written (" + e.detail +
+                              "); whether this command took effect shows once crmd has "
+                              "restarted: retry it then, with the same Idempotency-Key");
+      } else {
+        abandon = Unavailable("the log refused the batch, nothing was written: " + e.detail);
+      }
     } else if (appended > 0) {
       last_at_ = now;
     }
   }
   bool failed = abandon.has_value();
   if (failed) {
-    // Nothing of the batch is durable: every answer in it, refusals included (they may
-    // rest on staged state), says so; the model forgets what was staged.
+    // Every answer in the batch says it failed, refusals included (they may rest on
+    // staged state); the model forgets what was staged, or the writer halts.
     outcomes.assign(requests.size(), *abandon);
-    Status reloaded = Replay();
-    if (!reloaded.ok())
-      options_.log("cannot reload the decision model: " + reloaded.error().detail);
+    if (halt) {
+      Halt(*halt);
+    } else if (Status reloaded = Replay(); !reloaded.ok()) {
+      Halt(Unavailable("the decision model could not be reloaded from the log: " +
+                       reloaded.error().detail));
+    }
   }
   std::vector<std::function<void(uint64_t)>> listeners;
   {

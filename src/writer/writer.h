@@ -60,7 +60,8 @@ struct WriteOutcome {
   bool replayed = false;  // the stored result of an earlier request with the same key
 };
 
-// Called exactly once, on the writer thread; must not block.
+// Called exactly once: on the writer thread, which it must not block (hand slow work to
+// another thread), or at once on the caller's after Close.
 using WriteDone = std::function<void(Result<WriteOutcome>)>;
 
 struct WriterOptions {
@@ -81,8 +82,17 @@ struct WriterStats {
   uint64_t failed_batches = 0;
   // Commands per batch.
   eventstore::Histogram batch_size{{1, 4, 16, 64}};
+  // Why the writer refuses every command until crmd restarts (see Writer); "" while it
+  // works.
+  std::string halted;
 };
 
+// The single writer. When the log fails to write, whether the batch reached the disk is
+// unknown (an fsync that failed may still have written, and a retried one proves nothing),
+// so the writer halts: the batch and every later command answer 503 unavailable, and only
+// a restart, which replays what the log really holds, brings it back. A batch the store
+// refused before writing (or that failed while staging) is forgotten by replaying the
+// log into the model; if that replay fails too, the writer halts.
 class Writer {
  public:
   // Folds the whole log into the decision model and starts the writer thread. `store`,
@@ -114,6 +124,7 @@ class Writer {
   Writer(eventstore::EventStore& store, const Clock& clock, IdGenerator& ids,
          WriterOptions options);
   Status Replay();
+  void Halt(const Error& why);
   void Loop();
   void Process(std::vector<std::pair<WriteRequest, WriteDone>>& requests);
 
@@ -131,6 +142,7 @@ class Writer {
   // The writer thread's own (and Open's, before the thread starts).
   domain::Model model_;
   Time last_at_{};
+  std::optional<Error> halted_;
   std::vector<std::function<void(uint64_t)>> listeners_;
 
   mutable std::mutex stats_mu_;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -183,6 +184,23 @@ inline std::string CrmctlPath() {
   return env && *env ? env : CRMCTL_PATH;
 }
 
+// Runs a shell command (crmctl, say) and returns what it wrote to stdout; its exit code,
+// or -1 when a signal ended it, goes to `exit_code`.
+inline std::string RunTool(const std::string& command, int* exit_code) {
+  FILE* p = popen(command.c_str(), "r");
+  std::string out;
+  if (p == nullptr) {
+    *exit_code = -1;
+    return out;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int rc = pclose(p);
+  *exit_code = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  return out;
+}
+
 class Crmd {
  public:
   explicit Crmd(std::string data_dir, std::vector<std::string> extra = {},
@@ -192,6 +210,10 @@ class Crmd {
 
   // Limits the server's open files (RLIMIT_NOFILE, soft and hard) from the next Start.
   void set_open_files_limit(rlim_t n) { nofile_ = n; }
+  // Sets NAME=value in the server's environment from the next Start ("NAME=value");
+  // clear_env() drops what was set.
+  void set_env(std::string name_value) { env_.push_back(std::move(name_value)); }
+  void clear_env() { env_.clear(); }
 
   // Starts and waits for /health. False when it exits or does not answer in 20 s; what
   // it wrote to stderr is then in stderr_text().
@@ -209,6 +231,7 @@ class Crmd {
       if (std::string(*e).rfind("CRMD_ADMIN_TOKEN=", 0) != 0) env_strings.emplace_back(*e);
     }
     if (!token_.empty()) env_strings.push_back("CRMD_ADMIN_TOKEN=" + token_);
+    env_strings.insert(env_strings.end(), env_.begin(), env_.end());
     std::vector<char*> envp;
     for (auto& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
@@ -290,6 +313,7 @@ class Crmd {
   std::string stderr_path_;
   pid_t pid_ = 0;
   int exit_code_ = -1;
+  std::vector<std::string> env_;
 };
 
 }  // namespace crm::testing

@@ -564,19 +564,13 @@ TEST(E2eCrmctlTest, VerifyAndExportWorkOnAStoppedServersDataDir) {
   uint64_t head = Http(crmd.port(), "GET", "/health").Json()["position"];
   ASSERT_EQ(crmd.Stop(), 0);
   std::string verify = CrmctlPath() + " verify --data-dir " + dir.sub("data");
-  FILE* p = popen(verify.c_str(), "r");
-  char buf[4096] = {0};
-  size_t n = fread(buf, 1, sizeof buf - 1, p);
-  int rc = pclose(p);
-  EXPECT_EQ(WEXITSTATUS(rc), 0);
-  json report = json::parse(std::string(buf, n));
+  int rc = 0;
+  json report = json::parse(RunTool(verify, &rc));
+  EXPECT_EQ(rc, 0);
   EXPECT_EQ(report["ok"], true);
   EXPECT_EQ(report["events"], head);
-  std::string exp = CrmctlPath() + " export --data-dir " + dir.sub("data");
-  p = popen(exp.c_str(), "r");
-  std::string lines;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) lines.append(buf, n);
-  EXPECT_EQ(WEXITSTATUS(pclose(p)), 0);
+  std::string lines = RunTool(CrmctlPath() + " export --data-dir " + dir.sub("data"), &rc);
+  EXPECT_EQ(rc, 0);
   size_t count = 0;
   uint64_t expect = 1;
   for (size_t pos = 0, nl; (nl = lines.find('\n', pos)) != std::string::npos; pos = nl + 1) {
@@ -589,10 +583,8 @@ TEST(E2eCrmctlTest, VerifyAndExportWorkOnAStoppedServersDataDir) {
 
   // An event changed behind the server's back: verify names it and exits 1.
   eventstore::testing::Tamper(dir.sub("data") + "/log", 2, false);
-  p = popen(verify.c_str(), "r");
-  n = fread(buf, 1, sizeof buf - 1, p);
-  EXPECT_EQ(WEXITSTATUS(pclose(p)), 1);
-  json bad = json::parse(std::string(buf, n));
+  json bad = json::parse(RunTool(verify, &rc));
+  EXPECT_EQ(rc, 1);
   EXPECT_EQ(bad["ok"], false);
   EXPECT_EQ(bad["first_bad_position"], 2);
 }

@@ -14,17 +14,6 @@ namespace {
 
 using eventstore::testing::TempDir;
 
-std::string RunCommand(const std::string& command, int* exit_code) {
-  FILE* p = popen(command.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int rc = pclose(p);
-  *exit_code = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  return out;
-}
-
 class SecurityRegressionTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -207,7 +196,7 @@ TEST_F(SecurityRegressionTest, HeaderValuesThatReachEventsAreCheckedAndAnyStored
     store->Close();
   }
   int rc = 0;
-  std::string out = RunCommand(CrmctlPath() + " export --data-dir " + dir_.sub("data"), &rc);
+  std::string out = RunTool(CrmctlPath() + " export --data-dir " + dir_.sub("data"), &rc);
   EXPECT_EQ(rc, 0);
   size_t lines = 0, cut_ok = 0;
   for (size_t pos = 0, nl; (nl = out.find('\n', pos)) != std::string::npos; pos = nl + 1) {

@@ -29,7 +29,7 @@ class FakeEventStore final : public eventstore::EventStore {
     cv_.notify_all();
     cv_.wait(lock, [&] { return !held_; });  // a test may hold appends to build a batch
     if (closed_) return Unavailable("closed");
-    if (appends_ == fail_at_) return Unavailable("the disk is full (injected)");
+    if (appends_ == fail_at_) return fail_with_;
     std::map<std::string, uint64_t> versions;
     for (const auto& e : batch.events) {
       auto it = versions.find(e.stream);
@@ -69,6 +69,7 @@ class FakeEventStore final : public eventstore::EventStore {
   }
   Result<std::vector<RecordedEvent>> ReadAll(uint64_t from, size_t max) const override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (fail_read_all_) return Unavailable("a bad block (injected)");
     std::vector<RecordedEvent> out;
     for (uint64_t p = std::max<uint64_t>(from, 1); p <= events_.size() && out.size() < max; ++p) {
       out.push_back(events_[p - 1]);
@@ -89,6 +90,7 @@ class FakeEventStore final : public eventstore::EventStore {
   }
   Result<uint64_t> StreamVersion(std::string_view stream) const override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (stream == unreadable_stream_) return Unavailable("a bad block (injected)");
     return VersionLocked(std::string(stream));
   }
   Result<uint64_t> PositionAt(Time t) const override {
@@ -137,11 +139,22 @@ class FakeEventStore final : public eventstore::EventStore {
     held_ = false;
     cv_.notify_all();
   }
-  // The `n`th append (counting every one since the start) fails as a full disk would,
-  // and writes nothing.
-  void FailAppendNumber(int n) {
+  // The `n`th append (counting every one since the start) fails with `e` (by default as
+  // a full disk would) and writes nothing.
+  void FailAppendNumber(int n, Error e = Unavailable("the disk is full (injected)")) {
     std::lock_guard<std::mutex> lock(mu_);
     fail_at_ = n;
+    fail_with_ = std::move(e);
+  }
+  // Reads of the whole log fail from now on, or no longer.
+  void FailReadAll(bool fail) {
+    std::lock_guard<std::mutex> lock(mu_);
+    fail_read_all_ = fail;
+  }
+  // Reads of `stream`'s version fail from now on ("": none do).
+  void FailReadsOf(std::string stream) {
+    std::lock_guard<std::mutex> lock(mu_);
+    unreadable_stream_ = std::move(stream);
   }
   int appends() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -173,6 +186,9 @@ class FakeEventStore final : public eventstore::EventStore {
   std::map<std::string, std::string> indexes_[2];
   bool held_ = false;
   int fail_at_ = 0;
+  Error fail_with_ = Internal("");
+  bool fail_read_all_ = false;
+  std::string unreadable_stream_;
   bool closed_ = false;
   int appends_ = 0;
 };

@@ -231,7 +231,7 @@ TEST_F(WriterTest, ARefusedCommandWritesNothing) {
   EXPECT_EQ(store_.appends(), appends) << "a batch of refusals appends nothing";
 }
 
-TEST_F(WriterTest, WhenTheAppendFailsEveryCommandOfTheBatchFailsAndTheModelForgetsIt) {
+TEST_F(WriterTest, WhenTheLogFailsToWriteTheWriterHaltsUntilItIsOpenedAgain) {
   int appends = store_.appends();
   store_.FailAppendNumber(appends + 2);
   uint64_t head = store_.Head();
@@ -240,21 +240,88 @@ TEST_F(WriterTest, WhenTheAppendFailsEveryCommandOfTheBatchFailsAndTheModelForge
                  Request("stf_rep", Customer("cus_1", "Acme"), "key-n", std::string(32, 'n')),
                  Request("stf_two", Customer("cus_2", "ACME")));
   ASSERT_TRUE(results[0].ok());
-  // Nothing of the failed batch is durable: both answers say so, the refusal too (it
-  // rested on what the batch had staged).
+  // Whether a failed write reached the disk is unknown: every answer of the batch says
+  // so, the refusal too (it rested on what the batch had staged).
   for (size_t i = 1; i < 3; ++i) {
     ASSERT_FALSE(results[i].ok());
     EXPECT_EQ(results[i].error().code, "unavailable");
+    EXPECT_NE(results[i].error().detail.find("whether this command took effect"), std::string::npos)
+        << results[i].error().detail;
   }
   EXPECT_EQ(store_.Head(), head + 1);
   EXPECT_EQ(writer_->Stats().failed_batches, 1u);
-  // The model does not remember Acme, and the key holds nothing: the retry is decided.
+  // From now on every command is refused, before it is decided, until a restart.
+  EXPECT_NE(writer_->Stats().halted.find("the disk is full"), std::string::npos);
+  auto after = Run("stf_rep", Lead("lead_after"));
+  ASSERT_FALSE(after.ok());
+  EXPECT_EQ(after.error().code, "unavailable");
+  EXPECT_NE(after.error().detail.find("until crmd restarts"), std::string::npos);
+  EXPECT_EQ(store_.Head(), head + 1);
+
+  // Opened again, the writer knows what the log holds: not Acme, and the key holds
+  // nothing, so the retry is decided.
+  Open();
+  EXPECT_TRUE(writer_->Stats().halted.empty());
   auto retry = Run(Request("stf_rep", Customer("cus_1", "Acme"), "key-n", std::string(32, 'n')));
   ASSERT_TRUE(retry.ok()) << retry.error().detail;
   EXPECT_FALSE(retry->replayed);
   auto dup = Run("stf_two", Customer("cus_2", "ACME"));
   ASSERT_FALSE(dup.ok());
   EXPECT_EQ(dup.error().code, "duplicate_customer");
+}
+
+TEST_F(WriterTest, ABatchTheStoreRefusesBeforeWritingIsForgottenAndTheWriterGoesOn) {
+  store_.FailAppendNumber(store_.appends() + 1,
+                          MakeError(ErrorKind::kPrecondition, "version_conflict", "injected"));
+  auto refused = Run(Request("stf_rep", Customer("cus_1", "Acme"), "key-a", std::string(32, 'a')));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "unavailable");
+  EXPECT_NE(refused.error().detail.find("nothing was written"), std::string::npos);
+  EXPECT_TRUE(writer_->Stats().halted.empty());
+  // The model forgot Acme: the same name and key are decided afresh.
+  auto retry = Run(Request("stf_rep", Customer("cus_1", "Acme"), "key-a", std::string(32, 'a')));
+  ASSERT_TRUE(retry.ok()) << retry.error().detail;
+  EXPECT_FALSE(retry->replayed);
+}
+
+TEST_F(WriterTest, WhenTheModelCannotBeReloadedTheWriterHalts) {
+  store_.FailAppendNumber(store_.appends() + 1, Internal("injected"));
+  store_.FailReadAll(true);
+  auto refused = Run("stf_rep", Customer("cus_1", "Acme"));
+  ASSERT_FALSE(refused.ok());
+  // A model that holds half the log would decide on stale state (a lead claimed twice):
+  // the writer refuses everything instead, even once the log reads again.
+  store_.FailReadAll(false);
+  EXPECT_NE(writer_->Stats().halted.find("could not be reloaded"), std::string::npos);
+  uint64_t head = store_.Head();
+  auto next = Run("stf_rep", Lead("lead_next"));
+  ASSERT_FALSE(next.ok());
+  EXPECT_EQ(next.error().code, "unavailable");
+  EXPECT_EQ(store_.Head(), head);
+}
+
+TEST_F(WriterTest, AFailedReadRefusesOnlyTheCommandThatMadeIt) {
+  Must("stf_rep", Lead("lead_bad"));
+  store_.FailReadsOf("lead_bad");
+  auto results = InOneBatch(
+      Request("stf_rep", Lead("lead_first")),
+      Request("stf_rep", d::FollowUpLead{"lead_bad", "fup_b", d::Channel::kCall, "n", {}}),
+      Request("stf_rep", Lead("lead_fine"), "key-f", std::string(32, 'f')),
+      Request("stf_two", Lead("lead_fine2")));
+  store_.FailReadsOf("");
+  ASSERT_TRUE(results[0].ok());
+  ASSERT_FALSE(results[1].ok());
+  EXPECT_EQ(results[1].error().code, "unavailable");
+  EXPECT_TRUE(results[2].ok()) << results[2].error().detail;
+  EXPECT_TRUE(results[3].ok()) << results[3].error().detail;
+  EXPECT_EQ(results[2]->result.primary_version, 1u);
+}
+
+TEST_F(WriterTest, AnIdempotencyKeyWithoutTheRequestsHashIsRefused) {
+  auto r = Run(Request("stf_rep", Lead("lead_k"), "key-k", ""));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::kInternal);
+  EXPECT_FALSE(store_.ReadIndex(eventstore::Index::kIdempotency, "stf_rep", "key-k")->has_value());
 }
 
 TEST_F(WriterTest, TimestampsNeverGoBackwards) {
