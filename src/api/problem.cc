@@ -79,7 +79,9 @@ const std::vector<ProblemCode>& ProblemCodes() {
       {"projection_lagging", 503, "Read model lagging",
        "the read model did not reach min_position within 5 s"},
       {"unavailable", 503, "Service unavailable",
-       "storage failing, the server busy or stopping; nothing was written"},
+       "storage failing, the server busy or stopping; nothing was written, unless `detail` "
+       "says the log failed while writing (the outcome is then known after a restart: retry "
+       "with the same Idempotency-Key)"},
       {"internal", 500, "Internal server error", "a bug; nothing was written"},
   };
   return kCodes;
