@@ -255,9 +255,11 @@ TEST(ResourceTest, AsOfReadsOfALongHistoryDoNotHoldUpCommands) {
                during, reads.load());
   EXPECT_GT(reads.load(), 0);
   EXPECT_EQ(bad_reads.load(), 0);
-  // Sharing two cores with the readers costs the writer some speed; a replay that holds
-  // the read models' lock costs it nearly all (2,437/s fell to 6/s).
-  EXPECT_GT(during, alone / 3) << "commands per second under a storm of as-of reads";
+  // Sharing two cores with the readers (and, under ctest -j, with another test) costs the
+  // writer some speed: a third was left in a CI run. A replay that holds the read models'
+  // lock costs it nearly all (2,437/s fell to 6/s), so the bound sits far below the noise
+  // and far above the defect.
+  EXPECT_GT(during, alone / 10) << "commands per second under a storm of as-of reads";
 }
 
 }  // namespace
