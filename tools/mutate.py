@@ -101,7 +101,7 @@ MUTATIONS = {
         "a Transfer-Encoding other than chunked is read as no body (request smuggling)",
         [
             ("src/api/request_reader.cc",
-             'if (!beast::iequals(Trim(value), "chunked")) {',
+             'if (!EqualsIgnoreCase(Trim(value), "chunked")) {',
              'if (false) {'),
         ]),
     "json-depth": (
