@@ -114,4 +114,16 @@ nlohmann::json EventJson(const eventstore::RecordedEvent& e) {
               {"data", std::move(data)},    {"hash", eventstore::ToHex(e.hash)}};
 }
 
+nlohmann::json VerifyJson(const eventstore::VerifyReport& r) {
+  nlohmann::json j = {{"ok", r.ok}, {"events", r.events}};
+  if (r.ok) {
+    j["head_position"] = r.head_position;
+    j["head_hash"] = r.head_hash;
+  } else {
+    j["first_bad_position"] = r.first_bad_position;
+    j["detail"] = r.detail;
+  }
+  return j;
+}
+
 }  // namespace crm::api

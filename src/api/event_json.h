@@ -12,6 +12,10 @@ namespace crm::api {
 // An event as /api/v1/events shows it; `data` is the payload, field for field.
 nlohmann::json EventJson(const eventstore::RecordedEvent& e);
 
+// A verification's report as /api/v1/audit/verify and `crmctl verify` show it:
+// {ok, events, head_position, head_hash} or {ok: false, events, first_bad_position, detail}.
+nlohmann::json VerifyJson(const eventstore::VerifyReport& r);
+
 }  // namespace crm::api
 
 #endif  // CRM_API_EVENT_JSON_H_

@@ -13,6 +13,7 @@ void AddPoolRoutes(Router& r, Services& s);
 void AddLeadRoutes(Router& r, Services& s);
 void AddCustomerRoutes(Router& r, Services& s);
 void AddDealRoutes(Router& r, Services& s);
+void AddAuditRoutes(Router& r, Services& s);
 
 }  // namespace crm::api
 

@@ -26,36 +26,16 @@ Result<const views::CustomerRowT*> VisibleCustomer(const ReadView& view, const d
   return row;
 }
 
-// `as_of`, checked: a log position, or an RFC 3339 time (the last position at or before it).
-using AsOf = std::variant<uint64_t, Time>;
-Result<AsOf> ParseAsOf(const std::string& as_of) {
-  if (auto pos = ParseU64(as_of)) return AsOf(*pos);
-  if (auto t = ParseTime(as_of)) return AsOf(*t);
-  return InvalidField("as_of", "must be a log position or an RFC 3339 time");
-}
-
-// The log position `as_of` names. A position past the head is the present: the head.
-Result<uint64_t> AsOfPosition(const Services& s, const AsOf& as_of) {
-  if (const auto* pos = std::get_if<uint64_t>(&as_of)) return std::min(*pos, s.store.Head());
-  return s.store.PositionAt(std::get<Time>(as_of));
-}
-
 // The 360 view as it was at `as_of`. Under the read lock this only gathers what the
 // replay needs; finding the position in the log and the replay run after the lock is
 // released (Answer::unlocked).
 Answer CustomerAsOf(const Services& s, const views::CustomerRowT& now, AsOf as_of) {
-  std::vector<std::string> records = now.contact_ids;
-  records.insert(records.end(), now.opportunity_ids.begin(), now.opportunity_ids.end());
-  records.insert(records.end(), now.contract_ids.begin(), now.contract_ids.end());
   Answer answer;
-  answer.unlocked = [&s, id = now.id, records = std::move(records), as_of]() -> Result<Answer> {
-    CRM_ASSIGN_OR_RETURN(uint64_t position, AsOfPosition(s, as_of));
+  answer.unlocked = [&s, id = now.id, records = CustomerRecordIds(now), as_of]() -> Result<Answer> {
+    CRM_ASSIGN_OR_RETURN(uint64_t position, AsOfPosition(s.store, as_of));
     CRM_ASSIGN_OR_RETURN(
-        auto then, projections::CustomerAsOf(s.store, s.read.history(), id, records, position));
-    const auto* row = then->rows.FindCustomer(id);
-    json j = Customer360Json(*row, then->rows, then->policy, BusinessDay(then->at, s.utc_offset));
-    j["as_of"] = {{"position", position}, {"at", FormatTime(then->at)}};
-    return Answer{std::move(j), row->version};
+        auto then, Customer360AsOf(s.store, s.read.history(), id, records, position, s.utc_offset));
+    return Answer{std::move(then.first), then.second};
   };
   return answer;
 }

@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "api/http_server.h"
+#include "api/log_verifier.h"
 #include "api/metrics.h"
 #include "api/token_store.h"
 #include "eventstore/event_store.h"
@@ -23,6 +24,7 @@ struct Services {
   projections::ReadModels& read;  // every query
   TokenStore& tokens;
   Metrics& metrics;
+  LogVerifier& verifier;  // /api/v1/audit/verify, off the I/O threads
   const writer::Clock& clock;
   writer::IdGenerator& ids;  // ids of the records commands create
   Seconds utc_offset;

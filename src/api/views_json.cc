@@ -1,5 +1,7 @@
 #include "api/views_json.h"
 
+#include "api/handler_util.h"
+#include "domain/time.h"
 #include "projections/view_util.h"
 
 namespace crm::api {
@@ -277,6 +279,35 @@ json Customer360Json(const views::CustomerRowT& r, const projections::CustomerPr
   j["previous_owner_id"] = TextOrNull(r.previous_owner_id);
   j["owned_since"] = r.owner_id.empty() ? json(nullptr) : TimeOrNull(r.owned_since);
   return j;
+}
+
+Result<AsOf> ParseAsOf(const std::string& as_of) {
+  if (auto pos = ParseU64(as_of)) return AsOf(*pos);
+  if (auto t = ParseTime(as_of)) return AsOf(*t);
+  return InvalidField("as_of", "must be a log position or an RFC 3339 time");
+}
+
+Result<uint64_t> AsOfPosition(const eventstore::EventStore& store, const AsOf& as_of) {
+  if (const auto* pos = std::get_if<uint64_t>(&as_of)) return std::min(*pos, store.Head());
+  return store.PositionAt(std::get<Time>(as_of));
+}
+
+std::vector<std::string> CustomerRecordIds(const views::CustomerRowT& row) {
+  std::vector<std::string> records = row.contact_ids;
+  records.insert(records.end(), row.opportunity_ids.begin(), row.opportunity_ids.end());
+  records.insert(records.end(), row.contract_ids.begin(), row.contract_ids.end());
+  return records;
+}
+
+Result<std::pair<json, uint64_t>> Customer360AsOf(
+    const eventstore::EventStore& store, const projections::CustomerHistoryProjection& history,
+    const std::string& id, const std::vector<std::string>& record_ids, uint64_t position,
+    Seconds utc_offset) {
+  CRM_ASSIGN_OR_RETURN(auto then, projections::CustomerAsOf(store, history, id, record_ids, position));
+  const auto* row = then->rows.FindCustomer(id);
+  json j = Customer360Json(*row, then->rows, then->policy, BusinessDay(then->at, utc_offset));
+  j["as_of"] = {{"position", position}, {"at", FormatTime(then->at)}};
+  return std::make_pair(std::move(j), row->version);
 }
 
 }  // namespace crm::api

@@ -4,8 +4,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
 #include "domain/policy.h"
 #include "eventstore/event_store.h"
+#include "projections/customer_history.h"
 #include "projections/customer_projection.h"
 #include "projections/lead_projection.h"
 #include "projections/org_projection.h"
@@ -36,6 +42,21 @@ json PoolCustomerJson(const views::CustomerRowT& row);
 // A money map: {"CNY": 1200} (empty object when nothing).
 using Money = std::map<std::string, int64_t>;
 json MoneyJson(const Money& m);
+
+// `as_of`, checked: a log position, or an RFC 3339 time (the last position at or before it).
+using AsOf = std::variant<uint64_t, Time>;
+Result<AsOf> ParseAsOf(const std::string& as_of);
+// The log position `as_of` names. A position past the head is the present: the head.
+Result<uint64_t> AsOfPosition(const eventstore::EventStore& store, const AsOf& as_of);
+
+// The customer's contacts, opportunities and contracts, as an as-of replay needs them.
+std::vector<std::string> CustomerRecordIds(const views::CustomerRowT& row);
+// The 360 view of customer `id` as it was at `position`, with "as_of": {position, at},
+// and the customer's version then. Reads the log and the local store only: no lock.
+Result<std::pair<json, uint64_t>> Customer360AsOf(
+    const eventstore::EventStore& store, const projections::CustomerHistoryProjection& history,
+    const std::string& id, const std::vector<std::string>& record_ids, uint64_t position,
+    Seconds utc_offset);
 
 }  // namespace crm::api
 

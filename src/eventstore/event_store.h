@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -109,11 +110,12 @@ class EventStore {
                                                         uint64_t from_version,
                                                         size_t max_count) const = 0;
   // One stream's events whose positions lie in (after_position, up_to_position], oldest
-  // first. Finds the first one by a binary search over the stream's versions, so the cost
-  // does not grow with the events before the window.
+  // first, at most `max_count`. Finds the first one by a binary search over the stream's
+  // versions, so the cost does not grow with the events before the window.
   virtual Result<std::vector<RecordedEvent>> ReadStreamBetween(std::string_view stream,
                                                                uint64_t after_position,
-                                                               uint64_t up_to_position) const = 0;
+                                                               uint64_t up_to_position,
+                                                               size_t max_count) const = 0;
   // The current version of a stream (0 when it does not exist).
   virtual Result<uint64_t> StreamVersion(std::string_view stream) const = 0;
   // The last position whose event was recorded at or before `t` (0 if none).
@@ -126,8 +128,13 @@ class EventStore {
   virtual uint64_t WaitForHead(uint64_t after, std::chrono::milliseconds timeout) const = 0;
 
   // Recomputes the hash chain from position 1 and checks it against the stored hashes
-  // and the stored head.
-  virtual VerifyReport Verify() const = 0;
+  // and the stored head, on one consistent reading of the log (appends may go on beside
+  // it; the report covers the log as it was when verification began). `progress`, when
+  // set, is called now and then with the events checked so far and the head being checked
+  // to.
+  using VerifyProgress = std::function<void(uint64_t checked, uint64_t head)>;
+  virtual VerifyReport Verify(const VerifyProgress& progress) const = 0;
+  VerifyReport Verify() const { return Verify(nullptr); }
 
   virtual AppendStats Stats() const = 0;
 

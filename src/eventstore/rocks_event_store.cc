@@ -25,6 +25,8 @@ namespace lf = log_format;
 
 const std::string kZeroHash(lf::kHashSize, '\0');
 constexpr size_t kMaxStreamName = 200;
+// How often Verify reports its progress, in events.
+constexpr uint64_t kVerifyProgressEvery = 65536;
 
 Error StorageError(const rocksdb::Status& s, std::string_view what) {
   return Unavailable(std::string(what) + ": " + s.ToString());
@@ -145,7 +147,8 @@ class RocksEventStore final : public EventStore {
 
   Result<std::vector<RecordedEvent>> ReadStreamBetween(std::string_view stream,
                                                        uint64_t after_position,
-                                                       uint64_t up_to_position) const override {
+                                                       uint64_t up_to_position,
+                                                       size_t max_count) const override {
     std::vector<RecordedEvent> out;
     up_to_position = std::min(up_to_position, head_.load());  // later ones are not durable
     if (up_to_position <= after_position) return out;
@@ -160,7 +163,7 @@ class RocksEventStore final : public EventStore {
       else
         lo = mid + 1;
     }
-    for (uint64_t version = lo; version <= last; ++version) {
+    for (uint64_t version = lo; version <= last && out.size() < max_count; ++version) {
       CRM_ASSIGN_OR_RETURN(uint64_t pos, StoredPositionOf(stream, version));
       if (pos > up_to_position) break;
       CRM_ASSIGN_OR_RETURN(RecordedEvent ev, ReadAt(pos));
@@ -198,10 +201,22 @@ class RocksEventStore final : public EventStore {
     return StoredGet(index == Index::kUnique ? unique_cf_ : idem_cf_, lf::ScopedKey(scope, key));
   }
 
-  VerifyReport Verify() const override {
+  VerifyReport Verify(const VerifyProgress& progress) const override {
     VerifyReport r;
     std::string hash = kZeroHash;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
+    // One snapshot for the events and the head, which an append writes in one batch: a
+    // verification beside a running writer sees a log and its head that belong together.
+    const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+    std::shared_ptr<const rocksdb::Snapshot> release(
+        snapshot, [this](const rocksdb::Snapshot* s) { db_->ReleaseSnapshot(s); });
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snapshot;
+    ro.fill_cache = false;  // one pass over everything would only evict what readers use
+    std::string head;
+    rocksdb::Status head_status = db_->Get(ro, default_cf_, lf::kHeadKey, &head);
+    uint64_t head_position =
+        head_status.ok() && head.size() == 8 + lf::kHashSize ? GetFixed64(head) : 0;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_cf_));
     uint64_t expect = 1;
     auto fail = [&](uint64_t pos, std::string detail) {
       r.ok = false;
@@ -228,15 +243,16 @@ class RocksEventStore final : public EventStore {
                                 " is not a valid envelope for its position");
       }
       ++r.events;
+      if (progress && r.events % kVerifyProgressEvery == 0) progress(r.events, head_position);
     }
     if (!it->status().ok()) return fail(expect, it->status().ToString());
+    if (progress) progress(r.events, head_position);
     r.head_position = r.events;
     r.head_hash = ToHex(hash);
     // The chain is whole; it must end where the stored head says, with its hash: events
     // cut off the end, rewritten at the end (hash and all), or added behind the writer's
     // back all show here and nowhere else.
-    std::string head;
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), default_cf_, lf::kHeadKey, &head);
+    const rocksdb::Status& s = head_status;
     if (s.IsNotFound()) {
       if (r.events == 0) return r;
       return fail(1, "the log has events but no head record");

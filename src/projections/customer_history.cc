@@ -72,7 +72,7 @@ Result<std::unique_ptr<CustomerThen>> CustomerAsOf(const eventstore::EventStore&
   std::vector<std::string> streams = {customer_id};
   streams.insert(streams.end(), record_ids.begin(), record_ids.end());
   for (const auto& stream : streams) {
-    CRM_ASSIGN_OR_RETURN(auto part, store.ReadStreamBetween(stream, from, position));
+    CRM_ASSIGN_OR_RETURN(auto part, store.ReadStreamBetween(stream, from, position, SIZE_MAX));
     std::move(part.begin(), part.end(), std::back_inserter(events));
   }
   std::sort(events.begin(), events.end(),
@@ -81,7 +81,7 @@ Result<std::unique_ptr<CustomerThen>> CustomerAsOf(const eventstore::EventStore&
   for (const auto& e : events) then->rows.Apply(e, ignored);
   then->replayed = events.size();
   // The pool policy then (its stream is short: one event per change).
-  CRM_ASSIGN_OR_RETURN(auto policy, store.ReadStreamBetween(d::kPoolPolicyStream, 0, position));
+  CRM_ASSIGN_OR_RETURN(auto policy, store.ReadStreamBetween(d::kPoolPolicyStream, 0, position, SIZE_MAX));
   for (const auto& e : policy) {
     if (const auto* set = std::get_if<d::PoolPolicySet>(&e.event)) then->policy = set->policy;
   }

@@ -65,6 +65,7 @@ struct App::Impl {
   std::unique_ptr<writer::Writer> writer;
   std::unique_ptr<api::TokenStore> tokens;
   api::Metrics metrics;
+  std::unique_ptr<api::LogVerifier> verifier;
   std::unique_ptr<api::Services> services;
   api::Router router;
   std::unique_ptr<api::HttpServer> http;
@@ -180,6 +181,7 @@ struct App::Impl {
     if (stopped) return;
     stopped = true;
     if (http) http->Stop(std::chrono::seconds(10));
+    if (verifier) verifier->Stop();
     {
       std::lock_guard<std::mutex> lock(recycler_mu);
       stopping = true;
@@ -240,8 +242,9 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   }
 
   Impl* ip = &a;
+  a.verifier = std::make_unique<api::LogVerifier>(*a.store);
   a.services = std::unique_ptr<api::Services>(new api::Services{
-      *a.store, *a.writer, *a.read, *a.tokens, a.metrics, *a.clock, *a.ids, options.utc_offset,
+      *a.store, *a.writer, *a.read, *a.tokens, a.metrics, *a.verifier, *a.clock, *a.ids, options.utc_offset,
       [ip](std::function<void()> fn) { ip->http->Post(std::move(fn)); },
       [ip] { return ip->http ? ip->http->Stats() : api::HttpStats{}; }});
   api::AddOpsRoutes(a.router, *a.services);
@@ -250,6 +253,7 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   api::AddLeadRoutes(a.router, *a.services);
   api::AddCustomerRoutes(a.router, *a.services);
   api::AddDealRoutes(a.router, *a.services);
+  api::AddAuditRoutes(a.router, *a.services);
 
   api::HttpServerOptions http_options;
   http_options.address = listen.first;

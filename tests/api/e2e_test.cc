@@ -12,49 +12,12 @@
 #include "../eventstore/store_test_util.h"
 #include "../eventstore/tamper.h"
 #include "crmd_process.h"
+#include "e2e_fixture.h"
 
 namespace crm::testing {
 namespace {
 
 using eventstore::testing::TempDir;
-
-class E2eTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    crmd_ = std::make_unique<Crmd>(dir_.sub("data"),
-                                   std::vector<std::string>{"--recycle-interval", "1"});
-    ASSERT_TRUE(crmd_->Start()) << "crmd did not start";
-  }
-
-  // A department and a sales rep in it; returns {staff id, token}.
-  std::pair<std::string, std::string> Rep(const std::string& name,
-                                          const std::string& role = "sales") {
-    if (dept_.empty()) {
-      auto d = crmd_->Call("POST", "/api/v1/departments", {{"name", "East"}});
-      EXPECT_EQ(d.status, 201) << d.body;
-      dept_ = d.Json()["id"];
-    }
-    auto r = crmd_->Call("POST", "/api/v1/staff",
-                         {{"name", name},
-                          {"email", name + "@example.com"},
-                          {"role", role},
-                          {"department_id", dept_}});
-    EXPECT_EQ(r.status, 201) << r.body;
-    return {r.Json()["id"], r.Json()["token"]};
-  }
-
-  std::string Lead(const std::string& token, json extra = json::object()) {
-    json body = {{"name", "Ma"}, {"company", "Blue Sky"}};
-    body.update(extra);
-    auto r = crmd_->Call("POST", "/api/v1/leads", body, token);
-    EXPECT_EQ(r.status, 201) << r.body;
-    return r.Json().value("id", "");
-  }
-
-  TempDir dir_;
-  std::unique_ptr<Crmd> crmd_;
-  std::string dept_;
-};
 
 TEST_F(E2eTest, HealthNeedsNoTokenEverythingElseDoes) {
   auto h = Http(crmd_->port(), "GET", "/health");
@@ -319,17 +282,6 @@ TEST_F(E2eTest, AcknowledgedCommandsSurviveSigkill) {
   EXPECT_EQ(verify, 0);
 }
 
-// The business day at +08:00, `offset` days from today.
-std::string Day(int offset) {
-  auto t =
-      std::chrono::system_clock::now() + std::chrono::hours(8) + std::chrono::hours(24 * offset);
-  auto days = std::chrono::floor<std::chrono::days>(t);
-  std::chrono::year_month_day ymd(days);
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-  return buf;
-}
 
 TEST_F(E2eTest, CustomerNamesAreUniqueAcrossWidthCaseAndSpace) {
   auto [rep, token] = Rep("wu");

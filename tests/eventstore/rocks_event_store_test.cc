@@ -77,10 +77,14 @@ TEST_F(RocksEventStoreTest, StreamsHaveTheirOwnVersions) {
   EXPECT_EQ((*events)[1].position, 3u);
   EXPECT_TRUE(std::holds_alternative<domain::LeadClaimed>((*events)[1].event));
   EXPECT_EQ(store_->ReadStream("lead_a", 2, 10)->size(), 1u);
-  auto window = store_->ReadStreamBetween("lead_a", 1, 3);
+  auto window = store_->ReadStreamBetween("lead_a", 1, 3, 10);
   ASSERT_TRUE(window.ok());
   ASSERT_EQ(window->size(), 1u);
   EXPECT_EQ(window->front().position, 3u);
+  auto first = store_->ReadStreamBetween("lead_a", 0, 3, 1);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->size(), 1u) << "at most max_count";
+  EXPECT_EQ(first->front().position, 1u);
 }
 
 TEST_F(RocksEventStoreTest, AMultiStreamAppendIsAllOrNothing) {

@@ -83,9 +83,9 @@ class FakeEventStore final : public eventstore::EventStore {
     });
   }
   Result<std::vector<RecordedEvent>> ReadStreamBetween(std::string_view stream, uint64_t after,
-                                                       uint64_t up_to) const override {
-    return Positions(stream, [&](const RecordedEvent& e, size_t) {
-      return e.position > after && e.position <= up_to;
+                                                       uint64_t up_to, size_t max) const override {
+    return Positions(stream, [&](const RecordedEvent& e, size_t n) {
+      return e.position > after && e.position <= up_to && n < max;
     });
   }
   Result<uint64_t> StreamVersion(std::string_view stream) const override {
@@ -111,7 +111,8 @@ class FakeEventStore final : public eventstore::EventStore {
     head_cv_.wait_for(lock, timeout, [&] { return events_.size() > after || closed_; });
     return events_.size();
   }
-  eventstore::VerifyReport Verify() const override {
+  using EventStore::Verify;
+  eventstore::VerifyReport Verify(const VerifyProgress&) const override {
     std::lock_guard<std::mutex> lock(mu_);
     eventstore::VerifyReport r;
     r.events = r.head_position = events_.size();
