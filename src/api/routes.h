@@ -14,6 +14,14 @@ void AddLeadRoutes(Router& r, Services& s);
 void AddCustomerRoutes(Router& r, Services& s);
 void AddDealRoutes(Router& r, Services& s);
 void AddAuditRoutes(Router& r, Services& s);
+void AddDashboardRoutes(Router& r, Services& s);
+
+// The dashboard of `period` (default: this month) for what `v` may see, narrowed to
+// `department_id`'s subtree when given: GET /api/v1/dashboard and the live topic.
+Result<nlohmann::json> DashboardFor(const Services& s, const projections::ReadModels::View& view,
+                                    const domain::Viewer& v,
+                                    const std::optional<std::string>& period,
+                                    const std::optional<std::string>& department_id);
 
 }  // namespace crm::api
 

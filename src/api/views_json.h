@@ -13,6 +13,7 @@
 #include "eventstore/event_store.h"
 #include "projections/customer_history.h"
 #include "projections/customer_projection.h"
+#include "projections/dashboard_projection.h"
 #include "projections/lead_projection.h"
 #include "projections/org_projection.h"
 #include "schemas/views_generated.h"
@@ -40,7 +41,7 @@ json Customer360Json(const views::CustomerRowT& row, const projections::Customer
 json PoolLeadJson(const views::LeadRowT& row);
 json PoolCustomerJson(const views::CustomerRowT& row);
 // A money map: {"CNY": 1200} (empty object when nothing).
-using Money = std::map<std::string, int64_t>;
+using projections::Money;
 json MoneyJson(const Money& m);
 
 // `as_of`, checked: a log position, or an RFC 3339 time (the last position at or before it).

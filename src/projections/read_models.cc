@@ -7,14 +7,15 @@ ReadModels::View::View(const ReadModels& m)
 
 ReadModels::ReadModels(eventstore::EventStore& store, LocalStore& local, Options options)
     : pool_(std::make_unique<PoolProjection>(options.utc_offset)),
+      dashboard_(std::make_unique<DashboardProjection>(leads_, customers_, options.utc_offset)),
       history_(std::make_unique<CustomerHistoryProjection>(customers_, &local)),
       timeline_(std::make_unique<TimelineProjection>(&local)) {
-  // The history reads the customers' rows as they are right after each event: it runs
-  // after the customers in the list.
+  // The dashboard and the history read the leads' and customers' rows as they are right
+  // after each event: they run after those in the list.
   runner_ = std::make_unique<ProjectionRunner>(
       store, local,
-      std::vector<Projection*>{&org_, &leads_, pool_.get(), &customers_, history_.get(),
-                               timeline_.get()},
+      std::vector<Projection*>{&org_, &leads_, pool_.get(), &customers_, dashboard_.get(),
+                               history_.get(), timeline_.get()},
       std::move(options.log));
 }
 

@@ -17,6 +17,7 @@
 #include "eventstore/event_store.h"
 #include "projections/customer_history.h"
 #include "projections/customer_projection.h"
+#include "projections/dashboard_projection.h"
 #include "projections/lead_projection.h"
 #include "projections/local_store.h"
 #include "projections/org_projection.h"
@@ -50,6 +51,7 @@ class ReadModels {
     const LeadProjection& leads() const { return m_->leads_; }
     const PoolProjection& pool() const { return *m_->pool_; }
     const CustomerProjection& customers() const { return m_->customers_; }
+    const DashboardProjection& dashboard() const { return *m_->dashboard_; }
     // The log position the projections reflect (at least).
     uint64_t position() const { return position_; }
 
@@ -79,6 +81,7 @@ class ReadModels {
   LeadProjection leads_;
   std::unique_ptr<PoolProjection> pool_;
   CustomerProjection customers_;
+  std::unique_ptr<DashboardProjection> dashboard_;
   std::unique_ptr<CustomerHistoryProjection> history_;
   std::unique_ptr<TimelineProjection> timeline_;
   std::unique_ptr<ProjectionRunner> runner_;

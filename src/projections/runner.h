@@ -24,7 +24,7 @@ namespace crm::projections {
 
 // Bumped whenever a row schema or a projection's fold changes: stored read models of
 // another version are rebuilt from the log at start.
-inline constexpr uint32_t kViewsVersion = 2;
+inline constexpr uint32_t kViewsVersion = 3;
 
 class ProjectionRunner {
  public:

@@ -254,6 +254,7 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   api::AddCustomerRoutes(a.router, *a.services);
   api::AddDealRoutes(a.router, *a.services);
   api::AddAuditRoutes(a.router, *a.services);
+  api::AddDashboardRoutes(a.router, *a.services);
 
   api::HttpServerOptions http_options;
   http_options.address = listen.first;
