@@ -2,7 +2,8 @@
 # Development entry point.
 #   tools/dev.sh run    install what is missing, build, start crmd on 127.0.0.1:8080 with
 #                       the data dir ./data, and print the admin token
-#   tools/dev.sh test   install what is missing, build, run every test
+#   tools/dev.sh test   install what is missing, build, run every test, and validate the
+#                       OpenAPI document (src/api/openapi.json)
 #   tools/dev.sh build  install what is missing and build
 #   tools/dev.sh fuzz [SECONDS]
 #                       build the libFuzzer targets with clang (in build-fuzz) and run each
@@ -89,6 +90,16 @@ fuzz() {
 unit_tests() {
   build
   ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)" --timeout 600
+  validate_openapi
+}
+
+# src/api/openapi.json against the OpenAPI 3.1 schema, with the validator pinned by
+# tests/openapi/package-lock.json. NodeSource's nodejs brings its own npm (and conflicts
+# with Debian's), so apt is asked only when there is no npm at all.
+validate_openapi() {
+  command -v npm >/dev/null 2>&1 || install_missing nodejs npm
+  (cd tests/openapi && npm ci --no-audit --no-fund >/dev/null &&
+     node validate.mjs ../../src/api/openapi.json)
 }
 
 case "${1:-}" in

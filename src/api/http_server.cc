@@ -9,6 +9,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include <algorithm>
 #include <array>
@@ -27,6 +28,7 @@ namespace crm::api {
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
+namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
 
 namespace {
@@ -40,6 +42,8 @@ constexpr size_t kMaxRefusing = 64;
 // doubling up to the maximum while the condition lasts.
 constexpr auto kAcceptBackoffMin = std::chrono::milliseconds(10);
 constexpr auto kAcceptBackoffMax = std::chrono::milliseconds(1000);
+// The largest WebSocket message a client may send (its messages are small commands).
+constexpr size_t kWebSocketMessageMax = 64 * 1024;
 
 }  // namespace
 
@@ -60,6 +64,7 @@ struct HttpServer::Impl {
   std::atomic<size_t> writing_bytes{0};
   std::atomic<uint64_t> refused_total{0};
   std::atomic<uint64_t> accept_failures_total{0};
+  std::atomic<size_t> websockets{0};
   std::atomic<bool> stopping{false};
   std::mutex mu;
   std::condition_variable idle;
@@ -69,6 +74,107 @@ struct HttpServer::Impl {
 };
 
 namespace {
+
+// A connection after its WebSocket handshake: reads messages and hands them to the
+// handler, writes what the application asks one message at a time. Beast's keep-alive
+// pings find a dead or unresponsive peer (no pong within the idle timeout) and drop it.
+class WsSession : public WebSocket, public std::enable_shared_from_this<WsSession> {
+ public:
+  // `keep` is the HTTP session that counted the connection; it lives as long as this.
+  WsSession(beast::tcp_stream&& stream, HttpServer::Impl& server, std::shared_ptr<void> keep)
+      : ws_(std::move(stream)), server_(server), keep_(std::move(keep)) {}
+
+  void Accept(const HttpRequest& req, WebSocketFactory factory) {
+    http::request<http::empty_body> handshake{http::verb::get, req.path, 11};
+    handshake.set(http::field::host, "evcrm");
+    handshake.set(http::field::connection, "upgrade");
+    handshake.set(http::field::upgrade, "websocket");
+    if (!req.websocket_key.empty()) handshake.set(http::field::sec_websocket_key, req.websocket_key);
+    if (!req.websocket_version.empty()) {
+      handshake.set(http::field::sec_websocket_version, req.websocket_version);
+    }
+    beast::get_lowest_layer(ws_).expires_never();
+    auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+    timeouts.idle_timeout = server_.options.idle_timeout / 2;
+    timeouts.keep_alive_pings = true;
+    ws_.set_option(timeouts);
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "evcrm"); }));
+    ws_.read_message_max(kWebSocketMessageMax);
+    ws_.async_accept(handshake, [self = shared_from_this(), factory = std::move(factory)](
+                                    beast::error_code ec) mutable {
+      if (ec) return;  // Beast answered the bad handshake (400) itself
+      ++self->server_.websockets;
+      self->open_ = true;
+      self->handler_ = factory(self);
+      self->Read();
+    });
+  }
+
+  ~WsSession() override {
+    if (open_) {
+      --server_.websockets;
+      if (handler_.on_closed) handler_.on_closed();
+    }
+  }
+
+  void Write(std::shared_ptr<const std::string> text, std::function<void(bool)> done) override {
+    net::dispatch(ws_.get_executor(), [self = shared_from_this(), text = std::move(text),
+                                       done = std::move(done)]() mutable {
+      if (self->closing_ || !self->open_) return done(false);
+      self->writing_ = true;
+      self->ws_.text(true);
+      self->ws_.async_write(net::buffer(*text), [self, text, done = std::move(done)](
+                                                    beast::error_code ec, size_t) {
+        self->writing_ = false;
+        if (self->close_after_write_) self->SendClose();
+        done(!ec);
+      });
+    });
+  }
+
+  void Close(uint16_t code, std::string reason) override {
+    net::dispatch(ws_.get_executor(), [self = shared_from_this(), code,
+                                       reason = std::move(reason)]() mutable {
+      if (self->closing_ || self->close_after_write_ || !self->open_) return;
+      self->close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
+      if (self->writing_) {
+        self->close_after_write_ = true;
+      } else {
+        self->SendClose();
+      }
+    });
+  }
+
+ private:
+  void Read() {
+    ws_.async_read(in_, [self = shared_from_this()](beast::error_code ec, size_t n) {
+      if (ec) return;  // closed, failed or timed out: the last reference goes
+      if (!self->ws_.got_text()) return self->Close(1003, "text messages only");  // unsupported data
+      std::string message = beast::buffers_to_string(self->in_.data());
+      self->in_.consume(n);
+      if (self->handler_.on_message && !self->closing_) self->handler_.on_message(std::move(message));
+      self->Read();
+    });
+  }
+
+  void SendClose() {
+    closing_ = true;
+    close_after_write_ = false;
+    ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) {});
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  HttpServer::Impl& server_;
+  std::shared_ptr<void> keep_;
+  beast::flat_buffer in_;
+  WebSocketHandler handler_;
+  websocket::close_reason close_reason_;
+  bool open_ = false;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool close_after_write_ = false;
+};
 
 // One connection: reads a request, hands it to the dispatcher, writes the answer, and
 // only then reads the next, so a connection holds at most one request and one answer
@@ -162,6 +268,17 @@ class Session : public std::enable_shared_from_this<Session> {
         if (--self->server_.in_flight == 0) self->server_.idle.notify_all();
       });
     };
+    if (call->req.websocket_upgrade) {
+      call->upgrade = [self, call](WebSocketFactory factory) {
+        net::post(self->stream_.get_executor(), [self, call, factory = std::move(factory)]() mutable {
+          if (--self->server_.in_flight == 0) self->server_.idle.notify_all();
+          // The socket leaves this session for good; the session object stays alive (and
+          // counted) as long as the WebSocket does.
+          auto ws = std::make_shared<WsSession>(std::move(self->stream_), self->server_, self);
+          ws->Accept(call->req, std::move(factory));
+        });
+      };
+    }
     try {
       server_.dispatch(call);
     } catch (const std::exception& e) {
@@ -336,9 +453,9 @@ uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port
 size_t HttpServer::max_connections() const { return impl_->options.max_connections; }
 
 HttpStats HttpServer::Stats() const {
-  return HttpStats{impl_->connections.load(), impl_->options.max_connections,
-                   impl_->writing_bytes.load(), impl_->refused_total.load(),
-                   impl_->accept_failures_total.load()};
+  return HttpStats{impl_->connections.load(),        impl_->options.max_connections,
+                   impl_->writing_bytes.load(),      impl_->refused_total.load(),
+                   impl_->accept_failures_total.load(), impl_->websockets.load()};
 }
 
 void HttpServer::Post(std::function<void()> fn) { net::post(impl_->ioc, std::move(fn)); }

@@ -44,6 +44,7 @@ struct HttpStats {
   size_t writing_bytes = 0;            // answer bytes handed to sockets and not yet taken
   uint64_t refused_total = 0;          // connections answered 503 at the limit, or dropped
   uint64_t accept_failures_total = 0;  // accepts that failed (out of descriptors, ...)
+  size_t websockets = 0;               // open WebSockets (counted in connections too)
 };
 
 class HttpServer {

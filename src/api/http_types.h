@@ -24,6 +24,11 @@ struct HttpRequest {
   std::optional<std::string> idempotency_key;
   std::string correlation_id;
   std::string route;  // the matched route pattern, for metrics
+  // A WebSocket opening handshake (RFC 6455 §4.2.1): "Upgrade: websocket" with its key and
+  // version. The server checks them when the handler accepts the upgrade.
+  bool websocket_upgrade = false;
+  std::string websocket_key;
+  std::string websocket_version;
 };
 
 struct HttpResponse {
@@ -36,10 +41,33 @@ struct HttpResponse {
 // Sends the response. Callable from any thread, exactly once.
 using Respond = std::function<void(HttpResponse)>;
 
+// An accepted WebSocket, free of Beast types. Text messages only.
+class WebSocket {
+ public:
+  virtual ~WebSocket() = default;
+  // Writes one text message, then calls `done(true)`, or `done(false)` when the socket
+  // failed or closed; on an I/O thread. One write at a time: call again only after done.
+  virtual void Write(std::shared_ptr<const std::string> text, std::function<void(bool)> done) = 0;
+  // Sends a close frame with `code` (RFC 6455 §7.4) once any write in progress is done.
+  virtual void Close(uint16_t code, std::string reason) = 0;
+};
+
+// What the application does with an accepted WebSocket's traffic; called on I/O threads,
+// one call at a time per socket.
+struct WebSocketHandler {
+  std::function<void(std::string)> on_message;  // each text message received
+  std::function<void()> on_closed;              // once, when the socket is gone
+};
+using WebSocketFactory = std::function<WebSocketHandler(std::shared_ptr<WebSocket>)>;
+
 // One request in flight.
 struct Call {
   HttpRequest req;
   Respond respond;
+  // For a WebSocket handshake (req.websocket_upgrade): completes it instead of responding,
+  // and hands the socket to `factory`. Set by the server; call it at most once, and then
+  // never `respond`.
+  std::function<void(WebSocketFactory factory)> upgrade;
 };
 using CallPtr = std::shared_ptr<Call>;
 

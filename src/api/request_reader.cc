@@ -245,6 +245,11 @@ struct RequestReader::Impl {
       return std::string(it->value());
     };
     r.authorization = header("Authorization").value_or("");
+    if (auto upgrade = header("Upgrade")) {
+      r.websocket_upgrade = EqualsIgnoreCase(Trim(*upgrade), "websocket");
+      r.websocket_key = header("Sec-WebSocket-Key").value_or("");
+      r.websocket_version = header("Sec-WebSocket-Version").value_or("");
+    }
     r.if_match = header("If-Match").value_or("");
     r.idempotency_key = header("Idempotency-Key");
     r.correlation_id = header("X-Correlation-Id").value_or("");

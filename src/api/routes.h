@@ -16,6 +16,9 @@ void AddDealRoutes(Router& r, Services& s);
 void AddAuditRoutes(Router& r, Services& s);
 void AddDashboardRoutes(Router& r, Services& s);
 
+// The first page of GET /api/v1/pool, for the live topic.
+nlohmann::json PoolJson(const projections::ReadModels::View& view, const domain::Viewer& v);
+
 // The dashboard of `period` (default: this month) for what `v` may see, narrowed to
 // `department_id`'s subtree when given: GET /api/v1/dashboard and the live topic.
 Result<nlohmann::json> DashboardFor(const Services& s, const projections::ReadModels::View& view,

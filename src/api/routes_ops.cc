@@ -1,7 +1,8 @@
-// Health and metrics.
+// Health, metrics and the OpenAPI document.
 #include <sstream>
 
 #include "api/handler_util.h"
+#include "api/openapi.h"
 #include "api/routes.h"
 
 namespace crm::api {
@@ -72,6 +73,19 @@ std::string StoreMetrics(const Services& s) {
          "memory); the server backs off.\n"
       << "# TYPE evcrm_http_accept_failures_total counter\n"
       << "evcrm_http_accept_failures_total " << http.accept_failures_total << "\n";
+  LiveStats live = s.live_stats();
+  out << "# HELP evcrm_websockets_open Open WebSockets on /api/v1/live.\n"
+      << "# TYPE evcrm_websockets_open gauge\n"
+      << "evcrm_websockets_open " << live.clients << "\n"
+      << "# HELP evcrm_websocket_queued_bytes Live messages waiting for their socket.\n"
+      << "# TYPE evcrm_websocket_queued_bytes gauge\n"
+      << "evcrm_websocket_queued_bytes " << live.queued_bytes << "\n"
+      << "# HELP evcrm_live_view_builds_total Live views built (once per change per scope).\n"
+      << "# TYPE evcrm_live_view_builds_total counter\n"
+      << "evcrm_live_view_builds_total " << live.view_builds << "\n"
+      << "# HELP evcrm_live_messages_sent_total Live messages written to sockets.\n"
+      << "# TYPE evcrm_live_messages_sent_total counter\n"
+      << "evcrm_live_messages_sent_total " << live.messages_sent << "\n";
   out << "# HELP evcrm_projection_lag_events Events the projection has still to apply.\n"
       << "# TYPE evcrm_projection_lag_events gauge\n";
   for (const auto& [name, cp] : s.read.runner().checkpoints()) {
@@ -106,6 +120,17 @@ void AddOpsRoutes(Router& r, Services& s) {
     HttpResponse resp;
     resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
     resp.body = s.metrics.Render() + StoreMetrics(s);
+    call->respond(std::move(resp));
+  });
+
+  // The document the binary was built with (embedded from src/api/openapi.json), for any
+  // authenticated caller: it describes what every role may call, and nothing of the data.
+  r.Add("GET", "/api/v1/openapi.json", [&s](const CallPtr& call) {
+    auto viewer = Authenticate(s, call->req.authorization);
+    if (!viewer.ok()) return SendError(call, viewer.error());
+    HttpResponse resp;
+    resp.content_type = "application/json";
+    resp.body.assign(kOpenApiJson, kOpenApiJsonSize);
     call->respond(std::move(resp));
   });
 }

@@ -80,6 +80,10 @@ json PoolPage(const ReadView& view, const d::Viewer& v, const HttpRequest& req,
 
 }  // namespace
 
+json PoolJson(const ReadView& view, const d::Viewer& v) {
+  return PoolPage(view, v, HttpRequest{}, std::nullopt, 50);
+}
+
 void AddPoolRoutes(Router& r, Services& s) {
   r.Add("GET", "/api/v1/pool/policy", [&s](const CallPtr& call) {
     RunQuery(s, call, [](const d::Viewer&, const ReadView& view) -> Result<Answer> {

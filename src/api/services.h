@@ -18,6 +18,14 @@
 
 namespace crm::api {
 
+// What /api/v1/live is doing, for /metrics.
+struct LiveStats {
+  size_t clients = 0;        // sockets open on /api/v1/live
+  size_t queued_bytes = 0;   // messages waiting for their socket, in bytes
+  uint64_t view_builds = 0;  // views built (once per change per scope)
+  uint64_t messages_sent = 0;
+};
+
 struct Services {
   eventstore::EventStore& store;  // reads of the log: timelines, as-of, audit
   writer::Writer& writer;         // every command
@@ -32,6 +40,8 @@ struct Services {
   std::function<void(std::function<void()>)> post;
   // The HTTP server's connection and write figures, for /metrics.
   std::function<HttpStats()> http_stats;
+  // The live hub's figures, for /metrics.
+  std::function<LiveStats()> live_stats;
 };
 
 }  // namespace crm::api

@@ -14,6 +14,7 @@
 
 #include "api/handler_util.h"
 #include "api/http_server.h"
+#include "api/live.h"
 #include "api/metrics.h"
 #include "api/problem.h"
 #include "api/router.h"
@@ -66,6 +67,7 @@ struct App::Impl {
   std::unique_ptr<api::TokenStore> tokens;
   api::Metrics metrics;
   std::unique_ptr<api::LogVerifier> verifier;
+  std::unique_ptr<api::LiveHub> live;
   std::unique_ptr<api::Services> services;
   api::Router router;
   std::unique_ptr<api::HttpServer> http;
@@ -180,6 +182,8 @@ struct App::Impl {
   void Shutdown() {
     if (stopped) return;
     stopped = true;
+    // Live sockets are told the server is going (1001) while the I/O threads still run.
+    if (live) live->Stop();
     if (http) http->Stop(std::chrono::seconds(10));
     if (verifier) verifier->Stop();
     {
@@ -246,7 +250,9 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   a.services = std::unique_ptr<api::Services>(new api::Services{
       *a.store, *a.writer, *a.read, *a.tokens, a.metrics, *a.verifier, *a.clock, *a.ids, options.utc_offset,
       [ip](std::function<void()> fn) { ip->http->Post(std::move(fn)); },
-      [ip] { return ip->http ? ip->http->Stats() : api::HttpStats{}; }});
+      [ip] { return ip->http ? ip->http->Stats() : api::HttpStats{}; },
+      [ip] { return ip->live ? ip->live->Stats() : api::LiveStats{}; }});
+  a.live = std::make_unique<api::LiveHub>(*a.services);
   api::AddOpsRoutes(a.router, *a.services);
   api::AddOrgRoutes(a.router, *a.services);
   api::AddPoolRoutes(a.router, *a.services);
@@ -255,6 +261,7 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   api::AddDealRoutes(a.router, *a.services);
   api::AddAuditRoutes(a.router, *a.services);
   api::AddDashboardRoutes(a.router, *a.services);
+  api::AddLiveRoutes(a.router, *a.services, *a.live);
 
   api::HttpServerOptions http_options;
   http_options.address = listen.first;
@@ -267,6 +274,7 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   CRM_ASSIGN_OR_RETURN(a.http, api::HttpServer::Start(http_options, [ip](const CallPtr& call) {
                          ip->Dispatch(call);
                        }));
+  a.live->Start();
   a.recycler = std::thread([ip] { ip->RecycleLoop(); });
   a.log("listening on " + listen.first + ":" + std::to_string(a.http->port()) + " (at most " +
         std::to_string(a.http->max_connections()) + " connections), log head " +
