@@ -77,7 +77,9 @@ fuzz() {
     # Crashes are written to $work/crash-*; the log's last lines say which input.
     if ! (cd "$work" && "$OLDPWD/build-fuzz/tests/fuzz/${target}_fuzzer" -max_total_time="$seconds" \
             -print_final_stats=1 -artifact_prefix="$work/$target-" "$target" >"$target.log" 2>&1); then
-      tail -40 "$work/$target.log"
+      # The sanitizer's report (its first stack), then how the run ended.
+      sed -n '/==ERROR/,/^$/p' "$work/$target.log" | head -60
+      tail -15 "$work/$target.log"
       ls "$work"/"$target"-* 2>/dev/null && cp "$work"/"$target"-* . 2>/dev/null
       echo "dev.sh: $target fuzzer FAILED (the input is in ./$target-crash-*)" >&2
       return 1
@@ -88,6 +90,8 @@ fuzz() {
 }
 
 unit_tests() {
+  # promtool (Debian's prometheus) checks /metrics in ResourceTest.
+  install_missing prometheus
   build
   ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)" --timeout 600
   validate_openapi

@@ -44,6 +44,12 @@ constexpr auto kAcceptBackoffMin = std::chrono::milliseconds(10);
 constexpr auto kAcceptBackoffMax = std::chrono::milliseconds(1000);
 // The largest WebSocket message a client may send (its messages are small commands).
 constexpr size_t kWebSocketMessageMax = 64 * 1024;
+// The kernel's send buffer of a WebSocket, fixed rather than autotuned (up to 4 MiB each on
+// Linux): a subscriber that stops reading holds this much in the kernel, and what does not
+// fit waits in the live hub, which bounds it.
+constexpr int kWebSocketSendBuffer = 256 * 1024;
+// How long a WebSocket closed by the server may take to finish the message it is writing.
+constexpr auto kCloseGrace = std::chrono::seconds(3);
 
 }  // namespace
 
@@ -82,7 +88,10 @@ class WsSession : public WebSocket, public std::enable_shared_from_this<WsSessio
  public:
   // `keep` is the HTTP session that counted the connection; it lives as long as this.
   WsSession(beast::tcp_stream&& stream, HttpServer::Impl& server, std::shared_ptr<void> keep)
-      : ws_(std::move(stream)), server_(server), keep_(std::move(keep)) {}
+      : ws_(std::move(stream)),
+        abort_timer_(ws_.get_executor()),
+        server_(server),
+        keep_(std::move(keep)) {}
 
   void Accept(const HttpRequest& req, WebSocketFactory factory) {
     http::request<http::empty_body> handshake{http::verb::get, req.path, 11};
@@ -94,6 +103,9 @@ class WsSession : public WebSocket, public std::enable_shared_from_this<WsSessio
       handshake.set(http::field::sec_websocket_version, req.websocket_version);
     }
     beast::get_lowest_layer(ws_).expires_never();
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().set_option(
+        net::socket_base::send_buffer_size(kWebSocketSendBuffer), ignored);
     auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
     timeouts.idle_timeout = server_.options.idle_timeout / 2;
     timeouts.keep_alive_pings = true;
@@ -139,7 +151,15 @@ class WsSession : public WebSocket, public std::enable_shared_from_this<WsSessio
       if (self->closing_ || self->close_after_write_ || !self->open_) return;
       self->close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
       if (self->writing_) {
+        // A peer that does not take the message in hand will not take a close frame
+        // either: give the write a moment, then drop the connection.
         self->close_after_write_ = true;
+        self->abort_timer_.expires_after(kCloseGrace);
+        self->abort_timer_.async_wait([self](beast::error_code ec) {
+          if (ec || !self->writing_) return;
+          beast::error_code ignored;
+          beast::get_lowest_layer(self->ws_).socket().close(ignored);
+        });
       } else {
         self->SendClose();
       }
@@ -165,6 +185,7 @@ class WsSession : public WebSocket, public std::enable_shared_from_this<WsSessio
   }
 
   websocket::stream<beast::tcp_stream> ws_;
+  net::steady_timer abort_timer_;
   HttpServer::Impl& server_;
   std::shared_ptr<void> keep_;
   beast::flat_buffer in_;

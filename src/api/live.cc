@@ -498,6 +498,7 @@ void LiveHub::Build(const std::set<std::string>& keys, bool all_snapshots) {
   for (auto& [key, list] : wants) {
     const Client::Sub& sub = example.at(key);
     std::shared_ptr<const std::string> data;
+    std::string compare;
     uint64_t position = 0;
     std::optional<Error> error;
     std::string owner;  // a customer's owner, for each subscriber's visibility
@@ -526,6 +527,13 @@ void LiveHub::Build(const std::set<std::string>& keys, bool all_snapshots) {
       }
       if (exists && built.ok()) {
         data = std::make_shared<const std::string>(JsonText(*built));
+        // What a change is judged by: the view without the position it was read at.
+        if (built->is_object() && built->contains("position")) {
+          built->erase("position");
+          compare = JsonText(*built);
+        } else {
+          compare = *data;
+        }
         ++view_builds_;
       } else if (exists) {
         error = built.error();
@@ -538,8 +546,8 @@ void LiveHub::Build(const std::set<std::string>& keys, bool all_snapshots) {
     bool changed = false;
     if (data) {
       auto last = last_.find(key);
-      changed = last == last_.end() || *last->second != *data;
-      last_[key] = data;
+      changed = last == last_.end() || last->second != compare;
+      last_[key] = std::move(compare);
       update = std::make_shared<const std::string>(head + ",\"type\":\"update\",\"data\":" + *data + "}");
       snapshot =
           std::make_shared<const std::string>(head + ",\"type\":\"snapshot\",\"data\":" + *data + "}");

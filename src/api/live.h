@@ -70,7 +70,7 @@ class LiveHub {
   bool events_moved_ = false;                   // guarded by mu_
   bool stopping_ = false;                       // guarded by mu_
   // The last data sent per scope key, to send nothing when a change leaves it equal.
-  std::map<std::string, std::shared_ptr<const std::string>> last_;  // hub thread only
+  std::map<std::string, std::string> last_;  // hub thread only
   std::atomic<uint64_t> view_builds_{0};
   std::atomic<uint64_t> messages_sent_{0};
   std::atomic<size_t> queued_bytes_{0};

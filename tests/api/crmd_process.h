@@ -17,6 +17,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -315,6 +316,18 @@ class Crmd {
   int exit_code_ = -1;
   std::vector<std::string> env_;
 };
+
+// A metric's value from crmd's /metrics (as its admin).
+inline double Metric(Crmd& crmd, const std::string& name) {
+  auto r = crmd.Call("GET", "/metrics");
+  std::istringstream lines(r.body);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+  }
+  ADD_FAILURE() << "no metric " << name << " in:\n" << r.body;
+  return -1;
+}
 
 }  // namespace crm::testing
 

@@ -33,18 +33,6 @@ double CpuSeconds(pid_t pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-// The value of one metric line "name value" in /metrics.
-double Metric(Crmd& crmd, const std::string& name) {
-  auto r = crmd.Call("GET", "/metrics");
-  std::istringstream lines(r.body);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
-  }
-  ADD_FAILURE() << "no metric " << name << " in:\n" << r.body;
-  return -1;
-}
-
 TEST(ResourceTest, ConnectionsBeyondTheCapAreRefusedWith503AndRoomComesBack) {
   TempDir dir;
   Crmd crmd(dir.sub("data"), {"--max-connections", "8"});
@@ -192,6 +180,26 @@ TEST(ResourceTest, TheWritePathHistogramsAddUpToItsCounters) {
   EXPECT_GE(Metric(crmd, "evcrm_fsync_seconds_bucket{le=\"0.00025\"}"), 0);
   EXPECT_EQ(Metric(crmd, "evcrm_fsync_seconds_bucket{le=\"+Inf\"}"), batches);
   EXPECT_GT(Metric(crmd, "evcrm_fsync_seconds_sum"), 0);
+}
+
+TEST(ResourceTest, MetricsAreValidPrometheusTextAsPromtoolReadsIt) {
+  TempDir dir;
+  Crmd crmd(dir.sub("data"));
+  ASSERT_TRUE(crmd.Start());
+  // Families with samples: requests matched and unmatched, a command.
+  ASSERT_EQ(crmd.Call("POST", "/api/v1/leads", {{"name", "n"}, {"company", "c"}}).status, 201);
+  ASSERT_EQ(crmd.Call("GET", "/api/v1/nothing").status, 404);
+  std::string path = dir.sub("metrics.txt");
+  {
+    std::ofstream out(path);
+    out << crmd.Call("GET", "/metrics").body;
+  }
+  int rc = 0;
+  std::string version = RunTool("promtool --version 2>&1", &rc);
+  ASSERT_EQ(rc, 0) << "promtool is missing: install Debian's prometheus (tools/dev.sh test does)";
+  std::string report = RunTool("promtool check metrics < " + path + " 2>&1", &rc);
+  EXPECT_EQ(rc, 0) << report;
+  EXPECT_EQ(report, "") << "promtool's lint findings";
 }
 
 TEST(ResourceTest, AsOfReadsOfALongHistoryDoNotHoldUpCommands) {
