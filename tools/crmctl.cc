@@ -71,7 +71,10 @@ int Verify(const std::string& dir) {
   if (!store.ok()) return Fail(store.error());
   Progress progress("verify");
   crm::eventstore::VerifyReport r =
-      (*store)->Verify([&](uint64_t done, uint64_t head) { progress.Update(done, head); });
+      (*store)->Verify([&](uint64_t done, uint64_t head) {
+        progress.Update(done, head);
+        return true;
+      });
   progress.Finish(r.events);
   std::cout << crm::api::JsonText(crm::api::VerifyJson(r)) << std::endl;
   return r.ok ? 0 : 1;

@@ -48,22 +48,17 @@ constexpr size_t kWebSocketMessageMax = 64 * 1024;
 // Linux): a subscriber that stops reading holds this much in the kernel, and what does not
 // fit waits in the live hub, which bounds it.
 constexpr int kWebSocketSendBuffer = 256 * 1024;
-// How long a WebSocket closed by the server may take to finish the message it is writing.
-constexpr auto kCloseGrace = std::chrono::seconds(3);
+// How long a WebSocket closed by the server may take to finish the message it is writing
+// before the connection is dropped without a close frame: long enough for a client that
+// paused to drain its buffers and read why it was closed (1013).
+constexpr auto kCloseGrace = std::chrono::seconds(20);
 
 }  // namespace
 
 struct HttpServer::Impl {
   HttpServerOptions options;
   Dispatch dispatch;
-  net::io_context ioc;
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
-  // The acceptor, its back-off timer and their handlers live on one strand.
-  net::strand<net::io_context::executor_type> accept_strand = net::make_strand(ioc);
-  tcp::acceptor acceptor{accept_strand};
-  net::steady_timer accept_timer{accept_strand};
-  std::chrono::milliseconds accept_backoff{0};
-  std::vector<std::thread> threads;
+  // Before the io_context: sessions it still holds when it is destroyed leave these.
   std::atomic<int> in_flight{0};
   std::atomic<size_t> connections{0};
   std::atomic<size_t> refusing{0};
@@ -73,7 +68,15 @@ struct HttpServer::Impl {
   std::atomic<size_t> websockets{0};
   std::atomic<bool> stopping{false};
   std::mutex mu;
-  std::condition_variable idle;
+  std::condition_variable idle;  // in_flight or websockets reached 0
+  net::io_context ioc;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  // The acceptor, its back-off timer and their handlers live on one strand.
+  net::strand<net::io_context::executor_type> accept_strand = net::make_strand(ioc);
+  tcp::acceptor acceptor{accept_strand};
+  net::steady_timer accept_timer{accept_strand};
+  std::chrono::milliseconds accept_backoff{0};
+  std::vector<std::thread> threads;
 
   void DoAccept();
   void OnAccept(beast::error_code ec, tcp::socket socket);
@@ -125,8 +128,8 @@ class WsSession : public WebSocket, public std::enable_shared_from_this<WsSessio
 
   ~WsSession() override {
     if (open_) {
-      --server_.websockets;
       if (handler_.on_closed) handler_.on_closed();
+      if (--server_.websockets == 0) server_.idle.notify_all();
     }
   }
 
@@ -290,13 +293,15 @@ class Session : public std::enable_shared_from_this<Session> {
       });
     };
     if (call->req.websocket_upgrade) {
-      call->upgrade = [self, call](WebSocketFactory factory) {
-        net::post(self->stream_.get_executor(), [self, call, factory = std::move(factory)]() mutable {
+      // Holds the session, never the call (which holds this): a request that is answered
+      // instead of upgraded must free its session.
+      call->upgrade = [self, req = call->req](WebSocketFactory factory) {
+        net::post(self->stream_.get_executor(), [self, req, factory = std::move(factory)]() mutable {
           if (--self->server_.in_flight == 0) self->server_.idle.notify_all();
           // The socket leaves this session for good; the session object stays alive (and
           // counted) as long as the WebSocket does.
           auto ws = std::make_shared<WsSession>(std::move(self->stream_), self->server_, self);
-          ws->Accept(call->req, std::move(factory));
+          ws->Accept(req, std::move(factory));
         });
       };
     }
@@ -491,7 +496,11 @@ void HttpServer::Stop(std::chrono::milliseconds grace) {
   });
   {
     std::unique_lock<std::mutex> lock(impl_->mu);
-    impl_->idle.wait_for(lock, grace, [&] { return impl_->in_flight.load() == 0; });
+    // Requests in flight finish, and WebSockets (told to close by their owner) finish
+    // their close handshakes.
+    impl_->idle.wait_for(lock, grace, [&] {
+      return impl_->in_flight.load() == 0 && impl_->websockets.load() == 0;
+    });
   }
   impl_->work.reset();
   impl_->ioc.stop();

@@ -23,10 +23,15 @@ constexpr auto kSweepEvery = std::chrono::seconds(1);
 constexpr size_t kEventsPage = 256;        // events read from the log per refill
 constexpr size_t kMaxSubscriptions = 32;   // per client
 constexpr size_t kMaxControl = 32;         // unanswered replies and errors per client
+constexpr size_t kMaxIdLength = 64;        // a customer or department id in a subscription
+// Views that change with the clock alone (overdue amounts at a day's start, "this month"
+// at a month's) are rebuilt this often even without events.
+constexpr auto kClockRefresh = std::chrono::minutes(1);
 
 // Close codes (RFC 6455 §7.4.1).
 constexpr uint16_t kGoingAway = 1001;
 constexpr uint16_t kPolicyViolation = 1008;
+constexpr uint16_t kInternalError = 1011;
 constexpr uint16_t kTryAgainLater = 1013;
 
 using Message = std::shared_ptr<const std::string>;
@@ -233,6 +238,9 @@ void LiveHub::Client::Subscribe(const json& msg) {
   if (topic == "dashboard") {
     sub.period = OptString(msg, "period").value_or("");
     sub.department_id = OptString(msg, "department_id").value_or("");
+    if (sub.department_id.size() > kMaxIdLength) {
+      return Reply(ErrorMessage("validation_failed", "department_id is too long", topic));
+    }
     if (!sub.period.empty() && !ParsePeriod(sub.period)) {
       return Reply(ErrorMessage("validation_failed", "period must be a month, YYYY-MM", topic));
     }
@@ -241,7 +249,7 @@ void LiveHub::Client::Subscribe(const json& msg) {
     sub.key = "pool";
   } else if (topic == "customer") {
     sub.customer_id = OptString(msg, "id").value_or("");
-    if (sub.customer_id.empty()) {
+    if (sub.customer_id.empty() || sub.customer_id.size() > kMaxIdLength) {
       return Reply(ErrorMessage("validation_failed", "id: the customer to watch", topic));
     }
     sub.key = name = "customer:" + sub.customer_id;
@@ -251,7 +259,7 @@ void LiveHub::Client::Subscribe(const json& msg) {
     }
     uint64_t after = hub->s_.store.Head();
     if (auto it = msg.find("after"); it != msg.end() && !it->is_null()) {
-      if (!it->is_number_unsigned()) {
+      if (!it->is_number_unsigned() || it->get<uint64_t>() >= (uint64_t{1} << 62)) {
         return Reply(ErrorMessage("validation_failed", "after must be a log position", topic));
       }
       after = it->get<uint64_t>();
@@ -331,10 +339,13 @@ WebSocketHandler LiveHub::Attach(std::shared_ptr<WebSocket> ws, const std::strin
       c->token = authorization.substr(7);
     }
   }
+  bool stopping;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    clients_.push_back(c);
+    stopping = stopping_;
+    if (!stopping) clients_.push_back(c);
   }
+  if (stopping) c->Close(kGoingAway, "the server is stopping");
   WebSocketHandler h;
   std::weak_ptr<Client> weak = c;
   // The socket owns the client through its handler; the hub holds it weakly.
@@ -370,6 +381,7 @@ LiveStats LiveHub::Stats() const {
 
 void LiveHub::Loop() {
   auto next_sweep = Steady::now() + kSweepEvery;
+  auto next_refresh = Steady::now() + kClockRefresh;
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     cv_.wait_until(lock, next_sweep, [&] {
@@ -388,7 +400,13 @@ void LiveHub::Loop() {
     for (const auto& t : dirty) {
       if (t == "dashboard" || t == "org") keys.insert("dashboard|");
       else if (t == "pool") keys.insert("pool");
+      else if (t == "policy") keys.insert("customer:");
       else if (t.rfind("customer:", 0) == 0) keys.insert(t);
+    }
+    if (Steady::now() >= next_refresh) {
+      keys.insert("dashboard|");
+      keys.insert("customer:");
+      next_refresh = Steady::now() + kClockRefresh;
     }
     if (org || Steady::now() >= next_sweep) {
       Sweep();
@@ -442,6 +460,14 @@ void LiveHub::Sweep() {
       continue;
     }
     if (stalled) {
+      // What waits is dropped at once; the close frame follows whatever the socket still
+      // holds, so a client that resumes reading learns why (1013) and where to resume.
+      {
+        std::lock_guard<std::mutex> lock(c->mu);
+        c->events_on = false;
+        for (const auto& m : c->events) queued_bytes_ -= m->size();
+        c->events.clear();
+      }
       c->Close(kTryAgainLater, "too slow for the events feed; resume with after");
       continue;
     }
@@ -452,11 +478,23 @@ void LiveHub::Sweep() {
     }
     if (v->role != before->role || v->department_id != before->department_id) {
       // A new role or department: new dashboard scopes, and fresh snapshots.
-      std::lock_guard<std::mutex> lock(c->mu);
-      c->viewer = *v;
-      for (auto& [name, sub] : c->subs) {
-        if (sub.topic == "dashboard") sub.key = DashboardKey(*v, sub.period, sub.department_id);
-        sub.wants_snapshot = true;
+      bool feed_lost = false;
+      {
+        std::lock_guard<std::mutex> lock(c->mu);
+        c->viewer = *v;
+        for (auto& [name, sub] : c->subs) {
+          if (sub.topic == "dashboard") sub.key = DashboardKey(*v, sub.period, sub.department_id);
+          sub.wants_snapshot = true;
+        }
+        if (c->events_on && v->role != d::Role::kAuditor && v->role != d::Role::kAdmin) {
+          c->events_on = false;
+          for (const auto& m : c->events) queued_bytes_ -= m->size();
+          c->events.clear();
+          feed_lost = true;
+        }
+      }
+      if (feed_lost) {
+        c->Reply(ErrorMessage("forbidden", "the events feed is for auditors and admins", "events"));
       }
       std::lock_guard<std::mutex> hub_lock(mu_);
       snapshots_wanted_ = true;
@@ -472,8 +510,9 @@ void LiveHub::Build(const std::set<std::string>& keys, bool all_snapshots) {
     d::Viewer viewer;
     bool snapshot;
   };
-  std::map<std::string, std::vector<Want>> wants;
-  std::map<std::string, Client::Sub> example;  // one subscription per scope, to build it
+  std::map<std::string, std::vector<Want>> wants;  // every subscriber of every scope
+  std::map<std::string, Client::Sub> example;       // one subscription per scope, to build it
+  std::set<std::string> to_build;
   {
     std::vector<std::shared_ptr<Client>> open;
     {
@@ -487,13 +526,22 @@ void LiveHub::Build(const std::set<std::string>& keys, bool all_snapshots) {
       if (c->closed || !c->viewer) continue;
       for (auto& [name, sub] : c->subs) {
         bool changed = keys.count(sub.key) ||
-                       (sub.topic == "dashboard" && keys.count("dashboard|"));
-        if (!changed && !(all_snapshots && sub.wants_snapshot)) continue;
+                       (sub.topic == "dashboard" && keys.count("dashboard|")) ||
+                       (sub.topic == "customer" && keys.count("customer:"));
+        if (changed || (all_snapshots && sub.wants_snapshot)) to_build.insert(sub.key);
         wants[sub.key].push_back({c, name, *c->viewer, sub.wants_snapshot});
         example.try_emplace(sub.key, sub);
-        sub.wants_snapshot = false;
       }
     }
+  }
+  // What nobody watches any more is forgotten.
+  for (auto it = last_.begin(); it != last_.end();) {
+    it = wants.count(it->first) ? std::next(it) : last_.erase(it);
+  }
+  // A scope is built for all its subscribers, or for none: the last view sent (last_) is
+  // then the one every subscriber of the scope has, or will have, in hand.
+  for (auto it = wants.begin(); it != wants.end();) {
+    it = to_build.count(it->first) ? std::next(it) : wants.erase(it);
   }
   for (auto& [key, list] : wants) {
     const Client::Sub& sub = example.at(key);
@@ -559,23 +607,30 @@ void LiveHub::Build(const std::set<std::string>& keys, bool all_snapshots) {
         {
           std::lock_guard<std::mutex> lock(w.client->mu);
           w.client->subs.erase(w.name);
+          if (auto p = w.client->pending.find(w.name); p != w.client->pending.end()) {
+            queued_bytes_ -= p->second->size();
+            w.client->pending.erase(p);
+          }
         }
         w.client->Reply(ErrorMessage(error->code, error->detail, sub.topic));
         continue;
       }
-      // A customer that does not exist, or that the caller may not see, yields nothing.
+      // A customer that does not exist, or that the caller may not see, yields nothing
+      // (and its subscriber still waits for a snapshot first).
       if (!data || !visible[i]) continue;
       if (!w.snapshot && !changed) continue;
-      Message m = w.snapshot ? snapshot : update;
       {
         std::lock_guard<std::mutex> lock(w.client->mu);
-        if (w.client->closed || !w.client->subs.count(w.name)) continue;
+        auto s = w.client->subs.find(w.name);
+        // Gone, or subscribed anew to another scope under the same name meanwhile.
+        if (w.client->closed || s == w.client->subs.end() || s->second.key != key) continue;
         auto& slot = w.client->pending[w.name];
-        if (slot) queued_bytes_ -= slot->size();
         // A snapshot not yet written stays a snapshot, with the newer data.
-        if (slot && !w.snapshot && slot->find("\"type\":\"snapshot\"") != std::string::npos) {
-          m = snapshot;
-        }
+        bool as_snapshot = s->second.wants_snapshot ||
+                           (slot && slot->find("\"type\":\"snapshot\"") != std::string::npos);
+        s->second.wants_snapshot = false;
+        Message m = as_snapshot ? snapshot : update;
+        if (slot) queued_bytes_ -= slot->size();
         slot = m;
         queued_bytes_ += m->size();
       }
@@ -607,14 +662,18 @@ void LiveHub::PumpEvents(Client& c) {
   {
     std::lock_guard<std::mutex> lock(c.mu);
     c.refilling = false;
-    if (!page.ok() || c.closed || !c.events_on || c.events_next != next) return;
-    if (messages.empty()) return;
-    if (c.events.empty()) c.events_progress = Steady::now();
-    for (auto& m : messages) c.Enqueue(c.events, std::move(m));
-    c.events_next = last + 1;
+    if (c.closed || !c.events_on || c.events_next != next) return;
+    if (page.ok()) {
+      if (messages.empty()) return;
+      if (c.events.empty()) c.events_progress = Steady::now();
+      for (auto& m : messages) c.Enqueue(c.events, std::move(m));
+      c.events_next = last + 1;
+    }
   }
   if (!page.ok()) {
+    // The log cannot be read here: a feed with a hole would lie, so it ends (1011).
     c.Reply(ErrorMessage(page.error().code, page.error().detail, "events"));
+    c.Close(kInternalError, "the log cannot be read at " + std::to_string(next));
     return;
   }
   c.Kick();

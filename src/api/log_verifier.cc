@@ -24,6 +24,7 @@ void LogVerifier::Stop() {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
+  stopping_flag_ = true;
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
@@ -40,9 +41,18 @@ void LogVerifier::Loop() {
     if (waiting_.empty()) return;  // stopping, nobody waits
     std::vector<Done> callers;
     callers.swap(waiting_);
+    if (stopping_) {
+      // Nobody would read a report now: answer at once rather than hold up the stop.
+      lock.unlock();
+      for (auto& done : callers) done(Unavailable("the server is stopping"));
+      return;
+    }
     ++passes_;
     lock.unlock();
-    Result<eventstore::VerifyReport> report = store_.Verify();
+    // A stop ends the pass in hand (it checks every 65,536 events).
+    Result<eventstore::VerifyReport> report =
+        store_.Verify([this](uint64_t, uint64_t) { return !stopping_flag_.load(); });
+    if (stopping_flag_.load()) report = Unavailable("the server is stopping");
     for (auto& done : callers) done(report);
     lock.lock();
   }

@@ -5,6 +5,7 @@
 #ifndef CRM_API_LOG_VERIFIER_H_
 #define CRM_API_LOG_VERIFIER_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -40,6 +41,7 @@ class LogVerifier {
   std::condition_variable cv_;
   std::vector<Done> waiting_;  // guarded by mu_
   bool stopping_ = false;      // guarded by mu_
+  std::atomic<bool> stopping_flag_{false};  // the same, for the pass in hand
   uint64_t passes_ = 0;        // guarded by mu_
   std::thread thread_;
 };

@@ -131,8 +131,9 @@ class EventStore {
   // and the stored head, on one consistent reading of the log (appends may go on beside
   // it; the report covers the log as it was when verification began). `progress`, when
   // set, is called now and then with the events checked so far and the head being checked
-  // to.
-  using VerifyProgress = std::function<void(uint64_t checked, uint64_t head)>;
+  // to; when it returns false, verification stops (the report then says so: not ok,
+  // first_bad_position 0).
+  using VerifyProgress = std::function<bool(uint64_t checked, uint64_t head)>;
   virtual VerifyReport Verify(const VerifyProgress& progress) const = 0;
   VerifyReport Verify() const { return Verify(nullptr); }
 

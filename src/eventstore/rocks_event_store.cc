@@ -243,10 +243,12 @@ class RocksEventStore final : public EventStore {
                                 " is not a valid envelope for its position");
       }
       ++r.events;
-      if (progress && r.events % kVerifyProgressEvery == 0) progress(r.events, head_position);
+      if (progress && r.events % kVerifyProgressEvery == 0 && !progress(r.events, head_position)) {
+        return fail(0, "verification stopped at position " + std::to_string(expect));
+      }
     }
     if (!it->status().ok()) return fail(expect, it->status().ToString());
-    if (progress) progress(r.events, head_position);
+    if (progress) progress(r.events, head_position);  // the last report; it cannot stop it
     r.head_position = r.events;
     r.head_hash = ToHex(hash);
     // The chain is whole; it must end where the stored head says, with its hash: events

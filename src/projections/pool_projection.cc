@@ -28,6 +28,7 @@ void PoolProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touched)
     policy_updated_at_ = ToMillis(ev.at);
     policy_dirty_ = true;
     touched.insert("pool");
+    touched.insert("policy");  // every customer's recycle_at may move
   } else if (const auto* c = std::get_if<d::LeadClaimed>(&ev.event)) {
     count_claim(c->owner_id);
   } else if (const auto* cc = std::get_if<d::CustomerClaimed>(&ev.event)) {
