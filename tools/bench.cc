@@ -8,6 +8,8 @@
 //    percentiles and group commit batch sizes.
 // 2. The decision model is rebuilt from the log (what a restart costs).
 // 3. The read models are rebuilt from position 1 (what `kViewsVersion` bumps cost).
+// 4. The hash chain is verified, alone, then beside the same write load (what
+//    GET /api/v1/audit/verify costs the commands of a running server).
 // Everything runs in this process on a scratch directory, and stops by itself.
 #include <CLI/CLI.hpp>
 
@@ -32,6 +34,55 @@ double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 crm::Result<crm::writer::WriteOutcome> Run(crm::writer::Writer& writer, const std::string& actor,
                                            d::Command c) {
   return writer.Execute({.command = std::move(c), .actor = actor});
+}
+
+// What one run of the write load measured.
+struct Load {
+  double seconds = 0;
+  int failures = 0;
+  std::vector<double> latencies_ms;  // sorted
+  double Percentile(double p) const {
+    return latencies_ms.empty() ? 0
+                                : latencies_ms[static_cast<size_t>(p * (latencies_ms.size() - 1))];
+  }
+};
+
+// `clients` threads submit `n` commands between them, one at a time each, waiting for each
+// durable answer: two of three create a lead (numbered from `first`), the third records a
+// follow-up on the client's last lead.
+Load Drive(crm::writer::Writer& commands, int clients, int first, int n) {
+  std::vector<std::vector<double>> latencies(static_cast<size_t>(clients));
+  std::atomic<int> next{0}, failures{0};
+  auto t0 = Clock::now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      std::string rep = "stf_rep" + std::to_string(c);
+      std::string last_lead;
+      for (int i; (i = next++) < n;) {
+        int k = first + i;
+        d::Command cmd;
+        if (k % 3 == 2 && !last_lead.empty()) {
+          cmd = d::FollowUpLead{last_lead, "fup_" + std::to_string(k), d::Channel::kCall, "called",
+                                {}};
+        } else {
+          last_lead = "lead_" + std::to_string(1000000 + k);
+          cmd = d::CreateLead{last_lead, "n", "Company " + std::to_string(k), {}, {}, {}, {}, {}};
+        }
+        auto s = Clock::now();
+        auto r = Run(commands, rep, cmd);
+        latencies[static_cast<size_t>(c)].push_back(Seconds(Clock::now() - s) * 1000);
+        if (!r.ok()) ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  Load load;
+  load.seconds = Seconds(Clock::now() - t0);
+  load.failures = failures.load();
+  for (auto& l : latencies) load.latencies_ms.insert(load.latencies_ms.end(), l.begin(), l.end());
+  std::sort(load.latencies_ms.begin(), load.latencies_ms.end());
+  return load;
 }
 
 }  // namespace
@@ -74,60 +125,28 @@ int main(int argc, char** argv) {
   // ---- 1. write path --------------------------------------------------------------------
   auto stats_before = commands.Stats();
   auto appends_before = store->Stats();
-  std::vector<std::vector<double>> latencies(static_cast<size_t>(clients));
-  std::atomic<int> next{0}, failures{0};
-  auto t0 = Clock::now();
-  std::vector<std::thread> threads;
-  for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&, c] {
-      std::string rep = "stf_rep" + std::to_string(c);
-      std::string last_lead;
-      for (int i; (i = next++) < commands_total;) {
-        d::Command cmd;
-        if (i % 3 == 2 && !last_lead.empty()) {
-          cmd = d::FollowUpLead{
-              last_lead, "fup_" + std::to_string(i), d::Channel::kCall, "called", {}};
-        } else {
-          last_lead = "lead_" + std::to_string(1000000 + i);
-          cmd = d::CreateLead{last_lead, "n", "Company " + std::to_string(i), {}, {}, {}, {}, {}};
-        }
-        auto s = Clock::now();
-        auto r = Run(commands, rep, cmd);
-        latencies[static_cast<size_t>(c)].push_back(Seconds(Clock::now() - s) * 1000);
-        if (!r.ok()) ++failures;
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  double elapsed = Seconds(Clock::now() - t0);
+  Load load = Drive(commands, clients, 0, commands_total);
   auto stats = commands.Stats();
   auto appends = store->Stats();
-  std::vector<double> all;
-  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
-  std::sort(all.begin(), all.end());
-  auto pct = [&](double p) {
-    return all.empty() ? 0 : all[static_cast<size_t>(p * (all.size() - 1))];
-  };
   uint64_t batches = stats.batches - stats_before.batches;
   uint64_t subs = stats.commands - stats_before.commands;
   uint64_t append_count = appends.appends - appends_before.appends;
   std::printf("write path: %d commands from %d clients in %.2f s = %.0f commands/s (%d refused)\n",
-              commands_total, clients, elapsed, commands_total / elapsed, failures.load());
-  std::printf("  latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n", pct(0.5), pct(0.9),
-              pct(0.99), all.empty() ? 0 : all.back());
+              commands_total, clients, load.seconds, commands_total / load.seconds, load.failures);
+  std::printf("  latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n", load.Percentile(0.5),
+              load.Percentile(0.9), load.Percentile(0.99), load.Percentile(1));
   std::printf(
       "  group commit: %llu batches, %.1f commands per batch, largest %llu, fsync mean %.2f ms\n",
       static_cast<unsigned long long>(batches), batches ? double(subs) / batches : 0.0,
       static_cast<unsigned long long>(stats.largest_batch),
       append_count ? (appends.micros.sum - appends_before.micros.sum) / 1000.0 / append_count
                    : 0.0);
-
   // ---- 2. decision model replay -----------------------------------------------------------
   uint64_t head = store->Head();
-  t0 = Clock::now();
+  auto t0 = Clock::now();
   auto replay = crm::writer::Writer::Open(*store, clock, ids, {});
   if (!replay.ok()) return 1;
-  elapsed = Seconds(Clock::now() - t0);
+  double elapsed = Seconds(Clock::now() - t0);
   (*replay)->Close();
   std::printf("model replay: %llu events in %.2f s = %.0f events/s\n",
               static_cast<unsigned long long>(head), elapsed, head / elapsed);
@@ -142,6 +161,45 @@ int main(int argc, char** argv) {
   read.Stop();
   std::printf("read-model rebuild: %llu events in %.2f s = %.0f events/s\n",
               static_cast<unsigned long long>(head), elapsed, head / elapsed);
+  {
+    // A company-wide dashboard sums people, not records.
+    auto view = read.Read();
+    std::vector<std::string> everyone = {""};
+    for (const auto& [id, row] : view.org().staff()) everyone.push_back(id);
+    crm::Date today = crm::BusinessDay(clock.Now(), crm::Seconds(8 * 3600));
+    std::chrono::year_month_day ymd(today);
+    crm::Period period{static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month())};
+    constexpr int kSums = 1000;
+    int64_t created = 0;
+    t0 = Clock::now();
+    for (int i = 0; i < kSums; ++i) created += view.dashboard().Sum(period, everyone, today).leads_created;
+    elapsed = Seconds(Clock::now() - t0);
+    std::printf("dashboard: the company's figures (%zu people, %zu leads) in %.1f us each (%lld leads created)\n",
+                everyone.size(), view.leads().rows().size(), elapsed / kSums * 1e6,
+                static_cast<long long>(created / kSums));
+  }
+
+  // ---- 4. verification, alone and beside commands -------------------------------------------
+  t0 = Clock::now();
+  crm::eventstore::VerifyReport report = store->Verify();
+  elapsed = Seconds(Clock::now() - t0);
+  std::printf("verify: %llu events in %.2f s = %.0f events/s (%s)\n",
+              static_cast<unsigned long long>(report.events), elapsed, report.events / elapsed,
+              report.ok ? "ok" : report.detail.c_str());
+  int beside = std::min(commands_total, 50000);
+  Load quiet = Drive(commands, clients, commands_total, beside);
+  double verify_seconds = 0;
+  std::thread verifier([&] {
+    auto v0 = Clock::now();
+    (void)store->Verify();
+    verify_seconds = Seconds(Clock::now() - v0);
+  });
+  Load busy = Drive(commands, clients, commands_total + beside, beside);
+  verifier.join();
+  std::printf("  commands alone:         %.0f commands/s, p99 %.2f ms\n", beside / quiet.seconds,
+              quiet.Percentile(0.99));
+  std::printf("  beside a verification:  %.0f commands/s, p99 %.2f ms (the pass took %.2f s)\n",
+              beside / busy.seconds, busy.Percentile(0.99), verify_seconds);
   commands.Close();
   store->Close();
   std::filesystem::remove_all(dir);
