@@ -196,6 +196,8 @@ class AccessMatrix {
     if (kind == "admin") return {ad2_, "", ""};
     return {f2_, "", ""};
   }
+  // The department of a person of that kind.
+  Made Department(const std::string& kind) { return {dept_of_kind_.at(kind), "", ""}; }
   // A new person of the same kind, for cases that would disturb a fixed one.
   Made FreshTarget(const std::string& kind) {
     return {NewStaff(role_of_kind_.at(kind), dept_of_kind_.at(kind)).first, "", ""};
@@ -321,6 +323,12 @@ std::map<std::string, Row> PeoplePowers(int ok) {
           {"manager_below", {ok, ok, ok, 403, 403, 403, 403, 403, 403, 401}},
           {"admin", {ok, 403, 403, 403, 403, 403, 403, 403, 403, 401}},
           {"finance", {ok, 403, 403, 403, 403, 403, 403, 403, 403, 401}}};
+}
+
+// The log is for auditors and admins, whoever owns what it shows.
+std::map<std::string, Row> AuditorsAndAdmins() {
+  //               AD   MO   MP   MX   O    RS   RX   F    A    D
+  return {{"own", {200, 403, 403, 403, 403, 403, 403, 403, 200, 401}}};
 }
 
 std::vector<Case> AllCases(AccessMatrix& m) {
@@ -490,6 +498,26 @@ std::vector<Case> AllCases(AccessMatrix& m) {
          return rows;
        }(),
        false, true},
+      // ---- targets and dashboards
+      {"PUT /targets", person,
+       [](const Made& r) {
+         return Request{"PUT", "/api/v1/targets",
+                        {{"period", "2026-11"}, {"staff_id", r.id}, {"amount", 100},
+                         {"currency", "CNY"}}};
+       },
+       PeoplePowers(200)},
+      {"GET /dashboard?department_id=", [&m](const std::string& k) { return m.Department(k); },
+       [](const Made& r) { return Request{"GET", "/api/v1/dashboard?department_id=" + r.id}; },
+       {//                     AD   MO   MP   MX   O    RS   RX   F    A    D
+        {"sales_below", {200, 200, 200, 403, 403, 403, 403, 200, 200, 401}},
+        {"sales_parent", {200, 403, 200, 403, 403, 403, 403, 200, 200, 401}},
+        {"sales_other", {200, 403, 403, 200, 403, 403, 403, 200, 200, 401}},
+        {"manager_below", {200, 200, 200, 403, 403, 403, 403, 200, 200, 401}}}},
+      // ---- audit
+      {"GET /events?stream=", lead, get([](const Made& r) { return "/api/v1/events?stream=" + r.id; }),
+       AuditorsAndAdmins()},
+      {"GET /audit/verify", lead, get([](const Made&) { return std::string("/api/v1/audit/verify"); }),
+       AuditorsAndAdmins()},
   };
   return c;
 }
@@ -526,7 +554,7 @@ AccessMatrix* AccessMatrixTest::matrix_ = nullptr;
 std::vector<Case>* AccessMatrixTest::cases_ = nullptr;
 size_t AccessMatrixTest::checked_ = 0;
 
-constexpr size_t kRoutes = 38;
+constexpr size_t kRoutes = 42;
 
 TEST_P(AccessMatrixTest, EveryCallerGetsExactlyItsStatus) {
   ASSERT_EQ(cases_->size(), kRoutes) << "kRoutes must match the table";
