@@ -376,6 +376,7 @@ LiveStats LiveHub::Stats() const {
   st.queued_bytes = queued_bytes_.load();
   st.view_builds = view_builds_.load();
   st.messages_sent = messages_sent_.load();
+  st.stalled_closes = stalled_closes_.load();
   return st;
 }
 
@@ -468,6 +469,7 @@ void LiveHub::Sweep() {
         for (const auto& m : c->events) queued_bytes_ -= m->size();
         c->events.clear();
       }
+      ++stalled_closes_;
       c->Close(kTryAgainLater, "too slow for the events feed; resume with after");
       continue;
     }

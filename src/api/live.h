@@ -73,6 +73,7 @@ class LiveHub {
   std::map<std::string, std::string> last_;  // hub thread only
   std::atomic<uint64_t> view_builds_{0};
   std::atomic<uint64_t> messages_sent_{0};
+  std::atomic<uint64_t> stalled_closes_{0};
   std::atomic<size_t> queued_bytes_{0};
   std::thread thread_;
 };

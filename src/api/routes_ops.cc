@@ -85,7 +85,10 @@ std::string StoreMetrics(const Services& s) {
       << "evcrm_live_view_builds_total " << live.view_builds << "\n"
       << "# HELP evcrm_live_messages_sent_total Live messages written to sockets.\n"
       << "# TYPE evcrm_live_messages_sent_total counter\n"
-      << "evcrm_live_messages_sent_total " << live.messages_sent << "\n";
+      << "evcrm_live_messages_sent_total " << live.messages_sent << "\n"
+      << "# HELP evcrm_live_stalled_closes_total Events feeds closed (1013) for taking nothing.\n"
+      << "# TYPE evcrm_live_stalled_closes_total counter\n"
+      << "evcrm_live_stalled_closes_total " << live.stalled_closes << "\n";
   out << "# HELP evcrm_projection_lag_events Events the projection has still to apply.\n"
       << "# TYPE evcrm_projection_lag_events gauge\n";
   for (const auto& [name, cp] : s.read.runner().checkpoints()) {

@@ -24,6 +24,7 @@ struct LiveStats {
   size_t queued_bytes = 0;   // messages waiting for their socket, in bytes
   uint64_t view_builds = 0;  // views built (once per change per scope)
   uint64_t messages_sent = 0;
+  uint64_t stalled_closes = 0;  // events feeds closed with 1013
 };
 
 struct Services {
