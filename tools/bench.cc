@@ -167,8 +167,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> everyone = {""};
     for (const auto& [id, row] : view.org().staff()) everyone.push_back(id);
     crm::Date today = crm::BusinessDay(clock.Now(), crm::Seconds(8 * 3600));
-    std::chrono::year_month_day ymd(today);
-    crm::Period period{static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month())};
+    crm::Period period = crm::PeriodOf(today);
     constexpr int kSums = 1000;
     int64_t created = 0;
     t0 = Clock::now();

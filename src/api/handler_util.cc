@@ -247,6 +247,11 @@ std::function<bool(const std::string&)> VisibleTo(const ReadView& view, const do
   };
 }
 
+Status AuditorOrAdmin(const domain::Viewer& v, std::string_view what) {
+  if (v.role == domain::Role::kAuditor || v.role == domain::Role::kAdmin) return Status::Ok();
+  return Forbidden(std::string(what) + " are for auditors and admins");
+}
+
 Status FieldsOk(std::vector<FieldError>& errors) {
   if (errors.empty()) return Status::Ok();
   return ValidationFailed(std::move(errors));

@@ -103,6 +103,10 @@ Answer PageAnswer(const projections::Page<Row>& page, ToJson&& to_json) {
 // Whether `viewer` may see records owned by `owner` ("" = nobody). Valid while `view` is.
 std::function<bool(const std::string&)> VisibleTo(const ReadView& view, const domain::Viewer& v);
 
+// 403 unless `v` is an auditor or an admin, who read the log and the server's figures;
+// `what` names what is refused ("the event log").
+Status AuditorOrAdmin(const domain::Viewer& v, std::string_view what);
+
 // A 400 validation_failed from collected field errors, or ok when there are none.
 Status FieldsOk(std::vector<FieldError>& errors);
 

@@ -111,6 +111,18 @@ struct LiveHub::Client : std::enable_shared_from_this<LiveHub::Client> {
     hub->queued_bytes_ += m->size();
     queue.push_back(std::move(m));
   }
+  // With `mu` held: forgets what waits for the events feed.
+  void DropEvents() {
+    for (const auto& m : events) hub->queued_bytes_ -= m->size();
+    events.clear();
+  }
+  // With `mu` held: forgets the view waiting for subscription `name`.
+  void DropPending(const std::string& name) {
+    auto p = pending.find(name);
+    if (p == pending.end()) return;
+    hub->queued_bytes_ -= p->second->size();
+    pending.erase(p);
+  }
 
   // Writes the next waiting message unless one is being written.
   void Kick() {
@@ -152,11 +164,7 @@ struct LiveHub::Client : std::enable_shared_from_this<LiveHub::Client> {
         self->events_progress = Steady::now();
         refill = self->events_on && self->events.empty() && !self->refilling;
       }
-      if (refill) {
-        std::lock_guard<std::mutex> lock(self->hub->mu_);
-        self->hub->events_moved_ = true;
-        self->hub->cv_.notify_one();
-      }
+      if (refill) self->hub->Wake(&LiveHub::events_moved_);
       if (ok) self->Kick();
     });
   }
@@ -206,10 +214,7 @@ void LiveHub::Client::OnMessage(const std::string& text) {
     for (auto it = subs.begin(); it != subs.end();) {
       bool match = it->second.topic == topic && (!id || it->second.customer_id == *id);
       if (match) {
-        if (auto p = pending.find(it->first); p != pending.end()) {
-          hub->queued_bytes_ -= p->second->size();
-          pending.erase(p);
-        }
+        DropPending(it->first);
         it = subs.erase(it);
       } else {
         ++it;
@@ -217,8 +222,7 @@ void LiveHub::Client::OnMessage(const std::string& text) {
     }
     if (topic == "events") {
       events_on = false;
-      for (const auto& m : events) hub->queued_bytes_ -= m->size();
-      events.clear();
+      DropEvents();
     }
     return;
   }
@@ -254,8 +258,8 @@ void LiveHub::Client::Subscribe(const json& msg) {
     }
     sub.key = name = "customer:" + sub.customer_id;
   } else if (topic == "events") {
-    if (v.role != d::Role::kAuditor && v.role != d::Role::kAdmin) {
-      return Reply(ErrorMessage("forbidden", "the events feed is for auditors and admins", topic));
+    if (Status allowed = AuditorOrAdmin(v, "events feeds"); !allowed.ok()) {
+      return Reply(ErrorMessage(allowed.error().code, allowed.error().detail, topic));
     }
     uint64_t after = hub->s_.store.Head();
     if (auto it = msg.find("after"); it != msg.end() && !it->is_null()) {
@@ -269,12 +273,9 @@ void LiveHub::Client::Subscribe(const json& msg) {
       events_on = true;
       events_next = after + 1;
       events_progress = Steady::now();
-      for (const auto& m : events) hub->queued_bytes_ -= m->size();
-      events.clear();
+      DropEvents();
     }
-    std::lock_guard<std::mutex> lock(hub->mu_);
-    hub->events_moved_ = true;
-    hub->cv_.notify_one();
+    hub->Wake(&LiveHub::events_moved_);
     return;
   } else {
     return Reply(ErrorMessage("validation_failed",
@@ -291,9 +292,7 @@ void LiveHub::Client::Subscribe(const json& msg) {
                               "at most " + std::to_string(kMaxSubscriptions) + " subscriptions",
                               topic));
   }
-  std::lock_guard<std::mutex> lock(hub->mu_);
-  hub->snapshots_wanted_ = true;
-  hub->cv_.notify_one();
+  hub->Wake(&LiveHub::snapshots_wanted_);
 }
 
 LiveHub::LiveHub(const Services& s) : s_(s) {}
@@ -319,6 +318,21 @@ void LiveHub::Stop() {
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   for (auto& c : open) c->Close(kGoingAway, "the server is stopping");
+}
+
+std::vector<std::shared_ptr<LiveHub::Client>> LiveHub::OpenClients() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::shared_ptr<Client>> open;
+  for (auto& w : clients_) {
+    if (auto c = w.lock()) open.push_back(std::move(c));
+  }
+  return open;
+}
+
+void LiveHub::Wake(bool LiveHub::*flag) {
+  std::lock_guard<std::mutex> lock(mu_);
+  this->*flag = true;
+  cv_.notify_one();
 }
 
 void LiveHub::OnChange(uint64_t, const projections::Topics& topics) {
@@ -355,11 +369,9 @@ WebSocketHandler LiveHub::Attach(std::shared_ptr<WebSocket> ws, const std::strin
       std::lock_guard<std::mutex> lock(client->mu);
       client->closed = true;
       for (const auto& m : client->control) queued_bytes_ -= m->size();
-      for (const auto& m : client->events) queued_bytes_ -= m->size();
-      for (const auto& [k, m] : client->pending) queued_bytes_ -= m->size();
       client->control.clear();
-      client->events.clear();
-      client->pending.clear();
+      client->DropEvents();
+      while (!client->pending.empty()) client->DropPending(client->pending.begin()->first);
     }
   };
   return h;
@@ -415,14 +427,7 @@ void LiveHub::Loop() {
     }
     if (!keys.empty() || snapshots) Build(keys, snapshots);
     if (events) {
-      std::vector<std::shared_ptr<Client>> open;
-      {
-        std::lock_guard<std::mutex> l(mu_);
-        for (auto& w : clients_) {
-          if (auto c = w.lock()) open.push_back(std::move(c));
-        }
-      }
-      for (auto& c : open) PumpEvents(*c);
+      for (auto& c : OpenClients()) PumpEvents(*c);
     }
     lock.lock();
   }
@@ -466,8 +471,7 @@ void LiveHub::Sweep() {
       {
         std::lock_guard<std::mutex> lock(c->mu);
         c->events_on = false;
-        for (const auto& m : c->events) queued_bytes_ -= m->size();
-        c->events.clear();
+        c->DropEvents();
       }
       ++stalled_closes_;
       c->Close(kTryAgainLater, "too slow for the events feed; resume with after");
@@ -488,18 +492,16 @@ void LiveHub::Sweep() {
           if (sub.topic == "dashboard") sub.key = DashboardKey(*v, sub.period, sub.department_id);
           sub.wants_snapshot = true;
         }
-        if (c->events_on && v->role != d::Role::kAuditor && v->role != d::Role::kAdmin) {
+        if (c->events_on && !AuditorOrAdmin(*v, "events feeds").ok()) {
           c->events_on = false;
-          for (const auto& m : c->events) queued_bytes_ -= m->size();
-          c->events.clear();
+          c->DropEvents();
           feed_lost = true;
         }
       }
       if (feed_lost) {
-        c->Reply(ErrorMessage("forbidden", "the events feed is for auditors and admins", "events"));
+        c->Reply(ErrorMessage("forbidden", "events feeds are for auditors and admins", "events"));
       }
-      std::lock_guard<std::mutex> hub_lock(mu_);
-      snapshots_wanted_ = true;
+      Wake(&LiveHub::snapshots_wanted_);
     }
   }
 }
@@ -516,14 +518,7 @@ void LiveHub::Build(const std::set<std::string>& keys, bool all_snapshots) {
   std::map<std::string, Client::Sub> example;       // one subscription per scope, to build it
   std::set<std::string> to_build;
   {
-    std::vector<std::shared_ptr<Client>> open;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (auto& w : clients_) {
-        if (auto c = w.lock()) open.push_back(std::move(c));
-      }
-    }
-    for (auto& c : open) {
+    for (auto& c : OpenClients()) {
       std::lock_guard<std::mutex> lock(c->mu);
       if (c->closed || !c->viewer) continue;
       for (auto& [name, sub] : c->subs) {
@@ -609,10 +604,7 @@ void LiveHub::Build(const std::set<std::string>& keys, bool all_snapshots) {
         {
           std::lock_guard<std::mutex> lock(w.client->mu);
           w.client->subs.erase(w.name);
-          if (auto p = w.client->pending.find(w.name); p != w.client->pending.end()) {
-            queued_bytes_ -= p->second->size();
-            w.client->pending.erase(p);
-          }
+          w.client->DropPending(w.name);
         }
         w.client->Reply(ErrorMessage(error->code, error->detail, sub.topic));
         continue;

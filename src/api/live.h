@@ -60,6 +60,9 @@ class LiveHub {
   void Sweep();
   void Build(const std::set<std::string>& keys, bool all_snapshots);
   void PumpEvents(Client& c);
+  std::vector<std::shared_ptr<Client>> OpenClients();
+  // Sets one of the flags below and wakes the hub's thread.
+  void Wake(bool LiveHub::*flag);
 
   const Services& s_;
   mutable std::mutex mu_;

@@ -16,11 +16,6 @@ namespace {
 // costs about the same however rare the filter's match.
 constexpr size_t kMaxScannedPerPage = 10'000;
 
-Status AuditorOrAdmin(const d::Viewer& v, std::string_view what) {
-  if (v.role == d::Role::kAuditor || v.role == d::Role::kAdmin) return Status::Ok();
-  return Forbidden(std::string(what) + " is for auditors and admins");
-}
-
 struct EventsQuery {
   uint64_t after = 0;
   size_t limit = 50;
@@ -90,7 +85,7 @@ Result<json> EventsPage(const eventstore::EventStore& store, const EventsQuery& 
 void AddAuditRoutes(Router& r, Services& s) {
   r.Add("GET", "/api/v1/events", [&s](const CallPtr& call) {
     RunQuery(s, call, [&s, call](const d::Viewer& v, const ReadView&) -> Result<Answer> {
-      CRM_RETURN_IF_ERROR(AuditorOrAdmin(v, "the event log"));
+      CRM_RETURN_IF_ERROR(AuditorOrAdmin(v, "event log pages"));
       CRM_ASSIGN_OR_RETURN(EventsQuery q, ParseEventsQuery(call->req));
       // The log is read once the projections' lock is released.
       Answer answer;
@@ -105,7 +100,7 @@ void AddAuditRoutes(Router& r, Services& s) {
   r.Add("GET", "/api/v1/audit/verify", [&s](const CallPtr& call) {
     auto viewer = Authenticate(s, call->req.authorization);
     if (!viewer.ok()) return SendError(call, viewer.error());
-    Status allowed = AuditorOrAdmin(*viewer, "verification");
+    Status allowed = AuditorOrAdmin(*viewer, "verifications");
     if (!allowed.ok()) return SendError(call, allowed.error());
     // On the verifier's thread; the answer goes back to an I/O thread.
     const Services* sp = &s;

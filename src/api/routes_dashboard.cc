@@ -148,8 +148,7 @@ Result<json> DashboardFor(const Services& s, const ReadView& view, const d::View
     period = ParsePeriod(*period_text);
     if (!period) return InvalidField("period", "must be a month, YYYY-MM");
   } else {
-    std::chrono::year_month_day ymd(today);
-    period = Period{static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month())};
+    period = PeriodOf(today);
   }
   CRM_ASSIGN_OR_RETURN(auto people, DashboardScope(view, v, department_id));
   return DashboardJson(view, *period, people, today);

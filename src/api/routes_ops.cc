@@ -117,9 +117,8 @@ void AddOpsRoutes(Router& r, Services& s) {
   r.Add("GET", "/metrics", [&s](const CallPtr& call) {
     auto viewer = Authenticate(s, call->req.authorization);
     if (!viewer.ok()) return SendError(call, viewer.error());
-    if (viewer->role != d::Role::kAdmin && viewer->role != d::Role::kAuditor) {
-      return SendError(call, Forbidden("metrics are for admins and auditors"));
-    }
+    Status allowed = AuditorOrAdmin(*viewer, "metrics");
+    if (!allowed.ok()) return SendError(call, allowed.error());
     HttpResponse resp;
     resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
     resp.body = s.metrics.Render() + StoreMetrics(s);

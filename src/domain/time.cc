@@ -110,6 +110,11 @@ std::string Period::ToString() const {
   return buf;
 }
 
+Period PeriodOf(Date d) {
+  std::chrono::year_month_day ymd(d);
+  return Period{static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month())};
+}
+
 std::optional<Period> ParsePeriod(std::string_view s) {
   if (s.size() != 7 || s[4] != '-') return std::nullopt;
   auto y = Digits(s, 0, 4), m = Digits(s, 5, 2);

@@ -42,6 +42,8 @@ struct Period {
   bool operator==(const Period&) const = default;
 };
 std::optional<Period> ParsePeriod(std::string_view s);
+// The month `d` lies in.
+Period PeriodOf(Date d);
 
 // ISO 8601 durations of fixed length: weeks, days, hours, minutes, seconds ("P15D",
 // "PT12H", "P1DT2H30M", "PT5S", "P2W"). Years and months are refused: they have no

@@ -11,11 +11,6 @@ namespace d = crm::domain;
 
 namespace {
 
-Period PeriodOfDate(Date day) {
-  std::chrono::year_month_day ymd(day);
-  return Period{static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month())};
-}
-
 std::string PeriodKey(const Period& p, const std::string& staff) {
   return p.ToString() + "/" + staff;
 }
@@ -67,7 +62,7 @@ DashboardProjection::DashboardProjection(const LeadProjection& leads,
       targets_("dashboard/target/") {}
 
 Period DashboardProjection::PeriodOfTime(Time t) const {
-  return PeriodOfDate(BusinessDay(t, utc_offset_));
+  return crm::PeriodOf(BusinessDay(t, utc_offset_));
 }
 
 views::DashboardPeriodRowT& DashboardProjection::PeriodRow(const Period& period,
@@ -96,14 +91,14 @@ void DashboardProjection::Apply(const eventstore::RecordedEvent& e, Topics& touc
             ++PeriodRow(now, lead ? lead->owner_id : "").leads_converted;
           },
           [&](const d::ContractSigned& x) {
-            auto& row = PeriodRow(PeriodOfDate(x.signed_on), x.signed_by);
+            auto& row = PeriodRow(crm::PeriodOf(x.signed_on), x.signed_by);
             ++row.contracts_signed;
             AddMoney(row.contract_amount, x.currency, x.amount);
           },
           [&](const d::PaymentReceived& x) {
             const auto* contract = customers_.FindContract(e.stream);
             if (!contract) return;
-            auto& row = PeriodRow(PeriodOfDate(x.received_on), contract->signed_by);
+            auto& row = PeriodRow(crm::PeriodOf(x.received_on), contract->signed_by);
             ++row.payments;
             AddMoney(row.received, contract->currency, x.amount);
           },

@@ -45,11 +45,17 @@ class E2eTest : public ::testing::Test {
       EXPECT_EQ(d.status, 201) << d.body;
       dept_ = d.Json()["id"];
     }
+    return Person(name, role, dept_);
+  }
+
+  // A person of `role` in `department`; returns {staff id, token}.
+  std::pair<std::string, std::string> Person(const std::string& name, const std::string& role,
+                                             const std::string& department) {
     auto r = crmd_->Call("POST", "/api/v1/staff",
                          {{"name", name},
                           {"email", name + "@example.com"},
                           {"role", role},
-                          {"department_id", dept_}});
+                          {"department_id", department}});
     EXPECT_EQ(r.status, 201) << r.body;
     return {r.Json()["id"], r.Json()["token"]};
   }

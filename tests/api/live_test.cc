@@ -31,17 +31,6 @@ class LiveTest : public E2eTest {
     ws->Send(subscription);
     return ws;
   }
-
-  std::pair<std::string, std::string> Person(const std::string& name, const std::string& role,
-                                             const std::string& department) {
-    auto r = crmd_->Call("POST", "/api/v1/staff",
-                         {{"name", name},
-                          {"email", name + "@example.com"},
-                          {"role", role},
-                          {"department_id", department}});
-    EXPECT_EQ(r.status, 201) << r.body;
-    return {r.Json()["id"], r.Json()["token"]};
-  }
 };
 
 TEST_F(LiveTest, UpdatesReachTheirSubscribersAndNothingReachesThoseWhoMayNotSee) {
