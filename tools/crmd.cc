@@ -25,6 +25,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   cli.add_option("--utc-offset", offset, "Where a business day starts, e.g. +08:00")
       ->capture_default_str();
+  std::string console_dir;
+  cli.add_option("--console-dir", console_dir,
+                 "Serve the web console from this directory (src/console), uncached, instead "
+                 "of the copy built in: for working on the console");
   CLI11_PARSE(cli, argc, argv);
 
   auto utc_offset = crm::ParseUtcOffset(offset);
@@ -48,7 +52,9 @@ int main(int argc, char** argv) {
   options.max_connections = max_connections;
   options.recycle_interval = crm::Seconds(recycle_interval);
   options.utc_offset = *utc_offset;
+  options.console_dir = console_dir;
   if (const char* token = std::getenv("CRMD_ADMIN_TOKEN")) options.admin_token = token;
+  if (const char* password = std::getenv("CRMD_ADMIN_PASSWORD")) options.admin_password = password;
 
   auto app = crm::server::App::Open(options);
   if (!app.ok()) {

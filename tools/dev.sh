@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Development entry point.
 #   tools/dev.sh run    install what is missing, build, start crmd on 127.0.0.1:8080 with
-#                       the data dir ./data, and print the admin token
-#   tools/dev.sh test   install what is missing, build, run every test, and validate the
-#                       OpenAPI document (src/api/openapi.json)
+#                       the data dir ./data, and print the console's address, the admin's
+#                       sign-in and the admin token
+#   tools/dev.sh test   install what is missing, build, run every test, validate the
+#                       OpenAPI document (src/api/openapi.json) and run the browser tests
+#                       of the console (tests/web, Debian's chromium)
 #   tools/dev.sh build  install what is missing and build
 #   tools/dev.sh fuzz [SECONDS]
 #                       build the libFuzzer targets with clang (in build-fuzz) and run each
@@ -18,7 +20,8 @@ DATA_DIR=${DATA_DIR:-data}
 LISTEN=${LISTEN:-127.0.0.1:8080}
 BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo}
 PACKAGES=(g++ cmake ninja-build librocksdb-dev libflatbuffers-dev flatbuffers-compiler
-          libboost1.81-dev nlohmann-json3-dev libgtest-dev libssl-dev libicu-dev libcli11-dev)
+          libboost1.81-dev nlohmann-json3-dev libgtest-dev libssl-dev libicu-dev libcli11-dev
+          libsodium-dev pkg-config)
 
 install_missing() {
   local missing=()
@@ -52,6 +55,16 @@ run() {
     kill -0 $pid 2>/dev/null || { wait $pid; exit $?; }
     sleep 0.1
   done
+  echo "console:  http://$LISTEN/"
+  if [ -n "${CRMD_ADMIN_PASSWORD:-}" ]; then
+    echo "sign in:  admin@localhost with the password from CRMD_ADMIN_PASSWORD"
+  elif [ -f "$DATA_DIR/admin.password" ]; then
+    echo "sign in:  admin@localhost / $(cat "$DATA_DIR/admin.password")   (kept in $DATA_DIR/admin.password)"
+  else
+    echo "sign in:  admin@localhost; this data dir predates sign-in: set a password with"
+    echo "          curl -XPUT -H \"Authorization: Bearer \$(cat $DATA_DIR/admin.token)\" \\"
+    echo "               -d '{\"password\":\"<12 or more characters>\"}' http://$LISTEN/api/v1/staff/<admin id>/password"
+  fi
   if [ -n "${CRMD_ADMIN_TOKEN:-}" ]; then
     echo "admin token: $CRMD_ADMIN_TOKEN (from CRMD_ADMIN_TOKEN)"
   elif [ -f "$DATA_DIR/admin.token" ]; then
@@ -95,6 +108,16 @@ unit_tests() {
   build
   ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)" --timeout 600
   validate_openapi
+  browser_tests
+}
+
+# The console in a real browser: Debian's chromium driven by puppeteer-core (pinned by
+# tests/web/package-lock.json) against a crmd of this build; screenshots of every page go
+# to $BUILD_DIR/screenshots.
+browser_tests() {
+  install_missing chromium fonts-noto-cjk
+  command -v npm >/dev/null 2>&1 || install_missing nodejs npm
+  CRMD="$PWD/$BUILD_DIR/crmd" SCREENSHOT_DIR="$PWD/$BUILD_DIR/screenshots" tests/web/run.sh
 }
 
 # src/api/openapi.json against the OpenAPI 3.1 schema, with the validator pinned by

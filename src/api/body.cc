@@ -119,6 +119,29 @@ std::optional<std::string> Fields::Text(const char* name, bool required, size_t 
   return s;
 }
 
+std::optional<std::string> Fields::Secret(const char* name, bool required, size_t min_len,
+                                          size_t max_len) {
+  const json* v = Get(name, required);
+  if (!v) return std::nullopt;
+  if (!v->is_string()) {
+    Fail(name, "must be a string");
+    return std::nullopt;
+  }
+  const std::string& s = v->get_ref<const std::string&>();
+  size_t n = CodePoints(s);
+  if (n < min_len || n > max_len) {
+    Fail(name, min_len == max_len ? "must be " + std::to_string(min_len) + " characters"
+                                  : "must be " + std::to_string(min_len) + " to " +
+                                        std::to_string(max_len) + " characters");
+    return std::nullopt;
+  }
+  if (s.find('\0') != std::string::npos) {
+    Fail(name, "must not contain NUL characters");
+    return std::nullopt;
+  }
+  return s;
+}
+
 std::optional<int64_t> Fields::Integer(const char* name, bool required, int64_t min, int64_t max) {
   const json* v = Get(name, required);
   if (!v) return std::nullopt;

@@ -43,6 +43,10 @@ class Fields {
   // Text, trimmed of surrounding white space. Required text must be non-empty. At most
   // `max_len` code points.
   std::optional<std::string> Text(const char* name, bool required, size_t max_len = 200);
+  // A secret (a password) exactly as sent, untrimmed: from `min_len` to `max_len` code
+  // points. Messages never repeat the value.
+  std::optional<std::string> Secret(const char* name, bool required, size_t min_len,
+                                    size_t max_len);
   std::optional<int64_t> Integer(const char* name, bool required, int64_t min, int64_t max);
   std::optional<bool> Boolean(const char* name, bool required);
   // An amount of money in minor units: an integer from 1 to 10^15.

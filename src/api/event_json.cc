@@ -98,6 +98,7 @@ CRM_TO_JSON(ContractSigned, contract_id, customer_id, opportunity_id, number, ti
             currency, signed_on, signed_by, owner_id, installments)
 CRM_TO_JSON(PaymentReceived, payment_id, amount, received_on, method, reference, allocations)
 CRM_TO_JSON(DealOwnerChanged, customer_id, owner_id, previous_owner_id)
+CRM_TO_JSON(PasswordSet, staff_id)
 
 }  // namespace crm::domain
 

@@ -67,20 +67,27 @@ void SendJson(const CallPtr& call, unsigned status, const json& body,
               std::vector<std::pair<std::string, std::string>> headers) {
   HttpResponse r;
   r.status = status;
-  r.body = JsonText(body);
+  if (status == 204) {
+    r.content_type.clear();  // No Content: no body, so no type
+  } else {
+    r.body = JsonText(body);
+  }
   r.headers = std::move(headers);
   call->respond(std::move(r));
 }
 
-void SendError(const CallPtr& call, const Error& error) {
+void SendError(const CallPtr& call, const Error& error,
+               std::vector<std::pair<std::string, std::string>> headers) {
   HttpResponse r;
+  r.headers = std::move(headers);
   r.status = static_cast<unsigned>(HttpStatus(error.kind));
   r.body = ProblemJson(error);
   r.content_type = "application/problem+json";
   call->respond(std::move(r));
 }
 
-Result<domain::Viewer> Authenticate(const Services& s, const std::string& authorization) {
+Result<domain::Viewer> Authenticate(const Services& s, const std::string& authorization,
+                                    bool use) {
   auto unauthorized = [](std::string detail) {
     return MakeError(ErrorKind::kUnauthorized, "unauthorized", std::move(detail));
   };
@@ -88,8 +95,8 @@ Result<domain::Viewer> Authenticate(const Services& s, const std::string& author
   if (h.size() < 7 || (h.substr(0, 7) != "Bearer " && h.substr(0, 7) != "bearer ")) {
     return unauthorized("send Authorization: Bearer <token>");
   }
-  auto staff_id = s.tokens.Lookup(std::string(h.substr(7)));
-  if (!staff_id) return unauthorized("unknown or revoked token");
+  auto staff_id = s.tokens.Lookup(std::string(h.substr(7)), use);
+  if (!staff_id) return unauthorized("unknown, revoked or expired token");
   ReadView view = s.read.Read();
   const auto* row = view.org().FindStaff(*staff_id);
   if (!row || row->departed) return unauthorized("unknown or revoked token");
@@ -135,7 +142,7 @@ json DefaultReply(const writer::CommandResult& r) {
 void RunCommand(const Services& s, const CallPtr& call, CommandSpec spec) {
   auto viewer = Authenticate(s, call->req.authorization);
   if (!viewer.ok()) return SendError(call, viewer.error());
-  if (viewer->role == domain::Role::kAuditor) {
+  if (viewer->role == domain::Role::kAuditor && !spec.auditors_may) {
     return SendError(call, Forbidden("auditors read; they run no command"));
   }
   auto body = ParseObject(call->req.body);
@@ -177,9 +184,14 @@ void RunCommand(const Services& s, const CallPtr& call, CommandSpec spec) {
   auto conclude = std::make_shared<std::function<void(Result<writer::WriteOutcome>)>>(
       [sp, call, status = spec.success_status,
        reply = spec.reply ? std::move(spec.reply) : DefaultReply, after = std::move(spec.after),
-       finish = std::move(spec.finish)](Result<writer::WriteOutcome> outcome) {
+       finish = std::move(spec.finish),
+       commit = std::move(spec.commit)](Result<writer::WriteOutcome> outcome) {
         if (after) after(outcome);
         if (!outcome.ok()) return SendError(call, outcome.error());
+        if (commit) {
+          Status committed = commit(*outcome);
+          if (!committed.ok()) return SendError(call, committed.error());
+        }
         auto done = std::make_shared<writer::WriteOutcome>(std::move(outcome).value());
         // Answer once the read models show the change, so that the caller's next read does.
         sp->read.runner().WhenApplied(done->result.last_position,

@@ -23,13 +23,16 @@ using nlohmann::json;
 
 void SendJson(const CallPtr& call, unsigned status, const json& body,
               std::vector<std::pair<std::string, std::string>> headers = {});
-void SendError(const CallPtr& call, const Error& error);
+void SendError(const CallPtr& call, const Error& error,
+               std::vector<std::pair<std::string, std::string>> headers = {});
 
 using ReadView = projections::ReadModels::View;
 
 // The caller, from "Authorization: Bearer <token>": 401 for a missing, unknown or revoked
-// token or a departed person. Takes a read view of its own: call it without one.
-Result<domain::Viewer> Authenticate(const Services& s, const std::string& authorization);
+// token, an expired session or a departed person. Takes a read view of its own: call it
+// without one. `use` = false re-checks a token without counting it as a session's use.
+Result<domain::Viewer> Authenticate(const Services& s, const std::string& authorization,
+                                    bool use = true);
 
 struct Answer {
   Answer() = default;
@@ -64,6 +67,12 @@ struct CommandSpec {
   // Adds to a successful answer what only the first request may see (a secret shown
   // once); `replayed` says whether this is a retry's answer.
   std::function<void(json& answer, bool replayed)> finish;
+  // Runs on an I/O thread once the command is durable (first request or retry), before the
+  // answer: for what the events record but the log must not hold (a password's hash). Its
+  // error is the answer.
+  std::function<Status(const writer::WriteOutcome&)> commit;
+  // Auditors run no command, but this one (setting their own password).
+  bool auditors_may = false;
 };
 void RunCommand(const Services& s, const CallPtr& call, CommandSpec spec);
 

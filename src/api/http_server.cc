@@ -284,6 +284,9 @@ class Session : public std::enable_shared_from_this<Session> {
     head_ = message.head;
     auto call = std::make_shared<Call>();
     call->req = std::move(message.request);
+    beast::error_code ec;
+    auto peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) call->req.remote_address = peer.address().to_string();
     ++server_.in_flight;
     auto self = shared_from_this();
     call->respond = [self](HttpResponse resp) {
@@ -321,7 +324,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(r.status), version_);
     res->set(http::field::server, "evcrm");
-    res->set(http::field::content_type, r.content_type);
+    if (!r.content_type.empty()) res->set(http::field::content_type, r.content_type);
     for (auto& [k, v] : r.headers) res->set(k, v);
     bool keep = keep_alive_ && !server_.stopping;
     res->keep_alive(keep);

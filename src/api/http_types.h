@@ -21,9 +21,13 @@ struct HttpRequest {
   std::string body;
   std::string authorization;
   std::string if_match;
+  std::string if_none_match;  // for the console's files (304 Not Modified)
   std::optional<std::string> idempotency_key;
   std::string correlation_id;
   std::string route;  // the matched route pattern, for metrics
+  // The peer's IP address as the socket sees it (a proxy's, behind one): sign-in counts
+  // failures per client address.
+  std::string remote_address;
   // A WebSocket opening handshake (RFC 6455 §4.2.1): "Upgrade: websocket" with its key and
   // version. The server checks them when the handler accepts the upgrade.
   bool websocket_upgrade = false;
@@ -34,7 +38,7 @@ struct HttpRequest {
 struct HttpResponse {
   unsigned status = 200;
   std::string body;
-  std::string content_type = "application/json";
+  std::string content_type = "application/json";  // none when empty (a 204 or 304)
   std::vector<std::pair<std::string, std::string>> headers;
 };
 

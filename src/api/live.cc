@@ -477,9 +477,9 @@ void LiveHub::Sweep() {
       c->Close(kTryAgainLater, "too slow for the events feed; resume with after");
       continue;
     }
-    auto v = Authenticate(s_, "Bearer " + token);
+    auto v = Authenticate(s_, "Bearer " + token, /*use=*/false);
     if (!v.ok()) {
-      c->Close(kPolicyViolation, "the token was revoked or its person departed");
+      c->Close(kPolicyViolation, "the token was revoked or expired, or its person departed");
       continue;
     }
     if (v->role != before->role || v->department_id != before->department_id) {

@@ -30,6 +30,8 @@ const char* Reason(int status) {
       return "Payload too large";
     case 422:
       return "Unprocessable content";
+    case 429:
+      return "Too many requests";
     case 431:
       return "Request header fields too large";
     case 503:
@@ -76,6 +78,9 @@ const std::vector<ProblemCode>& ProblemCodes() {
       {"idempotency_key_reused", 422, "Idempotency key reused",
        "the Idempotency-Key was used for a different request"},
       {"staff_departed", 422, "Staff member departed", "the person has departed"},
+      {"too_many_attempts", 429, "Too many attempts",
+       "too many failed sign-ins for the email or from the client address; `Retry-After` "
+       "says in how many seconds to try again"},
       {"projection_lagging", 503, "Read model lagging",
        "the read model did not reach min_position within 5 s"},
       {"unavailable", 503, "Service unavailable",
@@ -108,6 +113,8 @@ int HttpStatus(ErrorKind kind) {
       return 413;
     case ErrorKind::kHeadersTooLarge:
       return 431;
+    case ErrorKind::kTooManyRequests:
+      return 429;
     case ErrorKind::kRule:
       return 422;
     case ErrorKind::kUnavailable:

@@ -251,6 +251,7 @@ struct RequestReader::Impl {
       r.websocket_version = header("Sec-WebSocket-Version").value_or("");
     }
     r.if_match = header("If-Match").value_or("");
+    r.if_none_match = header("If-None-Match").value_or("");
     r.idempotency_key = header("Idempotency-Key");
     r.correlation_id = header("X-Correlation-Id").value_or("");
     r.body = chunked ? std::move(chunk_body) : std::move(m.body());

@@ -8,6 +8,7 @@
 namespace crm::api {
 
 void AddOpsRoutes(Router& r, Services& s);
+void AddAuthRoutes(Router& r, Services& s);
 void AddOrgRoutes(Router& r, Services& s);
 void AddPoolRoutes(Router& r, Services& s);
 void AddLeadRoutes(Router& r, Services& s);

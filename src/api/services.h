@@ -9,6 +9,8 @@
 #include "api/http_server.h"
 #include "api/log_verifier.h"
 #include "api/metrics.h"
+#include "api/password_store.h"
+#include "api/sign_in_limiter.h"
 #include "api/token_store.h"
 #include "eventstore/event_store.h"
 #include "projections/read_models.h"
@@ -32,6 +34,8 @@ struct Services {
   writer::Writer& writer;         // every command
   projections::ReadModels& read;  // every query
   TokenStore& tokens;
+  PasswordStore& passwords;  // sign-in passwords, hashed off the I/O threads
+  SignInLimiter& sign_in;    // failed sign-ins per email and client address
   Metrics& metrics;
   LogVerifier& verifier;  // /api/v1/audit/verify, off the I/O threads
   const writer::Clock& clock;

@@ -34,6 +34,10 @@ struct Handover {
   OptId to;
   bool depart = false;
 };
+// Records that `staff_id`'s password was set; the hash itself is kept outside the log.
+struct SetPassword {
+  Id staff_id;
+};
 struct SetPoolPolicy {
   PoolPolicy policy;
 };
@@ -217,7 +221,7 @@ using Command =
                  VoidLead, ConvertLead, RecycleDue, CreateCustomer, UpdateCustomer, AddContact,
                  FollowUpCustomer, ClaimCustomer, ReleaseCustomer, TransferCustomer, LockCustomer,
                  UnlockCustomer, CreateOpportunity, ChangeStage, WinOpportunity, LoseOpportunity,
-                 SignContract, RecordPayment>;
+                 SignContract, RecordPayment, SetPassword>;
 
 }  // namespace crm::domain
 

@@ -19,6 +19,7 @@ CRM_DECIDER(CreateStaff);
 CRM_DECIDER(Handover);
 CRM_DECIDER(SetPoolPolicy);
 CRM_DECIDER(SetTarget);
+CRM_DECIDER(SetPassword);
 CRM_DECIDER(RecycleDue);
 
 CRM_DECIDER(CreateLead);

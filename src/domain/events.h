@@ -45,6 +45,12 @@ struct StaffDeparted {
   Id staff_id;
   bool operator==(const StaffDeparted&) const = default;
 };
+// That `staff_id`'s sign-in password was set (by the envelope's actor). The password and
+// its hash are never in the log: the hash lives beside the token hashes (api/password_store.h).
+struct PasswordSet {
+  Id staff_id;
+  bool operator==(const PasswordSet&) const = default;
+};
 // Written on the departing person's stream, after every record's RecordHandedOver.
 struct HandoverCompleted {
   Id staff_id;
@@ -281,7 +287,8 @@ using Event = std::variant<
     LeadConverted, FollowUpRecorded, RecordHandedOver, CustomerCreated, CustomerUpdated,
     CustomerLeadAttached, CustomerClaimed, CustomerReleased, CustomerRecycled, CustomerTransferred,
     CustomerLocked, CustomerUnlocked, ContactCreated, OpportunityCreated, OpportunityStageChanged,
-    OpportunityWon, OpportunityLost, ContractSigned, PaymentReceived, DealOwnerChanged>;
+    OpportunityWon, OpportunityLost, ContractSigned, PaymentReceived, DealOwnerChanged,
+    PasswordSet>;
 
 // The event's type name as the log and the audit API show it ("LeadClaimed").
 std::string_view EventTypeName(const Event& e);

@@ -159,6 +159,7 @@ void Evolve(Model& m, const EventMeta& meta, const Event& event) {
             if (auto* s = Find(m.staff, e.staff_id)) s->departed = true;
           },
           [&](const HandoverCompleted&) {},
+          [&](const PasswordSet&) {},
           [&](const PoolPolicySet& e) { m.policy = e.policy; },
           [&](const TargetSet&) {},
           [&](const LeadCreated& e) {

@@ -107,6 +107,19 @@ CRM_DECIDER(SetTarget) {
                 TargetSet{c.period, c.staff_id, c.department_id, c.amount, c.currency});
 }
 
+CRM_DECIDER(SetPassword) {
+  (void)ctx;
+  const StaffMember* person = m.FindStaff(c.staff_id);
+  if (!person) return NotFound("no staff member " + c.staff_id);
+  if (v.role != Role::kAdmin && v.id != c.staff_id) {
+    return Forbidden("only an admin, or the person themself, sets a password");
+  }
+  if (person->departed) {
+    return RuleRefused("staff_departed", c.staff_id + " has departed and cannot sign in");
+  }
+  return Single(c.staff_id, PasswordSet{c.staff_id});
+}
+
 CRM_DECIDER(RecycleDue) {
   if (!v.system) return Forbidden("only the system recycles");
   Decision d;

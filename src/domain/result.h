@@ -23,6 +23,7 @@ enum class ErrorKind {
   kPrecondition,      // 412: the expected version did not match
   kTooLarge,          // 413: the request body is over the limit
   kHeadersTooLarge,   // 431: the request header section is over the limit
+  kTooManyRequests,   // 429: too many failed sign-ins; try again later
   kRule,              // 422: a business rule refused the command
   kUnavailable,       // 503: storage failing or read model lagging; nothing was written
   kInternal,          // 500: a bug

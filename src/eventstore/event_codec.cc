@@ -200,6 +200,9 @@ std::pair<s::Payload, Offset<void>> EncodePayload(FlatBufferBuilder& fbb, const 
                                             e.Str(x.reference), fbb.CreateVectorOfStructs(alloc))
                 .Union();
           },
+          [&](const d::PasswordSet& x) {
+            return s::CreatePasswordSet(fbb, e.Str(x.staff_id)).Union();
+          },
           [&](const d::DealOwnerChanged& x) {
             return s::CreateDealOwnerChanged(fbb, e.Str(x.customer_id), e.Str(x.owner_id),
                                              e.Str(x.previous_owner_id))
@@ -391,6 +394,8 @@ Result<d::Event> DecodePayload(const s::Envelope& env) {
                                          FromDays(x->received_on()), Opt(x->method()),
                                          Opt(x->reference()), std::move(alloc)});
     }
+    case P::PasswordSet:
+      return d::Event(d::PasswordSet{Str(env.payload_as_PasswordSet()->staff_id())});
     case P::DealOwnerChanged: {
       auto x = env.payload_as_DealOwnerChanged();
       return d::Event(d::DealOwnerChanged{Str(x->customer_id()), Opt(x->owner_id()),

@@ -1,5 +1,6 @@
 #include "projections/org_projection.h"
 
+#include "domain/model.h"
 #include "domain/overloaded.h"
 
 namespace crm::projections {
@@ -38,6 +39,7 @@ void OrgProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touched) 
                    row.version = ev.version;
                    row.position = ev.position;
                    tree_.SetStaff(e.staff_id, e.role, e.department_id);
+                   by_email_[d::EmailKey(e.email)] = e.staff_id;
                    touched.insert("org");
                  },
                  [&](const d::StaffDeparted& e) {
@@ -49,6 +51,9 @@ void OrgProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touched) 
                    touched.insert("org");
                  },
                  [&](const d::HandoverCompleted& e) {
+                   if (auto* row = staff_.EditExisting(e.staff_id)) row->version = ev.version;
+                 },
+                 [&](const d::PasswordSet& e) {
                    if (auto* row = staff_.EditExisting(e.staff_id)) row->version = ev.version;
                  },
                  [](const auto&) {},
@@ -65,11 +70,13 @@ Status OrgProjection::Load(const LocalStore& store) {
   CRM_RETURN_IF_ERROR(departments_.Load(store));
   CRM_RETURN_IF_ERROR(staff_.Load(store));
   tree_ = d::OrgTree();
+  by_email_.clear();
   for (const auto& [id, row] : departments_.rows())
     tree_.AddDepartment(id, NonEmpty(row.parent_id));
   for (const auto& [id, row] : staff_.rows()) {
     tree_.SetStaff(id, d::ParseRole(row.role).value_or(d::Role::kSales),
                    NonEmpty(row.department_id));
+    by_email_[d::EmailKey(row.email)] = id;
   }
   return Status::Ok();
 }
@@ -78,6 +85,12 @@ void OrgProjection::Clear() {
   departments_.Clear();
   staff_.Clear();
   tree_ = d::OrgTree();
+  by_email_.clear();
+}
+
+const views::StaffRowT* OrgProjection::FindStaffByEmail(std::string_view email) const {
+  auto it = by_email_.find(d::EmailKey(email));
+  return it == by_email_.end() ? nullptr : staff_.Find(it->second);
 }
 
 std::optional<d::Viewer> OrgProjection::ViewerOf(const std::string& staff_id) const {

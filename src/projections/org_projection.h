@@ -29,6 +29,8 @@ class OrgProjection final : public Projection {
   const std::map<std::string, views::DepartmentRowT>& departments() const {
     return departments_.rows();
   }
+  // The staff member with `email` (compared as domain::EmailKey does); nullptr when none.
+  const views::StaffRowT* FindStaffByEmail(std::string_view email) const;
   // The viewer for a staff member; nullopt when unknown.
   std::optional<domain::Viewer> ViewerOf(const std::string& staff_id) const;
 
@@ -36,6 +38,7 @@ class OrgProjection final : public Projection {
   RowMap<views::DepartmentRowT> departments_;
   RowMap<views::StaffRowT> staff_;
   domain::OrgTree tree_;
+  std::map<std::string, std::string, std::less<>> by_email_;  // EmailKey → staff id
 };
 
 }  // namespace crm::projections

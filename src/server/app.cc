@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "api/console.h"
 #include "api/handler_util.h"
 #include "api/http_server.h"
 #include "api/live.h"
@@ -65,6 +66,8 @@ struct App::Impl {
   std::unique_ptr<projections::ReadModels> read;
   std::unique_ptr<writer::Writer> writer;
   std::unique_ptr<api::TokenStore> tokens;
+  std::unique_ptr<api::PasswordStore> passwords;
+  api::SignInLimiter sign_in;
   api::Metrics metrics;
   std::unique_ptr<api::LogVerifier> verifier;
   std::unique_ptr<api::LiveHub> live;
@@ -72,6 +75,7 @@ struct App::Impl {
   api::Router router;
   std::unique_ptr<api::HttpServer> http;
   std::string admin_token_file;
+  std::string admin_password_file;
 
   // The recycle job: a thread that wakes every recycle_interval, or when stopping.
   std::thread recycler;
@@ -101,28 +105,51 @@ struct App::Impl {
     return writer->Execute(std::move(req));
   }
 
+  // Writes `secret` and a line break to DIR/<name>, readable by the owner only.
+  Result<std::string> WriteSecretFile(const std::string& name, const std::string& secret) {
+    std::string path = options.data_dir + "/" + name;
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return Internal("cannot write " + path);
+    std::string line = secret + "\n";
+    bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+    ok = ::fsync(fd) == 0 && ok;
+    ::close(fd);
+    if (!ok) return Internal("cannot write " + path);
+    return path;
+  }
+
+  // The first start: the admin (admin@localhost), with an API token and a first sign-in
+  // password, each chosen by the environment or random and then kept in the data dir.
   Status BootstrapAdmin() {
     if (store->Head() != 0) return Status::Ok();
+    if (!options.admin_password.empty() && api::CodePoints(options.admin_password) < 12) {
+      return InvalidField("CRMD_ADMIN_PASSWORD", "must be at least 12 characters");
+    }
     std::string id = ids->New("stf");
     std::string token = options.admin_token.empty() ? api::NewToken() : options.admin_token;
+    // 24 hex digits: 96 random bits, typed easily enough once.
+    std::string password =
+        options.admin_password.empty() ? api::NewToken().substr(0, 24) : options.admin_password;
+    CRM_ASSIGN_OR_RETURN(std::string hash, api::HashPassword(password));
     CRM_RETURN_IF_ERROR(tokens->Issue(id, token));
     auto r = ExecuteSync(d::CreateStaff{id, "admin", "admin@localhost", d::Role::kAdmin, {}, {}},
                          std::string(d::kSystemActor));
     if (!r.ok()) return std::move(r).error();
+    auto set = ExecuteSync(d::SetPassword{id}, std::string(d::kSystemActor));
+    if (!set.ok()) return std::move(set).error();
+    CRM_RETURN_IF_ERROR(passwords->Set(id, hash));
     if (options.admin_token.empty()) {
-      admin_token_file = options.data_dir + "/admin.token";
-      int fd = ::open(admin_token_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-      if (fd < 0) return Internal("cannot write " + admin_token_file);
-      std::string line = token + "\n";
-      bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-      ::fsync(fd);
-      ::close(fd);
-      if (!ok) return Internal("cannot write " + admin_token_file);
+      CRM_ASSIGN_OR_RETURN(admin_token_file, WriteSecretFile("admin.token", token));
       log("created the admin " + id + "; its token is in " + admin_token_file);
     } else {
       log("created the admin " + id + " with the token from CRMD_ADMIN_TOKEN");
     }
-    read->runner().WaitApplied(r->result.last_position, std::chrono::seconds(30));
+    if (options.admin_password.empty()) {
+      CRM_ASSIGN_OR_RETURN(admin_password_file, WriteSecretFile("admin.password", password));
+      log("the admin signs in to the console as admin@localhost with the password in " +
+          admin_password_file);
+    }
+    read->runner().WaitApplied(set->result.last_position, std::chrono::seconds(30));
     return Status::Ok();
   }
 
@@ -186,6 +213,7 @@ struct App::Impl {
     if (live) live->Stop();
     if (http) http->Stop(std::chrono::seconds(10));
     if (verifier) verifier->Stop();
+    if (passwords) passwords->Stop();
     {
       std::lock_guard<std::mutex> lock(recycler_mu);
       stopping = true;
@@ -209,6 +237,7 @@ App::~App() { Stop(); }
 uint16_t App::port() const { return impl_->http->port(); }
 void App::Handle(const CallPtr& call) { impl_->Dispatch(call); }
 const std::string& App::admin_token_file() const { return impl_->admin_token_file; }
+const std::string& App::admin_password_file() const { return impl_->admin_password_file; }
 void App::Stop() { impl_->Shutdown(); }
 
 Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
@@ -238,7 +267,9 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   writer_options.log = a.log;
   CRM_ASSIGN_OR_RETURN(a.writer, writer::Writer::Open(*a.store, *a.clock, *a.ids, writer_options));
   CRM_RETURN_IF_ERROR(a.read->Start());
-  a.tokens = std::make_unique<api::TokenStore>(*a.local);
+  a.tokens = std::make_unique<api::TokenStore>(*a.local, *a.clock);
+  // Two hashing threads: each Argon2id run takes 64 MiB for about 0.1 s.
+  a.passwords = std::make_unique<api::PasswordStore>(*a.local, 2);
   CRM_RETURN_IF_ERROR(a.BootstrapAdmin());
   // Serve once the read models have caught up with the log (they keep following it).
   if (!a.read->runner().WaitApplied(a.store->Head(), std::chrono::seconds(120))) {
@@ -248,12 +279,13 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   Impl* ip = &a;
   a.verifier = std::make_unique<api::LogVerifier>(*a.store);
   a.services = std::unique_ptr<api::Services>(new api::Services{
-      *a.store, *a.writer, *a.read, *a.tokens, a.metrics, *a.verifier, *a.clock, *a.ids, options.utc_offset,
+      *a.store, *a.writer, *a.read, *a.tokens, *a.passwords, a.sign_in, a.metrics, *a.verifier, *a.clock, *a.ids, options.utc_offset,
       [ip](std::function<void()> fn) { ip->http->Post(std::move(fn)); },
       [ip] { return ip->http ? ip->http->Stats() : api::HttpStats{}; },
       [ip] { return ip->live ? ip->live->Stats() : api::LiveStats{}; }});
   a.live = std::make_unique<api::LiveHub>(*a.services);
   api::AddOpsRoutes(a.router, *a.services);
+  api::AddAuthRoutes(a.router, *a.services);
   api::AddOrgRoutes(a.router, *a.services);
   api::AddPoolRoutes(a.router, *a.services);
   api::AddLeadRoutes(a.router, *a.services);
@@ -262,6 +294,7 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   api::AddAuditRoutes(a.router, *a.services);
   api::AddDashboardRoutes(a.router, *a.services);
   api::AddLiveRoutes(a.router, *a.services, *a.live);
+  api::AddConsoleRoutes(a.router, options.console_dir);
 
   api::HttpServerOptions http_options;
   http_options.address = listen.first;

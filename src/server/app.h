@@ -27,6 +27,11 @@ struct AppOptions {
   Seconds utc_offset{8 * 3600};
   // The bootstrap admin's token on first start; empty: a random one in DIR/admin.token.
   std::string admin_token;
+  // The bootstrap admin's first sign-in password; empty: a random one in DIR/admin.password.
+  std::string admin_password;
+  // The console's files from this directory, unembedded and uncached (for working on
+  // src/console); empty: the files built into crmd.
+  std::string console_dir;
   const writer::Clock* clock = nullptr;  // nullptr: the system clock
   // Where everything the server says goes, one line at a time; nullptr: stderr, each
   // line prefixed "crmd: ".
@@ -46,6 +51,8 @@ class App {
   void Handle(const api::CallPtr& call);
   // Where the bootstrap admin's token was written on first start ("" otherwise).
   const std::string& admin_token_file() const;
+  // Where the bootstrap admin's first password was written on first start ("" otherwise).
+  const std::string& admin_password_file() const;
 
   // Stops accepting, finishes requests in flight, flushes and closes. Idempotent.
   void Stop();

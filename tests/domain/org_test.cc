@@ -66,6 +66,25 @@ TEST_F(OrgTest, CreatingStaffClaimsTheirEmail) {
   EXPECT_EQ(d->unique_keys[0].key, "x@example.com");
 }
 
+TEST_F(OrgTest, AnAdminSetsAnyonesPasswordAndEveryoneTheirOwn) {
+  // The event says only that it was set; who set it is the envelope's actor.
+  ThenEvents(When("stf_admin", SetPassword{"stf_rep1"}), {{"stf_rep1", PasswordSet{"stf_rep1"}}});
+  ThenEvents(When("stf_rep1", SetPassword{"stf_rep1"}), {{"stf_rep1", PasswordSet{"stf_rep1"}}});
+  ThenEvents(When("stf_aud", SetPassword{"stf_aud"}), {{"stf_aud", PasswordSet{"stf_aud"}}});
+}
+
+TEST_F(OrgTest, NobodyButAnAdminSetsAnotherPersonsPassword) {
+  // Not even their manager: a password is the person's own.
+  ThenError(When("stf_mgr", SetPassword{"stf_rep1"}), ErrorKind::kForbidden, "forbidden");
+  ThenError(When("stf_rep2", SetPassword{"stf_rep1"}), ErrorKind::kForbidden, "forbidden");
+  ThenError(When("stf_admin", SetPassword{"stf_nobody"}), ErrorKind::kNotFound, "not_found");
+}
+
+TEST_F(OrgTest, ADepartedPersonGetsNoPassword) {
+  Do("stf_admin", Handover{"stf_rep2", "stf_rep1", true});
+  ThenError(When("stf_admin", SetPassword{"stf_rep2"}), ErrorKind::kRule, "staff_departed");
+}
+
 TEST_F(OrgTest, OnlyAdminsSetThePoolPolicy) {
   ThenError(When("stf_mgr", SetPoolPolicy{}), ErrorKind::kForbidden, "forbidden");
   PoolPolicy p{.recycle_no_follow_up = std::chrono::days(15), .daily_claim_limit = 20};

@@ -68,6 +68,7 @@ inline std::vector<Event> OneOfEach() {
                      {{d, 400}, {d + std::chrono::days(30), 600}}},
       PaymentReceived{"pay_1", 500, d, "bank", "TX1", {{0, 400}, {1, 100}}},
       DealOwnerChanged{"cus_1", std::nullopt, "stf_2"},
+      PasswordSet{"stf_1"},
   };
 }
 

@@ -57,6 +57,7 @@ class Story {
       reps_.push_back(id);
     }
     Do("stf_admin", d::CreateStaff{"stf_fin", "F", "f@x", d::Role::kFinance, "dep_a", {}});
+    Do("stf_fin", d::SetPassword{"stf_fin"});
   }
 
   void Step() {

@@ -68,6 +68,7 @@ const PROBLEM_CODES = [
   "overpayment",
   "idempotency_key_reused",
   "staff_departed",
+  "too_many_attempts",
   "projection_lagging",
   "unavailable",
   "internal",
@@ -183,6 +184,31 @@ const schemas = {
       }, ["token"]),
     ],
   },
+  SignIn: obj(
+    {
+      email: str({ maxLength: 254, description: "Compared without regard to ASCII case." }),
+      password: str({ minLength: 1, maxLength: 200 }),
+    },
+    ["email", "password"],
+  ),
+  Session: obj(
+    {
+      token: str({ description: "A bearer token for every other request and for /api/v1/live; it ends after 12 hours without use, at sign-out, when the person's password is set anew, or when they depart." }),
+      staff: obj(
+        { id: id("stf"), name: str(), role: str({ enum: ["admin", "manager", "sales", "finance", "auditor"] }), department_id: nid("dep") },
+        ["id", "name", "role", "department_id"],
+      ),
+      expires_at: time({ description: "When the token ends if unused; each use moves it 12 hours on." }),
+    },
+    ["token", "staff", "expires_at"],
+  ),
+  SetPassword: obj(
+    {
+      password: str({ minLength: 12, maxLength: 200, description: "12 to 200 characters (code points), kept exactly as sent." }),
+      current_password: str({ minLength: 1, maxLength: 200, description: "Required when a person who already has a password sets their own." }),
+    },
+    ["password"],
+  ),
   TokenIssued: obj(
     { staff_id: id("stf"), token: str(), position: int({ minimum: 0, description: "The log head when the token was issued." }) },
     ["staff_id", "token", "position"],
@@ -905,6 +931,7 @@ const parameters = {
 const headers = {
   "X-Position": { description: "The log position the read model reflects.", schema: int({ minimum: 0 }) },
   ETag: { description: "\"<version>\" of the record.", schema: str() },
+  "Retry-After": { description: "Seconds to wait before trying again.", schema: int({ minimum: 1 }) },
 };
 
 // ---- operations -----------------------------------------------------------------------
@@ -1122,6 +1149,55 @@ op("post", "/api/v1/staff/{id}/tokens", {
     404: { not_found: "no such staff member" },
     413: { payload_too_large: "body over 1 MiB" },
     422: DEPARTED,
+    503: { unavailable: "the token store failed" },
+  },
+});
+op("put", "/api/v1/staff/{id}/password", {
+  id: "setStaffPassword",
+  summary: "Set a person's sign-in password",
+  description: "Admins for anyone; every person (auditors too) for themself, with current_password once they have one. The password is hashed with Argon2id and kept beside the token hashes; the log records only a PasswordSet event (who set it is its actor). Setting it ends the person's other sessions (all of them when an admin sets it). A wrong current_password counts as a failed sign-in.",
+  tag: "Sign-in",
+  kind: "command",
+  params: [param("StaffId")],
+  body: { schema: "SetPassword" },
+  status: 204,
+  answerDescription: "No Content: the password is set.",
+  errors: {
+    ...FORBID("only an admin, or the person themself, sets a password; auditors may set their own"),
+    404: { not_found: "no such staff member" },
+    422: DEPARTED,
+    429: { too_many_attempts: "too many wrong current passwords; Retry-After says when to try again" },
+  },
+});
+paths["/api/v1/staff/{id}/password"].put.responses["429"].headers = { "Retry-After": hdr("Retry-After") };
+op("post", "/api/v1/sessions", {
+  id: "signIn",
+  summary: "Sign in with email and password",
+  description: "No token. A wrong email or password, a person without a password and a departed person all answer the same 401. The fifth failure within 15 minutes for one email (the twentieth from one client address) answers 429, and so does every attempt until Retry-After has passed, the right password too; each lockout doubles, up to 15 minutes.",
+  tag: "Sign-in",
+  body: { schema: "SignIn" },
+  status: 201,
+  answer: "Session",
+  answerDescription: "Created: a session.",
+  errors: {
+    400: { malformed_json: "the body is not JSON, or not an object", validation_failed: "email or password missing or not text" },
+    401: { unauthorized: "wrong email or password" },
+    413: { payload_too_large: "body over 1 MiB" },
+    429: { too_many_attempts: "too many failed sign-ins for the email or from the address" },
+    503: { unavailable: "too many sign-ins at once (Retry-After: 1), or the token store failed" },
+  },
+  extra: { security: [] },
+});
+paths["/api/v1/sessions"].post.responses["429"].headers = { "Retry-After": hdr("Retry-After") };
+op("delete", "/api/v1/sessions/current", {
+  id: "signOut",
+  summary: "Sign out: end the token of this request",
+  description: "Ends the bearer token the request carries, a session or an API token; live sockets using it close within a second (1008).",
+  tag: "Sign-in",
+  status: 204,
+  answerDescription: "No Content: the token no longer works.",
+  errors: {
+    401: { unauthorized: "no token, unknown token, revoked or expired token" },
     503: { unavailable: "the token store failed" },
   },
 });
@@ -1766,6 +1842,7 @@ const doc = {
   tags: [
     { name: "Operations" },
     { name: "Organisation", description: "Departments, staff, tokens, portfolio and handover." },
+    { name: "Sign-in", description: "Email and password for the console: sessions that end after 12 hours unused, sign-out, passwords (Argon2id, never in the log)." },
     { name: "Pool", description: "The pool (公海) and its policy." },
     { name: "Leads", description: "Leads (线索)." },
     { name: "Customers", description: "Customers (客户)." },

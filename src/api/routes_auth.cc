@@ -1,0 +1,181 @@
+// Sign-in: passwords, sessions and sign-out (API.md "Sign-in").
+#include "api/body.h"
+#include "api/handler_util.h"
+#include "api/routes.h"
+#include "domain/model.h"
+
+namespace crm::api {
+
+namespace d = crm::domain;
+
+namespace {
+
+// The one answer to a wrong email, a wrong password, a person without a password and a
+// departed person alike: which of them it was is not the caller's to learn.
+Error WrongCredentials() {
+  return MakeError(ErrorKind::kUnauthorized, "unauthorized", "wrong email or password");
+}
+
+void SendTooMany(const CallPtr& call, int64_t seconds) {
+  SendError(call,
+            MakeError(ErrorKind::kTooManyRequests, "too_many_attempts",
+                      "too many failed sign-ins; try again in " + std::to_string(seconds) + " s"),
+            {{"Retry-After", std::to_string(seconds)}});
+}
+
+Error HashersBusy() {
+  return Unavailable("too many sign-ins at once; try again in a moment");
+}
+
+// After the password check, on an I/O thread.
+void FinishSignIn(const Services& s, const CallPtr& call, const std::string& staff_id,
+                  const std::string& email_key, bool match) {
+  const std::string& address = call->req.remote_address;
+  json staff;
+  {
+    ReadView view = s.read.Read();
+    const auto* row = staff_id.empty() ? nullptr : view.org().FindStaff(staff_id);
+    if (!row || row->departed) {
+      match = false;
+    } else {
+      staff = {{"id", row->id},
+               {"name", row->name},
+               {"role", row->role},
+               {"department_id", row->department_id.empty() ? json(nullptr)
+                                                            : json(row->department_id)}};
+    }
+  }
+  if (!match) {
+    int64_t wait = s.sign_in.Failed(email_key, address, s.clock.Now());
+    if (wait > 0) return SendTooMany(call, wait);
+    return SendError(call, WrongCredentials());
+  }
+  s.sign_in.Succeeded(email_key);
+  auto session = s.tokens.StartSession(staff_id);
+  if (!session.ok()) return SendError(call, session.error());
+  SendJson(call, 201,
+           json{{"token", session->token},
+                {"staff", std::move(staff)},
+                {"expires_at", FormatTime(session->expires_at)}});
+}
+
+// Records that `id`'s password was set, then keeps `hash` as it (and ends the person's
+// other sessions), on an I/O thread.
+void SetPasswordCommand(const Services& s, const CallPtr& call, const std::string& id,
+                        std::string hash) {
+  CommandSpec spec;
+  spec.success_status = 204;
+  spec.if_match_stream = id;
+  spec.auditors_may = true;  // an auditor sets their own password like anyone
+  spec.build = [id](const d::Viewer&, const json&) -> Result<d::Command> {
+    return d::Command(d::SetPassword{id});
+  };
+  const std::string keep = call->req.authorization.substr(7);
+  // The event is durable first: the log never misses a password change. Should keeping the
+  // hash then fail, the answer is an error and a retry (with the same Idempotency-Key, too)
+  // keeps it; the old password works until then.
+  spec.commit = [&s, id, hash = std::move(hash), keep](const writer::WriteOutcome&) -> Status {
+    CRM_RETURN_IF_ERROR(s.passwords.Set(id, hash));
+    // A new password ends the person's other sessions (theirs, when they set it themself).
+    return s.tokens.EndSessions(id, keep);
+  };
+  RunCommand(s, call, std::move(spec));
+}
+
+}  // namespace
+
+void AddAuthRoutes(Router& r, Services& s) {
+  r.Add("POST", "/api/v1/sessions", [&s](const CallPtr& call) {
+    auto body = ParseObject(call->req.body);
+    if (!body.ok()) return SendError(call, body.error());
+    std::vector<FieldError> errors;
+    Fields f(*body, errors);
+    auto email = f.Text("email", true, 254);
+    auto password = f.Secret("password", true, 1, 200);
+    if (Status ok = FieldsOk(errors); !ok.ok()) return SendError(call, ok.error());
+    std::string key = d::EmailKey(*email);
+    if (int64_t wait = s.sign_in.RetryAfter(key, call->req.remote_address, s.clock.Now())) {
+      return SendTooMany(call, wait);
+    }
+    std::string staff_id;
+    {
+      ReadView view = s.read.Read();
+      if (const auto* row = view.org().FindStaffByEmail(*email)) staff_id = row->id;
+    }
+    const Services* sp = &s;
+    bool queued = s.passwords.Verify(staff_id, *password, [sp, call, staff_id, key](bool match) {
+      sp->post([sp, call, staff_id, key, match] { FinishSignIn(*sp, call, staff_id, key, match); });
+    });
+    if (!queued) SendError(call, HashersBusy(), {{"Retry-After", "1"}});
+  });
+
+  r.Add("DELETE", "/api/v1/sessions/current", [&s](const CallPtr& call) {
+    auto viewer = Authenticate(s, call->req.authorization);
+    if (!viewer.ok()) return SendError(call, viewer.error());
+    Status ended = s.tokens.End(call->req.authorization.substr(7));
+    if (!ended.ok()) return SendError(call, ended.error());
+    SendJson(call, 204, nullptr);
+  });
+
+  r.Add("PUT", "/api/v1/staff/{id}/password", [&s](const CallPtr& call) {
+    auto viewer = Authenticate(s, call->req.authorization);
+    if (!viewer.ok()) return SendError(call, viewer.error());
+    std::string id = call->req.params.at("id");
+    auto body = ParseObject(call->req.body);
+    if (!body.ok()) return SendError(call, body.error());
+    std::vector<FieldError> errors;
+    Fields f(*body, errors);
+    auto password = f.Secret("password", true, 12, 200);
+    auto current = f.Secret("current_password", false, 1, 200);
+    // Refused before the costly hashing; the command's decider checks the same again.
+    std::string email;
+    {
+      ReadView view = s.read.Read();
+      const auto* row = view.org().FindStaff(id);
+      if (!row) return SendError(call, NotFound("no staff member " + id));
+      if (viewer->role != d::Role::kAdmin && viewer->id != id) {
+        return SendError(call, Forbidden("only an admin, or the person themself, sets a password"));
+      }
+      if (row->departed) {
+        return SendError(call, RuleRefused("staff_departed", id + " has departed"));
+      }
+      email = d::EmailKey(row->email);
+    }
+    // Changing one's own password takes the current one, so that a session left open
+    // cannot take over the account.
+    bool own = viewer->id == id && s.passwords.Has(id);
+    if (own && !current && !f.Has("current_password")) {
+      f.Fail("current_password", "is required to change your own password");
+    }
+    if (Status ok = FieldsOk(errors); !ok.ok()) return SendError(call, ok.error());
+
+    const Services* sp = &s;
+    auto hash_then_set = [sp, call, id, password = *password] {
+      bool queued = sp->passwords.Hash(password, [sp, call, id](Result<std::string> hash) {
+        sp->post([sp, call, id, hash = std::move(hash)]() mutable {
+          if (!hash.ok()) return SendError(call, hash.error());
+          SetPasswordCommand(*sp, call, id, std::move(hash).value());
+        });
+      });
+      if (!queued) SendError(call, HashersBusy(), {{"Retry-After", "1"}});
+    };
+    if (!own) return hash_then_set();
+    // The current password is checked like a sign-in, and its failures count as one.
+    const std::string& address = call->req.remote_address;
+    if (int64_t wait = s.sign_in.RetryAfter(email, address, s.clock.Now())) {
+      return SendTooMany(call, wait);
+    }
+    bool queued = s.passwords.Verify(
+        id, *current, [sp, call, email, hash_then_set](bool match) {
+          sp->post([sp, call, email, hash_then_set, match] {
+            if (match) return hash_then_set();
+            int64_t wait = sp->sign_in.Failed(email, call->req.remote_address, sp->clock.Now());
+            if (wait > 0) return SendTooMany(call, wait);
+            SendError(call, ValidationFailed({{"current_password", "does not match"}}));
+          });
+        });
+    if (!queued) SendError(call, HashersBusy(), {{"Retry-After", "1"}});
+  });
+}
+
+}  // namespace crm::api

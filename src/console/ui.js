@@ -1,0 +1,341 @@
+// Shared pieces of the pages: alerts, forms, fields, dialogs, tables, badges.
+import {h, clear, append, uid} from './dom.js';
+import {t, tEnum, has, minorDigits} from './i18n.js';
+import {ApiError, newKey, staffList, me} from './api.js';
+
+// --- alerts ------------------------------------------------------------------------
+
+export function alertBox() {
+  return h('div', {class: 'alert', role: 'alert', hidden: true});
+}
+
+export function clearAlert(box) {
+  clear(box);
+  box.hidden = true;
+  box.classList.remove('alert-ok');
+}
+
+// Shows a problem: its title (translated by code when we know it) and its detail.
+export function showError(box, err, extra) {
+  clear(box);
+  box.hidden = false;
+  box.classList.remove('alert-ok');
+  if (!(err instanceof ApiError)) {
+    append(box, h('strong', t('error.unexpected')), ' ', h('span', {class: 'alert-detail'}, String(err && err.message || err)));
+    return;
+  }
+  let title;
+  if (err.code === 'network') title = t('error.network');
+  else if (err.code === 'too_many_attempts') title = t('error.too_many_attempts', {n: err.retryAfter ?? '?'});
+  else if (has(`error.${err.code}`)) title = t(`error.${err.code}`);
+  else title = err.title || err.code;
+  append(box, h('strong', {class: 'alert-title'}, title));
+  if (err.detail) append(box, ' ', h('span', {class: 'alert-detail'}, err.detail));
+  if (err.title && err.title !== title) {
+    append(box, h('span', {class: 'alert-code'}, `${err.title} · ${err.code}`));
+  }
+  if (err.code === 'validation_failed' && err.errors.length) {
+    // Fields of the form show their own message; list the others here.
+    const form = box.closest('form');
+    const rest = err.errors.filter((e) => !(form && findControl(form, e.field)));
+    if (rest.length) append(box, h('ul', {class: 'alert-list'}, rest.map((e) => h('li', `${e.field}: ${e.message}`))));
+  }
+  if (extra) append(box, extra);
+}
+
+export function showOk(box, ...content) {
+  clear(box);
+  box.hidden = false;
+  box.classList.add('alert-ok');
+  box.setAttribute('role', 'status');
+  append(box, ...content);
+}
+
+// --- fields ------------------------------------------------------------------------
+
+// A labelled control. `control` is an input/select/textarea with a name.
+export function field(label, control, opts = {}) {
+  const id = control.id || uid('fld');
+  control.id = id;
+  const wrap = h('div', {class: ['field', opts.wide && 'field-wide', opts.class]},
+    h('label', {for: id}, label, opts.required ? h('span', {class: 'req', 'aria-hidden': 'true'}, ' *') : null),
+    control,
+    opts.hint ? h('div', {class: 'hint'}, opts.hint) : null);
+  if (opts.required) control.required = true;
+  return wrap;
+}
+
+export function input(name, attrs = {}) {
+  return h('input', {name, type: 'text', autocomplete: 'off', ...attrs});
+}
+
+export function select(name, options, attrs = {}) {
+  // options: [[value, label], ...]
+  return h('select', {name, ...attrs}, options.map(([v, l]) => h('option', {value: v, selected: attrs.value === v}, l)));
+}
+
+export function textarea(name, attrs = {}) {
+  return h('textarea', {name, rows: 3, ...attrs});
+}
+
+function findControl(form, fieldName) {
+  const esc = (s) => (window.CSS && CSS.escape ? CSS.escape(s) : s.replace(/["\\]/g, '\\$&'));
+  let el = form.querySelector(`[name="${esc(fieldName)}"]`);
+  if (!el && fieldName.includes('.')) {
+    const last = fieldName.split('.').pop();
+    el = form.querySelector(`[name="${esc(last)}"]`);
+  }
+  return el;
+}
+
+export function clearFieldErrors(form) {
+  for (const el of form.querySelectorAll('[aria-invalid="true"]')) {
+    el.removeAttribute('aria-invalid');
+    el.removeAttribute('aria-describedby');
+  }
+  for (const el of form.querySelectorAll('.field-error')) el.remove();
+}
+
+export function markField(form, fieldName, message) {
+  const el = findControl(form, fieldName);
+  if (!el) return false;
+  el.setAttribute('aria-invalid', 'true');
+  const id = uid('err');
+  const msg = h('div', {class: 'field-error', id}, message);
+  const wrap = el.closest('.field') || el.parentElement;
+  wrap.appendChild(msg);
+  el.setAttribute('aria-describedby', id);
+  return true;
+}
+
+// A client-side check failed before anything was sent.
+export class FormInvalid extends Error {
+  constructor(errors) { super('invalid'); this.errors = errors; }
+}
+
+// Wires a form: one Idempotency-Key from render until success (so a double click or a
+// retry does nothing twice), buttons disabled while in flight, errors shown in the
+// form's alert and on its fields. submit(values, key) → Promise; onDone(result).
+export function wireForm(form, box, submit, {onDone, onError} = {}) {
+  let key = newKey();
+  let busy = false;
+  form.noValidate = true;
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (busy) return;
+    clearFieldErrors(form);
+    clearAlert(box);
+    // Native constraint checks, shown our way.
+    const bad = [...form.elements].filter((el) => el.willValidate && !el.checkValidity());
+    if (bad.length) {
+      for (const el of bad) markField(form, el.name, el.validity.valueMissing ? t('form.required') : t('form.invalid'));
+      bad[0].focus();
+      return;
+    }
+    busy = true;
+    const buttons = [...form.querySelectorAll('button, input[type=submit]')];
+    for (const b of buttons) b.disabled = true;
+    form.setAttribute('aria-busy', 'true');
+    try {
+      const result = await submit(formValues(form), key);
+      key = newKey();
+      if (onDone) await onDone(result);
+    } catch (err) {
+      if (err instanceof FormInvalid) {
+        for (const [f, m] of err.errors) markField(form, f, m);
+        const first = form.querySelector('[aria-invalid="true"]');
+        if (first) first.focus();
+      } else {
+        if (err instanceof ApiError && err.code === 'validation_failed') {
+          for (const fe of err.errors) markField(form, fe.field, fe.message);
+        }
+        if (!(onError && onError(err, box) === true)) showError(box, err);
+      }
+    } finally {
+      busy = false;
+      for (const b of buttons) b.disabled = false;
+      form.removeAttribute('aria-busy');
+    }
+  });
+  return {resetKey() { key = newKey(); }};
+}
+
+// Non-empty values of the named controls; checkboxes as booleans.
+export function formValues(form) {
+  const out = {};
+  for (const el of form.elements) {
+    if (!el.name) continue;
+    if (el.type === 'checkbox') { out[el.name] = el.checked; continue; }
+    if (el.type === 'radio') { if (el.checked) out[el.name] = el.value; continue; }
+    const v = typeof el.value === 'string' ? el.value.trim() : el.value;
+    if (v !== '') out[el.name] = v;
+  }
+  return out;
+}
+
+// "1,234.56" (yuan) → 123456 (fen). null when not a valid positive amount.
+export function parseAmount(text, currency = 'CNY') {
+  if (text === undefined || text === null) return null;
+  const s = String(text).replace(/[,\s，]/g, '');
+  const digits = minorDigits(currency);
+  const re = digits > 0 ? new RegExp(`^(\\d+)(?:\\.(\\d{1,${digits}}))?$`) : /^(\d+)$/;
+  const m = re.exec(s);
+  if (!m) return null;
+  const frac = (m[2] || '').padEnd(digits, '0');
+  const n = Number(m[1]) * 10 ** digits + Number(frac || 0);
+  return Number.isSafeInteger(n) && n > 0 ? n : null;
+}
+
+export function amountToInput(amount, currency = 'CNY') {
+  const d = minorDigits(currency);
+  return (amount / 10 ** d).toFixed(d);
+}
+
+// datetime-local value → RFC 3339 UTC.
+export function localToIso(v) {
+  if (!v) return undefined;
+  const d = new Date(v);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function todayYmd() {
+  const d = new Date();
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+}
+
+export function thisMonth() {
+  return todayYmd().slice(0, 7);
+}
+
+// --- dialogs -----------------------------------------------------------------------
+
+// A modal <dialog>: focus goes to its first field; Esc and the close button close it.
+export function openDialog(title, body, {onClose, wide} = {}) {
+  const titleId = uid('dlg');
+  const dlg = h('dialog', {class: ['dialog', wide && 'dialog-wide'], 'aria-labelledby': titleId},
+    h('div', {class: 'dialog-head'},
+      h('h2', {id: titleId}, title),
+      h('button', {type: 'button', class: 'btn btn-ghost btn-icon', 'aria-label': t('common.close'), onclick: () => close()}, '×')),
+    h('div', {class: 'dialog-body'}, body));
+  const close = () => { if (dlg.open) dlg.close(); };
+  dlg.addEventListener('close', () => { dlg.remove(); if (onClose) onClose(); });
+  document.body.appendChild(dlg);
+  dlg.showModal();
+  const first = dlg.querySelector('.dialog-body input:not([type=hidden]):not([disabled]), .dialog-body select, .dialog-body textarea, .dialog-body button');
+  if (first) first.focus();
+  return {el: dlg, close};
+}
+
+// A form in a dialog. fields: array of nodes; submit(values, key) → result.
+export function formDialog(title, fields, submit, {submitLabel, onDone, onError, danger, intro, wide} = {}) {
+  const box = alertBox();
+  const form = h('form', {class: 'form'},
+    intro ? h('p', {class: 'muted'}, intro) : null,
+    h('div', {class: 'form-grid'}, fields),
+    box,
+    h('div', {class: 'form-actions'},
+      h('button', {type: 'button', class: 'btn', onclick: () => dlg.close()}, t('common.cancel')),
+      h('button', {type: 'submit', class: ['btn', danger ? 'btn-danger' : 'btn-primary']}, submitLabel || t('common.save'))));
+  const dlg = openDialog(title, form, {wide});
+  wireForm(form, box, submit, {onError, onDone: async (r) => { dlg.close(); if (onDone) await onDone(r); }});
+  return dlg;
+}
+
+export function confirmDialog(title, message, action, {confirmLabel, danger} = {}) {
+  return formDialog(title, [h('p', {class: 'confirm-text'}, message)], () => action(), {submitLabel: confirmLabel || t('common.confirm'), danger});
+}
+
+// --- display -----------------------------------------------------------------------
+
+const BADGE_TONES = {
+  unassigned: 'gray', pending: 'blue', following: 'teal', invalid: 'amber', converted: 'green', voided: 'gray',
+  active: 'blue', paid: 'green', partial: 'amber', overdue: 'red',
+  qualification: 'gray', needs_analysis: 'blue', proposal: 'teal', negotiation: 'amber', won: 'green', lost: 'red',
+  admin: 'purple', manager: 'blue', sales: 'teal', finance: 'amber', auditor: 'gray',
+  created: 'gray', released: 'blue', recycled: 'amber', handover: 'purple',
+};
+
+export function badge(group, value) {
+  return h('span', {class: ['badge', `badge-${BADGE_TONES[value] || 'gray'}`], 'data-value': value}, tEnum(group, value));
+}
+
+export function flag(text, tone = 'gray') {
+  return h('span', {class: ['badge', `badge-${tone}`]}, text);
+}
+
+// columns: [{label, cell: (row) => node|string, class?}], rows → a table in a scroller.
+export function table(columns, rows, {rowAttrs, empty, caption} = {}) {
+  const tbody = h('tbody');
+  const tbl = h('div', {class: 'table-wrap'},
+    h('table', {class: 'table'},
+      caption ? h('caption', {class: 'sr-only'}, caption) : null,
+      h('thead', h('tr', columns.map((c) => h('th', {scope: 'col', class: c.class}, c.label)))),
+      tbody));
+  appendRows(tbody, columns, rows, rowAttrs);
+  if (!rows.length) {
+    tbody.appendChild(h('tr', {class: 'empty-row'}, h('td', {colspan: columns.length}, empty || t('common.empty'))));
+  }
+  tbl.tbody = tbody;
+  return tbl;
+}
+
+export function appendRows(tbody, columns, rows, rowAttrs) {
+  const empty = tbody.querySelector('.empty-row');
+  if (empty && rows.length) empty.remove();
+  for (const r of rows) {
+    tbody.appendChild(h('tr', rowAttrs ? rowAttrs(r) : {},
+      columns.map((c) => h('td', {class: c.class, 'data-label': c.label}, c.cell(r)))));
+  }
+}
+
+// A definition list of [label, value] pairs.
+export function facts(pairs) {
+  return h('dl', {class: 'facts'}, pairs.filter(Boolean).map(([k, v]) => h('div', {class: 'fact'}, h('dt', k), h('dd', v === null || v === undefined || v === '' ? '—' : v))));
+}
+
+export function section(title, ...content) {
+  return h('section', {class: 'card'}, h('div', {class: 'card-head'}, h('h2', title)), ...content);
+}
+
+export function sectionWithActions(title, actions, ...content) {
+  return h('section', {class: 'card'}, h('div', {class: 'card-head'}, h('h2', title), h('div', {class: 'card-actions'}, actions)), ...content);
+}
+
+export function pageHeader(title, subtitle, actions) {
+  return h('div', {class: 'page-head'},
+    h('div', {class: 'page-titles'}, h('h1', title), subtitle ? h('p', {class: 'muted'}, subtitle) : null),
+    actions ? h('div', {class: 'page-actions'}, actions) : null);
+}
+
+export function loading() {
+  return h('div', {class: 'loading', role: 'status'}, t('common.loading'));
+}
+
+// --- people ------------------------------------------------------------------------
+
+let staffMap = new Map();
+export async function loadStaff(force) {
+  const list = await staffList(force);
+  staffMap = new Map(list.map((s) => [s.id, s]));
+  return list;
+}
+
+export function staffName(id) {
+  if (!id) return '—';
+  if (id === 'system') return t('common.system');
+  const s = staffMap.get(id);
+  return s ? s.name : id;
+}
+
+// The people things may be assigned to: active sales and managers.
+export function assignableOptions(list, {includeEmpty, emptyLabel} = {}) {
+  const opts = list.filter((s) => !s.departed && (s.role === 'sales' || s.role === 'manager'))
+    .map((s) => [s.id, `${s.name} · ${tEnum('role', s.role)}`]);
+  return includeEmpty ? [['', emptyLabel || t('common.none')], ...opts] : opts;
+}
+
+export function isRole(...roles) {
+  const m = me();
+  return !!m && roles.includes(m.role);
+}
