@@ -289,9 +289,11 @@ export function appendRows(tbody, columns, rows, rowAttrs) {
   }
 }
 
-// A definition list of [label, value] pairs.
+// A definition list of [label, value, field?] pairs; `field` (the API field shown) becomes
+// the value's data-field.
 export function facts(pairs) {
-  return h('dl', {class: 'facts'}, pairs.filter(Boolean).map(([k, v]) => h('div', {class: 'fact'}, h('dt', k), h('dd', v === null || v === undefined || v === '' ? '—' : v))));
+  return h('dl', {class: 'facts'}, pairs.filter(Boolean).map(([k, v, field]) => h('div', {class: 'fact'}, h('dt', k),
+    h('dd', field ? {'data-field': field} : {}, v === null || v === undefined || v === '' ? '—' : v))));
 }
 
 export function section(title, ...content) {

@@ -133,7 +133,7 @@ export default {
   'pool.dueEmpty': 'Nothing is about to be recycled',
   'pool.recycleAt': 'Recycled at',
 
-  'leads.subtitleOwn': 'Leads I own',
+  'leads.subtitleOwn': 'My leads and those in the pool',
   'leads.subtitleVisible': 'Leads I can see',
   'leads.searchHint': 'Name, company, phone…',
   'leads.empty': 'No leads match',

@@ -133,7 +133,7 @@ export default {
   'pool.dueEmpty': '没有即将被回收的记录',
   'pool.recycleAt': '回收时间',
 
-  'leads.subtitleOwn': '我负责的线索',
+  'leads.subtitleOwn': '我负责的线索与公海线索',
   'leads.subtitleVisible': '我可见范围内的线索',
   'leads.searchHint': '姓名、公司、电话…',
   'leads.empty': '没有符合条件的线索',

@@ -236,7 +236,7 @@ async function renderCustomer(root, id) {
         section(t('c360.profile'), facts([
           [t('common.name'), c.name], [t('customers.industry'), c.industry], [t('common.region'), c.region],
           [t('customers.level'), c.level ? tEnum('level', c.level) : null], [t('common.phone'), c.phone], [t('customers.address'), c.address],
-          [t('common.owner'), c.owner_id ? staffName(c.owner_id) : t('customers.inPool')],
+          [t('common.owner'), c.owner_id ? staffName(c.owner_id) : t('customers.inPool'), 'owner_id'],
           [t('leads.ownedSince'), c.owned_since ? fmtDateTime(c.owned_since) : null],
           [t('leads.lastFollowUp'), c.last_follow_up_at ? fmtDateTime(c.last_follow_up_at) : null],
           c.source_lead_ids && c.source_lead_ids.length ? [t('c360.sourceLeads'), c.source_lead_ids.map((l) => h('a', {href: `#/leads/${encodeURIComponent(l)}`, class: 'id-link'}, l))] : null,
