@@ -50,6 +50,24 @@ bool SafeSegment(std::string_view s) {
   return true;
 }
 
+// Whether an If-None-Match header names `etag`: "*", or a list of entity tags compared
+// weakly (RFC 9110 §13.1.2: a W/ prefix does not matter; a proxy that compresses may add
+// one).
+bool NoneMatch(std::string_view header, std::string_view etag) {
+  size_t start = 0;
+  while (start < header.size()) {
+    size_t end = header.find(',', start);
+    if (end == std::string_view::npos) end = header.size();
+    std::string_view tag = header.substr(start, end - start);
+    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t')) tag.remove_prefix(1);
+    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) tag.remove_suffix(1);
+    if (tag.substr(0, 2) == "W/") tag.remove_prefix(2);
+    if (tag == "*" || tag == etag) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
 std::string WithBuild(std::string html, std::string_view build) {
   for (size_t at = html.find(kBuildMark); at != std::string::npos;
        at = html.find(kBuildMark, at + build.size())) {
@@ -113,7 +131,7 @@ void Serve(const Console& console, const CallPtr& call, const std::string& path,
     r.headers.emplace_back("Cache-Control",
                            page ? "no-cache" : "public, max-age=31536000, immutable");
     r.headers.emplace_back("ETag", file->etag);
-    if (call->req.if_none_match == file->etag) {
+    if (NoneMatch(call->req.if_none_match, file->etag)) {
       r.status = 304;
       r.content_type.clear();
       return call->respond(std::move(r));

@@ -175,8 +175,9 @@ void RunCommand(const Services& s, const CallPtr& call, CommandSpec spec) {
     req.idempotency_key = key;
     // The request is the route and the body's bytes as sent: hashing the parsed body
     // would mean serialising it again, which recurses over whatever the client nested.
-    req.request_hash =
-        eventstore::Sha256(call->req.method + " " + call->req.path + "\n", call->req.body);
+    std::string head = call->req.method + " " + call->req.path + "\n";
+    req.request_hash = spec.secret_body ? s.tokens.RequestDigest(head, call->req.body)
+                                        : eventstore::Sha256(head, call->req.body);
   }
   // What follows the outcome runs on the I/O threads: `done` runs on the writer thread,
   // which must not wait (an `after` may revoke tokens, a synced write).

@@ -73,6 +73,9 @@ struct CommandSpec {
   std::function<Status(const writer::WriteOutcome&)> commit;
   // Auditors run no command, but this one (setting their own password).
   bool auditors_may = false;
+  // The body holds secrets: what the Idempotency-Key keeps of the request is a keyed
+  // digest (TokenStore::RequestDigest), not a plain hash someone could test guesses against.
+  bool secret_body = false;
 };
 void RunCommand(const Services& s, const CallPtr& call, CommandSpec spec);
 

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <cstdlib>
 #include <stdexcept>
 
 #include "api/token_store.h"
@@ -43,6 +44,7 @@ void PasswordStore::Stop() {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_ && threads_.empty()) return;
     stopping_ = true;
+    queue_.clear();
   }
   cv_.notify_all();
   for (auto& t : threads_) t.join();
@@ -86,18 +88,28 @@ bool PasswordStore::Verify(std::string staff_id, std::string password,
   return Post([this, staff_id = std::move(staff_id), password = std::move(password),
                done = std::move(done)]() mutable {
     auto stored = store_.Get(kPasswordPrefix + staff_id);
-    const std::string& hash = stored ? *stored : decoy_;
+    std::string_view hash = decoy_;
+    if (stored) hash = std::string_view(*stored).substr(stored->find(' ') + 1);
+    std::string encoded(hash);
     bool match =
-        crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0 && stored;
+        crypto_pwhash_str_verify(encoded.c_str(), password.data(), password.size()) == 0 && stored;
     sodium_memzero(password.data(), password.size());
     done(match);
   });
 }
 
-Status PasswordStore::Set(const std::string& staff_id, const std::string& hash) {
+Result<bool> PasswordStore::Set(const std::string& staff_id, const std::string& hash,
+                                uint64_t position) {
+  std::lock_guard<std::mutex> lock(set_mu_);
+  if (auto old = store_.Get(kPasswordPrefix + staff_id)) {
+    uint64_t kept = std::strtoull(old->c_str(), nullptr, 10);
+    // Position 0 is the first start's own password, set before its event.
+    if (position > 0 && kept >= position) return false;
+  }
   projections::LocalBatch batch;
-  batch.Put(kPasswordPrefix + staff_id, hash);
-  return store_.Write(batch, true);
+  batch.Put(kPasswordPrefix + staff_id, std::to_string(position) + " " + hash);
+  CRM_RETURN_IF_ERROR(store_.Write(batch, true));
+  return true;
 }
 
 bool PasswordStore::Has(const std::string& staff_id) const {

@@ -1,7 +1,7 @@
 // Sign-in passwords, kept outside the event log as Argon2id hashes (libsodium's
 // crypto_pwhash_str, in its self-describing "$argon2id$v=19$m=...,t=...,p=...$salt$hash"
 // form) in the local store:
-//   "auth/password/<staff id>" → the encoded hash
+//   "auth/password/<staff id>" → "<position of its PasswordSet event> <encoded hash>"
 // The log records only that a password was set and by whom (PasswordSet). Writes are synced.
 //
 // Hashing and checking are memory-hard on purpose (64 MiB and about 0.1 s each), so they
@@ -45,11 +45,14 @@ class PasswordStore {
   // False when the queue is full.
   bool Verify(std::string staff_id, std::string password, std::function<void(bool)> done);
 
-  // Makes `hash` (from Hash) the password of `staff_id`. Synced.
-  Status Set(const std::string& staff_id, const std::string& hash);
+  // Makes `hash` (from Hash) the password of `staff_id`, as set by the event at
+  // `position`, unless a password of that or a later event is kept already (a retry, or a
+  // change that overtook this one): whether it was kept. Synced.
+  Result<bool> Set(const std::string& staff_id, const std::string& hash, uint64_t position);
   bool Has(const std::string& staff_id) const;
 
-  // Finishes the work taken, refuses more, joins the threads. Idempotent.
+  // Refuses more work, drops what waits (its callbacks are never called: the server is
+  // stopping), finishes what runs, joins the threads. Idempotent.
   void Stop();
 
  private:
@@ -58,6 +61,7 @@ class PasswordStore {
 
   projections::LocalStore& store_;
   std::string decoy_;  // the hash a person without a password is checked against
+  std::mutex set_mu_;  // Set reads, then writes
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;  // guarded by mu_

@@ -50,7 +50,7 @@ void FinishSignIn(const Services& s, const CallPtr& call, const std::string& sta
     if (wait > 0) return SendTooMany(call, wait);
     return SendError(call, WrongCredentials());
   }
-  s.sign_in.Succeeded(email_key);
+  s.sign_in.Succeeded(email_key, address);
   auto session = s.tokens.StartSession(staff_id);
   if (!session.ok()) return SendError(call, session.error());
   SendJson(call, 201,
@@ -71,13 +71,18 @@ void SetPasswordCommand(const Services& s, const CallPtr& call, const std::strin
     return d::Command(d::SetPassword{id});
   };
   const std::string keep = call->req.authorization.substr(7);
-  // The event is durable first: the log never misses a password change. Should keeping the
-  // hash then fail, the answer is an error and a retry (with the same Idempotency-Key, too)
-  // keeps it; the old password works until then.
-  spec.commit = [&s, id, hash = std::move(hash), keep](const writer::WriteOutcome&) -> Status {
-    CRM_RETURN_IF_ERROR(s.passwords.Set(id, hash));
+  // The request's digest is keyed: a plain hash of a body with passwords in it, kept with
+  // the Idempotency-Key, could be tested against guesses by whoever copies the log.
+  spec.secret_body = true;
+  // The event is durable first: the log never misses a password change. The hash is kept
+  // with the event's position and never over a later one's, so a retry (with the same
+  // Idempotency-Key) keeps it only when the first try did not, and concurrent changes
+  // end as their events do. Should keeping it fail, the answer is an error, the old
+  // password still works, and a retry completes it.
+  spec.commit = [&s, id, hash = std::move(hash), keep](const writer::WriteOutcome& out) -> Status {
+    CRM_ASSIGN_OR_RETURN(bool kept, s.passwords.Set(id, hash, out.result.last_position));
     // A new password ends the person's other sessions (theirs, when they set it themself).
-    return s.tokens.EndSessions(id, keep);
+    return kept ? s.tokens.EndSessions(id, keep) : Status::Ok();
   };
   RunCommand(s, call, std::move(spec));
 }
@@ -94,7 +99,8 @@ void AddAuthRoutes(Router& r, Services& s) {
     auto password = f.Secret("password", true, 1, 200);
     if (Status ok = FieldsOk(errors); !ok.ok()) return SendError(call, ok.error());
     std::string key = d::EmailKey(*email);
-    if (int64_t wait = s.sign_in.RetryAfter(key, call->req.remote_address, s.clock.Now())) {
+    const std::string& address = call->req.remote_address;
+    if (int64_t wait = s.sign_in.Begin(key, address, s.clock.Now())) {
       return SendTooMany(call, wait);
     }
     std::string staff_id;
@@ -106,7 +112,10 @@ void AddAuthRoutes(Router& r, Services& s) {
     bool queued = s.passwords.Verify(staff_id, *password, [sp, call, staff_id, key](bool match) {
       sp->post([sp, call, staff_id, key, match] { FinishSignIn(*sp, call, staff_id, key, match); });
     });
-    if (!queued) SendError(call, HashersBusy(), {{"Retry-After", "1"}});
+    if (!queued) {
+      s.sign_in.Abandoned(key, address);
+      SendError(call, HashersBusy(), {{"Retry-After", "1"}});
+    }
   });
 
   r.Add("DELETE", "/api/v1/sessions/current", [&s](const CallPtr& call) {
@@ -162,19 +171,26 @@ void AddAuthRoutes(Router& r, Services& s) {
     if (!own) return hash_then_set();
     // The current password is checked like a sign-in, and its failures count as one.
     const std::string& address = call->req.remote_address;
-    if (int64_t wait = s.sign_in.RetryAfter(email, address, s.clock.Now())) {
+    if (int64_t wait = s.sign_in.Begin(email, address, s.clock.Now())) {
       return SendTooMany(call, wait);
     }
     bool queued = s.passwords.Verify(
         id, *current, [sp, call, email, hash_then_set](bool match) {
           sp->post([sp, call, email, hash_then_set, match] {
-            if (match) return hash_then_set();
-            int64_t wait = sp->sign_in.Failed(email, call->req.remote_address, sp->clock.Now());
+            const std::string& from = call->req.remote_address;
+            if (match) {
+              sp->sign_in.Succeeded(email, from);
+              return hash_then_set();
+            }
+            int64_t wait = sp->sign_in.Failed(email, from, sp->clock.Now());
             if (wait > 0) return SendTooMany(call, wait);
             SendError(call, ValidationFailed({{"current_password", "does not match"}}));
           });
         });
-    if (!queued) SendError(call, HashersBusy(), {{"Retry-After", "1"}});
+    if (!queued) {
+      s.sign_in.Abandoned(email, address);
+      SendError(call, HashersBusy(), {{"Retry-After", "1"}});
+    }
   });
 }
 

@@ -6,8 +6,13 @@
 // sign-in clears its email's count (not its address's: one account of an attacker's own
 // must not reset the count for the accounts they guess at).
 //
+// Each attempt is reserved before its password is checked (Begin) and ended by exactly
+// one of Failed, Succeeded or Abandoned; attempts in flight count against the thresholds,
+// so guesses sent all at once get no more tries than guesses sent in turn.
+//
 // In memory: a restart forgets the counts, which an attacker cannot cause. Keys are
-// bounded (`max_keys`); beyond it, keys that lock nothing are dropped first.
+// bounded (`max_keys`); beyond it, keys that neither lock nor have attempts in flight are
+// dropped, those whose window has passed first.
 #ifndef CRM_API_SIGN_IN_LIMITER_H_
 #define CRM_API_SIGN_IN_LIMITER_H_
 
@@ -32,12 +37,15 @@ class SignInLimiter {
   SignInLimiter() : SignInLimiter(Limits{}) {}
   explicit SignInLimiter(Limits limits) : limits_(limits) {}
 
-  // Seconds until an attempt for `email` from `address` will be heard; 0: now.
-  int64_t RetryAfter(const std::string& email, const std::string& address, Time now);
-  // Counts a failed attempt; answers the wait it imposes from now on (0: none yet).
+  // Reserves an attempt for `email` from `address`: 0 when it may go ahead, else the
+  // seconds to wait (1 when only attempts still in flight stand in the way).
+  int64_t Begin(const std::string& email, const std::string& address, Time now);
+  // Ends a reserved attempt that failed; answers the wait it imposes from now on (0: none).
   int64_t Failed(const std::string& email, const std::string& address, Time now);
-  // A successful sign-in for `email`.
-  void Succeeded(const std::string& email);
+  // Ends a reserved attempt that succeeded.
+  void Succeeded(const std::string& email, const std::string& address);
+  // Ends a reserved attempt that was never decided (the server was too busy to check it).
+  void Abandoned(const std::string& email, const std::string& address);
 
  private:
   struct Entry {
@@ -45,14 +53,19 @@ class SignInLimiter {
     int64_t window_start = 0;   // ms
     int64_t locked_until = 0;   // ms
     int lockouts = 0;           // in a row: each doubles the next
+    int pending = 0;            // attempts in flight
   };
+  static std::string EmailKey(const std::string& email) { return "e:" + email; }
+  static std::string AddressKey(const std::string& address) { return "a:" + address; }
   int64_t Count(const std::string& key, int threshold, int64_t now);
   int64_t WaitOf(const std::string& key, int64_t now) const;
+  bool Full(const std::string& key, int threshold, int64_t now) const;
+  void Release(const std::string& key);
   void Bound(int64_t now);
 
   Limits limits_;
   std::mutex mu_;
-  std::unordered_map<std::string, Entry> entries_;  // "e:<email>", "a:<address>"
+  std::unordered_map<std::string, Entry> entries_;
 };
 
 }  // namespace crm::api

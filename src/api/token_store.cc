@@ -1,7 +1,10 @@
 #include "api/token_store.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 
@@ -15,6 +18,7 @@ const std::string kTokenPrefix = "auth/token/";
 const std::string kStaffPrefix = "auth/staff/";
 const std::string kSessionPrefix = "auth/session/";
 const std::string kStaffSessionPrefix = "auth/staff-session/";
+const std::string kRequestKey = "auth/request-key";
 // How stale the stored last use of a session may get.
 constexpr int64_t kWriteThroughMs = 60'000;
 
@@ -35,6 +39,32 @@ std::string TokenHash(std::string_view token) {
   return eventstore::ToHex(eventstore::Sha256(token));
 }
 
+TokenStore::TokenStore(projections::LocalStore& store, const writer::Clock& clock,
+                       Millis session_idle)
+    : store_(store), clock_(clock), idle_(session_idle) {
+  if (auto key = store_.Get(kRequestKey)) {
+    request_key_ = *key;
+  } else {
+    request_key_ = NewToken();
+    projections::LocalBatch batch;
+    batch.Put(kRequestKey, request_key_);
+    // Should this fail, the key lasts this run only: a retry after a restart is then
+    // refused as a different request (422), never confused with another.
+    (void)store_.Write(batch, true);
+  }
+}
+
+std::string TokenStore::RequestDigest(std::string_view head, std::string_view body) const {
+  std::string data;
+  data.reserve(head.size() + body.size());
+  data.append(head).append(body);
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  HMAC(EVP_sha256(), request_key_.data(), static_cast<int>(request_key_.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &n);
+  return std::string(reinterpret_cast<const char*>(out), n);
+}
+
 Status TokenStore::Issue(const std::string& staff_id, const std::string& token) {
   std::lock_guard<std::mutex> lock(mu_);
   projections::LocalBatch batch;
@@ -42,6 +72,7 @@ Status TokenStore::Issue(const std::string& staff_id, const std::string& token) 
   std::string hash = TokenHash(token);
   batch.Put(kTokenPrefix + hash, staff_id);
   batch.Put(kStaffPrefix + staff_id, hash);
+  DropSessions(staff_id, "", batch);
   return store_.Write(batch, true);
 }
 
@@ -50,35 +81,41 @@ Status TokenStore::Revoke(const std::string& staff_id) {
   projections::LocalBatch batch;
   if (auto old = store_.Get(kStaffPrefix + staff_id)) batch.Delete(kTokenPrefix + *old);
   batch.Delete(kStaffPrefix + staff_id);
-  CollectSessions(staff_id, "", false, 0, batch);
+  DropSessions(staff_id, "", batch);
   return store_.Write(batch, true);
 }
 
-void TokenStore::CollectSessions(const std::string& staff_id, const std::string& keep,
-                                 bool expired_only, int64_t now_ms,
-                                 projections::LocalBatch& batch) {
+std::vector<std::pair<std::string, int64_t>> TokenStore::SessionsOf(const std::string& staff_id) {
   std::string prefix = kStaffSessionPrefix + staff_id + "/";
-  std::vector<std::string> hashes;
+  std::vector<std::pair<std::string, int64_t>> out;
   store_.Scan(prefix, "", false, [&](std::string_view key, std::string_view) {
-    hashes.emplace_back(key.substr(prefix.size()));
+    out.emplace_back(std::string(key.substr(prefix.size())), 0);
     return true;
   });
-  for (const auto& hash : hashes) {
-    if (hash == keep) continue;
-    if (expired_only) {
-      auto it = sessions_.find(hash);
-      int64_t last_used = 0;
-      if (it != sessions_.end()) {
-        last_used = it->second.last_used_ms;
-      } else if (auto v = store_.Get(kSessionPrefix + hash)) {
-        auto space = v->rfind(' ');
-        last_used = space == std::string::npos ? 0 : ParseU64(v->substr(space + 1)).value_or(0);
+  for (auto& [hash, last_used] : out) {
+    if (auto it = sessions_.find(hash); it != sessions_.end()) {
+      last_used = it->second.last_used_ms;
+    } else if (auto v = store_.Get(kSessionPrefix + hash)) {
+      auto space = v->rfind(' ');
+      if (space != std::string::npos) {
+        last_used = static_cast<int64_t>(ParseU64(v->substr(space + 1)).value_or(0));
       }
-      if (now_ms - last_used < idle_.count()) continue;
     }
-    batch.Delete(kSessionPrefix + hash);
-    batch.Delete(prefix + hash);
-    sessions_.erase(hash);
+  }
+  return out;
+}
+
+void TokenStore::DropSession(const std::string& staff_id, const std::string& hash,
+                             projections::LocalBatch& batch) {
+  batch.Delete(kSessionPrefix + hash);
+  batch.Delete(kStaffSessionPrefix + staff_id + "/" + hash);
+  sessions_.erase(hash);
+}
+
+void TokenStore::DropSessions(const std::string& staff_id, const std::string& keep,
+                              projections::LocalBatch& batch) {
+  for (const auto& [hash, last_used] : SessionsOf(staff_id)) {
+    if (hash != keep) DropSession(staff_id, hash, batch);
   }
 }
 
@@ -87,7 +124,18 @@ Result<TokenStore::Session> TokenStore::StartSession(const std::string& staff_id
   int64_t now = ToMillis(clock_.Now());
   std::lock_guard<std::mutex> lock(mu_);
   projections::LocalBatch batch;
-  CollectSessions(staff_id, "", true, now, batch);
+  // The person's expired sessions go, and the least recently used beyond the cap.
+  auto sessions = SessionsOf(staff_id);
+  std::erase_if(sessions, [&](const auto& s) {
+    if (now - s.second < idle_.count()) return false;
+    DropSession(staff_id, s.first, batch);
+    return true;
+  });
+  std::sort(sessions.begin(), sessions.end(),
+            [](const auto& a, const auto& b) { return a.second < b.second; });
+  for (size_t i = 0; i + kMaxSessions <= sessions.size(); ++i) {
+    DropSession(staff_id, sessions[i].first, batch);
+  }
   batch.Put(kSessionPrefix + hash, SessionValue(staff_id, now));
   batch.Put(kStaffSessionPrefix + staff_id + "/" + hash, "");
   CRM_RETURN_IF_ERROR(store_.Write(batch, true));
@@ -103,17 +151,15 @@ Status TokenStore::End(const std::string& token) {
     batch.Delete(kTokenPrefix + hash);
     batch.Delete(kStaffPrefix + *staff_id);
   } else if (auto v = store_.Get(kSessionPrefix + hash)) {
-    batch.Delete(kSessionPrefix + hash);
-    batch.Delete(kStaffSessionPrefix + v->substr(0, v->rfind(' ')) + "/" + hash);
+    DropSession(v->substr(0, v->rfind(' ')), hash, batch);
   }
-  sessions_.erase(hash);
   return store_.Write(batch, true);
 }
 
 Status TokenStore::EndSessions(const std::string& staff_id, const std::string& keep) {
   std::lock_guard<std::mutex> lock(mu_);
   projections::LocalBatch batch;
-  CollectSessions(staff_id, keep.empty() ? "" : TokenHash(keep), false, 0, batch);
+  DropSessions(staff_id, keep.empty() ? "" : TokenHash(keep), batch);
   return store_.Write(batch, true);
 }
 
@@ -139,11 +185,9 @@ std::optional<std::string> TokenStore::LookupSession(const std::string& hash, bo
   Live& s = it->second;
   if (now - s.last_used_ms >= idle_.count()) {
     projections::LocalBatch batch;
-    batch.Delete(kSessionPrefix + hash);
-    batch.Delete(kStaffSessionPrefix + s.staff_id + "/" + hash);
+    DropSession(std::string(s.staff_id), hash, batch);
     // Unsynced: should a crash lose it, the next look finds the session expired again.
     (void)store_.Write(batch, false);
-    sessions_.erase(it);
     return std::nullopt;
   }
   if (use) {

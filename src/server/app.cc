@@ -119,11 +119,16 @@ struct App::Impl {
   }
 
   // The first start: the admin (admin@localhost), with an API token and a first sign-in
-  // password, each chosen by the environment or random and then kept in the data dir.
+  // password, each chosen by the environment or random and kept in the data dir. The token,
+  // the hash and the files come first, the events last: a crash in between leaves an empty
+  // log, so the next start does it all again.
   Status BootstrapAdmin() {
     if (store->Head() != 0) return Status::Ok();
-    if (!options.admin_password.empty() && api::CodePoints(options.admin_password) < 12) {
-      return InvalidField("CRMD_ADMIN_PASSWORD", "must be at least 12 characters");
+    if (!options.admin_password.empty()) {
+      size_t n = api::CodePoints(options.admin_password);
+      if (n < 12 || n > 200) {
+        return InvalidField("CRMD_ADMIN_PASSWORD", "must be 12 to 200 characters");
+      }
     }
     std::string id = ids->New("stf");
     std::string token = options.admin_token.empty() ? api::NewToken() : options.admin_token;
@@ -132,23 +137,22 @@ struct App::Impl {
         options.admin_password.empty() ? api::NewToken().substr(0, 24) : options.admin_password;
     CRM_ASSIGN_OR_RETURN(std::string hash, api::HashPassword(password));
     CRM_RETURN_IF_ERROR(tokens->Issue(id, token));
+    CRM_RETURN_IF_ERROR(passwords->Set(id, hash, 0));
+    if (options.admin_token.empty()) {
+      CRM_ASSIGN_OR_RETURN(admin_token_file, WriteSecretFile("admin.token", token));
+    }
+    if (options.admin_password.empty()) {
+      CRM_ASSIGN_OR_RETURN(admin_password_file, WriteSecretFile("admin.password", password));
+    }
     auto r = ExecuteSync(d::CreateStaff{id, "admin", "admin@localhost", d::Role::kAdmin, {}, {}},
                          std::string(d::kSystemActor));
     if (!r.ok()) return std::move(r).error();
     auto set = ExecuteSync(d::SetPassword{id}, std::string(d::kSystemActor));
     if (!set.ok()) return std::move(set).error();
-    CRM_RETURN_IF_ERROR(passwords->Set(id, hash));
-    if (options.admin_token.empty()) {
-      CRM_ASSIGN_OR_RETURN(admin_token_file, WriteSecretFile("admin.token", token));
-      log("created the admin " + id + "; its token is in " + admin_token_file);
-    } else {
-      log("created the admin " + id + " with the token from CRMD_ADMIN_TOKEN");
-    }
-    if (options.admin_password.empty()) {
-      CRM_ASSIGN_OR_RETURN(admin_password_file, WriteSecretFile("admin.password", password));
-      log("the admin signs in to the console as admin@localhost with the password in " +
-          admin_password_file);
-    }
+    log("created the admin " + id + " (admin@localhost); its token is " +
+        (admin_token_file.empty() ? "from CRMD_ADMIN_TOKEN" : "in " + admin_token_file) +
+        ", its first password " +
+        (admin_password_file.empty() ? "from CRMD_ADMIN_PASSWORD" : "in " + admin_password_file));
     read->runner().WaitApplied(set->result.last_position, std::chrono::seconds(30));
     return Status::Ok();
   }

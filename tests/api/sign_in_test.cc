@@ -6,10 +6,12 @@
 #include <fstream>
 #include <iterator>
 #include <regex>
+#include <thread>
 
 #include "api/sign_in_limiter.h"
 #include "api/token_store.h"
 #include "e2e_fixture.h"
+#include "eventstore/sha256.h"
 #include "projections/local_store.h"
 #include "writer/clock.h"
 
@@ -74,10 +76,10 @@ TEST_F(SessionTest, TheLastUseSurvivesARestartAtMostAMinuteOld) {
 }
 
 TEST_F(SessionTest, SignOutEndsOneSessionAndRevokingEndsEveryTokenOfThePerson) {
+  ASSERT_TRUE(tokens_->Issue("stf_a", "api-token-of-a").ok());
   auto a = tokens_->StartSession("stf_a");
   auto b = tokens_->StartSession("stf_a");
   auto other = tokens_->StartSession("stf_b");
-  ASSERT_TRUE(tokens_->Issue("stf_a", "api-token-of-a").ok());
   ASSERT_TRUE(tokens_->End(a->token).ok());
   EXPECT_EQ(tokens_->Lookup(a->token), std::nullopt);
   EXPECT_EQ(tokens_->Lookup(b->token), "stf_a");
@@ -85,6 +87,36 @@ TEST_F(SessionTest, SignOutEndsOneSessionAndRevokingEndsEveryTokenOfThePerson) {
   EXPECT_EQ(tokens_->Lookup(b->token), std::nullopt);
   EXPECT_EQ(tokens_->Lookup("api-token-of-a"), std::nullopt);
   EXPECT_EQ(tokens_->Lookup(other->token), "stf_b");
+}
+
+TEST_F(SessionTest, ANewApiTokenEndsThePersonsSessions) {
+  auto s = tokens_->StartSession("stf_a");
+  ASSERT_TRUE(tokens_->Issue("stf_a", "reissued").ok());
+  EXPECT_EQ(tokens_->Lookup(s->token), std::nullopt);
+  EXPECT_EQ(tokens_->Lookup("reissued"), "stf_a");
+}
+
+TEST_F(SessionTest, APersonHasAtMostTenSessionsTheLeastRecentlyUsedGo) {
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 10; ++i) {
+    tokens.push_back(tokens_->StartSession("stf_a")->token);
+    clock_.Advance(1min);
+  }
+  ASSERT_EQ(tokens_->Lookup(tokens[0]), "stf_a");  // the first is now the most recent
+  clock_.Advance(1min);
+  auto eleventh = tokens_->StartSession("stf_a");
+  EXPECT_EQ(tokens_->Lookup(tokens[1]), std::nullopt) << "the least recently used";
+  EXPECT_EQ(tokens_->Lookup(tokens[0]), "stf_a");
+  EXPECT_EQ(tokens_->Lookup(eleventh->token), "stf_a");
+  EXPECT_EQ(local_->Dump("auth/session/").size(), 10u);
+}
+
+TEST_F(SessionTest, RequestDigestsAreKeyedAndStable) {
+  std::string a = tokens_->RequestDigest("PUT /x\n", "{\"password\":\"p\"}");
+  EXPECT_EQ(a.size(), 32u);
+  EXPECT_NE(a, eventstore::Sha256("PUT /x\n", "{\"password\":\"p\"}"));
+  tokens_ = std::make_unique<api::TokenStore>(*local_, clock_);  // a restart
+  EXPECT_EQ(tokens_->RequestDigest("PUT /x\n", "{\"password\":\"p\"}"), a);
 }
 
 TEST_F(SessionTest, EndingAPersonsSessionsKeepsTheOneAsked) {
@@ -120,16 +152,34 @@ TEST(SignInLimiterTest, TheFifthFailureForAnEmailLocksItForAMinuteThenLongerEach
   Time t = T0();
   for (int i = 0; i < 4; ++i) EXPECT_EQ(limiter.Failed("a@x", "10.0.0.1", t), 0) << i;
   EXPECT_EQ(limiter.Failed("a@x", "10.0.0.1", t), 60);
-  EXPECT_EQ(limiter.RetryAfter("a@x", "10.0.0.9", t + 59s), 1) << "from any address";
-  EXPECT_EQ(limiter.RetryAfter("b@x", "10.0.0.1", t), 0) << "other emails are heard";
+  EXPECT_EQ(limiter.Begin("a@x", "10.0.0.9", t + 59s), 1) << "from any address";
+  EXPECT_EQ(limiter.Begin("b@x", "10.0.0.1", t), 0) << "other emails are heard";
+  limiter.Abandoned("b@x", "10.0.0.1");
   t += 60s;
-  EXPECT_EQ(limiter.RetryAfter("a@x", "10.0.0.1", t), 0);
+  EXPECT_EQ(limiter.Begin("a@x", "10.0.0.1", t), 0);
+  limiter.Abandoned("a@x", "10.0.0.1");
   for (int i = 0; i < 4; ++i) limiter.Failed("a@x", "10.0.0.1", t);
   EXPECT_EQ(limiter.Failed("a@x", "10.0.0.1", t), 120) << "the second lockout doubles";
   // A quiet while forgives: the count and the doubling start again.
   t += 120s + 16min;
   for (int i = 0; i < 4; ++i) EXPECT_EQ(limiter.Failed("a@x", "10.0.0.1", t), 0);
   EXPECT_EQ(limiter.Failed("a@x", "10.0.0.1", t), 60);
+}
+
+TEST(SignInLimiterTest, AttemptsInFlightCountSoABurstGetsNoMoreTries) {
+  api::SignInLimiter limiter;
+  Time t = T0();
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(limiter.Begin("a@x", "10.0.0.1", t), 0) << i;
+  EXPECT_EQ(limiter.Begin("a@x", "10.0.0.1", t), 1) << "five are being checked already";
+  EXPECT_EQ(limiter.Begin("b@x", "10.0.0.1", t), 0) << "another email is heard";
+  limiter.Abandoned("b@x", "10.0.0.1");
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(limiter.Failed("a@x", "10.0.0.1", t), 0);
+  EXPECT_EQ(limiter.Failed("a@x", "10.0.0.1", t), 60);
+  EXPECT_EQ(limiter.Begin("a@x", "10.0.0.1", t), 60);
+  // A success frees its reservation and starts the email's count again.
+  EXPECT_EQ(limiter.Begin("c@x", "10.0.0.2", t), 0);
+  limiter.Succeeded("c@x", "10.0.0.2");
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(limiter.Begin("c@x", "10.0.0.2", t), 0) << i;
 }
 
 TEST(SignInLimiterTest, LockoutsNeverExceedFifteenMinutes) {
@@ -147,15 +197,15 @@ TEST(SignInLimiterTest, ASuccessClearsTheEmailsCountButNotTheAddresss) {
   api::SignInLimiter limiter;
   Time t = T0();
   for (int i = 0; i < 4; ++i) limiter.Failed("a@x", "10.0.0.1", t);
-  limiter.Succeeded("a@x");
+  limiter.Succeeded("a@x", "10.0.0.1");
   for (int i = 0; i < 4; ++i) EXPECT_EQ(limiter.Failed("a@x", "10.0.0.1", t), 0);
   // Twenty failures from one address lock it, whatever the emails.
   for (int i = 0; i < 10; ++i) EXPECT_EQ(limiter.Failed("u" + std::to_string(i), "10.0.0.1", t), 0);
-  limiter.Succeeded("a@x");
+  limiter.Succeeded("a@x", "10.0.0.1");
   EXPECT_EQ(limiter.Failed("z@x", "10.0.0.1", t), 0);
   EXPECT_EQ(limiter.Failed("y@x", "10.0.0.1", t), 60) << "the 20th from the address";
-  EXPECT_EQ(limiter.RetryAfter("fresh@x", "10.0.0.1", t), 60);
-  EXPECT_EQ(limiter.RetryAfter("fresh@x", "10.0.0.2", t), 0);
+  EXPECT_EQ(limiter.Begin("fresh@x", "10.0.0.1", t), 60);
+  EXPECT_EQ(limiter.Begin("fresh@x", "10.0.0.2", t), 0);
 }
 
 TEST(SignInLimiterTest, FailuresOutsideTheWindowDoNotAddUp) {
@@ -173,7 +223,7 @@ TEST(SignInLimiterTest, KeysStayBoundedAndLockedKeysAreKeptFirst) {
   Time t = T0();
   for (int i = 0; i < 5; ++i) limiter.Failed("locked@x", "10.0.0.1", t);
   for (int i = 0; i < 1000; ++i) limiter.Failed("u" + std::to_string(i) + "@x", "10.1." + std::to_string(i), t);
-  EXPECT_EQ(limiter.RetryAfter("locked@x", "10.0.0.7", t), 60);
+  EXPECT_EQ(limiter.Begin("locked@x", "10.0.0.7", t), 60);
 }
 
 // ---- against a real crmd ----------------------------------------------------------------
@@ -249,6 +299,25 @@ TEST_F(SignInTest, FiveFailuresForAnEmailAnswer429WithRetryAfterEvenForTheRightP
   EXPECT_LE(retry, 60);
   EXPECT_EQ(SignIn("admin@localhost", "wrong but another email").status, 401)
       << "one email's lockout is not everyone's";
+}
+
+TEST_F(SignInTest, GuessesSentAllAtOnceGetNoMoreTriesThanGuessesSentInTurn) {
+  WithPassword("wang", "sales", "correct horse battery");
+  std::vector<int> statuses(24);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < statuses.size(); ++i) {
+    threads.emplace_back([&, i] {
+      statuses[i] = SignIn("wang@example.com", "guess " + std::to_string(i)).status;
+    });
+  }
+  for (auto& t : threads) t.join();
+  int unauthorized = 0, too_many = 0;
+  for (int s : statuses) {
+    unauthorized += s == 401;
+    too_many += s == 429;
+  }
+  EXPECT_LE(unauthorized, 4) << "at most four wrong guesses are told so; the fifth locks";
+  EXPECT_EQ(unauthorized + too_many, static_cast<int>(statuses.size()));
 }
 
 TEST_F(SignInTest, TwentyFailuresFromOneAddressLockTheAddress) {
@@ -329,6 +398,32 @@ TEST_F(SignInTest, WhoSetsWhosePassword) {
   EXPECT_EQ(departed.Json()["code"], "staff_departed");
 }
 
+TEST_F(SignInTest, ARetriedResetDoesNotUndoALaterChange) {
+  auto [rep, rep_token] = Rep("wang");
+  const json reset = {{"password", "set by the admin first"}};
+  auto first = crmd_->Call("PUT", "/api/v1/staff/" + rep + "/password", reset, "",
+                           {{"Idempotency-Key", "reset-1"}});
+  ASSERT_EQ(first.status, 204) << first.body;
+  ASSERT_EQ(SetPassword(rep, {{"password", "then chosen by wang"},
+                              {"current_password", "set by the admin first"}},
+                        rep_token)
+                .status,
+            204);
+  // The admin's client retries its request (the answer was lost, say): the same answer,
+  // and wang's own password stays.
+  auto retry = crmd_->Call("PUT", "/api/v1/staff/" + rep + "/password", reset, "",
+                           {{"Idempotency-Key", "reset-1"}});
+  EXPECT_EQ(retry.status, 204) << retry.body;
+  EXPECT_EQ(SignIn("wang@example.com", "then chosen by wang").status, 201);
+  EXPECT_EQ(SignIn("wang@example.com", "set by the admin first").status, 401);
+  // The same key with another password is another request.
+  auto other = crmd_->Call("PUT", "/api/v1/staff/" + rep + "/password",
+                           {{"password", "a different password"}}, "",
+                           {{"Idempotency-Key", "reset-1"}});
+  EXPECT_EQ(other.status, 422) << other.body;
+  EXPECT_EQ(other.Json()["code"], "idempotency_key_reused");
+}
+
 TEST_F(SignInTest, ANewPasswordEndsThePersonsOtherSessions) {
   auto [rep, rep_token] = WithPassword("wang", "sales", "a good long password");
   std::string laptop = SignIn("wang@example.com", "a good long password").Json()["token"];
@@ -359,7 +454,14 @@ std::vector<std::string> FilesContaining(const std::string& dir, const std::stri
 
 TEST_F(SignInTest, TheLogRecordsThatAPasswordWasSetAndByWhomButNeverThePasswordOrItsHash) {
   const std::string password = "zebra-quartz-unique-91";
-  auto [rep, rep_token] = WithPassword("wang", "sales", password);
+  auto [rep, rep_token] = Rep("wang");
+  // With an Idempotency-Key, whose record keeps a digest of the request: a keyed one, not
+  // a plain hash of a body with the password in it.
+  const std::string body = json{{"password", password}}.dump();
+  const std::string head = "PUT /api/v1/staff/" + rep + "/password\n";
+  auto put = Http(crmd_->port(), "PUT", "/api/v1/staff/" + rep + "/password", body,
+                  {{"Authorization", "Bearer " + crmd_->token()}, {"Idempotency-Key", "k1"}});
+  ASSERT_EQ(put.status, 204) << put.body;
   json admin, staff = crmd_->Call("GET", "/api/v1/staff").Json()["items"];
   for (const auto& p : staff) {
     if (p["email"] == "admin@localhost") admin = p["id"];
@@ -379,6 +481,7 @@ TEST_F(SignInTest, TheLogRecordsThatAPasswordWasSetAndByWhomButNeverThePasswordO
   using Files = std::vector<std::string>;
   EXPECT_EQ(FilesContaining(data + "/log", password), Files{});
   EXPECT_EQ(FilesContaining(data + "/log", "$argon2id$"), Files{});
+  EXPECT_EQ(FilesContaining(data, eventstore::Sha256(head, body)), Files{});
   EXPECT_EQ(FilesContaining(data + "/readmodels", password), Files{});
   EXPECT_FALSE(FilesContaining(data + "/readmodels", "$argon2id$").empty())
       << "the hash is kept beside the tokens";
@@ -402,9 +505,13 @@ TEST_F(SignInTest, TheConsolePageCarriesItsSecurityHeadersAndIsRevalidated) {
     EXPECT_EQ(page.Header("x-content-type-options"), "nosniff");
     EXPECT_EQ(page.Header("referrer-policy"), "no-referrer");
     EXPECT_EQ(page.Header("cache-control"), "no-cache");
-    auto again = Http(crmd_->port(), "GET", "/", "", {{"If-None-Match", page.Header("etag")}});
-    EXPECT_EQ(again.status, 304);
-    EXPECT_EQ(again.body, "");
+    const std::string etag = page.Header("etag");
+    for (std::string tags : {etag, "W/" + etag, "\"other\", " + etag, std::string("*")}) {
+      auto again = Http(crmd_->port(), "GET", "/", "", {{"If-None-Match", tags}});
+      EXPECT_EQ(again.status, 304) << tags;
+      EXPECT_EQ(again.body, "");
+    }
+    EXPECT_EQ(Http(crmd_->port(), "GET", "/", "", {{"If-None-Match", "\"other\""}}).status, 200);
   }
 }
 

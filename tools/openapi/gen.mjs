@@ -1137,7 +1137,7 @@ op("get", "/api/v1/staff/{id}", {
 op("post", "/api/v1/staff/{id}/tokens", {
   id: "issueStaffToken",
   summary: "Issue a new token",
-  description: "Admins. Earlier tokens of that person stop working. Tokens are kept outside the event log: this endpoint reads no body and does not honour Idempotency-Key or If-Match (each request issues a fresh token).",
+  description: "Admins. Earlier tokens of that person stop working, their console sessions too. Tokens are kept outside the event log: this endpoint reads no body and does not honour Idempotency-Key or If-Match (each request issues a fresh token).",
   tag: "Organisation",
   params: [param("StaffId"), param("IdempotencyKey"), param("IfMatch")],
   status: 201,
@@ -1173,7 +1173,7 @@ paths["/api/v1/staff/{id}/password"].put.responses["429"].headers = { "Retry-Aft
 op("post", "/api/v1/sessions", {
   id: "signIn",
   summary: "Sign in with email and password",
-  description: "No token. A wrong email or password, a person without a password and a departed person all answer the same 401. The fifth failure within 15 minutes for one email (the twentieth from one client address) answers 429, and so does every attempt until Retry-After has passed, the right password too; each lockout doubles, up to 15 minutes.",
+  description: "No token. A wrong email or password, a person without a password and a departed person all answer the same 401. The fifth failure within 15 minutes for one email (the twentieth from one client address) answers 429, and so does every attempt until Retry-After has passed, the right password too; each lockout doubles, up to 15 minutes. Attempts still being checked count, so guesses sent at once get no more tries (429 with Retry-After: 1 while they are checked). A person has at most 10 sessions: a new one ends the least recently used.",
   tag: "Sign-in",
   body: { schema: "SignIn" },
   status: 201,
