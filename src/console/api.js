@@ -187,3 +187,18 @@ export async function departments(force = false) {
   }
   return deptCache;
 }
+
+// The ids of department `id` and every department below it, in the tree `departments()`
+// answers; empty when unknown.
+export function departmentSubtree(nodes, id) {
+  const out = new Set();
+  const walk = (list, inside) => {
+    for (const n of list) {
+      const here = inside || n.id === id;
+      if (here) out.add(n.id);
+      walk(n.children || [], here);
+    }
+  };
+  walk(nodes, false);
+  return out;
+}

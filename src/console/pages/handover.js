@@ -3,7 +3,7 @@
 import {h, clear, replace, pageHeader, section, select, field, table, alertBox, showError, clearAlert, showOk,
   loadStaff, loading, facts, formDialog, wireForm, FormInvalid} from './_shared.js';
 import {t, tEnum, fmtNum} from '../i18n.js';
-import {get, post, me, staffList} from '../api.js';
+import {get, post, me, staffList, departments, departmentSubtree} from '../api.js';
 
 export async function render(root) {
   const box = alertBox();
@@ -13,7 +13,16 @@ export async function render(root) {
   const staff = await staffList(true).catch((e) => { showError(box, e); return []; });
   await loadStaff().catch(() => {});
   const self = me();
-  const people = staff.filter((s) => s.id !== self.id && !s.departed && (self.role === 'admin' || ['sales', 'manager'].includes(s.role)));
+  // Whom the person may hand over (API.md): an admin anyone; a manager the sales staff of
+  // their department subtree and the managers of departments strictly below it.
+  let mayHandOver = () => true;
+  if (self.role !== 'admin') {
+    const tree = await departments().catch(() => []);
+    const subtree = departmentSubtree(tree, self.department_id);
+    mayHandOver = (s) => (s.role === 'sales' && subtree.has(s.department_id)) ||
+      (s.role === 'manager' && s.department_id !== self.department_id && subtree.has(s.department_id));
+  }
+  const people = staff.filter((s) => s.id !== self.id && !s.departed && mayHandOver(s));
   const label = (s) => `${s.name} · ${tEnum('role', s.role)} · ${s.email}`;
   const who = select('staff_id', [['', t('handover.pickPerson')], ...people.map((s) => [s.id, label(s)])]);
   const successors = () => staff.filter((s) => !s.departed && ['sales', 'manager'].includes(s.role) && s.id !== who.value);
