@@ -1,7 +1,7 @@
 // Shared pieces of the pages: alerts, forms, fields, dialogs, tables, badges.
-import {h, clear, append, uid} from './dom.js';
+import {h, clear, append, uid, replace} from './dom.js';
 import {t, tEnum, has, minorDigits} from './i18n.js';
-import {ApiError, newKey, staffList, me} from './api.js';
+import {ApiError, newKey, staffList, me, get} from './api.js';
 
 // --- alerts ------------------------------------------------------------------------
 
@@ -287,6 +287,38 @@ export function appendRows(tbody, columns, rows, rowAttrs) {
     tbody.appendChild(h('tr', rowAttrs ? rowAttrs(r) : {},
       columns.map((c) => h('td', {class: c.class, 'data-label': c.label}, c.cell(r)))));
   }
+}
+
+// A list of `path`'s pages in `listBox`: reload() shows the first page for params(), the
+// `more` button appends the next; an answer that a newer reload overtook, or that comes
+// after stop() (the page was left), is dropped.
+export function pagedList({path, params, columns, rowAttrs, empty, caption, limit = 50, box, listBox, more}) {
+  let cursor = null;
+  let tbl = null;
+  let gen = 0;
+  const showMore = (page) => { cursor = page.next_cursor; more.hidden = !cursor; };
+  async function reload() {
+    const mine = ++gen;
+    clearAlert(box);
+    try {
+      const page = await get(path, {...params(), limit});
+      if (mine !== gen) return;
+      tbl = table(columns, page.items || [], {rowAttrs, empty, caption});
+      replace(listBox, tbl);
+      showMore(page);
+    } catch (e) { if (mine === gen) { clear(listBox); showError(box, e); } }
+  }
+  more.addEventListener('click', async () => {
+    const mine = gen;
+    more.disabled = true;
+    try {
+      const page = await get(path, {...params(), cursor, limit});
+      if (mine !== gen) return;
+      appendRows(tbl.tbody, columns, page.items || [], rowAttrs);
+      showMore(page);
+    } catch (e) { showError(box, e); } finally { more.disabled = false; }
+  });
+  return {reload, stop: () => { gen += 1; }};
 }
 
 // A definition list of [label, value, field?] pairs; `field` (the API field shown) becomes

@@ -3,7 +3,7 @@
 // `customer` topic, or as it was at a chosen time (read-only).
 import {h, clear, replace, append, pageHeader, section, sectionWithActions, input, select, textarea, field, table,
   appendRows, alertBox, showError, clearAlert, showOk, badge, flag, staffName, loadStaff, loading, facts, wireForm,
-  formDialog, FormInvalid, parseAmount, localToIso, isRole, assignableOptions, todayYmd} from './_shared.js';
+  formDialog, FormInvalid, parseAmount, localToIso, isRole, assignableOptions, todayYmd, pagedList} from './_shared.js';
 import {t, tEnum, fmtDateTime, fmtDate, fmtRelative, fmtNum, fmtMoney, fmtMoneyMap} from '../i18n.js';
 import {get, getRecord, post, patch, me, staffList, ApiError} from '../api.js';
 import * as live from '../live.js';
@@ -48,31 +48,9 @@ async function renderList(root) {
     {label: t('customers.flags'), cell: (c) => [c.locked ? flag(t('customers.locked'), 'purple') : null,
       c.recycle_at ? h('span', {class: 'warn small'}, t('customers.recycleOn', {at: fmtDateTime(c.recycle_at)})) : null]},
   ];
-  let cursor = null;
-  let tbl = null;
-  let gen = 0;
   const fp = () => ({q: q.value.trim(), level: level.value, region: region.value.trim(), owner_id: canPickOwner ? ownerSel.value : ''});
-  async function reload() {
-    const mine = ++gen;
-    clearAlert(box);
-    try {
-      const page = await get('/customers', {...fp(), limit: 50});
-      if (mine !== gen) return;
-      tbl = table(columns, page.items || [], {rowAttrs: (c) => ({'data-id': c.id}), empty: t('customers.empty'), caption: t('nav.customers')});
-      replace(listBox, tbl);
-      cursor = page.next_cursor;
-      more.hidden = !cursor;
-    } catch (e) { if (mine === gen) { clear(listBox); showError(box, e); } }
-  }
-  more.addEventListener('click', async () => {
-    more.disabled = true;
-    try {
-      const page = await get('/customers', {...fp(), cursor, limit: 50});
-      appendRows(tbl.tbody, columns, page.items || [], (c) => ({'data-id': c.id}));
-      cursor = page.next_cursor;
-      more.hidden = !cursor;
-    } catch (e) { showError(box, e); } finally { more.disabled = false; }
-  });
+  const {reload, stop} = pagedList({path: '/customers', params: fp, columns, rowAttrs: (c) => ({'data-id': c.id}),
+    empty: t('customers.empty'), caption: t('nav.customers'), box, listBox, more});
   const canCreate = isRole('sales', 'manager', 'admin');
   root.append(pageHeader(t('nav.customers'), t('customers.subtitle'),
     canCreate ? h('button', {type: 'button', class: 'btn btn-primary', 'data-action': 'new-customer', onclick: () => create()}, t('customers.new')) : null),
@@ -100,7 +78,7 @@ async function renderList(root) {
       onDone: (r) => { location.hash = `#/customers/${encodeURIComponent(r.data.id)}`; },
     });
   }
-  return () => { gen += 1; };
+  return stop;
 }
 
 function profileFields(c) {

@@ -1,6 +1,6 @@
 // Finance (回款): receivables, overdue or all, and recording a payment against a contract.
 import {h, clear, replace, pageHeader, select, field, table, appendRows, alertBox, showError, clearAlert, showOk,
-  badge, staffName, loadStaff, loading, isRole, assignableOptions} from './_shared.js';
+  badge, staffName, loadStaff, loading, isRole, assignableOptions, pagedList} from './_shared.js';
 import {t, fmtDate, fmtMoney, fmtNum} from '../i18n.js';
 import {get, getAll, staffList} from '../api.js';
 import {paymentDialog} from './customers.js';
@@ -31,31 +31,9 @@ export async function render(root) {
       onclick: () => paymentFor(r)}, t('payments.record')) : null)},
   ];
   const rowAttrs = (r) => ({'data-id': r.contract_id, 'data-installment': String(r.installment), class: r.status === 'overdue' ? 'row-danger' : null});
-  let cursor = null;
-  let tbl = null;
-  let gen = 0;
   const fp = () => ({overdue: overdue.checked ? 'true' : undefined, owner_id: ownerSel.value});
-  async function reload() {
-    const mine = ++gen;
-    clearAlert(box);
-    try {
-      const page = await get('/receivables', {...fp(), limit: 100});
-      if (mine !== gen) return;
-      tbl = table(columns, page.items || [], {rowAttrs, empty: t('finance.empty'), caption: t('finance.receivables')});
-      replace(listBox, tbl);
-      cursor = page.next_cursor;
-      more.hidden = !cursor;
-    } catch (e) { if (mine === gen) { clear(listBox); showError(box, e); } }
-  }
-  more.addEventListener('click', async () => {
-    more.disabled = true;
-    try {
-      const page = await get('/receivables', {...fp(), cursor, limit: 100});
-      appendRows(tbl.tbody, columns, page.items || [], rowAttrs);
-      cursor = page.next_cursor;
-      more.hidden = !cursor;
-    } catch (e) { showError(box, e); } finally { more.disabled = false; }
-  });
+  const {reload, stop} = pagedList({path: '/receivables', params: fp, columns, rowAttrs, limit: 100,
+    empty: t('finance.empty'), caption: t('finance.receivables'), box, listBox, more});
 
   async function paymentFor(r) {
     try {
@@ -81,5 +59,5 @@ export async function render(root) {
   await loadStaff().catch(() => {});
   for (const [v, l] of assignableOptions(staff)) ownerSel.append(h('option', {value: v}, l));
   await reload();
-  return () => { gen += 1; };
+  return stop;
 }

@@ -2,7 +2,7 @@
 // lead's page with its follow-ups and every command the lead's state allows.
 import {h, clear, replace, pageHeader, section, sectionWithActions, input, select, textarea, field, table,
   appendRows, alertBox, showError, clearAlert, showOk, badge, staffName, loadStaff, loading, facts, wireForm,
-  formDialog, FormInvalid, parseAmount, localToIso, isRole, assignableOptions, flag} from './_shared.js';
+  formDialog, FormInvalid, parseAmount, localToIso, isRole, assignableOptions, flag, pagedList} from './_shared.js';
 import {t, tEnum, fmtDateTime, fmtRelative, fmtNum} from '../i18n.js';
 import {get, getRecord, post, me, staffList, ApiError} from '../api.js';
 
@@ -43,31 +43,9 @@ async function renderList(root) {
     {label: t('leads.recycleAt'), cell: (l) => (l.recycle_at ? h('span', {class: 'warn'}, fmtDateTime(l.recycle_at)) : '—')},
     {label: t('common.createdAt'), cell: (l) => fmtDateTime(l.created_at)},
   ];
-  let cursor = null;
-  let tbl = null;
-  let gen = 0;
   const filterParams = () => ({q: q.value.trim(), state: stateSel.value, owner_id: canPickOwner ? ownerSel.value : ''});
-  async function reload() {
-    const mine = ++gen;
-    clearAlert(box);
-    try {
-      const page = await get('/leads', {...filterParams(), limit: 50});
-      if (mine !== gen) return;
-      tbl = table(columns, page.items || [], {rowAttrs: (l) => ({'data-id': l.id}), empty: t('leads.empty'), caption: t('nav.leads')});
-      replace(listBox, tbl);
-      cursor = page.next_cursor;
-      more.hidden = !cursor;
-    } catch (e) { if (mine === gen) { clear(listBox); showError(box, e); } }
-  }
-  more.addEventListener('click', async () => {
-    more.disabled = true;
-    try {
-      const page = await get('/leads', {...filterParams(), cursor, limit: 50});
-      appendRows(tbl.tbody, columns, page.items || [], (l) => ({'data-id': l.id}));
-      cursor = page.next_cursor;
-      more.hidden = !cursor;
-    } catch (e) { showError(box, e); } finally { more.disabled = false; }
-  });
+  const {reload, stop} = pagedList({path: '/leads', params: filterParams, columns, rowAttrs: (l) => ({'data-id': l.id}),
+    empty: t('leads.empty'), caption: t('nav.leads'), box, listBox, more});
 
   const canCreate = isRole('sales', 'manager', 'admin');
   const newBtn = canCreate ? h('button', {type: 'button', class: 'btn btn-primary', 'data-action': 'new-lead', onclick: () => createLead()}, t('leads.new')) : null;
@@ -96,7 +74,7 @@ async function renderList(root) {
       onDone: (r) => { location.hash = `#/leads/${encodeURIComponent(r.data.id)}`; },
     });
   }
-  return () => { gen += 1; };
+  return stop;
 }
 
 // --- one lead ----------------------------------------------------------------------
