@@ -1,15 +1,19 @@
-// crmctl: offline tools on a stopped server's data directory.
+// crmctl: offline tools on a stopped server's data directory, and a load generator.
 //   crmctl verify --data-dir DIR     recompute the hash chain; exit 1 on a bad log
 //   crmctl export --data-dir DIR     print the log as JSON lines, one event per line
 //   crmctl rebuild --data-dir DIR    drop every read model and rebuild it from the log
 //   crmctl replay --data-dir DIR --until P|TIME customer ID
 //                                    the customer 360 view as it was then
+//   crmctl bench --scenario S [--listen H:P] [--token T | --data-dir DIR] ...
+//                                    HTTP load against a running crmd (tools/load.h)
 // Long runs show their progress on stderr.
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -20,6 +24,7 @@
 #include "eventstore/rocks_event_store.h"
 #include "projections/local_store.h"
 #include "projections/read_models.h"
+#include "tools/load.h"
 
 namespace {
 
@@ -179,7 +184,8 @@ int Export(const std::string& dir, uint64_t after) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App cli{"crmctl - evcrm offline tools (on a stopped server's data directory)"};
+  CLI::App cli{"crmctl - evcrm tools: offline ones on a stopped server's data directory, and "
+               "bench against a running server"};
   cli.require_subcommand(1);
   std::string dir, offset_text = "+08:00", until, kind, id;
   uint64_t after = 0;
@@ -204,7 +210,43 @@ int main(int argc, char** argv) {
   replay->add_option("--until", until, "A log position or an RFC 3339 time")->required();
   replay->add_option("kind", kind, "What to replay: customer")->required();
   replay->add_option("id", id, "The record's id")->required();
+  crm::tools::BenchOptions bench_options;
+  std::string listen = "127.0.0.1:8080", bench_dir;
+  auto* bench = cli.add_subcommand(
+      "bench", "Drive a running crmd with HTTP load and report throughput and latency");
+  bench->add_option("--listen", listen, "The server's host:port")->capture_default_str();
+  bench->add_option("--token", bench_options.token, "An admin's bearer token");
+  bench->add_option("--data-dir", bench_dir, "Read the admin token from DIR/admin.token");
+  bench->add_option("--scenario", bench_options.scenario,
+                    "hello (GET /health), commands, reads (customer 360), lists, dashboard, mix")
+      ->required();
+  bench->add_option("--connections", bench_options.connections, "Keep-alive connections")
+      ->capture_default_str();
+  bench->add_option("--seconds", bench_options.seconds, "Measured time")->capture_default_str();
+  bench->add_option("--warmup", bench_options.warmup, "Seconds before measuring")
+      ->capture_default_str();
+  bench->add_option("--rate", bench_options.rate,
+                    "Offered requests per second in all (open loop); 0: closed loop")
+      ->capture_default_str();
+  bench->add_option("--reps", bench_options.reps, "Sales reps to act as")->capture_default_str();
+  bench->add_option("--customers", bench_options.customers, "Customers to read")
+      ->capture_default_str();
+  bench->add_option("--threads", bench_options.threads, "Client I/O threads")
+      ->capture_default_str();
+  bench->add_option("--json", bench_options.json, "Also write the results here as JSON");
+  bench->add_flag("--quiet", bench_options.quiet, "No progress lines");
   CLI11_PARSE(cli, argc, argv);
+  if (bench->parsed()) {
+    auto colon = listen.rfind(':');
+    if (colon == std::string::npos) return Fail(crm::InvalidField("--listen", "must be host:port"));
+    bench_options.host = listen.substr(0, colon);
+    bench_options.port = std::atoi(listen.c_str() + colon + 1);
+    if (bench_options.token.empty() && !bench_dir.empty()) {
+      std::ifstream in(bench_dir + "/admin.token");
+      std::getline(in, bench_options.token);
+    }
+    return crm::tools::RunBench(bench_options);
+  }
   auto offset = crm::ParseUtcOffset(offset_text);
   if (!offset) return Fail(crm::InvalidField("--utc-offset", "must look like +08:00"));
   if (verify->parsed()) return Verify(dir);

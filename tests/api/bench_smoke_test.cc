@@ -1,0 +1,52 @@
+// `crmctl bench` keeps working: each scenario, a second against a real crmd, answers
+// without errors and writes its JSON. A smoke test of the tool, not a timed assertion.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "e2e_fixture.h"
+
+namespace crm::testing {
+namespace {
+
+class BenchSmokeTest : public E2eTest {};
+
+TEST_F(BenchSmokeTest, EveryScenarioRunsWithoutErrors) {
+  for (std::string scenario : {"hello", "commands", "reads", "lists", "dashboard", "mix"}) {
+    std::string out = dir_.sub(scenario + ".json");
+    int rc = -1;
+    RunTool(CrmctlPath() + " bench --quiet --listen 127.0.0.1:" + std::to_string(crmd_->port()) +
+                " --token " + crmd_->token() + " --scenario " + scenario +
+                " --connections 4 --seconds 1 --warmup 0.2 --reps 2 --customers 8 --json " + out,
+            &rc);
+    ASSERT_EQ(rc, 0) << scenario;
+    std::ifstream in(out);
+    json result = json::parse(in, nullptr, false);
+    ASSERT_FALSE(result.is_discarded()) << scenario;
+    EXPECT_GT(result["total"]["answered"].get<int64_t>(), 0) << scenario;
+    EXPECT_EQ(result["total"]["non_2xx"], 0) << scenario << ": " << result.dump();
+    EXPECT_EQ(result["total"]["errors"], 0) << scenario << ": " << result.dump();
+  }
+}
+
+TEST_F(BenchSmokeTest, AnOfferedRateIsKeptAndBadOptionsAreRefused) {
+  std::string out = dir_.sub("rate.json");
+  int rc = -1;
+  RunTool(CrmctlPath() + " bench --quiet --listen 127.0.0.1:" + std::to_string(crmd_->port()) +
+              " --scenario hello --connections 2 --seconds 1 --warmup 0 --rate 200 --json " + out,
+          &rc);
+  ASSERT_EQ(rc, 0);
+  std::ifstream in(out);
+  json result = json::parse(in);
+  // 200 a second for a second, give or take the edges of the window.
+  EXPECT_NEAR(result["total"]["answered"].get<double>(), 200, 40) << result.dump();
+  RunTool(CrmctlPath() + " bench --quiet --scenario nonsense 2>/dev/null", &rc);
+  EXPECT_NE(rc, 0);
+  RunTool(CrmctlPath() + " bench --quiet --scenario mix --listen 127.0.0.1:" +
+              std::to_string(crmd_->port()) + " 2>/dev/null",
+          &rc);
+  EXPECT_NE(rc, 0) << "mix needs an admin's token";
+}
+
+}  // namespace
+}  // namespace crm::testing
