@@ -115,6 +115,11 @@ Answer PageAnswer(const projections::Page<Row>& page, ToJson&& to_json) {
 // Whether `viewer` may see records owned by `owner` ("" = nobody). Valid while `view` is.
 std::function<bool(const std::string&)> VisibleTo(const ReadView& view, const domain::Viewer& v);
 
+// The owners whose records `v` may see ("": the pool), for lists to walk through the
+// owner indexes; nullopt when `v` sees everyone's.
+std::optional<std::vector<std::string>> VisibleOwners(const ReadView& view,
+                                                      const domain::Viewer& v);
+
 // 403 unless `v` is an auditor or an admin, who read the log and the server's figures;
 // `what` names what is refused ("the event log").
 Status AuditorOrAdmin(const domain::Viewer& v, std::string_view what);

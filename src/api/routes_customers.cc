@@ -100,6 +100,7 @@ void AddCustomerRoutes(Router& r, Services& s) {
       f.level = OptParam(call->req, "level");
       f.region = OptParam(call->req, "region");
       f.q = OptParam(call->req, "q").value_or("");
+      f.owners = VisibleOwners(view, v);
       auto page =
           view.customers().ListCustomers(f, VisibleTo(view, v), CursorParam(call->req), limit);
       return PageAnswer(

@@ -63,6 +63,7 @@ void AddLeadRoutes(Router& r, Services& s) {
       f.owner_id = OptParam(call->req, "owner_id");
       f.region = OptParam(call->req, "region");
       f.q = OptParam(call->req, "q").value_or("");
+      f.owners = VisibleOwners(view, v);
       auto page = view.leads().List(f, VisibleTo(view, v), CursorParam(call->req), limit);
       return PageAnswer(page, [&](const auto& row) { return LeadJson(row, view.pool().policy()); });
     });

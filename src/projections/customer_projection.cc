@@ -89,6 +89,7 @@ void CustomerProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touc
             if (e.owner_id) {
               SetCustomerOwner(row, ev, *e.owner_id, e.source_lead_id ? "converted" : "created");
             } else {
+              customer_owners_.Move(row.id, "", "");  // the pool's index
               row.pool_since = at;
               row.pool_reason = std::string(d::Name(d::PoolReason::kCreated));
             }
@@ -392,8 +393,9 @@ Page<views::CustomerRowT> CustomerProjection::ListCustomers(const CustomerFilter
     if (!MatchesQuery(f.q, {r.name, r.phone, r.industry})) return false;
     return visible(r.owner_id);
   };
-  if (f.owner_id)
-    return PageOfIds(customer_owners_.Of(*f.owner_id), customers_.rows(), cursor, limit, keep);
+  if (auto sets = customer_owners_.SetsFor(f.owner_id, f.pool_only, f.owners)) {
+    return PageOfUnion(*sets, customers_.rows(), cursor, limit, keep);
+  }
   return PageOf(customers_.rows(), cursor, limit, keep);
 }
 

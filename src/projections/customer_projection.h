@@ -17,6 +17,8 @@ struct CustomerFilter {
   std::optional<std::string> region;
   std::string q;
   bool pool_only = false;
+  // As LeadFilter::owners.
+  std::optional<std::vector<std::string>> owners;
 };
 struct OpportunityFilter {
   std::optional<std::string> stage;

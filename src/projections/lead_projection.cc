@@ -138,7 +138,9 @@ Page<views::LeadRowT> LeadProjection::List(const LeadFilter& f,
     if (!MatchesQuery(f.q, {r.name, r.company, r.phone, r.email})) return false;
     return visible(r.owner_id);
   };
-  if (f.owner_id) return PageOfIds(owners_.Of(*f.owner_id), rows_.rows(), cursor, limit, keep);
+  if (auto sets = owners_.SetsFor(f.owner_id, f.pool_only, f.owners)) {
+    return PageOfUnion(*sets, rows_.rows(), cursor, limit, keep);
+  }
   return PageOf(rows_.rows(), cursor, limit, keep);
 }
 

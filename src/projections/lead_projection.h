@@ -15,6 +15,10 @@ struct LeadFilter {
   std::optional<std::string> region;
   std::string q;           // substring of name, company, phone or email
   bool pool_only = false;  // only leads in the pool
+  // Only leads of these owners ("": the pool), walked through the owner index; nullopt:
+  // any owner. Narrows what is read, not what is shown: the caller's visibility still
+  // decides each row.
+  std::optional<std::vector<std::string>> owners;
 };
 
 class LeadProjection final : public Projection {

@@ -39,15 +39,15 @@ void PushFollowUp(std::vector<std::unique_ptr<views::FollowUpRowT>>& list,
 // Which records each person owns, by id.
 class OwnerIndex {
  public:
+  // Moves `id` from owner `from` to owner `to`; "" is nobody (the pool), indexed too, so
+  // that a list of the pool's records is a walk of its set.
   void Move(const std::string& id, const std::string& from, const std::string& to) {
-    if (!from.empty()) {
-      auto it = by_owner_.find(from);
-      if (it != by_owner_.end()) {
-        it->second.erase(id);
-        if (it->second.empty()) by_owner_.erase(it);
-      }
+    auto it = by_owner_.find(from);
+    if (it != by_owner_.end()) {
+      it->second.erase(id);
+      if (it->second.empty()) by_owner_.erase(it);
     }
-    if (!to.empty()) by_owner_[to].insert(id);
+    by_owner_[to].insert(id);
   }
   const std::set<std::string>& Of(const std::string& owner) const {
     static const std::set<std::string> kNone;
@@ -55,6 +55,19 @@ class OwnerIndex {
     return it == by_owner_.end() ? kNone : it->second;
   }
   void Clear() { by_owner_.clear(); }
+
+  // The sets a list walks: one owner's (`owner_id`), the pool's (`pool_only`), or those of
+  // `owners`, whichever narrows most; nullopt when none is given (walk every row).
+  std::optional<std::vector<const std::set<std::string>*>> SetsFor(
+      const std::optional<std::string>& owner_id, bool pool_only,
+      const std::optional<std::vector<std::string>>& owners) const {
+    if (owner_id) return std::vector<const std::set<std::string>*>{&Of(*owner_id)};
+    if (pool_only) return std::vector<const std::set<std::string>*>{&Of("")};
+    if (!owners) return std::nullopt;
+    std::vector<const std::set<std::string>*> sets;
+    for (const auto& o : *owners) sets.push_back(&Of(o));
+    return sets;
+  }
 
  private:
   std::map<std::string, std::set<std::string>> by_owner_;
@@ -86,24 +99,53 @@ Page<Row> PageOf(const std::map<std::string, Row>& rows, const std::string& curs
   return page;
 }
 
-// The same over a set of ids looked up in `rows` (an owner's records).
+// The same over the union of disjoint sets of ids looked up in `rows` (the records of
+// some owners): a merge of the sets, newest first, so that a page costs what it shows and
+// what `keep` refuses on the way, not the number of all rows.
+template <class Row>
+Page<Row> PageOfUnion(const std::vector<const std::set<std::string>*>& sets,
+                      const std::map<std::string, Row>& rows, const std::string& cursor,
+                      size_t limit, const std::function<bool(const Row&)>& keep) {
+  using It = std::set<std::string>::const_iterator;
+  struct Head {
+    It next;  // one past the set's next id, walking down
+    It begin;
+  };
+  std::vector<Head> heads;
+  for (const auto* ids : sets) {
+    It from = cursor.empty() ? ids->end() : ids->lower_bound(cursor);
+    if (from != ids->begin()) heads.push_back({from, ids->begin()});
+  }
+  auto lower = [](const Head& a, const Head& b) { return *std::prev(a.next) < *std::prev(b.next); };
+  std::make_heap(heads.begin(), heads.end(), lower);
+  Page<Row> page;
+  while (!heads.empty()) {
+    std::pop_heap(heads.begin(), heads.end(), lower);
+    Head& h = heads.back();
+    --h.next;
+    auto row = rows.find(*h.next);
+    if (row != rows.end() && keep(row->second)) {
+      if (page.items.size() == limit) {
+        page.next_cursor = page.items.back()->id;  // there is more after the last item
+        break;
+      }
+      page.items.push_back(&row->second);
+    }
+    if (h.next == h.begin) {
+      heads.pop_back();
+    } else {
+      std::push_heap(heads.begin(), heads.end(), lower);
+    }
+  }
+  return page;
+}
+
+// The same over one owner's records.
 template <class Row>
 Page<Row> PageOfIds(const std::set<std::string>& ids, const std::map<std::string, Row>& rows,
                     const std::string& cursor, size_t limit,
                     const std::function<bool(const Row&)>& keep) {
-  Page<Row> page;
-  auto it = cursor.empty() ? ids.end() : ids.lower_bound(cursor);
-  while (it != ids.begin()) {
-    --it;
-    auto row = rows.find(*it);
-    if (row == rows.end() || !keep(row->second)) continue;
-    if (page.items.size() == limit) {
-      page.next_cursor = page.items.back()->id;
-      break;
-    }
-    page.items.push_back(&row->second);
-  }
-  return page;
+  return PageOfUnion<Row>({&ids}, rows, cursor, limit, keep);
 }
 
 // Case-insensitive (ASCII) substring match of `needle` in any of `fields`.

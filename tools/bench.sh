@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# The performance table of docs/performance.md in one command: builds, starts a scratch
+# crmd and a scratch PostgreSQL on loopback, drives both, runs the in-process benchmark,
+# and prints every figure beside its reference from the same run.
+#
+#   tools/bench.sh            each HTTP run 10 s (about 3 minutes in all)
+#   tools/bench.sh --smoke    each run 1 s: that it all still builds and runs (CI)
+#
+# Environment: BUILD_DIR (default build), SECONDS_EACH (default 10, or 1 with --smoke),
+# CONNECTIONS (default 64), WORK (scratch dir; default a fresh one under /tmp, removed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD_DIR=${BUILD_DIR:-build}
+SMOKE=0
+[ "${1:-}" = "--smoke" ] && SMOKE=1
+SECONDS_EACH=${SECONDS_EACH:-$([ $SMOKE = 1 ] && echo 1 || echo 10)}
+CONNECTIONS=${CONNECTIONS:-64}
+COMMANDS=$([ $SMOKE = 1 ] && echo 2000 || echo 100000)
+
+tools/dev.sh build >/dev/null
+command -v python3 >/dev/null 2>&1 || { apt-get install -y -q python3 >/dev/null; }
+
+work=${WORK:-$(mktemp -d /tmp/evcrm-bench.XXXXXX)}
+mkdir -p "$work"
+crmd_pid=""
+pg_ctl=""
+cleanup() {
+  [ -n "$crmd_pid" ] && kill -TERM "$crmd_pid" 2>/dev/null && wait "$crmd_pid" 2>/dev/null
+  [ -n "$pg_ctl" ] && su postgres -s /bin/sh -c "$pg_ctl -D $work/pg -m immediate stop" >/dev/null 2>&1
+  [ -z "${WORK:-}" ] && rm -rf "$work"
+  return 0
+}
+trap cleanup EXIT
+
+# ---- crmd on a free loopback port ------------------------------------------------------
+"$BUILD_DIR/crmd" --data-dir "$work/data" --listen 127.0.0.1:0 2>"$work/crmd.log" &
+crmd_pid=$!
+for _ in $(seq 1 100); do
+  grep -q "listening on" "$work/crmd.log" && break
+  sleep 0.1
+done
+port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/crmd.log")
+[ -n "$port" ] || { cat "$work/crmd.log"; echo "bench.sh: crmd did not start" >&2; exit 1; }
+
+bench() {  # scenario [extra options...]
+  local scenario=$1
+  shift
+  "$BUILD_DIR/crmctl" bench --quiet --listen "127.0.0.1:$port" --data-dir "$work/data" \
+    --scenario "$scenario" --connections "$CONNECTIONS" --seconds "$SECONDS_EACH" \
+    --warmup 1 --json "$work/$scenario$*.json" "$@" >/dev/null
+  echo "$work/$scenario$*.json"
+}
+echo "bench.sh: HTTP runs of ${SECONDS_EACH}s, $CONNECTIONS connections" >&2
+hello=$(bench hello)
+commands=$(bench commands)
+commands_rate=$(bench commands --rate 10000)
+reads=$(bench reads)
+lists=$(bench lists)
+mix=$(bench mix)
+kill -TERM "$crmd_pid"; wait "$crmd_pid" 2>/dev/null || true; crmd_pid=""
+
+# ---- PostgreSQL: one ~200-byte event INSERT per synchronous transaction ----------------
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+pg64=""; pg16=""
+if [ -n "$pg_bin" ] && id postgres >/dev/null 2>&1; then
+  mkdir -p "$work/pg" && chown postgres "$work/pg" "$work"
+  su postgres -s /bin/sh -c "$pg_bin/initdb -D $work/pg -A trust -U postgres" >/dev/null
+  pg_ctl="$pg_bin/pg_ctl"
+  pg_port=$((port + 1))
+  su postgres -s /bin/sh -c "$pg_ctl -D $work/pg -l $work/pg.log -w -o \"-p $pg_port -k $work -c listen_addresses='' -c fsync=on -c synchronous_commit=on -c max_connections=200 -c shared_buffers=256MB\" start" >/dev/null
+  psql="psql -h $work -p $pg_port -U postgres -q"
+  $psql -c "create table events (position bigserial primary key, stream text not null, type text not null, at timestamptz not null default now(), data jsonb not null)"
+  cat > "$work/insert.sql" <<'SQL'
+insert into events (stream, type, data) values ('lead_' || :client_id || '_' || random(), 'LeadCreated', '{"name":"Ma","company":"Blue Sky Ltd","phone":"13900000000","source":"web","region":"east","owner_id":"stf_01m8exwvf3939wqbckqtm0ptp9"}');
+SQL
+  pgb() { pgbench -h "$work" -p "$pg_port" -U postgres -n -f "$work/insert.sql" -c "$1" -j 2 -T "$SECONDS_EACH" postgres 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p'; }
+  pg64=$(pgb 64)
+  pg16=$(pgb 16)
+  su postgres -s /bin/sh -c "$pg_ctl -D $work/pg -m fast stop" >/dev/null; pg_ctl=""
+else
+  echo "bench.sh: no PostgreSQL server (apt-get install postgresql); its rows stay empty" >&2
+fi
+
+# ---- in process ------------------------------------------------------------------------
+"$BUILD_DIR/crm_bench" --dir "$work/inproc" --commands "$COMMANDS" --clients 64 > "$work/inproc.txt"
+
+# ---- the table ---------------------------------------------------------------------------
+python3 - "$hello" "$commands" "$commands_rate" "$reads" "$lists" "$mix" "${pg64:-}" "${pg16:-}" \
+  "$work/inproc.txt" <<'PY'
+import json, re, sys
+hello, commands, rate, reads, lists, mix = (json.load(open(p)) for p in sys.argv[1:7])
+pg64 = float(sys.argv[7]) if sys.argv[7] else None
+pg16 = float(sys.argv[8]) if sys.argv[8] else None
+inproc = open(sys.argv[9]).read()
+t = lambda r: r["total"]
+h = t(hello)["per_second"]
+rows = []
+def row(what, figure, goal, reference, ok):
+    rows.append((what, figure, goal, reference, "yes" if ok else ("no" if ok is False else "-")))
+c = t(commands)
+row("durable commands over HTTP, /s", f"{c['per_second']:,.0f} (p99 {c['p99_ms']:.1f} ms)",
+    ">= 30,000; >= 0.6 x hello; >= 1.5 x PostgreSQL",
+    f"hello {h:,.0f}/s = {c['per_second']/h:.2f} x" + (f"; PostgreSQL 64 clients {pg64:,.0f} tps = {c['per_second']/pg64:.2f} x, 16 clients {pg16:,.0f}" if pg64 else ""),
+    c["per_second"] >= 30000 and c["per_second"] >= 0.6 * h and (pg64 is None or c["per_second"] >= 1.5 * pg64))
+r = t(rate)
+row("command p99 at an offered 10,000/s", f"{r['p99_ms']:.1f} ms ({r['per_second']:,.0f}/s answered)",
+    "<= 10 ms", "", r["p99_ms"] <= 10)
+x = t(reads)
+row("customer 360 reads, /s", f"{x['per_second']:,.0f} (p99 {x['p99_ms']:.1f} ms)", ">= 50,000, p99 <= 5 ms",
+    f"hello {h:,.0f}/s = {x['per_second']/h:.2f} x", x["per_second"] >= 50000 and x["p99_ms"] <= 5)
+l = t(lists)
+row("lead list page (50), /s", f"{l['per_second']:,.0f} (p99 {l['p99_ms']:.1f} ms)", "p99 <= 5 ms",
+    "(small store: see docs for 1M)", l["p99_ms"] <= 5)
+m = t(mix)
+row("mixed load, /s", f"{m['per_second']:,.0f} (p99 {m['p99_ms']:.1f} ms)", "", "", None)
+cps = re.search(r"([\d.]+) commands/s", inproc)
+row("in-process durable commands, /s", f"{float(cps.group(1)):,.0f}" if cps else "?", "", "(crm_bench, 64 clients)", None)
+for what, key in (("decision-model replay at start, events/s", "model replay"),
+                  ("read-model rebuild, events/s", "read-model rebuild")):
+    found = re.search(key + r": (\d+) events in [\d.]+ s = (\d+) events/s", inproc)
+    if found:
+        rate = float(found.group(2))
+        row(what, f"{rate:,.0f} ({int(found.group(1)):,} events)",
+            ">= 1,000,000" if key.startswith("read") else "", "", rate >= 1e6 if key.startswith("read") else None)
+w = max(len(r[0]) for r in rows)
+print(f"{'measure':<{w}}  figure / goal / reference / met")
+for what, fig, goal, ref, ok in rows:
+    print(f"{what:<{w}}  {fig}\n{'':<{w}}    goal {goal or '-'}; {ref or '-'}; met: {ok}")
+PY
