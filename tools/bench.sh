@@ -63,7 +63,7 @@ kill -TERM "$crmd_pid"; wait "$crmd_pid" 2>/dev/null || true; crmd_pid=""
 # ---- PostgreSQL: one ~200-byte event INSERT per synchronous transaction ----------------
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
 pg64=""; pg16=""
-if [ -n "$pg_bin" ] && id postgres >/dev/null 2>&1; then
+if [ -n "$pg_bin" ] && [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1; then
   mkdir -p "$work/pg" && chown postgres "$work/pg" "$work"
   su postgres -s /bin/sh -c "$pg_bin/initdb -D $work/pg -A trust -U postgres" >/dev/null
   pg_ctl="$pg_bin/pg_ctl"
@@ -79,7 +79,7 @@ SQL
   pg16=$(pgb 16)
   su postgres -s /bin/sh -c "$pg_ctl -D $work/pg -m fast stop" >/dev/null; pg_ctl=""
 else
-  echo "bench.sh: no PostgreSQL server (apt-get install postgresql); its rows stay empty" >&2
+  echo "bench.sh: no PostgreSQL server to run as root here (apt-get install postgresql); its rows stay empty" >&2
 fi
 
 # ---- in process ------------------------------------------------------------------------
