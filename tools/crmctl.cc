@@ -4,6 +4,8 @@
 //   crmctl rebuild --data-dir DIR    drop every read model and rebuild it from the log
 //   crmctl replay --data-dir DIR --until P|TIME customer ID
 //                                    the customer 360 view as it was then
+//   crmctl seed --data-dir DIR --customers N --leads M
+//                                    a large history, through the domain, for measuring
 //   crmctl bench --scenario S [--listen H:P] [--token T | --data-dir DIR] ...
 //                                    HTTP load against a running crmd (tools/load.h)
 // Long runs show their progress on stderr.
@@ -25,42 +27,13 @@
 #include "projections/local_store.h"
 #include "projections/read_models.h"
 #include "tools/load.h"
+#include "tools/progress.h"
+#include "tools/seed.h"
 
 namespace {
 
+using crm::tools::Progress;
 using Steady = std::chrono::steady_clock;
-
-// "verify: 1234567 of 2000000 events (61%), 812345 events/s" on stderr: redrawn in place
-// on a terminal at most every 200 ms, else a line every 5 s; a last line when done.
-class Progress {
- public:
-  explicit Progress(std::string what)
-      : what_(std::move(what)), tty_(::isatty(2) == 1), start_(Steady::now()), last_(start_) {}
-
-  void Update(uint64_t done, uint64_t total) {
-    auto now = Steady::now();
-    if (now - last_ < (tty_ ? std::chrono::milliseconds(200) : std::chrono::seconds(5))) return;
-    last_ = now;
-    Print(done, total, tty_ ? "\r" : "", tty_ ? "" : "\n");
-  }
-
-  void Finish(uint64_t done) { Print(done, done, tty_ ? "\r" : "", "\n"); }
-
- private:
-  void Print(uint64_t done, uint64_t total, const char* start, const char* end) {
-    double secs = std::chrono::duration<double>(Steady::now() - start_).count();
-    unsigned pct = total == 0 ? 100 : static_cast<unsigned>(100.0 * done / total);
-    std::fprintf(stderr, "%s%s: %llu of %llu events (%u%%), %.0f events/s, %.1f s%s", start,
-                 what_.c_str(), static_cast<unsigned long long>(done),
-                 static_cast<unsigned long long>(total), pct, secs > 0 ? done / secs : 0.0, secs,
-                 end);
-    std::fflush(stderr);
-  }
-
-  std::string what_;
-  bool tty_;
-  Steady::time_point start_, last_;
-};
 
 crm::Result<std::unique_ptr<crm::eventstore::EventStore>> OpenLog(const std::string& dir) {
   return crm::eventstore::OpenRocksEventStore({dir + "/log", true});
@@ -235,7 +208,18 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   bench->add_option("--json", bench_options.json, "Also write the results here as JSON");
   bench->add_flag("--quiet", bench_options.quiet, "No progress lines");
+  crm::tools::SeedOptions seed_options;
+  auto* seed = cli.add_subcommand(
+      "seed", "Write a large history into a stopped server's data dir, through the domain");
+  seed->add_option("--data-dir", seed_options.data_dir, "The server's data directory")->required();
+  seed->add_option("--customers", seed_options.customers, "Customers, each with a contact");
+  seed->add_option("--leads", seed_options.leads,
+                   "Leads: two of three owned, with a follow-up; the third in the pool");
+  seed->add_option("--reps", seed_options.reps, "Sales reps")->capture_default_str();
+  seed->add_option("--departments", seed_options.departments, "Departments")
+      ->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
+  if (seed->parsed()) return crm::tools::RunSeed(seed_options);
   if (bench->parsed()) {
     auto colon = listen.rfind(':');
     if (colon == std::string::npos) return Fail(crm::InvalidField("--listen", "must be host:port"));

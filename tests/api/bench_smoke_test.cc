@@ -48,5 +48,27 @@ TEST_F(BenchSmokeTest, AnOfferedRateIsKeptAndBadOptionsAreRefused) {
   EXPECT_NE(rc, 0) << "mix needs an admin's token";
 }
 
+TEST_F(BenchSmokeTest, SeedWritesAHistoryTheServerServes) {
+  int rc = -1;
+  RunTool(CrmctlPath() + " seed --data-dir " + dir_.sub("data") + " --leads 30 2>/dev/null", &rc);
+  EXPECT_NE(rc, 0) << "the server holds the data dir";
+  ASSERT_EQ(crmd_->Stop(), 0);
+  std::string out = RunTool(CrmctlPath() + " seed --data-dir " + dir_.sub("data") +
+                                " --leads 30 --customers 12 --reps 4 --departments 2 2>/dev/null",
+                            &rc);
+  ASSERT_EQ(rc, 0) << out;
+  // 30 leads (20 owned, each with a follow-up), 12 customers with a contact each, and the
+  // organisation: 2 departments and 4 reps.
+  EXPECT_EQ(json::parse(out)["events"], 30 + 20 + 24 + 2 + 4) << out;
+  ASSERT_TRUE(crmd_->Start());
+  auto leads = crmd_->Call("GET", "/api/v1/leads?limit=500");
+  ASSERT_EQ(leads.status, 200);
+  EXPECT_EQ(leads.Json()["items"].size(), 30u);
+  auto pool = crmd_->Call("GET", "/api/v1/pool?kind=lead&limit=500");
+  EXPECT_EQ(pool.Json()["items"].size(), 10u);
+  auto customers = crmd_->Call("GET", "/api/v1/customers?limit=500");
+  EXPECT_EQ(customers.Json()["items"].size(), 12u);
+}
+
 }  // namespace
 }  // namespace crm::testing
