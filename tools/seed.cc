@@ -29,6 +29,11 @@ const char* const kSurnames[] = {"王", "李", "张", "刘", "陈", "杨", "黄"
 const char* const kGiven[] = {"伟", "芳", "娜", "敏", "静", "强", "磊", "洋", "艳", "勇",
                               "军", "杰", "娟", "涛", "明", "超"};
 
+// A mobile number: 1 and ten more digits.
+std::string Mobile(std::mt19937_64& rng) {
+  return "1" + std::to_string(3000000000LL + static_cast<int64_t>(rng() % 6999999999LL));
+}
+
 template <size_t N>
 const char* Pick(const char* const (&names)[N], std::mt19937_64& rng) {
   return names[rng() % N];
@@ -147,7 +152,7 @@ int RunSeed(const SeedOptions& o) {
     std::string company = std::string(Pick(kCities, rng)) + Pick(kWords, rng) + Pick(kTrades, rng) +
                           "有限公司";
     std::string person = std::string(Pick(kSurnames, rng)) + Pick(kGiven, rng);
-    std::string phone = "1" + std::to_string(3000000000LL + static_cast<int64_t>(rng() % 6999999999LL));
+    std::string phone = Mobile(rng);
     bool owned = i % 3 != 2;
     const std::string& rep = reps[static_cast<size_t>(i) % reps.size()];
     // A rep owns what they create; the system's new leads go to the pool.
@@ -172,7 +177,7 @@ int RunSeed(const SeedOptions& o) {
     submit(d::CreateCustomer{customer, details, {}}, rep);
     d::ContactDetails contact;
     contact.name = std::string(Pick(kSurnames, rng)) + Pick(kGiven, rng) + Pick(kGiven, rng);
-    contact.phone = "1" + std::to_string(3000000000LL + static_cast<int64_t>(rng() % 6999999999LL));
+    contact.phone = Mobile(rng);
     submit(d::AddContact{customer, ids.New("ctc"), contact}, rep);
     if (i % 1024 == 0) progress.Update(window.head() - start_head, expected);
   }

@@ -262,20 +262,12 @@ std::function<bool(const std::string&)> VisibleTo(const ReadView& view, const do
 
 std::optional<std::vector<std::string>> VisibleOwners(const ReadView& view,
                                                       const domain::Viewer& v) {
-  if (v.system) return std::nullopt;
-  switch (v.role) {
-    case domain::Role::kSales:
-      return std::vector<std::string>{v.id, ""};
-    case domain::Role::kManager: {
-      std::vector<std::string> owners{""};
-      for (const auto& [id, row] : view.org().staff()) {
-        if (domain::Manages(view.org().tree(), v, id)) owners.push_back(id);
-      }
-      return owners;
-    }
-    default:
-      return std::nullopt;
+  if (domain::SeesEveryone(v)) return std::nullopt;
+  std::vector<std::string> owners{""};  // the pool, which everyone sees
+  for (const auto& [id, row] : view.org().staff()) {
+    if (domain::CanSee(view.org().tree(), v, id)) owners.push_back(id);
   }
+  return owners;
 }
 
 Status AuditorOrAdmin(const domain::Viewer& v, std::string_view what) {

@@ -25,6 +25,13 @@ constexpr int64_t kWriteThroughMs = 60'000;
 std::string SessionValue(const std::string& staff_id, int64_t last_used_ms) {
   return staff_id + " " + std::to_string(last_used_ms);
 }
+// The staff id and last use in a SessionValue.
+std::optional<std::pair<std::string, int64_t>> ParseSessionValue(const std::string& value) {
+  auto space = value.rfind(' ');
+  if (space == std::string::npos) return std::nullopt;
+  return std::pair{value.substr(0, space),
+                   static_cast<int64_t>(ParseU64(value.substr(space + 1)).value_or(0))};
+}
 }  // namespace
 
 std::string NewToken() {
@@ -96,10 +103,7 @@ std::vector<std::pair<std::string, int64_t>> TokenStore::SessionsOf(const std::s
     if (auto it = sessions_.find(hash); it != sessions_.end()) {
       last_used = it->second.last_used_ms;
     } else if (auto v = store_.Get(kSessionPrefix + hash)) {
-      auto space = v->rfind(' ');
-      if (space != std::string::npos) {
-        last_used = static_cast<int64_t>(ParseU64(v->substr(space + 1)).value_or(0));
-      }
+      if (auto session = ParseSessionValue(*v)) last_used = session->second;
     }
   }
   return out;
@@ -151,7 +155,7 @@ Status TokenStore::End(const std::string& token) {
     batch.Delete(kTokenPrefix + hash);
     batch.Delete(kStaffPrefix + *staff_id);
   } else if (auto v = store_.Get(kSessionPrefix + hash)) {
-    DropSession(v->substr(0, v->rfind(' ')), hash, batch);
+    if (auto session = ParseSessionValue(*v)) DropSession(session->first, hash, batch);
   }
   return store_.Write(batch, true);
 }
@@ -176,11 +180,9 @@ std::optional<std::string> TokenStore::LookupSession(const std::string& hash, bo
   auto it = sessions_.find(hash);
   if (it == sessions_.end()) {
     auto v = store_.Get(kSessionPrefix + hash);
-    if (!v) return std::nullopt;
-    auto space = v->rfind(' ');
-    if (space == std::string::npos) return std::nullopt;
-    int64_t last_used = static_cast<int64_t>(ParseU64(v->substr(space + 1)).value_or(0));
-    it = sessions_.emplace(hash, Live{v->substr(0, space), last_used, last_used}).first;
+    auto session = v ? ParseSessionValue(*v) : std::nullopt;
+    if (!session) return std::nullopt;
+    it = sessions_.emplace(hash, Live{session->first, session->second, session->second}).first;
   }
   Live& s = it->second;
   if (now - s.last_used_ms >= idle_.count()) {

@@ -34,19 +34,15 @@ bool OrgTree::InSubtree(const std::string& department, const std::string& root) 
   return false;
 }
 
+bool SeesEveryone(const Viewer& viewer) {
+  return viewer.system || viewer.role == Role::kAdmin || viewer.role == Role::kFinance ||
+         viewer.role == Role::kAuditor;
+}
+
 bool CanSee(const OrgTree& org, const Viewer& viewer, const std::optional<std::string>& owner) {
-  if (viewer.system) return true;
-  switch (viewer.role) {
-    case Role::kAdmin:
-    case Role::kFinance:
-    case Role::kAuditor:
-      return true;
-    case Role::kManager:
-      return !owner || Manages(org, viewer, *owner);
-    case Role::kSales:
-      return !owner || *owner == viewer.id;
-  }
-  return false;
+  if (SeesEveryone(viewer) || !owner) return true;  // the pool is everyone's to see
+  if (viewer.role == Role::kManager) return Manages(org, viewer, *owner);
+  return *owner == viewer.id;  // sales
 }
 
 bool Manages(const OrgTree& org, const Viewer& viewer, const std::string& staff_id) {

@@ -46,6 +46,8 @@ class OrgTree {
 // sales: their own and the pool; manager: owners in their department subtree and the
 // pool; finance, auditor, admin: everything.
 bool CanSee(const OrgTree& org, const Viewer& viewer, const std::optional<std::string>& owner);
+// Whether `viewer` sees every owner's records (finance, auditor, admin, the system).
+bool SeesEveryone(const Viewer& viewer);
 
 // Whether `viewer` manages `staff_id` for the records that person owns (seeing them,
 // assigning to them): an admin manages everyone; a manager manages the people in their
