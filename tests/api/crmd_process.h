@@ -3,6 +3,7 @@
 #define CRM_TESTS_API_CRMD_PROCESS_H_
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -207,7 +208,23 @@ class Crmd {
   explicit Crmd(std::string data_dir, std::vector<std::string> extra = {},
                 std::string admin_token = "adm_e2e_token_0123456789")
       : data_dir_(std::move(data_dir)), extra_(std::move(extra)), token_(std::move(admin_token)) {}
-  ~Crmd() { Kill(); }
+  // A server that exited by itself, or one a failing test was using: what it wrote to
+  // stderr (a sanitizer's report, a fatal error) is the clue, so it goes in the test log.
+  ~Crmd() {
+    bool exited = false;
+    if (pid_ != 0 && waitpid(pid_, nullptr, WNOHANG) == pid_) {
+      pid_ = 0;
+      exited = true;
+    }
+    Kill();
+    if ((exited || ::testing::Test::HasFailure()) && !stderr_path_.empty()) {
+      constexpr size_t kTail = 16384;
+      std::string text = stderr_text();
+      if (text.size() > kTail) text = "...\n" + text.substr(text.size() - kTail);
+      std::fprintf(stderr, "crmd on %s%s; its stderr:\n%s\n", data_dir_.c_str(),
+                   exited ? " exited by itself" : "", text.c_str());
+    }
+  }
 
   // Limits the server's open files (RLIMIT_NOFILE, soft and hard) from the next Start.
   void set_open_files_limit(rlim_t n) { nofile_ = n; }
@@ -216,50 +233,19 @@ class Crmd {
   void set_env(std::string name_value) { env_.push_back(std::move(name_value)); }
   void clear_env() { env_.clear(); }
 
-  // Starts and waits for /health. False when it exits or does not answer in 20 s; what
-  // it wrote to stderr is then in stderr_text().
+  // Starts and waits until it listens and answers /health. False when it exits or does
+  // not answer in 20 s; what it wrote to stderr is then in stderr_text(). A port picked
+  // here can be taken by another process before crmd binds it (tests run in parallel,
+  // and every client connection takes an ephemeral port): then another is picked.
   bool Start() {
-    if (port_ == 0) port_ = FreePort();
-    std::string binary = CrmdPath();
-    std::vector<std::string> args = {binary, "--data-dir", data_dir_, "--listen",
-                                     "127.0.0.1:" + std::to_string(port_)};
-    args.insert(args.end(), extra_.begin(), extra_.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env_strings;
-    for (char** e = environ; *e; ++e) {
-      if (std::string(*e).rfind("CRMD_ADMIN_TOKEN=", 0) != 0) env_strings.emplace_back(*e);
-    }
-    if (!token_.empty()) env_strings.push_back("CRMD_ADMIN_TOKEN=" + token_);
-    env_strings.insert(env_strings.end(), env_.begin(), env_.end());
-    std::vector<char*> envp;
-    for (auto& e : env_strings) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    stderr_path_ = data_dir_ + ".stderr";
-    // fork + exec rather than posix_spawn: the child may need a resource limit first.
-    pid_ = fork();
-    if (pid_ < 0) return false;
-    if (pid_ == 0) {
-      int err = open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-      if (err >= 0) dup2(err, 2);
-      if (nofile_) {
-        rlimit lim{nofile_, nofile_};
-        setrlimit(RLIMIT_NOFILE, &lim);
-      }
-      execve(binary.c_str(), argv.data(), envp.data());
-      _exit(127);
-    }
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (Http(port_, "GET", "/health").status == 200) return true;
-      int status;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = 0;
-        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    bool picked = port_ == 0;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      if (port_ == 0) port_ = FreePort();
+      if (StartOnce()) return true;
+      if (!picked || pid_ != 0 || stderr_text().find("cannot listen") == std::string::npos) {
         return false;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      port_ = 0;
     }
     return false;
   }
@@ -306,6 +292,58 @@ class Crmd {
   }
 
  private:
+  bool StartOnce() {
+    std::string binary = CrmdPath();
+    std::vector<std::string> args = {binary, "--data-dir", data_dir_, "--listen",
+                                     "127.0.0.1:" + std::to_string(port_)};
+    args.insert(args.end(), extra_.begin(), extra_.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<std::string> env_strings;
+    for (char** e = environ; *e; ++e) {
+      if (std::string(*e).rfind("CRMD_ADMIN_TOKEN=", 0) != 0) env_strings.emplace_back(*e);
+    }
+    if (!token_.empty()) env_strings.push_back("CRMD_ADMIN_TOKEN=" + token_);
+    env_strings.insert(env_strings.end(), env_.begin(), env_.end());
+    std::vector<char*> envp;
+    for (auto& e : env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    stderr_path_ = data_dir_ + ".stderr";
+    // fork + exec rather than posix_spawn: the child may need a resource limit first.
+    pid_ = fork();
+    if (pid_ < 0) return false;
+    if (pid_ == 0) {
+      int err = open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      if (err >= 0) dup2(err, 2);
+      if (nofile_) {
+        rlimit lim{nofile_, nofile_};
+        setrlimit(RLIMIT_NOFILE, &lim);
+      }
+      execve(binary.c_str(), argv.data(), envp.data());
+      _exit(127);
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    // Only this process's "listening on" makes an answer on the port its answer: another
+    // server may hold the port this one failed to bind.
+    const std::string listening = "listening on 127.0.0.1:" + std::to_string(port_) + " ";
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (stderr_text().find(listening) != std::string::npos &&
+          Http(port_, "GET", "/health").status == 200) {
+        return true;
+      }
+      int status;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = 0;
+        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+
+
   std::string data_dir_;
   std::vector<std::string> extra_;
   std::string token_;

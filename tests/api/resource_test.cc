@@ -71,6 +71,14 @@ TEST(ResourceTest, ConnectionsBeyondTheCapAreRefusedWith503AndRoomComesBack) {
 }
 
 TEST(ResourceTest, OutOfDescriptorsTheServerBacksOffInsteadOfSpinning) {
+#if defined(__SANITIZE_ADDRESS__)
+  // The sanitizer build also has UBSan, whose vptr check tells readable memory by writing
+  // it to a pipe; in a process out of descriptors the pipe cannot be made, and every
+  // check of a type not seen before reports "object has invalid vptr" and aborts (GCC 12's
+  // runtime: a ten-line program that uses up its descriptors, then calls a member of a
+  // polymorphic class, shows it). The normal build runs this test.
+  GTEST_SKIP() << "UBSan's vptr check cannot run in a process out of descriptors";
+#endif
   TempDir dir;
   Crmd crmd(dir.sub("data"), {"--max-connections", "10000", "--threads", "2"});
   // Enough for the stores and a few connections, far below the connection limit.
