@@ -57,6 +57,7 @@ commands=$(bench commands)
 commands_rate=$(bench commands --rate 10000)
 reads=$(bench reads)
 lists=$(bench lists)
+search=$(bench search)
 mix=$(bench mix)
 kill -TERM "$crmd_pid"; wait "$crmd_pid" 2>/dev/null || true; crmd_pid=""
 
@@ -86,13 +87,13 @@ fi
 "$BUILD_DIR/crm_bench" --dir "$work/inproc" --commands "$COMMANDS" --clients 64 > "$work/inproc.txt"
 
 # ---- the table ---------------------------------------------------------------------------
-python3 - "$hello" "$commands" "$commands_rate" "$reads" "$lists" "$mix" "${pg64:-}" "${pg16:-}" \
-  "$work/inproc.txt" <<'PY'
+python3 - "$hello" "$commands" "$commands_rate" "$reads" "$lists" "$search" "$mix" "${pg64:-}" \
+  "${pg16:-}" "$work/inproc.txt" <<'PY'
 import json, re, sys
-hello, commands, rate, reads, lists, mix = (json.load(open(p)) for p in sys.argv[1:7])
-pg64 = float(sys.argv[7]) if sys.argv[7] else None
-pg16 = float(sys.argv[8]) if sys.argv[8] else None
-inproc = open(sys.argv[9]).read()
+hello, commands, rate, reads, lists, search, mix = (json.load(open(p)) for p in sys.argv[1:8])
+pg64 = float(sys.argv[8]) if sys.argv[8] else None
+pg16 = float(sys.argv[9]) if sys.argv[9] else None
+inproc = open(sys.argv[10]).read()
 t = lambda r: r["total"]
 h = t(hello)["per_second"]
 rows = []
@@ -112,6 +113,9 @@ row("customer 360 reads, /s", f"{x['per_second']:,.0f} (p99 {x['p99_ms']:.1f} ms
 l = t(lists)
 row("lead list page (50), /s", f"{l['per_second']:,.0f} (p99 {l['p99_ms']:.1f} ms)", "p99 <= 5 ms",
     "(small store: see docs for 1M)", l["p99_ms"] <= 5)
+q = t(search)
+row("search (q=, 50 a page), /s", f"{q['per_second']:,.0f} (p99 {q['p99_ms']:.1f} ms)", "p99 <= 5 ms",
+    "(small store: see docs for 1M)", q["p99_ms"] <= 5)
 m = t(mix)
 row("mixed load, /s", f"{m['per_second']:,.0f} (p99 {m['p99_ms']:.1f} ms)", "", "", None)
 cps = re.search(r"([\d.]+) commands/s", inproc)

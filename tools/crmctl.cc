@@ -191,7 +191,7 @@ int main(int argc, char** argv) {
   bench->add_option("--token", bench_options.token, "An admin's bearer token");
   bench->add_option("--data-dir", bench_dir, "Read the admin token from DIR/admin.token");
   bench->add_option("--scenario", bench_options.scenario,
-                    "hello (GET /health), commands, reads (customer 360), lists, dashboard, mix")
+                    "hello (GET /health), commands, reads (customer 360), lists, dashboard, search, mix")
       ->required();
   bench->add_option("--connections", bench_options.connections, "Keep-alive connections")
       ->capture_default_str();

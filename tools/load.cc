@@ -11,11 +11,13 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <memory>
 #include <random>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -31,24 +33,46 @@ using Steady = std::chrono::steady_clock;
 
 // ---- what is measured ----------------------------------------------------------------
 
-enum Op { kHello, kCreateLead, kFollowUp, kCustomer360, kListLeads, kDashboard, kOps };
-constexpr std::array<const char*, kOps> kOpNames = {"hello",       "create_lead",
-                                                    "follow_up",   "customer_360",
-                                                    "list_leads",  "dashboard"};
+enum Op { kHello, kCreateLead, kFollowUp, kCustomer360, kListLeads, kDashboard, kSearch, kOps };
+constexpr std::array<const char*, kOps> kOpNames = {"hello",       "create_lead", "follow_up",
+                                                    "customer_360", "list_leads", "dashboard",
+                                                    "search"};
 
 // A scenario: the weight of each operation.
 struct Scenario {
   const char* name;
   std::array<int, kOps> weights;
 };
-constexpr std::array<Scenario, 6> kScenarios = {{
-    {"hello", {1, 0, 0, 0, 0, 0}},
-    {"commands", {0, 7, 3, 0, 0, 0}},
-    {"reads", {0, 0, 0, 1, 0, 0}},
-    {"lists", {0, 0, 0, 0, 1, 0}},
-    {"dashboard", {0, 0, 0, 0, 0, 1}},
-    {"mix", {0, 25, 15, 35, 15, 10}},
+constexpr std::array<Scenario, 7> kScenarios = {{
+    {"hello", {1, 0, 0, 0, 0, 0, 0}},
+    {"commands", {0, 7, 3, 0, 0, 0, 0}},
+    {"reads", {0, 0, 0, 1, 0, 0, 0}},
+    {"lists", {0, 0, 0, 0, 1, 0, 0}},
+    {"dashboard", {0, 0, 0, 0, 0, 1, 0}},
+    {"search", {0, 0, 0, 0, 0, 0, 1}},
+    {"mix", {0, 25, 15, 35, 15, 10, 0}},
 }};
+
+// What people type into a search box: part of a person's or a company's name (the
+// names crmctl seed writes), the digits of a mobile number, or something nobody has.
+constexpr std::array<const char*, 8> kSearchTerms = {
+    "王伟", "李娜", "星辰科技", "蓝天贸易", "上海东方", "有限公司1号", "nobody-by-this-name", ""};
+
+// `s` as a URL query value.
+std::string QueryValue(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
 
 struct OpStats {
   std::vector<uint32_t> micros;  // latency of each answered request in the measured window
@@ -299,6 +323,16 @@ class Conn : public std::enable_shared_from_this<Conn> {
         req_.method(http::verb::get);
         req_.target("/api/v1/dashboard");
         break;
+      case kSearch: {
+        // As the admin, who sees every record: the search runs over the whole store.
+        req_.set(http::field::authorization, "Bearer " + run_.o.token);
+        std::string q = kSearchTerms[rng_() % kSearchTerms.size()];
+        if (q.empty()) q = "13" + std::to_string(100000 + rng_() % 900000);  // a number's digits
+        req_.method(http::verb::get);
+        req_.target(std::string(rng_() % 2 ? "/api/v1/leads" : "/api/v1/customers") +
+                    "?limit=50&q=" + QueryValue(q));
+        break;
+      }
       case kOps:
         break;
     }

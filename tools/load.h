@@ -15,7 +15,7 @@ struct BenchOptions {
   std::string host = "127.0.0.1";
   int port = 8080;
   std::string token;     // an admin's bearer token
-  std::string scenario;  // hello, commands, reads, lists, dashboard, mix
+  std::string scenario;  // hello, commands, reads, lists, dashboard, search, mix
   int connections = 64;
   double seconds = 10;   // measured time, after the warm-up
   double warmup = 1;

@@ -2,37 +2,14 @@
 
 #include <cstdint>
 
-#include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
 
+#include "projections/search_index.h"
+
 namespace crm::api {
 
-std::string NormalizeName(std::string_view name) {
-  UErrorCode status = U_ZERO_ERROR;
-  const icu::Normalizer2* nfkc_cf = icu::Normalizer2::getNFKCCasefoldInstance(status);
-  icu::UnicodeString in = icu::UnicodeString::fromUTF8(
-      icu::StringPiece(name.data(), static_cast<int32_t>(name.size())));
-  icu::UnicodeString folded = U_SUCCESS(status) ? nfkc_cf->normalize(in, status) : in;
-  if (U_FAILURE(status)) folded = in;
-  // Fold white space runs and trim.
-  icu::UnicodeString out;
-  bool pending_space = false;
-  for (int32_t i = 0; i < folded.length();) {
-    UChar32 c = folded.char32At(i);
-    i += U16_LENGTH(c);
-    if (u_isUWhiteSpace(c)) {
-      pending_space = true;
-      continue;
-    }
-    if (pending_space && !out.isEmpty()) out.append(static_cast<UChar>(' '));
-    pending_space = false;
-    out.append(c);
-  }
-  std::string result;
-  out.toUTF8String(result);
-  return result;
-}
+std::string NormalizeName(std::string_view name) { return projections::FoldText(name); }
 
 std::string TrimSpace(std::string_view s) {
   icu::UnicodeString u =

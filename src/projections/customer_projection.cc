@@ -277,6 +277,7 @@ void CustomerProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touc
   if (auto* row = customers_.EditExisting(customer_id)) {
     if (ev.stream == customer_id) row->version = ev.version;
     row->updated_at = at;
+    Index(*row);
   }
   touched.insert("customer:" + customer_id);
   touched.insert("dashboard");
@@ -298,7 +299,11 @@ Status CustomerProjection::Load(const LocalStore& store) {
   customer_owners_.Clear();
   opportunity_owners_.Clear();
   contract_owners_.Clear();
-  for (const auto& [id, r] : customers_.rows()) customer_owners_.Move(id, "", r.owner_id);
+  search_.Clear();
+  for (const auto& [id, r] : customers_.rows()) {
+    customer_owners_.Move(id, "", r.owner_id);
+    Index(r);
+  }
   for (const auto& [id, r] : opportunities_.rows()) opportunity_owners_.Move(id, "", r.owner_id);
   for (const auto& [id, r] : contracts_.rows()) contract_owners_.Move(id, "", r.owner_id);
   return Status::Ok();
@@ -312,6 +317,19 @@ void CustomerProjection::Clear() {
   customer_owners_.Clear();
   opportunity_owners_.Clear();
   contract_owners_.Clear();
+  search_.Clear();
+}
+
+void CustomerProjection::Index(const views::CustomerRowT& row) {
+  std::vector<std::string_view> texts = {row.name, row.industry};
+  std::vector<std::string_view> phones = {row.phone};
+  for (const auto& id : row.contact_ids) {
+    if (const auto* c = contacts_.Find(id)) {
+      texts.insert(texts.end(), {c->name, c->email});
+      phones.push_back(c->phone);
+    }
+  }
+  search_.Put(row.id, texts, phones);
 }
 
 const views::CustomerRowT* CustomerProjection::CustomerOfStream(const std::string& stream) const {
@@ -373,7 +391,9 @@ bool CustomerProjection::Restore(std::string_view snapshot) {
     put(contracts_, *k);
   }
   customer_owners_.Move(snap.customer->id, "", snap.customer->owner_id);
+  std::string id = snap.customer->id;
   put(customers_, *snap.customer);
+  Index(*customers_.Find(id));
   return true;
 }
 
@@ -390,13 +410,10 @@ Page<views::CustomerRowT> CustomerProjection::ListCustomers(const CustomerFilter
     if (f.pool_only && !r.owner_id.empty()) return false;
     if (f.level && r.level != *f.level) return false;
     if (f.region && r.region != *f.region) return false;
-    if (!MatchesQuery(f.q, {r.name, r.phone, r.industry})) return false;
     return visible(r.owner_id);
   };
-  if (auto sets = customer_owners_.SetsFor(f.owner_id, f.pool_only, f.owners)) {
-    return PageOfUnion(*sets, customers_.rows(), cursor, limit, keep);
-  }
-  return PageOf(customers_.rows(), cursor, limit, keep);
+  return PageOfList(customer_owners_.SetsFor(f.owner_id, f.pool_only, f.owners), search_,
+                    SearchQuery(f.q), customers_.rows(), cursor, limit, keep);
 }
 
 Page<views::OpportunityRowT> CustomerProjection::ListOpportunities(const OpportunityFilter& f,

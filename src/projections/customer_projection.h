@@ -7,6 +7,7 @@
 #include "domain/policy.h"
 #include "projections/projection.h"
 #include "projections/row_map.h"
+#include "projections/search_index.h"
 #include "projections/view_util.h"
 
 namespace crm::projections {
@@ -15,7 +16,7 @@ struct CustomerFilter {
   std::optional<std::string> owner_id;
   std::optional<std::string> level;
   std::optional<std::string> region;
-  std::string q;
+  std::string q;  // in the name, industry or phone, or a contact's name, e-mail or phone
   bool pool_only = false;
   // As LeadFilter::owners.
   std::optional<std::vector<std::string>> owners;
@@ -100,6 +101,9 @@ class CustomerProjection final : public Projection {
   void SetDealOwner(const eventstore::RecordedEvent& ev, const std::string& owner,
                     TouchCustomer&& touch_customer);
 
+  // Indexes the customer's name, industry and phone and its contacts' for search.
+  void Index(const views::CustomerRowT& row);
+
   RowMap<views::CustomerRowT> customers_;
   RowMap<views::ContactRowT> contacts_;
   RowMap<views::OpportunityRowT> opportunities_;
@@ -107,6 +111,7 @@ class CustomerProjection final : public Projection {
   OwnerIndex customer_owners_;
   OwnerIndex opportunity_owners_;
   OwnerIndex contract_owners_;
+  SearchIndex search_;
 };
 
 // When the pool rules will recycle the customer, if ever.

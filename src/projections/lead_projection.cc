@@ -116,6 +116,7 @@ void LeadProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touched)
   } else if (owner_before != row->owner_id) {
     owners_.Move(row->id, owner_before, row->owner_id);
   }
+  Index(*row);
   touched.insert("lead:" + row->id);
   touched.insert("pool");
   touched.insert("dashboard");
@@ -124,7 +125,11 @@ void LeadProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touched)
 Status LeadProjection::Load(const LocalStore& store) {
   CRM_RETURN_IF_ERROR(rows_.Load(store));
   owners_.Clear();
-  for (const auto& [id, row] : rows_.rows()) owners_.Move(id, "", row.owner_id);
+  search_.Clear();
+  for (const auto& [id, row] : rows_.rows()) {
+    owners_.Move(id, "", row.owner_id);
+    Index(row);
+  }
   return Status::Ok();
 }
 
@@ -135,13 +140,10 @@ Page<views::LeadRowT> LeadProjection::List(const LeadFilter& f,
     if (f.state && r.state != *f.state) return false;
     if (f.pool_only && !(r.owner_id.empty() && r.state == "unassigned")) return false;
     if (f.region && r.region != *f.region) return false;
-    if (!MatchesQuery(f.q, {r.name, r.company, r.phone, r.email})) return false;
     return visible(r.owner_id);
   };
-  if (auto sets = owners_.SetsFor(f.owner_id, f.pool_only, f.owners)) {
-    return PageOfUnion(*sets, rows_.rows(), cursor, limit, keep);
-  }
-  return PageOf(rows_.rows(), cursor, limit, keep);
+  return PageOfList(owners_.SetsFor(f.owner_id, f.pool_only, f.owners), search_,
+                    SearchQuery(f.q), rows_.rows(), cursor, limit, keep);
 }
 
 }  // namespace crm::projections

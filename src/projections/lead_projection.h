@@ -5,6 +5,7 @@
 #include "domain/policy.h"
 #include "projections/projection.h"
 #include "projections/row_map.h"
+#include "projections/search_index.h"
 #include "projections/view_util.h"
 
 namespace crm::projections {
@@ -13,7 +14,7 @@ struct LeadFilter {
   std::optional<std::string> state;
   std::optional<std::string> owner_id;
   std::optional<std::string> region;
-  std::string q;           // substring of name, company, phone or email
+  std::string q;           // in the name, company, phone or e-mail (SearchQuery)
   bool pool_only = false;  // only leads in the pool
   // Only leads of these owners ("": the pool), walked through the owner index; nullopt:
   // any owner. Narrows what is read, not what is shown: the caller's visibility still
@@ -31,6 +32,7 @@ class LeadProjection final : public Projection {
   void Clear() override {
     rows_.Clear();
     owners_.Clear();
+    search_.Clear();
   }
 
   const views::LeadRowT* Find(const std::string& id) const { return rows_.Find(id); }
@@ -45,8 +47,13 @@ class LeadProjection final : public Projection {
                              const std::string& cursor, size_t limit) const;
 
  private:
+  void Index(const views::LeadRowT& row) {
+    search_.Put(row.id, {row.name, row.company, row.email}, {row.phone});
+  }
+
   RowMap<views::LeadRowT> rows_;
   OwnerIndex owners_;
+  SearchIndex search_;
 };
 
 // Whether a lead counts as owned for capacity and handover.

@@ -148,9 +148,6 @@ Page<Row> PageOfIds(const std::set<std::string>& ids, const std::map<std::string
   return PageOfUnion<Row>({&ids}, rows, cursor, limit, keep);
 }
 
-// Case-insensitive (ASCII) substring match of `needle` in any of `fields`.
-bool MatchesQuery(std::string_view needle, std::initializer_list<std::string_view> fields);
-
 }  // namespace crm::projections
 
 #endif  // CRM_PROJECTIONS_VIEW_UTIL_H_

@@ -12,7 +12,7 @@ namespace {
 class BenchSmokeTest : public E2eTest {};
 
 TEST_F(BenchSmokeTest, EveryScenarioRunsWithoutErrors) {
-  for (std::string scenario : {"hello", "commands", "reads", "lists", "dashboard", "mix"}) {
+  for (std::string scenario : {"hello", "commands", "reads", "lists", "dashboard", "search", "mix"}) {
     std::string out = dir_.sub(scenario + ".json");
     int rc = -1;
     RunTool(CrmctlPath() + " bench --quiet --listen 127.0.0.1:" + std::to_string(crmd_->port()) +

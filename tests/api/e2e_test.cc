@@ -293,6 +293,46 @@ TEST_F(E2eTest, CustomerNamesAreUniqueAcrossWidthCaseAndSpace) {
   EXPECT_EQ(b.Json()["existing_id"], a.Json()["id"]);
 }
 
+TEST_F(E2eTest, SearchFoldsWidthAndCaseFindsPhonesByDigitsAndHidesWhatOthersHold) {
+  auto [a, ta] = Rep("a");
+  auto [b, tb] = Rep("b");
+  std::string lead = Lead(ta, {{"name", "王小明"}, {"company", "ＢＬＵＥ Sky 贸易"},
+                               {"phone", "+86 138-0013-8000"}});
+  auto customer = crmd_->Call("POST", "/api/v1/customers", {{"name", "蓝天科技"}}, ta);
+  ASSERT_EQ(customer.status, 201) << customer.body;
+  std::string cid = customer.Json()["id"];
+  auto contact = crmd_->Call("POST", "/api/v1/customers/" + cid + "/contacts",
+                             {{"name", "李娜"}, {"phone", "139 1234 5678"}}, ta);
+  ASSERT_EQ(contact.status, 201) << contact.body;
+  auto ids = [&](const std::string& target, const std::string& token) {
+    auto r = crmd_->Call("GET", target, nullptr, token);
+    EXPECT_EQ(r.status, 200) << target << ": " << r.body;
+    std::vector<std::string> out;
+    json page = r.Json();
+    for (const auto& item : page["items"]) out.push_back(item["id"]);
+    return out;
+  };
+  using Ids = std::vector<std::string>;
+  // Width and case fold: "blue" finds "ＢＬＵＥ"; one Chinese character finds its name.
+  EXPECT_EQ(ids("/api/v1/leads?q=blue", ta), Ids{lead});
+  EXPECT_EQ(ids("/api/v1/leads?q=%E7%8E%8B", ta), Ids{lead});  // 王
+  // A phone number by its digits, however it was written or is typed.
+  EXPECT_EQ(ids("/api/v1/leads?q=13800138000", ta), Ids{lead});
+  EXPECT_EQ(ids("/api/v1/leads?q=0013-8000", ta), Ids{lead});
+  // A contact's mobile and name find its customer.
+  EXPECT_EQ(ids("/api/v1/customers?q=13912345678", ta), Ids{cid});
+  EXPECT_EQ(ids("/api/v1/customers?q=%E6%9D%8E%E5%A8%9C", ta), Ids{cid});  // 李娜
+  EXPECT_TRUE(ids("/api/v1/customers?q=13800000000", ta).empty());
+  // What another rep holds stays out of their searches.
+  EXPECT_TRUE(ids("/api/v1/leads?q=blue", tb).empty());
+  EXPECT_TRUE(ids("/api/v1/customers?q=13912345678", tb).empty());
+  // The index is rebuilt at start: the same answers after a restart.
+  crmd_->Stop();
+  ASSERT_TRUE(crmd_->Start());
+  EXPECT_EQ(ids("/api/v1/customers?q=13912345678", ta), Ids{cid});
+  EXPECT_EQ(ids("/api/v1/leads?q=BLUE%20SKY", ta), Ids{lead});
+}
+
 TEST_F(E2eTest, AConversionFeedsTheCustomer360AndItsTimeline) {
   auto [rep, token] = Rep("li");
   std::string lead = Lead(token, {{"company", "Blue Sky Ltd"}});

@@ -1,0 +1,304 @@
+#include "projections/search_index.h"
+
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
+
+namespace crm::projections {
+
+namespace {
+
+constexpr char kFieldSeparator = '\x1f';
+constexpr size_t kDigitGram = 4;
+
+bool IsAsciiSpace(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
+// Most names, e-mail addresses and phone numbers are ASCII, whose NFKC case fold is its
+// lower case: no need to go through ICU for them.
+std::string FoldAscii(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool pending_space = false;
+  for (char c : text) {
+    if (IsAsciiSpace(c)) {
+      pending_space = true;
+      continue;
+    }
+    if (pending_space && !out.empty()) out += ' ';
+    pending_space = false;
+    out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  return out;
+}
+
+// The code points of valid UTF-8.
+std::vector<char32_t> CodePointsOf(std::string_view s) {
+  std::vector<char32_t> out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    char32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+    for (size_t k = 1; k < len && i + k < s.size(); ++k) {
+      cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    }
+    out.push_back(cp);
+    i += len;
+  }
+  return out;
+}
+
+// Gram keys: the top two bits say which kind.
+constexpr uint64_t kPair = 1ull << 62, kSingle = 2ull << 62, kDigits = 3ull << 62;
+uint64_t PairGram(char32_t a, char32_t b) { return kPair | (uint64_t{a} << 21) | b; }
+uint64_t SingleGram(char32_t a) { return kSingle | a; }
+
+void TextGrams(std::string_view field, std::vector<uint64_t>& out) {
+  auto cps = CodePointsOf(field);
+  for (size_t i = 0; i < cps.size(); ++i) {
+    if (cps[i] >= 0x80) out.push_back(SingleGram(cps[i]));
+    if (i + 1 < cps.size()) out.push_back(PairGram(cps[i], cps[i + 1]));
+  }
+}
+
+void DigitGrams(std::string_view digits, std::vector<uint64_t>& out) {
+  for (size_t i = 0; i + kDigitGram <= digits.size(); ++i) {
+    uint64_t v = 0;
+    for (size_t k = 0; k < kDigitGram; ++k) v = v * 10 + static_cast<uint64_t>(digits[i + k] - '0');
+    out.push_back(kDigits | v);
+  }
+}
+
+template <class Fn>
+void ForEachPart(std::string_view s, char separator, Fn&& fn) {
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(separator, start);
+    if (end == std::string_view::npos) end = s.size();
+    fn(s.substr(start, end - start));
+    start = end + 1;
+  }
+}
+
+bool IdLess(const std::string* a, const std::string* b) { return *a < *b; }
+
+}  // namespace
+
+std::string FoldText(std::string_view text) {
+  if (std::all_of(text.begin(), text.end(), [](char c) { return (c & 0x80) == 0; })) {
+    return FoldAscii(text);
+  }
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* nfkc_cf = icu::Normalizer2::getNFKCCasefoldInstance(status);
+  icu::UnicodeString in = icu::UnicodeString::fromUTF8(
+      icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
+  icu::UnicodeString folded = U_SUCCESS(status) ? nfkc_cf->normalize(in, status) : in;
+  if (U_FAILURE(status)) folded = in;
+  // Fold white space runs and trim.
+  icu::UnicodeString out;
+  bool pending_space = false;
+  for (int32_t i = 0; i < folded.length();) {
+    UChar32 c = folded.char32At(i);
+    i += U16_LENGTH(c);
+    if (u_isUWhiteSpace(c)) {
+      pending_space = true;
+      continue;
+    }
+    if (pending_space && !out.isEmpty()) out.append(static_cast<UChar>(' '));
+    pending_space = false;
+    out.append(c);
+  }
+  std::string result;
+  out.toUTF8String(result);
+  return result;
+}
+
+std::string PhoneDigits(std::string_view phone) {
+  std::string digits;
+  for (char c : FoldText(phone)) {
+    if (c >= '0' && c <= '9') digits += c;
+  }
+  if (digits.rfind("0086", 0) == 0) digits.erase(0, 2);
+  if (digits.size() == 13 && digits.rfind("861", 0) == 0) digits.erase(0, 2);
+  return digits;
+}
+
+SearchQuery::SearchQuery(std::string_view q) : text(FoldText(q)) {
+  std::erase(text, kFieldSeparator);
+  bool phone_like = std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '(' || c == ')' || c == '.' ||
+           c == ' ';
+  });
+  if (phone_like) {
+    std::string d = PhoneDigits(text);
+    if (d.size() >= kDigitGram) digits = std::move(d);
+  }
+}
+
+std::vector<uint64_t> SearchIndex::Grams(const std::string& text, const std::string& digits) {
+  std::vector<uint64_t> grams;
+  ForEachPart(text, kFieldSeparator, [&](std::string_view field) { TextGrams(field, grams); });
+  ForEachPart(digits, ' ', [&](std::string_view d) { DigitGrams(d, grams); });
+  std::sort(grams.begin(), grams.end());
+  grams.erase(std::unique(grams.begin(), grams.end()), grams.end());
+  return grams;
+}
+
+void SearchIndex::Put(const std::string& id, const std::vector<std::string_view>& texts,
+                      const std::vector<std::string_view>& phones) {
+  std::string source;
+  for (auto t : texts) (source += t) += kFieldSeparator;
+  source += kFieldSeparator;
+  for (auto p : phones) (source += p) += kFieldSeparator;
+  size_t hash = std::hash<std::string>{}(source);
+  auto [it, added] = docs_.try_emplace(id);
+  Doc& doc = it->second;
+  if (!added && doc.source_hash == hash) return;
+  Doc next;
+  next.source_hash = hash;
+  auto add_text = [&](std::string_view t) {
+    if (t.empty()) return;
+    if (!next.text.empty()) next.text += kFieldSeparator;
+    next.text += FoldText(t);
+  };
+  for (auto t : texts) add_text(t);
+  for (auto p : phones) {
+    add_text(p);
+    std::string d = PhoneDigits(p);
+    if (d.empty()) continue;
+    if (!next.digits.empty()) next.digits += ' ';
+    next.digits += d;
+  }
+  std::vector<uint64_t> before = added ? std::vector<uint64_t>{} : Grams(doc.text, doc.digits);
+  std::vector<uint64_t> after = Grams(next.text, next.digits);
+  const std::string* key = &it->first;
+  std::vector<uint64_t> changed;
+  std::set_difference(before.begin(), before.end(), after.begin(), after.end(),
+                      std::back_inserter(changed));
+  for (uint64_t g : changed) Remove(g, key);
+  changed.clear();
+  std::set_difference(after.begin(), after.end(), before.begin(), before.end(),
+                      std::back_inserter(changed));
+  for (uint64_t g : changed) Add(g, key);
+  doc = std::move(next);
+}
+
+void SearchIndex::Add(uint64_t gram, const std::string* id) {
+  auto& ids = grams_[gram];
+  // New records have the greatest ids: most inserts are appends.
+  if (ids.empty() || *ids.back() < *id) {
+    ids.push_back(id);
+    return;
+  }
+  ids.insert(std::lower_bound(ids.begin(), ids.end(), id, IdLess), id);
+}
+
+void SearchIndex::Remove(uint64_t gram, const std::string* id) {
+  auto it = grams_.find(gram);
+  if (it == grams_.end()) return;
+  auto& ids = it->second;
+  auto at = std::lower_bound(ids.begin(), ids.end(), id, IdLess);
+  if (at != ids.end() && *at == id) ids.erase(at);
+  if (ids.empty()) grams_.erase(it);
+}
+
+void SearchIndex::Clear() {
+  grams_.clear();
+  docs_.clear();
+}
+
+bool SearchIndex::Matches(const std::string& id, const SearchQuery& query) const {
+  if (query.empty()) return true;
+  auto it = docs_.find(id);
+  if (it == docs_.end()) return false;
+  const Doc& doc = it->second;
+  if (doc.text.find(query.text) != std::string::npos) return true;
+  return !query.digits.empty() && doc.digits.find(query.digits) != std::string::npos;
+}
+
+size_t SearchIndex::Plan::cost() const {
+  size_t n = 0;
+  for (const auto& lists : alternatives) n += lists.front()->size();
+  return n;
+}
+
+std::optional<SearchIndex::Plan> SearchIndex::Lookup(const SearchQuery& query) const {
+  std::vector<uint64_t> text_grams;
+  auto cps = CodePointsOf(query.text);
+  if (cps.size() == 1) {
+    if (cps[0] < 0x80) return std::nullopt;  // every other record has it: walk
+    text_grams.push_back(SingleGram(cps[0]));
+  }
+  for (size_t i = 0; i + 1 < cps.size(); ++i) text_grams.push_back(PairGram(cps[i], cps[i + 1]));
+  std::vector<uint64_t> digit_grams;
+  DigitGrams(query.digits, digit_grams);
+  Plan plan;
+  for (auto* grams : {&text_grams, &digit_grams}) {
+    if (grams->empty()) continue;
+    std::sort(grams->begin(), grams->end());
+    grams->erase(std::unique(grams->begin(), grams->end()), grams->end());
+    std::vector<const Plan::Ids*> lists;
+    bool all_found = true;
+    for (uint64_t g : *grams) {
+      auto it = grams_.find(g);
+      if (it == grams_.end()) {
+        all_found = false;  // nothing has this gram: this alternative finds nothing
+        break;
+      }
+      lists.push_back(&it->second);
+    }
+    if (!all_found) continue;
+    std::sort(lists.begin(), lists.end(),
+              [](const Plan::Ids* a, const Plan::Ids* b) { return a->size() < b->size(); });
+    plan.alternatives.push_back(std::move(lists));
+  }
+  return plan;
+}
+
+namespace search_detail {
+
+bool Walk::Settle() {
+  const Ids& first = *(*lists)[0];
+  while (next != first.begin()) {
+    const std::string* id = *std::prev(next);
+    bool everywhere = std::all_of(lists->begin() + 1, lists->end(), [&](const Ids* l) {
+      return std::binary_search(l->begin(), l->end(), id, IdLess);
+    });
+    if (everywhere) return true;
+    --next;
+  }
+  return false;
+}
+
+std::vector<Walk> StartWalks(const SearchIndex::Plan& plan, const std::string& cursor) {
+  std::vector<Walk> walks;
+  for (const auto& lists : plan.alternatives) {
+    const Ids& first = *lists[0];
+    auto from = cursor.empty() ? first.end()
+                               : std::lower_bound(first.begin(), first.end(), cursor,
+                                                  [](const std::string* a, const std::string& b) {
+                                                    return *a < b;
+                                                  });
+    Walk w{&lists, from};
+    if (w.Settle()) walks.push_back(w);
+  }
+  return walks;
+}
+
+std::string PopGreatest(std::vector<Walk>& walks) {
+  const std::string* top = &walks[0].id();
+  for (const auto& w : walks) {
+    if (w.id() > *top) top = &w.id();
+  }
+  std::string id = *top;
+  for (size_t i = walks.size(); i-- > 0;) {
+    if (walks[i].id() != id) continue;
+    --walks[i].next;
+    if (!walks[i].Settle()) walks.erase(walks.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+  return id;
+}
+
+}  // namespace search_detail
+
+}  // namespace crm::projections
