@@ -21,7 +21,7 @@ LISTEN=${LISTEN:-127.0.0.1:8080}
 BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo}
 PACKAGES=(g++ cmake ninja-build librocksdb-dev libflatbuffers-dev flatbuffers-compiler
           libboost1.81-dev nlohmann-json3-dev libgtest-dev libssl-dev libicu-dev libcli11-dev
-          libsodium-dev pkg-config)
+          libsodium-dev pkg-config libbenchmark-dev)
 
 install_missing() {
   local missing=()

@@ -53,20 +53,34 @@ constexpr uint64_t kPair = 1ull << 62, kSingle = 2ull << 62, kDigits = 3ull << 6
 uint64_t PairGram(char32_t a, char32_t b) { return kPair | (uint64_t{a} << 21) | b; }
 uint64_t SingleGram(char32_t a) { return kSingle | a; }
 
-void TextGrams(std::string_view field, std::vector<uint64_t>& out) {
-  auto cps = CodePointsOf(field);
-  for (size_t i = 0; i < cps.size(); ++i) {
-    if (cps[i] >= 0x80) out.push_back(SingleGram(cps[i]));
-    if (i + 1 < cps.size()) out.push_back(PairGram(cps[i], cps[i + 1]));
-  }
-}
-
 void DigitGrams(std::string_view digits, std::vector<uint64_t>& out) {
   for (size_t i = 0; i + kDigitGram <= digits.size(); ++i) {
     uint64_t v = 0;
     for (size_t k = 0; k < kDigitGram; ++k) v = v * 10 + static_cast<uint64_t>(digits[i + k] - '0');
     out.push_back(kDigits | v);
   }
+}
+
+// Free text's grams: each pair of adjacent characters but a pair of digits, each character
+// beyond ASCII, and each run of at least four digits by its runs of four. (Pairs of
+// digits narrow nothing: phone numbers are full of every one of them.)
+void TextGrams(std::string_view field, std::vector<uint64_t>& out) {
+  auto cps = CodePointsOf(field);
+  auto digit = [](char32_t c) { return c >= '0' && c <= '9'; };
+  std::string run;
+  for (size_t i = 0; i < cps.size(); ++i) {
+    if (cps[i] >= 0x80) out.push_back(SingleGram(cps[i]));
+    if (i + 1 < cps.size() && !(digit(cps[i]) && digit(cps[i + 1]))) {
+      out.push_back(PairGram(cps[i], cps[i + 1]));
+    }
+    if (digit(cps[i])) {
+      run += static_cast<char>(cps[i]);
+    } else {
+      DigitGrams(run, out);
+      run.clear();
+    }
+  }
+  DigitGrams(run, out);
 }
 
 template <class Fn>
@@ -224,12 +238,9 @@ size_t SearchIndex::Plan::cost() const {
 
 std::optional<SearchIndex::Plan> SearchIndex::Lookup(const SearchQuery& query) const {
   std::vector<uint64_t> text_grams;
-  auto cps = CodePointsOf(query.text);
-  if (cps.size() == 1) {
-    if (cps[0] < 0x80) return std::nullopt;  // every other record has it: walk
-    text_grams.push_back(SingleGram(cps[0]));
-  }
-  for (size_t i = 0; i + 1 < cps.size(); ++i) text_grams.push_back(PairGram(cps[i], cps[i + 1]));
+  TextGrams(query.text, text_grams);
+  // One ASCII character, or two or three digits: nearly every record has them. Walk.
+  if (text_grams.empty()) return std::nullopt;
   std::vector<uint64_t> digit_grams;
   DigitGrams(query.digits, digit_grams);
   Plan plan;

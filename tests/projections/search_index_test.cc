@@ -85,8 +85,15 @@ TEST(SearchIndexTest, FindsByFoldedTextSingleChineseCharactersAndPhoneDigits) {
   EXPECT_EQ(AllPages(index, rows, "62345678"), (std::vector<std::string>{"lead_2"}));
   EXPECT_TRUE(AllPages(index, rows, "blue moon").empty());
   EXPECT_TRUE(AllPages(index, rows, "赵").empty());
-  // A lookup names the lists it walks; one ASCII character is not worth a list.
+  // Digits in free text are found by runs of four, and only as they are written.
+  add({"cus_1", "", {"Acme 有限公司12345号"}, {}});
+  EXPECT_EQ(AllPages(index, rows, "公司12345"), (std::vector<std::string>{"cus_1"}));
+  EXPECT_EQ(AllPages(index, rows, "2345号"), (std::vector<std::string>{"cus_1"}));
+  EXPECT_EQ(AllPages(index, rows, "123"), (std::vector<std::string>{"cus_1"}));
+  // A lookup names the lists it walks; one ASCII character, or a few digits, is not worth
+  // a list.
   EXPECT_FALSE(index.Lookup(SearchQuery("b")).has_value());
+  EXPECT_FALSE(index.Lookup(SearchQuery("123")).has_value());
   ASSERT_TRUE(index.Lookup(SearchQuery("bird")).has_value());
   EXPECT_EQ(index.Lookup(SearchQuery("bird"))->cost(), 1u);
 
@@ -95,7 +102,7 @@ TEST(SearchIndexTest, FindsByFoldedTextSingleChineseCharactersAndPhoneDigits) {
   Put(index, rows["lead_3"]);
   EXPECT_EQ(AllPages(index, rows, "blue"), (std::vector<std::string>{"lead_1"}));
   EXPECT_EQ(AllPages(index, rows, "redb"), (std::vector<std::string>{"lead_3"}));
-  EXPECT_EQ(index.size(), 3u);
+  EXPECT_EQ(index.size(), 4u);
 }
 
 TEST(SearchIndexTest, PagesEqualASubstringMatchOverEveryRow) {
