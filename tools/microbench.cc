@@ -169,12 +169,13 @@ void Rebuild(benchmark::State& state) {
     auto local =
         std::move(crm::projections::LocalStore::Open(Scratch("rebuild" + std::to_string(run++))))
             .value();
-    crm::projections::ReadModels read(log, *local, {});
+    auto read = std::make_unique<crm::projections::ReadModels>(log, *local, crm::projections::ReadModels::Options{});
     state.ResumeTiming();
-    if (!read.Start().ok()) state.SkipWithError("rebuild failed");
-    read.runner().WaitApplied(log.Head(), std::chrono::minutes(10));
+    if (!read->Start().ok()) state.SkipWithError("rebuild failed");
+    read->runner().WaitApplied(log.Head(), std::chrono::minutes(10));
     state.PauseTiming();
-    read.Stop();
+    read.reset();  // freeing the rows is not the rebuild's
+    local.reset();
     state.ResumeTiming();
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * log.Head()));

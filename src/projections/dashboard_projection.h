@@ -71,6 +71,7 @@ class DashboardProjection final : public Projection {
   void Apply(const eventstore::RecordedEvent& event, Topics& touched) override;
   void Flush(LocalBatch& batch) override;
   Status Load(const LocalStore& store) override;
+  bool LoadsFromEarlier() const override { return true; }
   void Clear() override;
 
   // The figures of `people` ("" for the records nobody owns) for `period`, with what is

@@ -23,8 +23,12 @@ class Projection {
   virtual void Apply(const eventstore::RecordedEvent& event, Topics& touched) = 0;
   // Adds the rows changed since the last flush to `batch`.
   virtual void Flush(LocalBatch& batch) = 0;
-  // Replaces the in-memory state with the rows in `store`.
+  // Replaces the in-memory state with the rows in `store`. Runs beside the other
+  // projections' loads unless LoadsFromEarlier().
   virtual Status Load(const LocalStore& store) = 0;
+  // Whether Load reads the in-memory state of projections before this one in the
+  // runner's list: then it runs once they have loaded.
+  virtual bool LoadsFromEarlier() const { return false; }
   // Forgets the in-memory state, for a rebuild (the runner deletes the stored rows).
   virtual void Clear() = 0;
 };

@@ -1,5 +1,7 @@
 #include "projections/runner.h"
 
+#include <future>
+
 #include "eventstore/coding.h"
 
 namespace crm::projections {
@@ -27,12 +29,27 @@ ProjectionRunner::~ProjectionRunner() { Stop(); }
 Status ProjectionRunner::LoadAll() {
   auto version = local_.Get(kVersionKey);
   if (!version || *version != std::to_string(kViewsVersion)) return ClearAll();
-  for (size_t i = 0; i < projections_.size(); ++i) {
-    Status s = projections_[i]->Load(local_);
-    if (!s.ok()) {
-      log_(s.error().detail + "; rebuilding the read models");
-      return ClearAll();
+  // The projections load side by side (a restart is mostly rows to decode and indexes to
+  // build); one that reads those before it waits for them.
+  std::vector<std::future<Status>> loading;
+  Status failed = Status::Ok();
+  auto wait_all = [&] {
+    for (auto& f : loading) {
+      Status s = f.get();
+      if (failed.ok() && !s.ok()) failed = s;
     }
+    loading.clear();
+  };
+  for (Projection* p : projections_) {
+    if (p->LoadsFromEarlier()) wait_all();
+    loading.push_back(std::async(std::launch::async, [this, p] { return p->Load(local_); }));
+  }
+  wait_all();
+  if (!failed.ok()) {
+    log_(failed.error().detail + "; rebuilding the read models");
+    return ClearAll();
+  }
+  for (size_t i = 0; i < projections_.size(); ++i) {
     auto cp = local_.Get(CheckpointKey(projections_[i]->name()));
     checkpoints_[i] = cp && cp->size() == 8 ? eventstore::GetFixed64(*cp) : 0;
     // A checkpoint beyond the log means the log was replaced: start over.

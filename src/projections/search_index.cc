@@ -13,8 +13,8 @@ constexpr size_t kDigitGram = 4;
 
 bool IsAsciiSpace(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
-// Most names, e-mail addresses and phone numbers are ASCII, whose NFKC case fold is its
-// lower case: no need to go through ICU for them.
+// The NFKC case fold of ASCII is its lower case; ASCII white space runs fold to one space,
+// and the ends are trimmed. Bytes beyond ASCII are kept.
 std::string FoldAscii(std::string_view text) {
   std::string out;
   out.reserve(text.size());
@@ -98,10 +98,28 @@ bool IdLess(const std::string* a, const std::string* b) { return *a < *b; }
 
 }  // namespace
 
-std::string FoldText(std::string_view text) {
-  if (std::all_of(text.begin(), text.end(), [](char c) { return (c & 0x80) == 0; })) {
-    return FoldAscii(text);
+// Whether every character of valid UTF-8 `text` is ASCII or a CJK unified ideograph
+// (U+4E00-U+9FFF), whose NFKC case fold is itself: most Chinese names and companies.
+bool AsciiOrIdeographs(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((c & 0xF0) != 0xE0 || i + 2 >= text.size()) return false;
+    char32_t cp = (char32_t{c} & 0x0F) << 12 |
+                  (char32_t{static_cast<unsigned char>(text[i + 1])} & 0x3F) << 6 |
+                  (char32_t{static_cast<unsigned char>(text[i + 2])} & 0x3F);
+    if (cp < 0x4E00 || cp > 0x9FFF) return false;
+    i += 3;
   }
+  return true;
+}
+
+std::string FoldText(std::string_view text) {
+  // No need to go through ICU for what it would not change but the case of ASCII letters.
+  if (AsciiOrIdeographs(text)) return FoldAscii(text);
   UErrorCode status = U_ZERO_ERROR;
   const icu::Normalizer2* nfkc_cf = icu::Normalizer2::getNFKCCasefoldInstance(status);
   icu::UnicodeString in = icu::UnicodeString::fromUTF8(

@@ -56,6 +56,16 @@ TEST(FoldTextTest, AsciiTakesTheShortcutToTheSameAnswerAsIcu) {
   }
 }
 
+TEST(FoldTextTest, IdeographsTakeTheShortcutToTheSameAnswerAsIcu) {
+  // Every CJK unified ideograph: after "é" the text goes through ICU; alone, it does not.
+  for (char32_t cp = 0x4E00; cp <= 0x9FFF; ++cp) {
+    std::string ch = {static_cast<char>(0xE0 | (cp >> 12)),
+                      static_cast<char>(0x80 | ((cp >> 6) & 0x3F)),
+                      static_cast<char>(0x80 | (cp & 0x3F))};
+    ASSERT_EQ(FoldText("é" + ch + "A"), "é" + FoldText(ch + "A")) << "U+" << std::hex << static_cast<uint32_t>(cp);
+  }
+}
+
 TEST(PhoneDigitsTest, FormatsAndChinasPrefixFold) {
   EXPECT_EQ(PhoneDigits("+86 138-0013-8000"), "13800138000");
   EXPECT_EQ(PhoneDigits("0086 13800138000"), "13800138000");
