@@ -49,9 +49,18 @@ std::vector<char32_t> CodePointsOf(std::string_view s) {
 }
 
 // Gram keys: the top two bits say which kind.
-constexpr uint64_t kPair = 1ull << 62, kSingle = 2ull << 62, kDigits = 3ull << 62;
+constexpr uint64_t kTriple = 0, kPair = 1ull << 62, kSingle = 2ull << 62, kDigits = 3ull << 62;
 uint64_t PairGram(char32_t a, char32_t b) { return kPair | (uint64_t{a} << 21) | b; }
 uint64_t SingleGram(char32_t a) { return kSingle | a; }
+// Three code points do not fit beside the tag: a hash of them. Two triples that share a
+// key only make a candidate the match check then drops.
+uint64_t TripleGram(char32_t a, char32_t b, char32_t c) {
+  uint64_t h = (uint64_t{a} << 42) ^ (uint64_t{b} << 21) ^ c;
+  h *= 0x9E3779B97F4A7C15ull;
+  return kTriple | (h >> 2);
+}
+
+bool IsDigit(char32_t c) { return c >= '0' && c <= '9'; }
 
 void DigitGrams(std::string_view digits, std::vector<uint64_t>& out) {
   for (size_t i = 0; i + kDigitGram <= digits.size(); ++i) {
@@ -61,26 +70,55 @@ void DigitGrams(std::string_view digits, std::vector<uint64_t>& out) {
   }
 }
 
-// Free text's grams: each pair of adjacent characters but a pair of digits, each character
-// beyond ASCII, and each run of at least four digits by its runs of four. (Pairs of
-// digits narrow nothing: phone numbers are full of every one of them.)
-void TextGrams(std::string_view field, std::vector<uint64_t>& out) {
-  auto cps = CodePointsOf(field);
-  auto digit = [](char32_t c) { return c >= '0' && c <= '9'; };
+// Each run of at least four digits in `cps`, by its runs of four.
+void DigitRunGrams(const std::vector<char32_t>& cps, std::vector<uint64_t>& out) {
   std::string run;
-  for (size_t i = 0; i < cps.size(); ++i) {
-    if (cps[i] >= 0x80) out.push_back(SingleGram(cps[i]));
-    if (i + 1 < cps.size() && !(digit(cps[i]) && digit(cps[i + 1]))) {
-      out.push_back(PairGram(cps[i], cps[i + 1]));
+  for (char32_t c : cps) {
+    if (IsDigit(c)) {
+      run += static_cast<char>(c);
+      continue;
     }
-    if (digit(cps[i])) {
-      run += static_cast<char>(cps[i]);
-    } else {
-      DigitGrams(run, out);
-      run.clear();
-    }
+    DigitGrams(run, out);
+    run.clear();
   }
   DigitGrams(run, out);
+}
+
+// The grams of free text: each character beyond ASCII, each pair and each three adjacent
+// characters (but those made of digits only), and each run of at least four digits by its
+// runs of four. (Pairs and threes of digits narrow nothing: phone numbers are full of
+// every one of them.)
+void TextGrams(std::string_view field, std::vector<uint64_t>& out) {
+  auto cps = CodePointsOf(field);
+  for (size_t i = 0; i < cps.size(); ++i) {
+    if (cps[i] >= 0x80) out.push_back(SingleGram(cps[i]));
+    if (i + 1 < cps.size() && !(IsDigit(cps[i]) && IsDigit(cps[i + 1]))) {
+      out.push_back(PairGram(cps[i], cps[i + 1]));
+    }
+    if (i + 2 < cps.size() && !(IsDigit(cps[i]) && IsDigit(cps[i + 1]) && IsDigit(cps[i + 2]))) {
+      out.push_back(TripleGram(cps[i], cps[i + 1], cps[i + 2]));
+    }
+  }
+  DigitRunGrams(cps, out);
+}
+
+// The grams a search looks up: the longest the query has. Threes (a pair of common
+// characters is often in a great many records; three of them rarely are), else its pair,
+// else its character beyond ASCII; and its runs of four digits.
+void QueryGrams(std::string_view text, std::vector<uint64_t>& out) {
+  auto cps = CodePointsOf(text);
+  if (cps.size() >= 3) {
+    for (size_t i = 0; i + 2 < cps.size(); ++i) {
+      if (!(IsDigit(cps[i]) && IsDigit(cps[i + 1]) && IsDigit(cps[i + 2]))) {
+        out.push_back(TripleGram(cps[i], cps[i + 1], cps[i + 2]));
+      }
+    }
+  } else if (cps.size() == 2) {
+    if (!(IsDigit(cps[0]) && IsDigit(cps[1]))) out.push_back(PairGram(cps[0], cps[1]));
+  } else if (cps.size() == 1 && cps[0] >= 0x80) {
+    out.push_back(SingleGram(cps[0]));
+  }
+  DigitRunGrams(cps, out);
 }
 
 template <class Fn>
@@ -256,7 +294,7 @@ size_t SearchIndex::Plan::cost() const {
 
 std::optional<SearchIndex::Plan> SearchIndex::Lookup(const SearchQuery& query) const {
   std::vector<uint64_t> text_grams;
-  TextGrams(query.text, text_grams);
+  QueryGrams(query.text, text_grams);
   // One ASCII character, or two or three digits: nearly every record has them. Walk.
   if (text_grams.empty()) return std::nullopt;
   std::vector<uint64_t> digit_grams;

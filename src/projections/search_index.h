@@ -39,11 +39,12 @@ struct SearchQuery {
   std::string digits;
 };
 
-// Records' searchable text by id. Free text (names, companies, e-mail) is indexed by
-// pairs of adjacent characters of its folded form, and by single characters beyond ASCII
-// (a one-character search for a Chinese surname is common); phone numbers by runs of four
-// digits. A search looks up its query's grams and walks the shortest list, keeping the
-// ids that are in every other list and whose text really contains the query.
+// Records' searchable text by id. Free text (names, companies, e-mail) is indexed by the
+// threes and pairs of adjacent characters of its folded form, and by single characters
+// beyond ASCII (a one-character search for a Chinese surname is common); digits, in free
+// text and phone numbers alike, by runs of four. A search looks up its query's longest
+// grams and walks the shortest list, keeping the ids that are in every other list and
+// whose text really contains the query.
 class SearchIndex {
  public:
   // Indexes `id` under `texts` and `phones` (which are searched as text too), replacing
