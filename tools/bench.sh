@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The performance table of docs/performance.md in one command: builds, starts a scratch
-# crmd and a scratch PostgreSQL on loopback, drives both, runs the in-process benchmark,
-# and prints every figure beside its reference from the same run.
+# crmd and a scratch PostgreSQL on loopback, drives both, runs the in-process benchmark
+# and the microbenchmarks, and prints every figure beside its reference from the same run.
 #
 #   tools/bench.sh            each HTTP run 10 s (about 3 minutes in all)
 #   tools/bench.sh --smoke    each run 1 s: that it all still builds and runs (CI)
@@ -85,10 +85,13 @@ fi
 
 # ---- in process ------------------------------------------------------------------------
 "$BUILD_DIR/crm_bench" --dir "$work/inproc" --commands "$COMMANDS" --clients 64 > "$work/inproc.txt"
+# The microbenchmarks, each beside its raw reference (in the smoke run, only one of them).
+TMPDIR="$work" "$BUILD_DIR/crm_microbench" --benchmark_format=json --benchmark_out="$work/micro.json" \
+  $([ $SMOKE = 1 ] && echo "--benchmark_filter=Render360") >/dev/null
 
 # ---- the table ---------------------------------------------------------------------------
 python3 - "$hello" "$commands" "$commands_rate" "$reads" "$lists" "$search" "$mix" "${pg64:-}" \
-  "${pg16:-}" "$work/inproc.txt" <<'PY'
+  "${pg16:-}" "$work/inproc.txt" "$work/micro.json" <<'PY'
 import json, re, sys
 hello, commands, rate, reads, lists, search, mix = (json.load(open(p)) for p in sys.argv[1:8])
 pg64 = float(sys.argv[8]) if sys.argv[8] else None
@@ -127,6 +130,23 @@ for what, key in (("decision-model replay at start, events/s", "model replay"),
         rate = float(found.group(2))
         row(what, f"{rate:,.0f} ({int(found.group(1)):,} events)",
             ">= 1,000,000" if key.startswith("read") else "", "", rate >= 1e6 if key.startswith("read") else None)
+micro = {b["name"]: b for b in json.load(open(sys.argv[11]))["benchmarks"]}
+def per_second(prefix):
+    found = [b for name, b in micro.items() if name.startswith(prefix)]
+    return found[0].get("items_per_second") if found else None
+for n in (1, 8, 64, 512, 1024):
+    ours, raw = per_second(f"StoreAppend/{n}/"), per_second(f"RocksSyncedBatch/{n}/")
+    if ours and raw:
+        row(f"in-process append of {n}, events/s", f"{ours:,.0f}", ">= 0.6 x RocksDB",
+            f"RocksDB synced WriteBatch of the same bytes {raw:,.0f}/s = {ours/raw:.2f} x", ours >= 0.6 * raw)
+ours, raw = per_second("Rebuild/"), per_second("ScanDecode/")
+if ours and raw:
+    row("rebuild, microbenchmark, events/s", f"{ours:,.0f}", ">= 0.3 x scan + decode",
+        f"scan + decode {raw:,.0f}/s = {ours/raw:.2f} x", ours >= 0.3 * raw)
+for name in ("Render360", "RenderLeadPage"):
+    if name in micro:
+        b = micro[name]
+        row(f"{name} (JSON text), us", f"{b['real_time'] / 1000:,.1f}", "", "", None)
 w = max(len(r[0]) for r in rows)
 print(f"{'measure':<{w}}  figure / goal / reference / met")
 for what, fig, goal, ref, ok in rows:
