@@ -36,8 +36,8 @@ namespace fs = std::filesystem;
 constexpr uint64_t kLogEvents = 200000;
 
 std::string Scratch(const std::string& name) {
-  fs::path p = fs::temp_directory_path() /
-               ("evcrm-microbench-" + std::to_string(::getpid()) + "-" + name);
+  fs::path p =
+      fs::temp_directory_path() / ("evcrm-microbench-" + std::to_string(::getpid()) + "-" + name);
   fs::remove_all(p);
   fs::create_directories(p);
   return p.string();
@@ -56,9 +56,9 @@ es::PendingEvent LeadCreation(uint64_t i) {
   e.command_id = Numbered("cmd", i);
   e.stream = Numbered("lead", i);
   e.version = 1;
-  e.event = d::LeadCreated{e.stream,      "王伟",        "上海星辰科技有限公司",
-                           "13812345678", std::nullopt, "web",
-                           "上海",        e.actor};
+  e.event =
+      d::LeadCreated{e.stream, "王伟", "上海星辰科技有限公司", "13812345678", std::nullopt, "web",
+                     "上海",   e.actor};
   return e;
 }
 
@@ -141,7 +141,12 @@ void RocksSyncedBatch(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * n));
 }
-BENCHMARK(RocksSyncedBatch)->RangeMultiplier(8)->Range(1, 512)->Arg(1024)->UseRealTime()->MinTime(1);
+BENCHMARK(RocksSyncedBatch)
+    ->RangeMultiplier(8)
+    ->Range(1, 512)
+    ->Arg(1024)
+    ->UseRealTime()
+    ->MinTime(1);
 
 // ---- the read side's catch-up ----------------------------------------------------------
 
@@ -169,7 +174,8 @@ void Rebuild(benchmark::State& state) {
     auto local =
         std::move(crm::projections::LocalStore::Open(Scratch("rebuild" + std::to_string(run++))))
             .value();
-    auto read = std::make_unique<crm::projections::ReadModels>(log, *local, crm::projections::ReadModels::Options{});
+    auto read = std::make_unique<crm::projections::ReadModels>(
+        log, *local, crm::projections::ReadModels::Options{});
     state.ResumeTiming();
     if (!read->Start().ok()) state.SkipWithError("rebuild failed");
     read->runner().WaitApplied(log.Head(), std::chrono::minutes(10));
@@ -249,13 +255,15 @@ void Render360(benchmark::State& state) {
   for (int i = 0; i < 20; ++i) {
     p.Apply(Recorded(++pos, id, ++version,
                      d::FollowUpRecorded{Numbered("fup", static_cast<uint64_t>(i)),
-                                         d::Channel::kVisit, "拜访客户，确认预算和时间表", {}}),
+                                         d::Channel::kVisit,
+                                         "拜访客户，确认预算和时间表",
+                                         {}}),
             touched);
   }
   const auto* row = p.FindCustomer(id);
   d::PoolPolicy policy;
-  crm::Date today = crm::BusinessDay(crm::Time(std::chrono::milliseconds(kEpochMs)),
-                                     crm::Seconds(8 * 3600));
+  crm::Date today =
+      crm::BusinessDay(crm::Time(std::chrono::milliseconds(kEpochMs)), crm::Seconds(8 * 3600));
   size_t bytes = 0;
   for (auto _ : state) {
     std::string text = crm::api::Customer360Json(*row, p, policy, today).dump();

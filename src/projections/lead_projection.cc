@@ -142,8 +142,8 @@ Page<views::LeadRowT> LeadProjection::List(const LeadFilter& f,
     if (f.region && r.region != *f.region) return false;
     return visible(r.owner_id);
   };
-  return PageOfList(owners_.SetsFor(f.owner_id, f.pool_only, f.owners), search_,
-                    SearchQuery(f.q), rows_.rows(), cursor, limit, keep);
+  return PageOfList(owners_.SetsFor(f.owner_id, f.pool_only, f.owners), search_, SearchQuery(f.q),
+                    rows_.rows(), cursor, limit, keep);
 }
 
 }  // namespace crm::projections

@@ -146,6 +146,8 @@ bool AsciiOrIdeographs(std::string_view text) {
       continue;
     }
     if ((c & 0xF0) != 0xE0 || i + 2 >= text.size()) return false;
+    auto b1 = static_cast<unsigned char>(text[i + 1]), b2 = static_cast<unsigned char>(text[i + 2]);
+    if ((b1 & 0xC0) != 0x80 || (b2 & 0xC0) != 0x80) return false;
     char32_t cp = (char32_t{c} & 0x0F) << 12 |
                   (char32_t{static_cast<unsigned char>(text[i + 1])} & 0x3F) << 6 |
                   (char32_t{static_cast<unsigned char>(text[i + 2])} & 0x3F);
@@ -255,7 +257,9 @@ void SearchIndex::Put(const std::string& id, const std::vector<std::string_view>
 
 void SearchIndex::Add(uint64_t gram, const std::string* id) {
   auto& ids = grams_[gram];
-  // New records have the greatest ids: most inserts are appends.
+  // New records have the greatest ids: most inserts are appends. A change to an older
+  // record inserts and erases inside the lists it shares, linear in their length (a
+  // rename of one of a million companies moves a few megabytes per common gram).
   if (ids.empty() || *ids.back() < *id) {
     ids.push_back(id);
     return;
@@ -341,11 +345,11 @@ std::vector<Walk> StartWalks(const SearchIndex::Plan& plan, const std::string& c
   std::vector<Walk> walks;
   for (const auto& lists : plan.alternatives) {
     const Ids& first = *lists[0];
-    auto from = cursor.empty() ? first.end()
-                               : std::lower_bound(first.begin(), first.end(), cursor,
-                                                  [](const std::string* a, const std::string& b) {
-                                                    return *a < b;
-                                                  });
+    auto from =
+        cursor.empty()
+            ? first.end()
+            : std::lower_bound(first.begin(), first.end(), cursor,
+                               [](const std::string* a, const std::string& b) { return *a < b; });
     Walk w{&lists, from};
     if (w.Settle()) walks.push_back(w);
   }

@@ -47,6 +47,11 @@ struct SearchQuery {
 // whose text really contains the query.
 class SearchIndex {
  public:
+  SearchIndex() = default;
+  // The lists point at the keys of docs_: a copy would point into the original.
+  SearchIndex(const SearchIndex&) = delete;
+  SearchIndex& operator=(const SearchIndex&) = delete;
+
   // Indexes `id` under `texts` and `phones` (which are searched as text too), replacing
   // what it had. Cheap when nothing changed.
   void Put(const std::string& id, const std::vector<std::string_view>& texts,
@@ -59,8 +64,8 @@ class SearchIndex {
 
   // The ids that may match, as lists to walk: each alternative is a set of id lists
   // (ascending) whose intersection holds the alternative's candidates, shortest list
-  // first. nullopt when the query is too short to look up (a single ASCII character):
-  // walk the records instead.
+  // first. nullopt when the query has nothing worth a list (one ASCII character, two or
+  // three digits): walk the records instead.
   struct Plan {
     using Ids = std::vector<const std::string*>;
     std::vector<std::vector<const Ids*>> alternatives;
@@ -83,8 +88,6 @@ class SearchIndex {
   std::unordered_map<uint64_t, Plan::Ids> grams_;
 };
 
-// A page of the records a plan finds, newest (greatest id) first, below `cursor`, keeping
-// those `keep` accepts (which checks the match itself: the lists only narrow).
 namespace search_detail {
 using Ids = SearchIndex::Plan::Ids;
 // One alternative of a plan, walked down its shortest list.
@@ -139,7 +142,17 @@ Page<Row> PageOfList(const std::optional<std::vector<const std::set<std::string>
         walk = 0;
         for (const auto* ids : *sets) walk += ids->size();
       }
-      if (plan->cost() < walk) return PageOfPlan(*plan, rows, cursor, limit, keep_match);
+      if (plan->cost() < walk) {
+        if (!sets) return PageOfPlan(*plan, rows, cursor, limit, keep_match);
+        // The search's lists hold every owner's records: keep those of the sets.
+        std::function<bool(const Row&)> in_sets = [&](const Row& r) {
+          return std::any_of(
+                     sets->begin(), sets->end(),
+                     [&](const std::set<std::string>* ids) { return ids->count(r.id) > 0; }) &&
+                 keep_match(r);
+        };
+        return PageOfPlan(*plan, rows, cursor, limit, in_sets);
+      }
     }
   }
   if (sets) return PageOfUnion(*sets, rows, cursor, limit, keep_match);

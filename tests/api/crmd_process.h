@@ -3,8 +3,8 @@
 #define CRM_TESTS_API_CRMD_PROCESS_H_
 
 #include <arpa/inet.h>
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -18,8 +18,8 @@
 #include <fstream>
 #include <iterator>
 #include <map>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -237,14 +237,12 @@ class Crmd {
   // not answer in 20 s; what it wrote to stderr is then in stderr_text(). A port picked
   // here can be taken by another process before crmd binds it (tests run in parallel,
   // and every client connection takes an ephemeral port): then another is picked.
+  // A restart keeps the port unless it was taken meanwhile.
   bool Start() {
-    bool picked = port_ == 0;
     for (int attempt = 0; attempt < 5; ++attempt) {
       if (port_ == 0) port_ = FreePort();
       if (StartOnce()) return true;
-      if (!picked || pid_ != 0 || stderr_text().find("cannot listen") == std::string::npos) {
-        return false;
-      }
+      if (pid_ != 0 || stderr_text().find("cannot listen") == std::string::npos) return false;
       port_ = 0;
     }
     return false;
@@ -310,11 +308,16 @@ class Crmd {
     for (auto& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
     stderr_path_ = data_dir_ + ".stderr";
+    // Opened (and emptied) here, not in the child: what the last run wrote must be gone
+    // before the first look for "listening on".
+    int err = open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     // fork + exec rather than posix_spawn: the child may need a resource limit first.
     pid_ = fork();
-    if (pid_ < 0) return false;
+    if (pid_ < 0) {
+      if (err >= 0) close(err);
+      return false;
+    }
     if (pid_ == 0) {
-      int err = open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
       if (err >= 0) dup2(err, 2);
       if (nofile_) {
         rlimit lim{nofile_, nofile_};
@@ -323,6 +326,7 @@ class Crmd {
       execve(binary.c_str(), argv.data(), envp.data());
       _exit(127);
     }
+    if (err >= 0) close(err);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     // Only this process's "listening on" makes an answer on the port its answer: another
     // server may hold the port this one failed to bind.
@@ -342,7 +346,6 @@ class Crmd {
     }
     return false;
   }
-
 
   std::string data_dir_;
   std::vector<std::string> extra_;

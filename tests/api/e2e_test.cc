@@ -323,6 +323,10 @@ TEST_F(E2eTest, SearchFoldsWidthAndCaseFindsPhonesByDigitsAndHidesWhatOthersHold
   EXPECT_EQ(ids("/api/v1/customers?q=13912345678", ta), Ids{cid});
   EXPECT_EQ(ids("/api/v1/customers?q=%E6%9D%8E%E5%A8%9C", ta), Ids{cid});  // 李娜
   EXPECT_TRUE(ids("/api/v1/customers?q=13800000000", ta).empty());
+  // A search within one owner's records keeps to them.
+  EXPECT_EQ(ids("/api/v1/leads?owner_id=" + a + "&q=blue", ""), Ids{lead});
+  EXPECT_TRUE(ids("/api/v1/leads?owner_id=" + b + "&q=blue", "").empty());
+  EXPECT_TRUE(ids("/api/v1/customers?owner_id=" + b + "&q=13912345678", "").empty());
   // What another rep holds stays out of their searches.
   EXPECT_TRUE(ids("/api/v1/leads?q=blue", tb).empty());
   EXPECT_TRUE(ids("/api/v1/customers?q=13912345678", tb).empty());
