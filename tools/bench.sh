@@ -143,7 +143,7 @@ ours, raw = per_second("Rebuild/"), per_second("ScanDecode/")
 if ours and raw:
     row("rebuild, microbenchmark, events/s", f"{ours:,.0f}", ">= 0.3 x scan + decode",
         f"scan + decode {raw:,.0f}/s = {ours/raw:.2f} x", ours >= 0.3 * raw)
-for name in ("Render360", "RenderLeadPage"):
+for name in ("Render360", "RenderLeadPage", "RenderLeadPageAsValue"):
     if name in micro:
         b = micro[name]
         row(f"{name} (JSON text), us", f"{b['real_time'] / 1000:,.1f}", "", "", None)

@@ -34,6 +34,7 @@ void Answered(const Services& s, const CallPtr& call, const Result<Answer>& answ
       {"X-Position", std::to_string(position)}};
   if (answer->etag) headers.emplace_back("ETag", "\"" + std::to_string(*answer->etag) + "\"");
   (void)s;
+  if (answer->text) return SendJsonText(call, 200, *answer->text, std::move(headers));
   SendJson(call, 200, answer->body, std::move(headers));
 }
 
@@ -65,13 +66,21 @@ void QueryNow(const Services& s, const CallPtr& call, const QueryFn& fn) {
 
 void SendJson(const CallPtr& call, unsigned status, const json& body,
               std::vector<std::pair<std::string, std::string>> headers) {
+  if (status == 204) {
+    HttpResponse r;
+    r.status = status;
+    r.content_type.clear();  // No Content: no body, so no type
+    r.headers = std::move(headers);
+    return call->respond(std::move(r));
+  }
+  SendJsonText(call, status, JsonText(body), std::move(headers));
+}
+
+void SendJsonText(const CallPtr& call, unsigned status, std::string text,
+                  std::vector<std::pair<std::string, std::string>> headers) {
   HttpResponse r;
   r.status = status;
-  if (status == 204) {
-    r.content_type.clear();  // No Content: no body, so no type
-  } else {
-    r.body = JsonText(body);
-  }
+  r.body = std::move(text);
   r.headers = std::move(headers);
   call->respond(std::move(r));
 }
@@ -86,8 +95,7 @@ void SendError(const CallPtr& call, const Error& error,
   call->respond(std::move(r));
 }
 
-Result<domain::Viewer> Authenticate(const Services& s, const std::string& authorization,
-                                    bool use) {
+Result<domain::Viewer> Authenticate(const Services& s, const std::string& authorization, bool use) {
   auto unauthorized = [](std::string detail) {
     return MakeError(ErrorKind::kUnauthorized, "unauthorized", std::move(detail));
   };

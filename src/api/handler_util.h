@@ -12,6 +12,7 @@
 #include <string>
 
 #include "api/http_types.h"
+#include "api/json_text.h"
 #include "api/services.h"
 #include "domain/decide.h"
 #include "domain/org.h"
@@ -23,6 +24,9 @@ using nlohmann::json;
 
 void SendJson(const CallPtr& call, unsigned status, const json& body,
               std::vector<std::pair<std::string, std::string>> headers = {});
+// The same with the body already JSON text.
+void SendJsonText(const CallPtr& call, unsigned status, std::string text,
+                  std::vector<std::pair<std::string, std::string>> headers = {});
 void SendError(const CallPtr& call, const Error& error,
                std::vector<std::pair<std::string, std::string>> headers = {});
 
@@ -39,7 +43,8 @@ struct Answer {
   Answer(json body_in, std::optional<uint64_t> etag_in) : body(std::move(body_in)), etag(etag_in) {}
 
   json body;
-  std::optional<uint64_t> etag;  // the record's version, for GET of one record
+  std::optional<std::string> text;  // when set, the body already as JSON text (list pages)
+  std::optional<uint64_t> etag;     // the record's version, for GET of one record
   // When set, the answer is what this returns, called once the read lock is released:
   // for work that reads only the log or the local store (an as-of replay), so that it
   // never holds up the projections or the writer's answers.
@@ -110,6 +115,22 @@ Answer PageAnswer(const projections::Page<Row>& page, ToJson&& to_json) {
   json items = json::array();
   for (const Row* row : page.items) items.push_back(to_json(*row));
   return Answer{ListJson(std::move(items), page.next_cursor), std::nullopt};
+}
+// The same written straight as text by `append(writer, row)`: what ListJson would give.
+template <class Row, class Append>
+Answer PageTextAnswer(const projections::Page<Row>& page, Append&& append) {
+  Answer answer;
+  answer.text.emplace();
+  JsonWriter w(*answer.text);
+  w.BeginObject();
+  w.Key("items");
+  w.BeginArray();
+  for (const Row* row : page.items) append(w, *row);
+  w.EndArray();
+  w.Key("next_cursor");
+  page.next_cursor ? w.String(*page.next_cursor) : w.Null();
+  w.EndObject();
+  return answer;
 }
 
 // Whether `viewer` may see records owned by `owner` ("" = nobody). Valid while `view` is.

@@ -65,7 +65,9 @@ void AddLeadRoutes(Router& r, Services& s) {
       f.q = OptParam(call->req, "q").value_or("");
       f.owners = VisibleOwners(view, v);
       auto page = view.leads().List(f, VisibleTo(view, v), CursorParam(call->req), limit);
-      return PageAnswer(page, [&](const auto& row) { return LeadJson(row, view.pool().policy()); });
+      return PageTextAnswer(page, [&](JsonWriter& w, const auto& row) {
+        AppendLeadText(w, row, view.pool().policy());
+      });
     });
   });
 

@@ -1,6 +1,7 @@
 #include "api/views_json.h"
 
 #include "api/handler_util.h"
+#include "api/json_text.h"
 #include "domain/time.h"
 #include "projections/view_util.h"
 
@@ -67,55 +68,155 @@ json PolicyJson(const d::PoolPolicy& p) {
 
 namespace {
 
+json TimeJson(const std::optional<Time>& t) { return t ? json(FormatTime(*t)) : json(nullptr); }
+
+// The fields of an object, written into a json value.
+class ValueFields {
+ public:
+  explicit ValueFields(json& j) : j_(j) {}
+  void Text(const char* key, const std::string& v) { j_[key] = v; }
+  void TextOrNull(const char* key, const std::string& v) { j_[key] = api::TextOrNull(v); }
+  void TimeOrNull(const char* key, int64_t ms) { j_[key] = api::TimeOrNull(ms); }
+  void TimeOrNull(const char* key, const std::optional<Time>& t) { j_[key] = TimeJson(t); }
+  void Int(const char* key, int64_t v) { j_[key] = v; }
+  void UInt(const char* key, uint64_t v) { j_[key] = v; }
+  void Bool(const char* key, bool v) { j_[key] = v; }
+  template <class Items, class Fields>
+  void Objects(const char* key, const Items& items, Fields&& fields) {
+    json list = json::array();
+    for (const auto& item : items) {
+      json o = json::object();
+      ValueFields f(o);
+      fields(f, *item);
+      list.push_back(std::move(o));
+    }
+    j_[key] = std::move(list);
+  }
+
+ private:
+  json& j_;
+};
+
+// The same fields written as JSON text, in the order given: each object's fields must come
+// in ascending order of their keys, so that the text is what JsonText gives for the value.
+class TextFields {
+ public:
+  explicit TextFields(JsonWriter& w) : w_(w) {}
+  void Text(const char* key, const std::string& v) {
+    w_.Key(key);
+    w_.String(v);
+  }
+  void TextOrNull(const char* key, const std::string& v) {
+    w_.Key(key);
+    v.empty() ? w_.Null() : w_.String(v);
+  }
+  void TimeOrNull(const char* key, int64_t ms) {
+    TimeOrNull(key, ms == 0 ? std::nullopt : std::optional<Time>(FromMillis(ms)));
+  }
+  void TimeOrNull(const char* key, const std::optional<Time>& t) {
+    w_.Key(key);
+    t ? w_.String(FormatTime(*t)) : w_.Null();
+  }
+  void Int(const char* key, int64_t v) {
+    w_.Key(key);
+    w_.Int(v);
+  }
+  void UInt(const char* key, uint64_t v) {
+    w_.Key(key);
+    w_.UInt(v);
+  }
+  void Bool(const char* key, bool v) {
+    w_.Key(key);
+    w_.Bool(v);
+  }
+  template <class Items, class Fields>
+  void Objects(const char* key, const Items& items, Fields&& fields) {
+    w_.Key(key);
+    w_.BeginArray();
+    for (const auto& item : items) {
+      w_.BeginObject();
+      TextFields f(w_);
+      fields(f, *item);
+      w_.EndObject();
+    }
+    w_.EndArray();
+  }
+
+ private:
+  JsonWriter& w_;
+};
+
+// A follow-up's fields, in ascending order of their keys (see TextFields).
+template <class Fields>
+void FollowUpFields(Fields& f, const views::FollowUpRowT& u) {
+  f.TimeOrNull("at", u.at);
+  f.Text("by", u.by);
+  f.Text("channel", u.channel);
+  f.Text("id", u.id);
+  f.TimeOrNull("next_at", u.next_at);
+  f.Text("note", u.note);
+}
+
 json FollowUpsJson(const std::vector<std::unique_ptr<views::FollowUpRowT>>& list) {
   json out = json::array();
-  for (const auto& f : list) {
-    out.push_back(json{{"id", f->id},
-                       {"channel", f->channel},
-                       {"note", f->note},
-                       {"next_at", TimeOrNull(f->next_at)},
-                       {"at", TimeOrNull(f->at)},
-                       {"by", f->by}});
+  for (const auto& u : list) {
+    json o = json::object();
+    ValueFields fields(o);
+    FollowUpFields(fields, *u);
+    out.push_back(std::move(o));
   }
   return out;
 }
 
-json TimeJson(const std::optional<Time>& t) { return t ? json(FormatTime(*t)) : json(nullptr); }
+// A lead's fields, in ascending order of their keys (see TextFields).
+template <class Fields>
+void LeadFields(Fields& o, const views::LeadRowT& r, const d::PoolPolicy& policy) {
+  bool owned = projections::IsOwnedLead(r);
+  bool in_pool = r.owner_id.empty() && r.state == "unassigned";
+  o.Text("company", r.company);
+  o.TextOrNull("contact_id", r.contact_id);
+  o.TimeOrNull("created_at", r.created_at);
+  o.Text("created_by", r.created_by);
+  o.TextOrNull("customer_id", r.customer_id);
+  o.TextOrNull("email", r.email);
+  o.Int("follow_up_count", r.follow_up_count);
+  o.Objects("follow_ups", r.follow_ups,
+            [](auto& f, const views::FollowUpRowT& u) { FollowUpFields(f, u); });
+  o.Text("id", r.id);
+  o.Bool("in_pool", in_pool);
+  o.TimeOrNull("last_follow_up_at", r.last_follow_up_at);
+  o.Text("name", r.name);
+  o.TimeOrNull("next_follow_up_at", r.next_follow_up_at);
+  o.TextOrNull("opportunity_id", r.opportunity_id);
+  o.TimeOrNull("owned_since", owned ? r.owned_since : 0);
+  o.TextOrNull("owner_id", r.owner_id);
+  o.TextOrNull("phone", r.phone);
+  o.TextOrNull("pool_reason", in_pool ? r.pool_reason : std::string());
+  o.TimeOrNull("pool_since", in_pool ? r.pool_since : 0);
+  o.TextOrNull("previous_owner_id", r.previous_owner_id);
+  o.TimeOrNull("recycle_at", projections::RecycleAt(r, policy));
+  o.TextOrNull("region", r.region);
+  o.TextOrNull("source", r.source);
+  o.Text("state", r.state);
+  o.TextOrNull("state_reason", r.state_reason);
+  o.TimeOrNull("updated_at", r.updated_at);
+  o.UInt("version", r.version);
+}
 
 }  // namespace
 
 json LeadJson(const views::LeadRowT& r, const d::PoolPolicy& policy) {
-  bool owned = projections::IsOwnedLead(r);
-  bool in_pool = r.owner_id.empty() && r.state == "unassigned";
-  return json{
-      {"id", r.id},
-      {"version", r.version},
-      {"name", r.name},
-      {"company", r.company},
-      {"phone", TextOrNull(r.phone)},
-      {"email", TextOrNull(r.email)},
-      {"source", TextOrNull(r.source)},
-      {"region", TextOrNull(r.region)},
-      {"state", r.state},
-      {"state_reason", TextOrNull(r.state_reason)},
-      {"owner_id", TextOrNull(r.owner_id)},
-      {"in_pool", in_pool},
-      {"pool_since", in_pool ? TimeOrNull(r.pool_since) : json(nullptr)},
-      {"pool_reason", in_pool ? TextOrNull(r.pool_reason) : json(nullptr)},
-      {"previous_owner_id", TextOrNull(r.previous_owner_id)},
-      {"owned_since", owned ? TimeOrNull(r.owned_since) : json(nullptr)},
-      {"recycle_at", TimeJson(projections::RecycleAt(r, policy))},
-      {"last_follow_up_at", TimeOrNull(r.last_follow_up_at)},
-      {"next_follow_up_at", TimeOrNull(r.next_follow_up_at)},
-      {"follow_up_count", r.follow_up_count},
-      {"follow_ups", FollowUpsJson(r.follow_ups)},
-      {"customer_id", TextOrNull(r.customer_id)},
-      {"contact_id", TextOrNull(r.contact_id)},
-      {"opportunity_id", TextOrNull(r.opportunity_id)},
-      {"created_at", TimeOrNull(r.created_at)},
-      {"created_by", r.created_by},
-      {"updated_at", TimeOrNull(r.updated_at)},
-  };
+  json j = json::object();
+  ValueFields fields(j);
+  LeadFields(fields, r, policy);
+  return j;
+}
+
+void AppendLeadText(JsonWriter& w, const views::LeadRowT& r, const d::PoolPolicy& policy) {
+  w.BeginObject();
+  TextFields fields(w);
+  LeadFields(fields, r, policy);
+  w.EndObject();
 }
 
 json PoolLeadJson(const views::LeadRowT& r) {
@@ -303,7 +404,8 @@ Result<std::pair<json, uint64_t>> Customer360AsOf(
     const eventstore::EventStore& store, const projections::CustomerHistoryProjection& history,
     const std::string& id, const std::vector<std::string>& record_ids, uint64_t position,
     Seconds utc_offset) {
-  CRM_ASSIGN_OR_RETURN(auto then, projections::CustomerAsOf(store, history, id, record_ids, position));
+  CRM_ASSIGN_OR_RETURN(auto then,
+                       projections::CustomerAsOf(store, history, id, record_ids, position));
   const auto* row = then->rows.FindCustomer(id);
   json j = Customer360Json(*row, then->rows, then->policy, BusinessDay(then->at, utc_offset));
   j["as_of"] = {{"position", position}, {"at", FormatTime(then->at)}};

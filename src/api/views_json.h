@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "api/json_text.h"
 #include "domain/policy.h"
 #include "eventstore/event_store.h"
 #include "projections/customer_history.h"
@@ -30,6 +31,8 @@ json StaffJson(const views::StaffRowT& row);
 json DepartmentTreeJson(const projections::OrgProjection& org);
 json PolicyJson(const domain::PoolPolicy& p);
 json LeadJson(const views::LeadRowT& row, const domain::PoolPolicy& policy);
+// The same as text, written straight into `w` (for list pages: no value built first).
+void AppendLeadText(JsonWriter& w, const views::LeadRowT& row, const domain::PoolPolicy& policy);
 json CustomerSummaryJson(const views::CustomerRowT& row, const domain::PoolPolicy& policy);
 json OpportunityJson(const views::OpportunityRowT& row);
 json ContractJson(const views::ContractRowT& row, Date today);
