@@ -103,8 +103,9 @@ void AddCustomerRoutes(Router& r, Services& s) {
       f.owners = VisibleOwners(view, v);
       auto page =
           view.customers().ListCustomers(f, VisibleTo(view, v), CursorParam(call->req), limit);
-      return PageAnswer(
-          page, [&](const auto& row) { return CustomerSummaryJson(row, view.pool().policy()); });
+      return PageTextAnswer(page, [&](JsonWriter& w, const auto& row) {
+        AppendCustomerSummaryText(w, row, view.pool().policy());
+      });
     });
   });
 

@@ -245,22 +245,43 @@ json PoolCustomerJson(const views::CustomerRowT& r) {
               {"version", r.version}};
 }
 
+namespace {
+
+// A customer's list fields, in ascending order of their keys (see TextFields).
+template <class Fields>
+void CustomerSummaryFields(Fields& o, const views::CustomerRowT& r, const d::PoolPolicy& policy) {
+  o.TextOrNull("address", r.address);
+  o.TimeOrNull("created_at", r.created_at);
+  o.Text("id", r.id);
+  o.Bool("in_pool", r.owner_id.empty());
+  o.TextOrNull("industry", r.industry);
+  o.TimeOrNull("last_follow_up_at", r.last_follow_up_at);
+  o.TextOrNull("level", r.level);
+  o.Bool("locked", r.locked);
+  o.Text("name", r.name);
+  o.TextOrNull("owner_id", r.owner_id);
+  o.TextOrNull("phone", r.phone);
+  o.TimeOrNull("recycle_at", projections::RecycleAt(r, policy));
+  o.TextOrNull("region", r.region);
+  o.TimeOrNull("updated_at", r.updated_at);
+  o.UInt("version", r.version);
+}
+
+}  // namespace
+
 json CustomerSummaryJson(const views::CustomerRowT& r, const d::PoolPolicy& policy) {
-  return json{{"id", r.id},
-              {"version", r.version},
-              {"name", r.name},
-              {"industry", TextOrNull(r.industry)},
-              {"region", TextOrNull(r.region)},
-              {"level", TextOrNull(r.level)},
-              {"phone", TextOrNull(r.phone)},
-              {"address", TextOrNull(r.address)},
-              {"owner_id", TextOrNull(r.owner_id)},
-              {"in_pool", r.owner_id.empty()},
-              {"locked", r.locked},
-              {"recycle_at", TimeJson(projections::RecycleAt(r, policy))},
-              {"last_follow_up_at", TimeOrNull(r.last_follow_up_at)},
-              {"created_at", TimeOrNull(r.created_at)},
-              {"updated_at", TimeOrNull(r.updated_at)}};
+  json j = json::object();
+  ValueFields fields(j);
+  CustomerSummaryFields(fields, r, policy);
+  return j;
+}
+
+void AppendCustomerSummaryText(JsonWriter& w, const views::CustomerRowT& r,
+                               const d::PoolPolicy& policy) {
+  w.BeginObject();
+  TextFields fields(w);
+  CustomerSummaryFields(fields, r, policy);
+  w.EndObject();
 }
 
 json ContactJson(const views::ContactRowT& r) {

@@ -34,6 +34,8 @@ json LeadJson(const views::LeadRowT& row, const domain::PoolPolicy& policy);
 // The same as text, written straight into `w` (for list pages: no value built first).
 void AppendLeadText(JsonWriter& w, const views::LeadRowT& row, const domain::PoolPolicy& policy);
 json CustomerSummaryJson(const views::CustomerRowT& row, const domain::PoolPolicy& policy);
+void AppendCustomerSummaryText(JsonWriter& w, const views::CustomerRowT& row,
+                               const domain::PoolPolicy& policy);
 json OpportunityJson(const views::OpportunityRowT& row);
 json ContractJson(const views::ContractRowT& row, Date today);
 json ContactJson(const views::ContactRowT& row);

@@ -108,5 +108,31 @@ TEST(LeadTextTest, AListPageAsTextIsTheListPageAsAValue) {
             R"({"items":[],"next_cursor":null})");
 }
 
+TEST(CustomerTextTest, ACustomerAsTextIsTheCustomerAsAValue) {
+  std::mt19937 rng(13);
+  domain::PoolPolicy policy;
+  for (int i = 0; i < 300; ++i) {
+    views::CustomerRowT r;
+    r.id = "cus_" + std::to_string(i);
+    r.name = RandomText(rng);
+    r.industry = rng() % 2 ? RandomText(rng) : "";
+    r.region = rng() % 2 ? "上海" : "";
+    r.level = rng() % 2 ? "A" : "";
+    r.phone = rng() % 2 ? RandomText(rng) : "";
+    r.address = rng() % 2 ? RandomText(rng) : "";
+    r.owner_id = rng() % 2 ? "stf_1" : "";
+    r.locked = rng() % 2;
+    r.owned_since = rng() % 2 ? 1795000000000 : 0;
+    r.last_follow_up_at = rng() % 2 ? 1795000000456 : 0;
+    r.created_at = 1795000000000;
+    r.updated_at = rng() % 2 ? 1795000000999 : 0;
+    r.version = rng() % 1000;
+    std::string text;
+    JsonWriter w(text);
+    AppendCustomerSummaryText(w, r, policy);
+    ASSERT_EQ(text, JsonText(CustomerSummaryJson(r, policy))) << r.id;
+  }
+}
+
 }  // namespace
 }  // namespace crm::api
