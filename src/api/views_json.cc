@@ -74,6 +74,14 @@ json TimeJson(const std::optional<Time>& t) { return t ? json(FormatTime(*t)) : 
 class ValueFields {
  public:
   explicit ValueFields(json& j) : j_(j) {}
+  // The object whose fields `fields(f)` writes.
+  template <class Fn>
+  static json Object(Fn&& fields) {
+    json o = json::object();
+    ValueFields f(o);
+    fields(f);
+    return o;
+  }
   void Text(const char* key, const std::string& v) { j_[key] = v; }
   void TextOrNull(const char* key, const std::string& v) { j_[key] = api::TextOrNull(v); }
   void TimeOrNull(const char* key, int64_t ms) { j_[key] = api::TimeOrNull(ms); }
@@ -85,10 +93,7 @@ class ValueFields {
   void Objects(const char* key, const Items& items, Fields&& fields) {
     json list = json::array();
     for (const auto& item : items) {
-      json o = json::object();
-      ValueFields f(o);
-      fields(f, *item);
-      list.push_back(std::move(o));
+      list.push_back(Object([&](ValueFields& f) { fields(f, *item); }));
     }
     j_[key] = std::move(list);
   }
@@ -102,6 +107,14 @@ class ValueFields {
 class TextFields {
  public:
   explicit TextFields(JsonWriter& w) : w_(w) {}
+  // Writes the object whose fields `fields(f)` writes.
+  template <class Fn>
+  static void Object(JsonWriter& w, Fn&& fields) {
+    w.BeginObject();
+    TextFields f(w);
+    fields(f);
+    w.EndObject();
+  }
   void Text(const char* key, const std::string& v) {
     w_.Key(key);
     w_.String(v);
@@ -134,10 +147,7 @@ class TextFields {
     w_.Key(key);
     w_.BeginArray();
     for (const auto& item : items) {
-      w_.BeginObject();
-      TextFields f(w_);
-      fields(f, *item);
-      w_.EndObject();
+      Object(w_, [&](TextFields& f) { fields(f, *item); });
     }
     w_.EndArray();
   }
@@ -160,10 +170,7 @@ void FollowUpFields(Fields& f, const views::FollowUpRowT& u) {
 json FollowUpsJson(const std::vector<std::unique_ptr<views::FollowUpRowT>>& list) {
   json out = json::array();
   for (const auto& u : list) {
-    json o = json::object();
-    ValueFields fields(o);
-    FollowUpFields(fields, *u);
-    out.push_back(std::move(o));
+    out.push_back(ValueFields::Object([&](ValueFields& f) { FollowUpFields(f, *u); }));
   }
   return out;
 }
@@ -206,17 +213,11 @@ void LeadFields(Fields& o, const views::LeadRowT& r, const d::PoolPolicy& policy
 }  // namespace
 
 json LeadJson(const views::LeadRowT& r, const d::PoolPolicy& policy) {
-  json j = json::object();
-  ValueFields fields(j);
-  LeadFields(fields, r, policy);
-  return j;
+  return ValueFields::Object([&](ValueFields& f) { LeadFields(f, r, policy); });
 }
 
 void AppendLeadText(JsonWriter& w, const views::LeadRowT& r, const d::PoolPolicy& policy) {
-  w.BeginObject();
-  TextFields fields(w);
-  LeadFields(fields, r, policy);
-  w.EndObject();
+  TextFields::Object(w, [&](TextFields& f) { LeadFields(f, r, policy); });
 }
 
 json PoolLeadJson(const views::LeadRowT& r) {
@@ -270,18 +271,12 @@ void CustomerSummaryFields(Fields& o, const views::CustomerRowT& r, const d::Poo
 }  // namespace
 
 json CustomerSummaryJson(const views::CustomerRowT& r, const d::PoolPolicy& policy) {
-  json j = json::object();
-  ValueFields fields(j);
-  CustomerSummaryFields(fields, r, policy);
-  return j;
+  return ValueFields::Object([&](ValueFields& f) { CustomerSummaryFields(f, r, policy); });
 }
 
 void AppendCustomerSummaryText(JsonWriter& w, const views::CustomerRowT& r,
                                const d::PoolPolicy& policy) {
-  w.BeginObject();
-  TextFields fields(w);
-  CustomerSummaryFields(fields, r, policy);
-  w.EndObject();
+  TextFields::Object(w, [&](TextFields& f) { CustomerSummaryFields(f, r, policy); });
 }
 
 json ContactJson(const views::ContactRowT& r) {

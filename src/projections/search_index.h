@@ -115,12 +115,7 @@ Page<Row> PageOfPlan(const SearchIndex::Plan& plan, const std::map<std::string, 
   Page<Row> page;
   while (!walks.empty()) {
     auto row = rows.find(search_detail::PopGreatest(walks));
-    if (row == rows.end() || !keep(row->second)) continue;
-    if (page.items.size() == limit) {
-      page.next_cursor = page.items.back()->id;  // there is more after the last item
-      break;
-    }
-    page.items.push_back(&row->second);
+    if (row != rows.end() && !Offer(page, row->second, limit, keep)) break;
   }
   return page;
 }

@@ -81,6 +81,20 @@ struct Page {
   std::optional<std::string> next_cursor;
 };
 
+// Offers the next row of a walk to `page`: adds it when `keep` accepts it. False once the
+// page is full and one more row was accepted (then next_cursor is set): the walk stops.
+template <class Row>
+bool Offer(Page<Row>& page, const Row& row, size_t limit,
+           const std::function<bool(const Row&)>& keep) {
+  if (!keep(row)) return true;
+  if (page.items.size() == limit) {
+    page.next_cursor = page.items.back()->id;  // there is more after the last item
+    return false;
+  }
+  page.items.push_back(&row);
+  return true;
+}
+
 // Walks `rows` by descending id from below `cursor`, keeping those `keep` accepts.
 template <class Row>
 Page<Row> PageOf(const std::map<std::string, Row>& rows, const std::string& cursor, size_t limit,
@@ -89,12 +103,7 @@ Page<Row> PageOf(const std::map<std::string, Row>& rows, const std::string& curs
   auto it = cursor.empty() ? rows.end() : rows.lower_bound(cursor);
   while (it != rows.begin()) {
     --it;
-    if (!keep(it->second)) continue;
-    if (page.items.size() == limit) {
-      page.next_cursor = page.items.back()->id;  // there is more after the last item
-      break;
-    }
-    page.items.push_back(&it->second);
+    if (!Offer(page, it->second, limit, keep)) break;
   }
   return page;
 }
@@ -124,13 +133,7 @@ Page<Row> PageOfUnion(const std::vector<const std::set<std::string>*>& sets,
     Head& h = heads.back();
     --h.next;
     auto row = rows.find(*h.next);
-    if (row != rows.end() && keep(row->second)) {
-      if (page.items.size() == limit) {
-        page.next_cursor = page.items.back()->id;  // there is more after the last item
-        break;
-      }
-      page.items.push_back(&row->second);
-    }
+    if (row != rows.end() && !Offer(page, row->second, limit, keep)) break;
     if (h.next == h.begin) {
       heads.pop_back();
     } else {
