@@ -7,7 +7,8 @@
 #   tools/bench.sh --smoke    each run 1 s: that it all still builds and runs (CI)
 #
 # Environment: BUILD_DIR (default build), SECONDS_EACH (default 10, or 1 with --smoke),
-# CONNECTIONS (default 64), WORK (scratch dir; default a fresh one under /tmp, removed).
+# CONNECTIONS (default 64), SUBSCRIBERS (live dashboard watchers; default 1000, or 100
+# with --smoke), WORK (scratch dir; default a fresh one under /tmp, removed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,7 @@ SMOKE=0
 SECONDS_EACH=${SECONDS_EACH:-$([ $SMOKE = 1 ] && echo 1 || echo 10)}
 CONNECTIONS=${CONNECTIONS:-64}
 COMMANDS=$([ $SMOKE = 1 ] && echo 2000 || echo 100000)
+SUBSCRIBERS=${SUBSCRIBERS:-$([ $SMOKE = 1 ] && echo 100 || echo 1000)}
 
 tools/dev.sh build >/dev/null
 command -v python3 >/dev/null 2>&1 || { apt-get install -y -q python3 >/dev/null; }
@@ -59,6 +61,7 @@ reads=$(bench reads)
 lists=$(bench lists)
 search=$(bench search)
 mix=$(bench mix)
+live=$(bench commands --rate 1000 --subscribers "$SUBSCRIBERS")
 kill -TERM "$crmd_pid"; wait "$crmd_pid" 2>/dev/null || true; crmd_pid=""
 
 # ---- PostgreSQL: one ~200-byte event INSERT per synchronous transaction ----------------
@@ -90,13 +93,13 @@ TMPDIR="$work" "$BUILD_DIR/crm_microbench" --benchmark_format=json --benchmark_o
   $([ $SMOKE = 1 ] && echo "--benchmark_filter=Render360") >/dev/null
 
 # ---- the table ---------------------------------------------------------------------------
-python3 - "$hello" "$commands" "$commands_rate" "$reads" "$lists" "$search" "$mix" "${pg64:-}" \
-  "${pg16:-}" "$work/inproc.txt" "$work/micro.json" <<'PY'
+python3 - "$hello" "$commands" "$commands_rate" "$reads" "$lists" "$search" "$mix" "$live" \
+  "${pg64:-}" "${pg16:-}" "$work/inproc.txt" "$work/micro.json" <<'PY'
 import json, re, sys
-hello, commands, rate, reads, lists, search, mix = (json.load(open(p)) for p in sys.argv[1:8])
-pg64 = float(sys.argv[8]) if sys.argv[8] else None
-pg16 = float(sys.argv[9]) if sys.argv[9] else None
-inproc = open(sys.argv[10]).read()
+hello, commands, rate, reads, lists, search, mix, live = (json.load(open(p)) for p in sys.argv[1:9])
+pg64 = float(sys.argv[9]) if sys.argv[9] else None
+pg16 = float(sys.argv[10]) if sys.argv[10] else None
+inproc = open(sys.argv[11]).read()
 t = lambda r: r["total"]
 h = t(hello)["per_second"]
 rows = []
@@ -121,6 +124,11 @@ row("search (q=, 50 a page), /s", f"{q['per_second']:,.0f} (p99 {q['p99_ms']:.1f
     "(small store: see docs for 1M)", q["p99_ms"] <= 5)
 m = t(mix)
 row("mixed load, /s", f"{m['per_second']:,.0f} (p99 {m['p99_ms']:.1f} ms)", "", "", None)
+v = live["live"]
+row(f"lead creation -> dashboard view, {v['subscribers']:,} subscribers",
+    f"p50 {v['p50_ms']:.1f} ms, p99 {v['p99_ms']:.1f} ms ({v['views']:,} views; {v['errors']} never shown)",
+    "p99 <= 50 ms with 1,000", f"commands offered 1,000/s: {t(live)['per_second']:,.0f}/s, p99 {t(live)['p99_ms']:.1f} ms",
+    v["p99_ms"] <= 50 and v["errors"] == 0 and v["subscribers"] >= 1000)
 cps = re.search(r"([\d.]+) commands/s", inproc)
 row("in-process durable commands, /s", f"{float(cps.group(1)):,.0f}" if cps else "?", "", "(crm_bench, 64 clients)", None)
 for what, key in (("decision-model replay at start, events/s", "model replay"),
@@ -130,7 +138,7 @@ for what, key in (("decision-model replay at start, events/s", "model replay"),
         rate = float(found.group(2))
         row(what, f"{rate:,.0f} ({int(found.group(1)):,} events)",
             ">= 1,000,000" if key.startswith("read") else "", "", rate >= 1e6 if key.startswith("read") else None)
-micro = {b["name"]: b for b in json.load(open(sys.argv[11]))["benchmarks"]}
+micro = {b["name"]: b for b in json.load(open(sys.argv[12]))["benchmarks"]}
 def per_second(prefix):
     found = [b for name, b in micro.items() if name.startswith(prefix)]
     return found[0].get("items_per_second") if found else None

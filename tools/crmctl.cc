@@ -9,8 +9,8 @@
 //   crmctl bench --scenario S [--listen H:P] [--token T | --data-dir DIR] ...
 //                                    HTTP load against a running crmd (tools/load.h)
 // Long runs show their progress on stderr.
-#include <CLI/CLI.hpp>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -48,11 +48,10 @@ int Verify(const std::string& dir) {
   auto store = OpenLog(dir);
   if (!store.ok()) return Fail(store.error());
   Progress progress("verify");
-  crm::eventstore::VerifyReport r =
-      (*store)->Verify([&](uint64_t done, uint64_t head) {
-        progress.Update(done, head);
-        return true;
-      });
+  crm::eventstore::VerifyReport r = (*store)->Verify([&](uint64_t done, uint64_t head) {
+    progress.Update(done, head);
+    return true;
+  });
   progress.Finish(r.events);
   std::cout << crm::api::JsonText(crm::api::VerifyJson(r)) << std::endl;
   return r.ok ? 0 : 1;
@@ -75,11 +74,10 @@ crm::Result<std::unique_ptr<ReadSide>> OpenReadSide(const std::string& dir, crm:
   CRM_ASSIGN_OR_RETURN(side->local, crm::projections::LocalStore::Open(dir + "/readmodels"));
   side->read = std::make_unique<crm::projections::ReadModels>(
       *side->store, *side->local,
-      crm::projections::ReadModels::Options{offset, [](std::string_view line) {
-                                              std::fprintf(stderr, "crmctl: %.*s\n",
-                                                           static_cast<int>(line.size()),
-                                                           line.data());
-                                            }});
+      crm::projections::ReadModels::Options{
+          offset, [](std::string_view line) {
+            std::fprintf(stderr, "crmctl: %.*s\n", static_cast<int>(line.size()), line.data());
+          }});
   CRM_RETURN_IF_ERROR(side->read->Start());
   return side;
 }
@@ -101,8 +99,8 @@ int Rebuild(const std::string& dir, crm::Seconds offset) {
   Progress progress("rebuild");
   CatchUp(**side, progress);
   nlohmann::json checkpoints = (*side)->read->runner().checkpoints();
-  std::cout << crm::api::JsonText({{"position", (*side)->store->Head()},
-                                   {"projections", checkpoints}})
+  std::cout << crm::api::JsonText(
+                   {{"position", (*side)->store->Head()}, {"projections", checkpoints}})
             << std::endl;
   return 0;
 }
@@ -111,7 +109,8 @@ int Replay(const std::string& dir, crm::Seconds offset, const std::string& until
            const std::string& kind, const std::string& id) {
   if (kind != "customer") return Fail(crm::InvalidField("kind", "only customer can be replayed"));
   auto when = crm::api::ParseAsOf(until);
-  if (!when.ok()) return Fail(crm::InvalidField("--until", "must be a log position or an RFC 3339 time"));
+  if (!when.ok())
+    return Fail(crm::InvalidField("--until", "must be a log position or an RFC 3339 time"));
   auto side = OpenReadSide(dir, offset);
   if (!side.ok()) return Fail(side.error());
   Progress progress("read models");
@@ -157,8 +156,9 @@ int Export(const std::string& dir, uint64_t after) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App cli{"crmctl - evcrm tools: offline ones on a stopped server's data directory, and "
-               "bench against a running server"};
+  CLI::App cli{
+      "crmctl - evcrm tools: offline ones on a stopped server's data directory, and "
+      "bench against a running server"};
   cli.require_subcommand(1);
   std::string dir, offset_text = "+08:00", until, kind, id;
   uint64_t after = 0;
@@ -174,7 +174,8 @@ int main(int argc, char** argv) {
   auto* exp = cli.add_subcommand("export", "Print the log as JSON lines");
   data_dir(exp);
   exp->add_option("--after", after, "Start after this position");
-  auto* rebuild = cli.add_subcommand("rebuild", "Drop every read model and rebuild it from the log");
+  auto* rebuild =
+      cli.add_subcommand("rebuild", "Drop every read model and rebuild it from the log");
   data_dir(rebuild);
   utc_offset(rebuild);
   auto* replay = cli.add_subcommand("replay", "A record as it was at a position or a time");
@@ -190,21 +191,28 @@ int main(int argc, char** argv) {
   bench->add_option("--listen", listen, "The server's host:port")->capture_default_str();
   bench->add_option("--token", bench_options.token, "An admin's bearer token");
   bench->add_option("--data-dir", bench_dir, "Read the admin token from DIR/admin.token");
-  bench->add_option("--scenario", bench_options.scenario,
-                    "hello (GET /health), commands, reads (customer 360), lists, dashboard, search, mix")
+  bench
+      ->add_option(
+          "--scenario", bench_options.scenario,
+          "hello (GET /health), commands, reads (customer 360), lists, dashboard, search, mix")
       ->required();
   bench->add_option("--connections", bench_options.connections, "Keep-alive connections")
       ->capture_default_str();
   bench->add_option("--seconds", bench_options.seconds, "Measured time")->capture_default_str();
   bench->add_option("--warmup", bench_options.warmup, "Seconds before measuring")
       ->capture_default_str();
-  bench->add_option("--rate", bench_options.rate,
-                    "Offered requests per second in all (open loop); 0: closed loop")
+  bench
+      ->add_option("--rate", bench_options.rate,
+                   "Offered requests per second in all (open loop); 0: closed loop")
       ->capture_default_str();
   bench->add_option("--reps", bench_options.reps, "Sales reps to act as")->capture_default_str();
   bench->add_option("--customers", bench_options.customers, "Customers to read")
       ->capture_default_str();
   bench->add_option("--threads", bench_options.threads, "Client I/O threads")
+      ->capture_default_str();
+  bench
+      ->add_option("--subscribers", bench_options.subscribers,
+                   "WebSocket clients watching the dashboard, timed from each lead creation")
       ->capture_default_str();
   bench->add_option("--json", bench_options.json, "Also write the results here as JSON");
   bench->add_flag("--quiet", bench_options.quiet, "No progress lines");
@@ -216,8 +224,7 @@ int main(int argc, char** argv) {
   seed->add_option("--leads", seed_options.leads,
                    "Leads: two of three owned, with a follow-up; the third in the pool");
   seed->add_option("--reps", seed_options.reps, "Sales reps")->capture_default_str();
-  seed->add_option("--departments", seed_options.departments, "Departments")
-      ->capture_default_str();
+  seed->add_option("--departments", seed_options.departments, "Departments")->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
   if (seed->parsed()) return crm::tools::RunSeed(seed_options);
   if (bench->parsed()) {

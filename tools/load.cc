@@ -1,11 +1,16 @@
 #include "tools/load.h"
 
+#include "api/http_server.h"
+
 #include <boost/asio/connect.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -15,7 +20,9 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string_view>
 #include <thread>
@@ -27,6 +34,7 @@ namespace {
 namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
 using json = nlohmann::json;
 using Steady = std::chrono::steady_clock;
@@ -34,9 +42,8 @@ using Steady = std::chrono::steady_clock;
 // ---- what is measured ----------------------------------------------------------------
 
 enum Op { kHello, kCreateLead, kFollowUp, kCustomer360, kListLeads, kDashboard, kSearch, kOps };
-constexpr std::array<const char*, kOps> kOpNames = {"hello",       "create_lead", "follow_up",
-                                                    "customer_360", "list_leads", "dashboard",
-                                                    "search"};
+constexpr std::array<const char*, kOps> kOpNames = {
+    "hello", "create_lead", "follow_up", "customer_360", "list_leads", "dashboard", "search"};
 
 // A scenario: the weight of each operation.
 struct Scenario {
@@ -160,8 +167,8 @@ bool Setup(const BenchOptions& o, std::vector<Rep>& reps) {
   Answer health = c.Call(http::verb::get, "/health", nullptr, "");
   if (health.status != 200) return fail("GET /health", health);
   std::string suffix = std::to_string(std::random_device{}() % 1000000);
-  Answer dep = c.Call(http::verb::post, "/api/v1/departments",
-                      {{"name", "bench " + suffix}}, o.token);
+  Answer dep =
+      c.Call(http::verb::post, "/api/v1/departments", {{"name", "bench " + suffix}}, o.token);
   if (dep.status != 201) return fail("creating a department", dep);
   for (int i = 0; i < o.reps; ++i) {
     std::string name = "bench-" + suffix + "-" + std::to_string(i);
@@ -176,9 +183,9 @@ bool Setup(const BenchOptions& o, std::vector<Rep>& reps) {
   }
   for (int i = 0; i < o.reps * 4; ++i) {
     Rep& rep = reps[i % reps.size()];
-    Answer l = c.Call(http::verb::post, "/api/v1/leads",
-                      {{"name", "Lead " + std::to_string(i)}, {"company", "Bench " + suffix}},
-                      rep.token);
+    Answer l =
+        c.Call(http::verb::post, "/api/v1/leads",
+               {{"name", "Lead " + std::to_string(i)}, {"company", "Bench " + suffix}}, rep.token);
     if (l.status != 201) return fail("creating a lead", l);
     rep.leads.push_back(l.body["id"]);
   }
@@ -208,7 +215,30 @@ struct Run {
   int total_weight = 0;
   Steady::time_point start, measure_from, end;
   std::atomic<uint64_t> answered{0}, errors{0};
+
+  // With subscribers: each lead creation sent in the measured window, by its position
+  // in the log and when it was sent, to time the dashboard updates that show it.
+  void Created(uint64_t position, Steady::time_point sent) {
+    std::lock_guard<std::mutex> lock(created_mu);
+    created.emplace_back(position, sent);
+  }
+  std::mutex created_mu;
+  std::vector<std::pair<uint64_t, Steady::time_point>> created;  // guarded by created_mu
 };
+
+// The `"position":N` that comes first in a live message: its own, written before its
+// data; 0 if it has none.
+uint64_t FirstPosition(std::string_view text) {
+  constexpr std::string_view kKey = "\"position\":";
+  size_t at = text.find(kKey);
+  if (at == std::string_view::npos) return 0;
+  uint64_t p = 0;
+  for (size_t i = at + kKey.size();
+       i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
+    p = p * 10 + static_cast<uint64_t>(text[i] - '0');
+  }
+  return p;
+}
 
 class Conn : public std::enable_shared_from_this<Conn> {
  public:
@@ -367,6 +397,13 @@ class Conn : public std::enable_shared_from_this<Conn> {
       }
     }
     if (res_.result_int() / 100 != 2) ++run_.errors;
+    if (run_.o.subscribers > 0 && op_ == kCreateLead && res_.result_int() == 201 &&
+        due_at_ >= run_.measure_from && due_at_ < run_.end) {
+      json answer = json::parse(res_.body(), nullptr, false);
+      if (answer.is_object() && answer["position"].is_number_unsigned()) {
+        run_.Created(answer["position"].get<uint64_t>(), due_at_);
+      }
+    }
     if (!res_.keep_alive()) {
       beast::error_code ignored;
       stream_.socket().close(ignored);
@@ -390,6 +427,147 @@ class Conn : public std::enable_shared_from_this<Conn> {
   std::array<OpStats, kOps> stats_;
 };
 
+// A live subscriber: a WebSocket on /api/v1/live as the admin, who sees every change,
+// subscribed to this month's dashboard. It keeps the position each view shows and when
+// it arrived; `Latencies` then times each lead creation to the first view that shows it.
+class Subscriber : public std::enable_shared_from_this<Subscriber> {
+ public:
+  struct Seen {
+    uint64_t position;
+    Steady::time_point at;
+  };
+
+  // `ready` is called once: true with the first snapshot, false if none came.
+  Subscriber(net::io_context& ioc, const BenchOptions& o, tcp::resolver::results_type endpoints,
+             std::function<void(bool)> ready)
+      : o_(o),
+        ws_(net::make_strand(ioc)),
+        endpoints_(std::move(endpoints)),
+        ready_(std::move(ready)) {}
+
+  void Start() {
+    net::async_connect(beast::get_lowest_layer(ws_).socket(), endpoints_,
+                       [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
+                         if (ec) return self->Fail();
+                         self->Handshake();
+                       });
+  }
+
+  // From any thread.
+  void Close() {
+    net::dispatch(ws_.get_executor(), [self = shared_from_this()] {
+      if (self->closing_) return;
+      self->closing_ = true;
+      self->ws_.async_close(websocket::close_code::normal, [self](beast::error_code) {});
+    });
+  }
+
+  // Once the I/O threads have stopped.
+  const std::vector<Seen>& seen() const { return seen_; }
+  // From any thread.
+  uint64_t last_position() const { return last_position_; }
+  bool failed() const { return failed_; }
+
+ private:
+  void Handshake() {
+    ws_.set_option(
+        websocket::stream_base::decorator([token = o_.token](websocket::request_type& req) {
+          req.set(http::field::authorization, "Bearer " + token);
+        }));
+    ws_.async_handshake(o_.host, "/api/v1/live", [self = shared_from_this()](beast::error_code ec) {
+      if (ec) return self->Fail();
+      static const std::string kSubscribe = R"({"op":"subscribe","topic":"dashboard"})";
+      self->ws_.text(true);
+      self->ws_.async_write(net::buffer(kSubscribe), [self](beast::error_code ec2, size_t) {
+        if (ec2) return self->Fail();
+        self->Read();
+      });
+    });
+  }
+
+  void Read() {
+    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->closing_ ? void() : self->Fail();
+      auto now = Steady::now();
+      std::string_view text(static_cast<const char*>(self->buffer_.data().data()),
+                            self->buffer_.size());
+      // The topic, position and type come before the view's data.
+      std::string_view head = text.substr(0, 128);
+      bool snapshot = head.find("\"type\":\"snapshot\"") != std::string_view::npos;
+      if (snapshot || head.find("\"type\":\"update\"") != std::string_view::npos) {
+        self->seen_.push_back({FirstPosition(head), now});
+        self->last_position_ = self->seen_.back().position;
+        if (snapshot) self->Ready(true);
+      } else if (text.find("\"type\":\"error\"") != std::string_view::npos) {
+        std::fprintf(stderr, "crmctl bench: the live subscription failed: %.*s\n",
+                     static_cast<int>(text.size()), text.data());
+        return self->Fail();
+      }
+      self->buffer_.consume(self->buffer_.size());
+      self->Read();
+    });
+  }
+
+  void Fail() {
+    failed_ = true;
+    Ready(false);
+  }
+
+  void Ready(bool ok) {
+    if (ready_) std::exchange(ready_, nullptr)(ok);
+  }
+
+  const BenchOptions& o_;
+  websocket::stream<beast::tcp_stream> ws_;
+  tcp::resolver::results_type endpoints_;
+  std::function<void(bool)> ready_;
+  beast::flat_buffer buffer_;
+  std::vector<Seen> seen_;
+  std::atomic<uint64_t> last_position_{0};
+  bool closing_ = false;
+  std::atomic<bool> failed_{false};
+};
+
+// Each subscriber's wait from a lead creation's sending to the first view it received
+// that shows it (one sample per view: the oldest creation it newly shows), and how many
+// (creation, subscriber) pairs were never shown.
+struct LiveLatency {
+  OpStats stats;  // micros, ok = views that showed a creation, failed = pairs never shown
+  uint64_t views = 0;
+};
+
+LiveLatency Latencies(std::vector<std::pair<uint64_t, Steady::time_point>> created,
+                      const std::vector<std::shared_ptr<Subscriber>>& subscribers) {
+  LiveLatency out;
+  std::sort(created.begin(), created.end());
+  auto after = [&](uint64_t p) {
+    return std::upper_bound(created.begin(), created.end(),
+                            std::pair(p, Steady::time_point::max()));
+  };
+  for (const auto& s : subscribers) {
+    const auto& seen = s->seen();
+    if (seen.empty()) {
+      out.stats.failed += created.size();
+      continue;
+    }
+    out.views += seen.size();
+    auto from = after(seen.front().position);  // the snapshot shows what came before
+    for (size_t i = 1; i < seen.size(); ++i) {
+      auto to = after(seen[i].position);
+      if (to <= from) continue;
+      auto oldest = std::min_element(from, to, [](const auto& a, const auto& b) {
+                      return a.second < b.second;
+                    })->second;
+      out.stats.micros.push_back(static_cast<uint32_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(seen[i].at - oldest).count()));
+      ++out.stats.ok;
+      from = to;
+    }
+    out.stats.failed += static_cast<uint64_t>(created.end() - from);
+  }
+  return out;
+}
+
 }  // namespace
 
 int RunBench(const BenchOptions& o) {
@@ -401,8 +579,14 @@ int RunBench(const BenchOptions& o) {
     std::fprintf(stderr, "crmctl bench: unknown scenario %s\n", o.scenario.c_str());
     return 1;
   }
-  if (o.connections < 1 || o.seconds <= 0 || o.reps < 1 || o.customers < 1) {
-    std::fprintf(stderr, "crmctl bench: connections, seconds, reps and customers must be positive\n");
+  if (o.subscribers > 0 && scenario->weights[kCreateLead] == 0) {
+    std::fprintf(stderr,
+                 "crmctl bench: subscribers are timed by lead creations: use commands or mix\n");
+    return 1;
+  }
+  if (o.connections < 1 || o.seconds <= 0 || o.reps < 1 || o.customers < 1 || o.subscribers < 0) {
+    std::fprintf(stderr,
+                 "crmctl bench: connections, seconds, reps and customers must be positive\n");
     return 1;
   }
   std::vector<Rep> reps;
@@ -412,34 +596,30 @@ int RunBench(const BenchOptions& o) {
       std::fprintf(stderr, "crmctl bench: give an admin's token (--token or --data-dir)\n");
       return 1;
     }
-    if (!o.quiet) std::fprintf(stderr, "crmctl bench: setting up %d reps, %d customers\n", o.reps, o.customers);
+    if (!o.quiet)
+      std::fprintf(stderr, "crmctl bench: setting up %d reps, %d customers\n", o.reps, o.customers);
     if (!Setup(o, reps)) return 1;
   } else {
     reps.push_back({});
   }
 
+  if (o.subscribers > 0) api::RaiseOpenFileLimit();
   Run run(o, reps, scenario->weights);
   net::io_context ioc;
   tcp::resolver resolver(ioc);
   beast::error_code ec;
   auto endpoints = resolver.resolve(o.host, std::to_string(o.port), ec);
   if (ec) {
-    std::fprintf(stderr, "crmctl bench: cannot resolve %s: %s\n", o.host.c_str(), ec.message().c_str());
+    std::fprintf(stderr, "crmctl bench: cannot resolve %s: %s\n", o.host.c_str(),
+                 ec.message().c_str());
     return 1;
   }
   auto to_duration = [](double s) {
     return std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(s));
   };
-  run.start = Steady::now();
-  run.measure_from = run.start + to_duration(o.warmup);
-  run.end = run.measure_from + to_duration(o.seconds);
   std::vector<std::shared_ptr<Conn>> conns;
-  for (int i = 0; i < o.connections; ++i) {
-    conns.push_back(std::make_shared<Conn>(ioc, run, i, endpoints));
-    conns.back()->Start();
-  }
-  // Progress once a second, on stderr.
-  net::steady_timer progress(ioc);
+  std::vector<std::shared_ptr<Subscriber>> subscribers;
+  net::steady_timer progress(ioc), live_timer(ioc);
   uint64_t last = 0;
   std::function<void()> tick = [&] {
     progress.expires_after(std::chrono::seconds(1));
@@ -457,11 +637,78 @@ int RunBench(const BenchOptions& o) {
       tick();
     });
   };
-  tick();
+  // Once the load has ended, the subscribers are given up to kCatchUp to receive the
+  // views that show the last creations, then closed.
+  constexpr auto kCatchUp = std::chrono::seconds(5);
+  std::function<void()> close_when_caught_up = [&] {
+    uint64_t newest = 0;
+    {
+      std::lock_guard<std::mutex> lock(run.created_mu);
+      for (const auto& c : run.created) newest = std::max(newest, c.first);
+    }
+    bool behind = std::any_of(subscribers.begin(), subscribers.end(), [&](const auto& s) {
+      return !s->failed() && s->last_position() < newest;
+    });
+    if (behind && Steady::now() < run.end + kCatchUp) {
+      live_timer.expires_after(std::chrono::milliseconds(20));
+      return live_timer.async_wait([&](beast::error_code) { close_when_caught_up(); });
+    }
+    for (auto& s : subscribers) s->Close();
+  };
+  auto start_load = [&] {
+    run.start = Steady::now();
+    run.measure_from = run.start + to_duration(o.warmup);
+    run.end = run.measure_from + to_duration(o.seconds);
+    for (int i = 0; i < o.connections; ++i) {
+      conns.push_back(std::make_shared<Conn>(ioc, run, i, endpoints));
+      conns.back()->Start();
+    }
+    tick();
+    if (subscribers.empty()) return;
+    live_timer.expires_at(run.end);
+    live_timer.async_wait([&](beast::error_code) { close_when_caught_up(); });
+  };
+  // The subscribers first: the load starts once each has its snapshot.
+  constexpr auto kSubscribeWithin = std::chrono::seconds(30);
+  std::atomic<bool> live_failed{false};
+  std::atomic<int> waiting{o.subscribers};
+  if (o.subscribers > 0) {
+    if (!o.quiet)
+      std::fprintf(stderr, "crmctl bench: opening %d live subscribers\n", o.subscribers);
+    auto give_up = [&] {
+      live_failed = true;
+      for (auto& s : subscribers) s->Close();
+      ioc.stop();
+    };
+    live_timer.expires_after(kSubscribeWithin);
+    live_timer.async_wait([&](beast::error_code e) {
+      if (e) return;
+      std::fprintf(stderr, "crmctl bench: %d live subscribers had no snapshot within %lld s\n",
+                   waiting.load(), static_cast<long long>(kSubscribeWithin.count()));
+      give_up();
+    });
+    for (int i = 0; i < o.subscribers; ++i) {
+      subscribers.push_back(std::make_shared<Subscriber>(ioc, o, endpoints, [&](bool ok) {
+        if (!ok) {
+          if (live_failed.exchange(true)) return;
+          std::fprintf(stderr, "crmctl bench: a live subscriber could not subscribe\n");
+          return give_up();
+        }
+        if (--waiting == 0) {
+          live_timer.cancel();
+          start_load();
+        }
+      }));
+      subscribers.back()->Start();
+    }
+  } else {
+    start_load();
+  }
   std::vector<std::thread> threads;
   for (int i = 1; i < o.threads; ++i) threads.emplace_back([&] { ioc.run(); });
   ioc.run();
   for (auto& t : threads) t.join();
+  if (live_failed) return 1;
 
   // Merge and report.
   std::array<OpStats, kOps> all;
@@ -481,7 +728,9 @@ int RunBench(const BenchOptions& o) {
               {"offered_rate", o.rate > 0 ? json(o.rate) : json(nullptr)},
               {"operations", json::object()}};
   std::printf("scenario %s, %d connections, %.0f s%s\n", o.scenario.c_str(), o.connections,
-              o.seconds, o.rate > 0 ? (", offered " + std::to_string(static_cast<long>(o.rate)) + "/s").c_str() : ", closed loop");
+              o.seconds,
+              o.rate > 0 ? (", offered " + std::to_string(static_cast<long>(o.rate)) + "/s").c_str()
+                         : ", closed loop");
   std::printf("%-14s %10s %10s %9s %9s %9s %9s %8s %8s\n", "operation", "answered", "per s",
               "p50 ms", "p99 ms", "p99.9 ms", "max ms", "non-2xx", "errors");
   OpStats total;
@@ -490,11 +739,11 @@ int RunBench(const BenchOptions& o) {
     double rate = static_cast<double>(n) / o.seconds;
     double p50 = Percentile(s.micros, 0.5), p99 = Percentile(s.micros, 0.99),
            p999 = Percentile(s.micros, 0.999), max = Percentile(s.micros, 1.0);
-    std::printf("%-14s %10zu %10.0f %9.2f %9.2f %9.2f %9.2f %8llu %8llu\n", name, n, rate, p50,
-                p99, p999, max, static_cast<unsigned long long>(s.refused),
+    std::printf("%-14s %10zu %10.0f %9.2f %9.2f %9.2f %9.2f %8llu %8llu\n", name, n, rate, p50, p99,
+                p999, max, static_cast<unsigned long long>(s.refused),
                 static_cast<unsigned long long>(s.failed));
-    return json{{"answered", n},      {"per_second", rate}, {"p50_ms", p50},
-                {"p99_ms", p99},      {"p999_ms", p999},    {"max_ms", max},
+    return json{{"answered", n},        {"per_second", rate}, {"p50_ms", p50},
+                {"p99_ms", p99},        {"p999_ms", p999},    {"max_ms", max},
                 {"non_2xx", s.refused}, {"errors", s.failed}};
   };
   for (int i = 0; i < kOps; ++i) {
@@ -506,6 +755,16 @@ int RunBench(const BenchOptions& o) {
     out["operations"][kOpNames[i]] = row(kOpNames[i], all[i]);
   }
   out["total"] = row("total", total);
+  if (!subscribers.empty()) {
+    // The dashboard's wait: from a lead creation's sending to each subscriber's first view
+    // that shows it; "errors" counts (creation, subscriber) pairs never shown.
+    LiveLatency live = Latencies(std::move(run.created), subscribers);
+    std::printf("%d live subscribers (admin, dashboard), %llu views received:\n", o.subscribers,
+                static_cast<unsigned long long>(live.views));
+    out["live"] = row("create->view", live.stats);
+    out["live"]["subscribers"] = o.subscribers;
+    out["live"]["views"] = live.views;
+  }
   if (!o.json.empty()) {
     std::ofstream f(o.json);
     f << out.dump(2) << "\n";

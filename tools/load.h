@@ -3,7 +3,9 @@
 // over N keep-alive connections for a bounded time, closed loop (each connection sends
 // its next request when the last is answered) or at an offered rate (open loop, latency
 // counted from when each request was due, so a stall is not hidden), and reports
-// throughput, latency percentiles and errors per operation, as text and as JSON.
+// throughput, latency percentiles and errors per operation, as text and as JSON. With
+// live subscribers, it also reports how long a lead creation takes to reach each of them
+// as a dashboard update.
 #ifndef CRM_TOOLS_LOAD_H_
 #define CRM_TOOLS_LOAD_H_
 
@@ -17,14 +19,17 @@ struct BenchOptions {
   std::string token;     // an admin's bearer token
   std::string scenario;  // hello, commands, reads, lists, dashboard, search, mix
   int connections = 64;
-  double seconds = 10;   // measured time, after the warm-up
+  double seconds = 10;  // measured time, after the warm-up
   double warmup = 1;
-  double rate = 0;       // requests per second in all; 0: closed loop
-  int reps = 16;         // sales reps the connections act as
-  int customers = 200;   // customers set up for reads
-  int threads = 1;       // client I/O threads
-  std::string json;      // where to write the results as JSON ("" = nowhere)
-  bool quiet = false;    // no progress lines
+  double rate = 0;      // requests per second in all; 0: closed loop
+  int reps = 16;        // sales reps the connections act as
+  int customers = 200;  // customers set up for reads
+  int threads = 1;      // client I/O threads
+  // WebSocket clients subscribed, as the admin, to this month's dashboard while the load
+  // runs; each lead creation is timed until each of them receives a view that shows it.
+  int subscribers = 0;
+  std::string json;    // where to write the results as JSON ("" = nowhere)
+  bool quiet = false;  // no progress lines
 };
 
 // Runs the benchmark; 0 when it ran (whatever the server answered), 1 when it could not.

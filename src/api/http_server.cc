@@ -101,7 +101,8 @@ class WsSession : public WebSocket, public std::enable_shared_from_this<WsSessio
     handshake.set(http::field::host, "evcrm");
     handshake.set(http::field::connection, "upgrade");
     handshake.set(http::field::upgrade, "websocket");
-    if (!req.websocket_key.empty()) handshake.set(http::field::sec_websocket_key, req.websocket_key);
+    if (!req.websocket_key.empty())
+      handshake.set(http::field::sec_websocket_key, req.websocket_key);
     if (!req.websocket_version.empty()) {
       handshake.set(http::field::sec_websocket_version, req.websocket_version);
     }
@@ -116,8 +117,8 @@ class WsSession : public WebSocket, public std::enable_shared_from_this<WsSessio
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, "evcrm"); }));
     ws_.read_message_max(kWebSocketMessageMax);
-    ws_.async_accept(handshake, [self = shared_from_this(), factory = std::move(factory)](
-                                    beast::error_code ec) mutable {
+    ws_.async_accept(handshake, [self = shared_from_this(),
+                                 factory = std::move(factory)](beast::error_code ec) mutable {
       if (ec) return;  // Beast answered the bad handshake (400) itself
       ++self->server_.websockets;
       self->open_ = true;
@@ -139,44 +140,47 @@ class WsSession : public WebSocket, public std::enable_shared_from_this<WsSessio
       if (self->closing_ || !self->open_) return done(false);
       self->writing_ = true;
       self->ws_.text(true);
-      self->ws_.async_write(net::buffer(*text), [self, text, done = std::move(done)](
-                                                    beast::error_code ec, size_t) {
-        self->writing_ = false;
-        if (self->close_after_write_) self->SendClose();
-        done(!ec);
-      });
+      self->ws_.async_write(net::buffer(*text),
+                            [self, text, done = std::move(done)](beast::error_code ec, size_t) {
+                              self->writing_ = false;
+                              if (self->close_after_write_) self->SendClose();
+                              done(!ec);
+                            });
     });
   }
 
   void Close(uint16_t code, std::string reason) override {
-    net::dispatch(ws_.get_executor(), [self = shared_from_this(), code,
-                                       reason = std::move(reason)]() mutable {
-      if (self->closing_ || self->close_after_write_ || !self->open_) return;
-      self->close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
-      if (self->writing_) {
-        // A peer that does not take the message in hand will not take a close frame
-        // either: give the write a moment, then drop the connection.
-        self->close_after_write_ = true;
-        self->abort_timer_.expires_after(kCloseGrace);
-        self->abort_timer_.async_wait([self](beast::error_code ec) {
-          if (ec || !self->writing_) return;
-          beast::error_code ignored;
-          beast::get_lowest_layer(self->ws_).socket().close(ignored);
-        });
-      } else {
-        self->SendClose();
-      }
-    });
+    net::dispatch(ws_.get_executor(),
+                  [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
+                    if (self->closing_ || self->close_after_write_ || !self->open_) return;
+                    self->close_reason_ =
+                        websocket::close_reason(static_cast<websocket::close_code>(code), reason);
+                    if (self->writing_) {
+                      // A peer that does not take the message in hand will not take a close frame
+                      // either: give the write a moment, then drop the connection.
+                      self->close_after_write_ = true;
+                      self->abort_timer_.expires_after(kCloseGrace);
+                      self->abort_timer_.async_wait([self](beast::error_code ec) {
+                        if (ec || !self->writing_) return;
+                        beast::error_code ignored;
+                        beast::get_lowest_layer(self->ws_).socket().close(ignored);
+                      });
+                    } else {
+                      self->SendClose();
+                    }
+                  });
   }
 
  private:
   void Read() {
     ws_.async_read(in_, [self = shared_from_this()](beast::error_code ec, size_t n) {
       if (ec) return;  // closed, failed or timed out: the last reference goes
-      if (!self->ws_.got_text()) return self->Close(1003, "text messages only");  // unsupported data
+      if (!self->ws_.got_text())
+        return self->Close(1003, "text messages only");  // unsupported data
       std::string message = beast::buffers_to_string(self->in_.data());
       self->in_.consume(n);
-      if (self->handler_.on_message && !self->closing_) self->handler_.on_message(std::move(message));
+      if (self->handler_.on_message && !self->closing_)
+        self->handler_.on_message(std::move(message));
       self->Read();
     });
   }
@@ -299,13 +303,14 @@ class Session : public std::enable_shared_from_this<Session> {
       // Holds the session, never the call (which holds this): a request that is answered
       // instead of upgraded must free its session.
       call->upgrade = [self, req = call->req](WebSocketFactory factory) {
-        net::post(self->stream_.get_executor(), [self, req, factory = std::move(factory)]() mutable {
-          if (--self->server_.in_flight == 0) self->server_.idle.notify_all();
-          // The socket leaves this session for good; the session object stays alive (and
-          // counted) as long as the WebSocket does.
-          auto ws = std::make_shared<WsSession>(std::move(self->stream_), self->server_, self);
-          ws->Accept(req, std::move(factory));
-        });
+        net::post(
+            self->stream_.get_executor(), [self, req, factory = std::move(factory)]() mutable {
+              if (--self->server_.in_flight == 0) self->server_.idle.notify_all();
+              // The socket leaves this session for good; the session object stays alive (and
+              // counted) as long as the WebSocket does.
+              auto ws = std::make_shared<WsSession>(std::move(self->stream_), self->server_, self);
+              ws->Accept(req, std::move(factory));
+            });
       };
     }
     try {
@@ -389,7 +394,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
 }  // namespace
 
-size_t DefaultMaxConnections() {
+size_t RaiseOpenFileLimit() {
   rlimit lim{};
   if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 1024;
   if (lim.rlim_cur < lim.rlim_max) {
@@ -397,11 +402,16 @@ size_t DefaultMaxConnections() {
     raised.rlim_cur = lim.rlim_max;
     if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
   }
+  return static_cast<size_t>(lim.rlim_cur);
+}
+
+size_t DefaultMaxConnections() {
+  size_t limit = RaiseOpenFileLimit();
   // The log and the read models keep up to 2 × 200 files open (see the stores' options),
   // plus their logs, the lock file and the process's own.
-  constexpr rlim_t kReserve = 512;
-  rlim_t room = lim.rlim_cur > kReserve + 16 ? lim.rlim_cur - kReserve : 16;
-  return static_cast<size_t>(std::min<rlim_t>(room, 10000));
+  constexpr size_t kReserve = 512;
+  size_t room = limit > kReserve + 16 ? limit - kReserve : 16;
+  return std::min<size_t>(room, 10000);
 }
 
 void HttpServer::Impl::DoAccept() {
@@ -482,8 +492,8 @@ uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port
 size_t HttpServer::max_connections() const { return impl_->options.max_connections; }
 
 HttpStats HttpServer::Stats() const {
-  return HttpStats{impl_->connections.load(),        impl_->options.max_connections,
-                   impl_->writing_bytes.load(),      impl_->refused_total.load(),
+  return HttpStats{impl_->connections.load(),           impl_->options.max_connections,
+                   impl_->writing_bytes.load(),         impl_->refused_total.load(),
                    impl_->accept_failures_total.load(), impl_->websockets.load()};
 }
 
@@ -501,9 +511,8 @@ void HttpServer::Stop(std::chrono::milliseconds grace) {
     std::unique_lock<std::mutex> lock(impl_->mu);
     // Requests in flight finish, and WebSockets (told to close by their owner) finish
     // their close handshakes.
-    impl_->idle.wait_for(lock, grace, [&] {
-      return impl_->in_flight.load() == 0 && impl_->websockets.load() == 0;
-    });
+    impl_->idle.wait_for(
+        lock, grace, [&] { return impl_->in_flight.load() == 0 && impl_->websockets.load() == 0; });
   }
   impl_->work.reset();
   impl_->ioc.stop();

@@ -33,8 +33,11 @@ struct HttpServerOptions {
   std::function<void(std::string_view)> log;
 };
 
-// Raises the soft limit on open files to the hard limit, and returns how many connections
-// fit below it with room for the stores' files: min(10000, limit - 512), at least 16.
+// Raises the soft limit on open files to the hard limit; returns the limit now in force.
+size_t RaiseOpenFileLimit();
+
+// Raises the open-file limit, and returns how many connections fit below it with room for
+// the stores' files: min(10000, limit - 512), at least 16.
 size_t DefaultMaxConnections();
 
 // What the server is doing, for /metrics.

@@ -12,7 +12,8 @@ namespace {
 class BenchSmokeTest : public E2eTest {};
 
 TEST_F(BenchSmokeTest, EveryScenarioRunsWithoutErrors) {
-  for (std::string scenario : {"hello", "commands", "reads", "lists", "dashboard", "search", "mix"}) {
+  for (std::string scenario :
+       {"hello", "commands", "reads", "lists", "dashboard", "search", "mix"}) {
     std::string out = dir_.sub(scenario + ".json");
     int rc = -1;
     RunTool(CrmctlPath() + " bench --quiet --listen 127.0.0.1:" + std::to_string(crmd_->port()) +
@@ -27,6 +28,30 @@ TEST_F(BenchSmokeTest, EveryScenarioRunsWithoutErrors) {
     EXPECT_EQ(result["total"]["non_2xx"], 0) << scenario << ": " << result.dump();
     EXPECT_EQ(result["total"]["errors"], 0) << scenario << ": " << result.dump();
   }
+}
+
+TEST_F(BenchSmokeTest, LiveSubscribersSeeEveryCreationAndAreTimed) {
+  std::string out = dir_.sub("live.json");
+  int rc = -1;
+  RunTool(CrmctlPath() + " bench --quiet --listen 127.0.0.1:" + std::to_string(crmd_->port()) +
+              " --token " + crmd_->token() +
+              " --scenario commands --connections 4 --seconds 1 --warmup 0.2 --reps 2"
+              " --customers 2 --subscribers 20 --json " +
+              out,
+          &rc);
+  ASSERT_EQ(rc, 0);
+  std::ifstream in(out);
+  json result = json::parse(in, nullptr, false);
+  ASSERT_TRUE(result.is_object() && result.contains("live")) << result.dump();
+  const json& live = result["live"];
+  EXPECT_EQ(live["subscribers"], 20);
+  EXPECT_GT(live["answered"].get<int64_t>(), 0) << live.dump();
+  EXPECT_EQ(live["errors"], 0) << "creations some subscriber never saw: " << live.dump();
+  // Subscribers are timed by lead creations, which the reads scenario has none of.
+  RunTool(CrmctlPath() + " bench --quiet --listen 127.0.0.1:" + std::to_string(crmd_->port()) +
+              " --token " + crmd_->token() + " --scenario reads --subscribers 2 2>/dev/null",
+          &rc);
+  EXPECT_NE(rc, 0);
 }
 
 TEST_F(BenchSmokeTest, AnOfferedRateIsKeptAndBadOptionsAreRefused) {

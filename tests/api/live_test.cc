@@ -66,12 +66,14 @@ TEST_F(LiveTest, UpdatesReachTheirSubscribersAndNothingReachesThoseWhoMayNotSee)
   ASSERT_TRUE(up) << "East's manager saw no update";
   EXPECT_GT((*up)["position"].get<uint64_t>(), (*east_snap)["position"].get<uint64_t>());
   // A follow-up on the customer reaches its owner, not the rep of another department.
-  ASSERT_EQ(crmd_->Call("POST", "/api/v1/customers/" + cus + "/follow-ups",
-                        {{"channel", "call"}, {"note", "live note"}}, r1_token)
+  ASSERT_EQ(crmd_
+                ->Call("POST", "/api/v1/customers/" + cus + "/follow-ups",
+                       {{"channel", "call"}, {"note", "live note"}}, r1_token)
                 .status,
             201);
-  auto note = watcher->NextWhere(
-      [](const json& m) { return IsUpdate(m) && m["data"].dump().find("live note") != std::string::npos; });
+  auto note = watcher->NextWhere([](const json& m) {
+    return IsUpdate(m) && m["data"].dump().find("live note") != std::string::npos;
+  });
   EXPECT_TRUE(note) << "the customer's update did not come";
   EXPECT_FALSE(west_ws->NextWhere(IsUpdate, milliseconds(800)))
       << "West's dashboard did not change, so nothing is sent";
@@ -121,6 +123,50 @@ TEST_F(LiveTest, AHundredSubscribersOfOneScopeCostOneViewBuildPerChange) {
     builds = now;
   }
   std::fprintf(stderr, "%d subscribers of one dashboard: 1 view build per change\n", kClients);
+}
+
+TEST_F(LiveTest, ABurstOfChangesIsShownByFewViewsTheLastOfWhichShowsEveryChange) {
+  auto [rep, rep_token] = Rep("rep");
+  WsClient ws(crmd_->port(), "Bearer " + rep_token);
+  ASSERT_TRUE(ws.ok());
+  ws.Send({{"op", "subscribe"}, {"topic", "dashboard"}});
+  auto snap = ws.NextWhere(IsSnapshot);
+  ASSERT_TRUE(snap);
+  int before = (*snap)["data"]["leads"]["created"];
+  // 8 writers, 25 leads each, at once.
+  constexpr int kWriters = 8, kEach = 25;
+  auto started = std::chrono::steady_clock::now();
+  std::vector<std::thread> writers;
+  std::atomic<int> created{0};
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < kEach; ++i) {
+        auto r = crmd_->Call("POST", "/api/v1/leads",
+                             {{"name", "Burst " + std::to_string(w) + "-" + std::to_string(i)},
+                              {"company", "Burst Co"}},
+                             rep_token);
+        if (r.status == 201) ++created;
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  ASSERT_EQ(created, kWriters * kEach);
+  int updates = 0;
+  auto last = ws.NextWhere([&](const json& m) {
+    if (!IsUpdate(m)) return false;
+    ++updates;
+    return m["data"]["leads"]["created"].get<int>() == before + kWriters * kEach;
+  });
+  ASSERT_TRUE(last) << "no view showed the burst's last change";
+  auto elapsed = std::chrono::steady_clock::now() - started;
+  // Changed views are built at most every 20 ms (live.cc kViewEvery), the first at once.
+  auto bound = elapsed / milliseconds(20) + 2;
+  EXPECT_LE(updates, bound) << kWriters * kEach << " changes in "
+                            << std::chrono::duration_cast<milliseconds>(elapsed).count() << " ms";
+  EXPECT_FALSE(ws.NextWhere(IsUpdate, milliseconds(300))) << "nothing changed after the burst";
+  std::fprintf(stderr, "%d changes in %lld ms: %d views\n", kWriters * kEach,
+               static_cast<long long>(std::chrono::duration_cast<milliseconds>(elapsed).count()),
+               updates);
 }
 
 TEST_F(LiveTest, TheEventsFeedIsGaplessAndAReaderThatStopsStaysBoundedThenIsClosed) {
@@ -174,7 +220,8 @@ TEST_F(LiveTest, TheEventsFeedIsGaplessAndAReaderThatStopsStaysBoundedThenIsClos
   flooding = false;
   sampler.join();
   uint64_t head = Http(crmd_->port(), "GET", "/health").Json()["position"];
-  std::fprintf(stderr, "a reader that stopped, with %llu events behind it: at most %.0f bytes queued\n",
+  std::fprintf(stderr,
+               "a reader that stopped, with %llu events behind it: at most %.0f bytes queued\n",
                static_cast<unsigned long long>(head), most);
   // Never more than a page of events (256) and one view per topic.
   EXPECT_GT(most, 0) << "the client should have stalled with something waiting";
