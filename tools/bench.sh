@@ -151,6 +151,10 @@ ours, raw = per_second("Rebuild/"), per_second("ScanDecode/")
 if ours and raw:
     row("rebuild, microbenchmark, events/s", f"{ours:,.0f}", ">= 0.3 x scan + decode",
         f"scan + decode {raw:,.0f}/s = {ours/raw:.2f} x", ours >= 0.3 * raw)
+ours, raw = micro.get("SlowestInsert/ShardedHashMap/iterations:1"), micro.get("SlowestInsert/unordered_map/iterations:1")
+if ours and raw:
+    row("slowest of 2M inserts into read-model state, ms", f"{ours['slowest_ms']:.1f}", "",
+        f"std::unordered_map {raw['slowest_ms']:.1f} ms (a whole rehash)", None)
 for name in ("Render360", "RenderLeadPage", "RenderLeadPageAsValue"):
     if name in micro:
         b = micro[name]

@@ -1,5 +1,6 @@
 #include "api/http_server.h"
 
+#include <pthread.h>
 #include <sys/resource.h>
 
 #include <boost/asio/dispatch.hpp>
@@ -482,7 +483,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
   net::dispatch(impl->accept_strand, [p = impl.get()] { p->DoAccept(); });
   int threads = std::max(1, options.threads);
   for (int i = 0; i < threads; ++i) {
-    impl->threads.emplace_back([p = impl.get()] { p->ioc.run(); });
+    impl->threads.emplace_back([p = impl.get()] {
+      pthread_setname_np(pthread_self(), "crm-http");  // for top, perf and gdb
+      p->ioc.run();
+    });
   }
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }

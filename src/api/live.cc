@@ -1,5 +1,6 @@
 #include "api/live.h"
 
+#include <pthread.h>
 #include <deque>
 
 #include "api/body.h"
@@ -312,7 +313,10 @@ LiveHub::~LiveHub() { Stop(); }
 void LiveHub::Start() {
   s_.read.runner().OnChange(
       [this](uint64_t position, const projections::Topics& topics) { OnChange(position, topics); });
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "crm-live");  // for top, perf and gdb
+    Loop();
+  });
 }
 
 void LiveHub::Stop() {

@@ -103,8 +103,9 @@ void DashboardProjection::Apply(const eventstore::RecordedEvent& e, Topics& touc
             AddMoney(row.received, contract->currency, x.amount);
           },
           [&](const d::TargetSet& x) {
-            std::string key = x.period.ToString() + (x.staff_id ? "/s/" + *x.staff_id
-                                                                 : "/d/" + x.department_id.value_or(""));
+            std::string key =
+                x.period.ToString() +
+                (x.staff_id ? "/s/" + *x.staff_id : "/d/" + x.department_id.value_or(""));
             auto& row = targets_.Edit(key);
             row.period = x.period.ToString();
             row.staff_id = x.staff_id.value_or("");
@@ -178,8 +179,7 @@ void DashboardProjection::Add(const Part& part, int sign) {
 }
 
 void DashboardProjection::Recount(const std::string& record) {
-  auto it = parts_.find(record);
-  if (it != parts_.end()) Add(it->second, -1);
+  if (const Part* was = parts_.Find(record)) Add(*was, -1);
   Part now = PartOf(record);
   Add(now, +1);
   parts_[record] = std::move(now);

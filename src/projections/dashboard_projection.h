@@ -30,14 +30,15 @@
 #include "projections/lead_projection.h"
 #include "projections/projection.h"
 #include "projections/row_map.h"
+#include "projections/sharded_map.h"
 #include "schemas/views_generated.h"
 
 namespace crm::projections {
 
 using Money = std::map<std::string, int64_t>;  // currency → amount
 
-inline constexpr std::array<const char*, 6> kLeadStates = {
-    "unassigned", "pending", "following", "invalid", "converted", "voided"};
+inline constexpr std::array<const char*, 6> kLeadStates = {"unassigned", "pending",   "following",
+                                                           "invalid",    "converted", "voided"};
 inline constexpr size_t kStageCount = 6;  // domain::Stage, in its order
 
 // Figures summed over a scope, as the dashboard shows them.
@@ -91,8 +92,8 @@ class DashboardProjection final : public Projection {
     bool pool_customer = false;
     int stage = -1;  // for an opportunity
     std::string currency;
-    int64_t amount = 0;                          // an opportunity's amount
-    int64_t outstanding = 0;                     // a contract's
+    int64_t amount = 0;                               // an opportunity's amount
+    int64_t outstanding = 0;                          // a contract's
     std::vector<std::pair<int32_t, int64_t>> unpaid;  // a contract's (due day, unpaid)
   };
   struct OwnerState {
@@ -114,7 +115,7 @@ class DashboardProjection final : public Projection {
   Seconds utc_offset_;
   RowMap<views::DashboardPeriodRowT> periods_;  // "<YYYY-MM>/<staff>"
   RowMap<views::TargetRowT> targets_;           // "<YYYY-MM>/s/<staff>", "<YYYY-MM>/d/<dept>"
-  std::unordered_map<std::string, Part> parts_;  // record id → its contribution now
+  ShardedHashMap<std::string, Part> parts_;     // record id → its contribution now
   std::unordered_map<std::string, OwnerState> owners_;
 };
 

@@ -1,5 +1,6 @@
 #include "projections/runner.h"
 
+#include <pthread.h>
 #include <future>
 
 #include "eventstore/coding.h"
@@ -79,7 +80,10 @@ Status ProjectionRunner::Start() {
     applied_.store(projections_.empty() ? store_.Head() : lowest);
   }
   stop_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "crm-runner");  // for top, perf and gdb
+    Loop();
+  });
   return Status::Ok();
 }
 

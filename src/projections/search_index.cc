@@ -223,7 +223,7 @@ void SearchIndex::Put(const std::string& id, const std::vector<std::string_view>
   source += kFieldSeparator;
   for (auto p : phones) (source += p) += kFieldSeparator;
   size_t hash = std::hash<std::string>{}(source);
-  auto [it, added] = docs_.try_emplace(id);
+  auto [it, added] = docs_.ShardOf(id).try_emplace(id);
   Doc& doc = it->second;
   if (!added && doc.source_hash == hash) return;
   Doc next;
@@ -268,12 +268,13 @@ void SearchIndex::Add(uint64_t gram, const std::string* id) {
 }
 
 void SearchIndex::Remove(uint64_t gram, const std::string* id) {
-  auto it = grams_.find(gram);
-  if (it == grams_.end()) return;
+  auto& shard = grams_.ShardOf(gram);
+  auto it = shard.find(gram);
+  if (it == shard.end()) return;
   auto& ids = it->second;
   auto at = std::lower_bound(ids.begin(), ids.end(), id, IdLess);
   if (at != ids.end() && *at == id) ids.erase(at);
-  if (ids.empty()) grams_.erase(it);
+  if (ids.empty()) shard.erase(it);
 }
 
 void SearchIndex::Clear() {
@@ -283,9 +284,9 @@ void SearchIndex::Clear() {
 
 bool SearchIndex::Matches(const std::string& id, const SearchQuery& query) const {
   if (query.empty()) return true;
-  auto it = docs_.find(id);
-  if (it == docs_.end()) return false;
-  const Doc& doc = it->second;
+  const Doc* found = docs_.Find(id);
+  if (!found) return false;
+  const Doc& doc = *found;
   if (doc.text.find(query.text) != std::string::npos) return true;
   return !query.digits.empty() && doc.digits.find(query.digits) != std::string::npos;
 }
@@ -311,12 +312,12 @@ std::optional<SearchIndex::Plan> SearchIndex::Lookup(const SearchQuery& query) c
     std::vector<const Plan::Ids*> lists;
     bool all_found = true;
     for (uint64_t g : *grams) {
-      auto it = grams_.find(g);
-      if (it == grams_.end()) {
+      const Plan::Ids* ids = grams_.Find(g);
+      if (!ids) {
         all_found = false;  // nothing has this gram: this alternative finds nothing
         break;
       }
-      lists.push_back(&it->second);
+      lists.push_back(ids);
     }
     if (!all_found) continue;
     std::sort(lists.begin(), lists.end(),

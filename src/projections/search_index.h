@@ -11,9 +11,9 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "projections/sharded_map.h"
 #include "projections/view_util.h"
 
 namespace crm::projections {
@@ -84,8 +84,8 @@ class SearchIndex {
   void Add(uint64_t gram, const std::string* id);
   void Remove(uint64_t gram, const std::string* id);
 
-  std::unordered_map<std::string, Doc> docs_;  // keys stay put: the lists point at them
-  std::unordered_map<uint64_t, Plan::Ids> grams_;
+  ShardedHashMap<std::string, Doc> docs_;  // keys stay put: the lists point at them
+  ShardedHashMap<uint64_t, Plan::Ids> grams_;
 };
 
 namespace search_detail {

@@ -1,6 +1,7 @@
 #include "server/app.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -282,11 +283,12 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
 
   Impl* ip = &a;
   a.verifier = std::make_unique<api::LogVerifier>(*a.store);
-  a.services = std::unique_ptr<api::Services>(new api::Services{
-      *a.store, *a.writer, *a.read, *a.tokens, *a.passwords, a.sign_in, a.metrics, *a.verifier, *a.clock, *a.ids, options.utc_offset,
-      [ip](std::function<void()> fn) { ip->http->Post(std::move(fn)); },
-      [ip] { return ip->http ? ip->http->Stats() : api::HttpStats{}; },
-      [ip] { return ip->live ? ip->live->Stats() : api::LiveStats{}; }});
+  a.services = std::unique_ptr<api::Services>(
+      new api::Services{*a.store, *a.writer, *a.read, *a.tokens, *a.passwords, a.sign_in, a.metrics,
+                        *a.verifier, *a.clock, *a.ids, options.utc_offset,
+                        [ip](std::function<void()> fn) { ip->http->Post(std::move(fn)); },
+                        [ip] { return ip->http ? ip->http->Stats() : api::HttpStats{}; },
+                        [ip] { return ip->live ? ip->live->Stats() : api::LiveStats{}; }});
   a.live = std::make_unique<api::LiveHub>(*a.services);
   api::AddOpsRoutes(a.router, *a.services);
   api::AddAuthRoutes(a.router, *a.services);
@@ -312,7 +314,10 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
                          ip->Dispatch(call);
                        }));
   a.live->Start();
-  a.recycler = std::thread([ip] { ip->RecycleLoop(); });
+  a.recycler = std::thread([ip] {
+    pthread_setname_np(pthread_self(), "crm-recycler");  // for top, perf and gdb
+    ip->RecycleLoop();
+  });
   a.log("listening on " + listen.first + ":" + std::to_string(a.http->port()) + " (at most " +
         std::to_string(a.http->max_connections()) + " connections), log head " +
         std::to_string(a.store->Head()));

@@ -1,5 +1,6 @@
 #include "writer/writer.h"
 
+#include <pthread.h>
 #include <algorithm>
 #include <future>
 #include <memory>
@@ -94,7 +95,10 @@ Result<std::unique_ptr<Writer>> Writer::Open(eventstore::EventStore& store, cons
                                              IdGenerator& ids, WriterOptions options) {
   std::unique_ptr<Writer> w(new Writer(store, clock, ids, std::move(options)));
   CRM_RETURN_IF_ERROR(w->Replay());
-  w->thread_ = std::thread([p = w.get()] { p->Loop(); });
+  w->thread_ = std::thread([p = w.get()] {
+    pthread_setname_np(pthread_self(), "crm-writer");  // for top, perf and gdb
+    p->Loop();
+  });
   return w;
 }
 
