@@ -32,6 +32,7 @@ class CustomerHistoryProjection final : public Projection {
   CustomerHistoryProjection(const CustomerProjection& customers, const LocalStore* store);
 
   std::string_view name() const override { return "history"; }
+  bool ServedFromStore() const override { return true; }
   void Apply(const eventstore::RecordedEvent& event, Topics& touched) override;
   void Flush(LocalBatch& batch) override;
   Status Load(const LocalStore& store) override;

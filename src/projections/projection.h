@@ -23,6 +23,10 @@ class Projection {
   virtual void Apply(const eventstore::RecordedEvent& event, Topics& touched) = 0;
   // Adds the rows changed since the last flush to `batch`.
   virtual void Flush(LocalBatch& batch) = 0;
+  // Whether queries read this projection's rows from the local store rather than from
+  // memory: then its rows are written with every batch the runner applies (a command's
+  // answer may be read at once). Those of the others are written at checkpoints.
+  virtual bool ServedFromStore() const { return false; }
   // Replaces the in-memory state with the rows in `store`. Runs beside the other
   // projections' loads unless LoadsFromEarlier().
   virtual Status Load(const LocalStore& store) = 0;

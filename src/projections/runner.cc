@@ -78,7 +78,9 @@ Status ProjectionRunner::Start() {
     uint64_t lowest = UINT64_MAX;
     for (uint64_t cp : checkpoints_) lowest = std::min(lowest, cp);
     applied_.store(projections_.empty() ? store_.Head() : lowest);
+    next_checkpoint_ = Clock::now() + checkpoint_every_;
   }
+  started_ = true;
   stop_ = false;
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "crm-runner");  // for top, perf and gdb
@@ -90,6 +92,10 @@ Status ProjectionRunner::Start() {
 void ProjectionRunner::Stop() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
+  if (started_) {
+    Status s = Checkpoint();
+    if (!s.ok()) log_("projections: " + s.error().detail);
+  }
   // Whoever still waits will not be served.
   std::multimap<uint64_t, Waiter> left;
   {
@@ -172,10 +178,8 @@ void ProjectionRunner::ApplyBatch(const std::vector<eventstore::RecordedEvent>& 
         checkpoints_[i] = ev.position;
       }
     }
-    for (size_t i = 0; i < projections_.size(); ++i) {
-      projections_[i]->Flush(batch);
-      batch.Put(CheckpointKey(projections_[i]->name()), eventstore::Fixed64Key(checkpoints_[i]));
-    }
+    unwritten_ = true;
+    FlushInto(batch, Clock::now() >= next_checkpoint_);
     // Still under the lock, so that a rebuild cannot clear the rows in between and have
     // them written back. Not synced: whatever a crash loses is replayed from the log.
     Status s = local_.Write(batch, false);
@@ -190,6 +194,40 @@ void ProjectionRunner::ApplyBatch(const std::vector<eventstore::RecordedEvent>& 
   for (auto& l : listeners) l(applied_.load(), touched);
 }
 
+void ProjectionRunner::FlushInto(LocalBatch& batch, bool all) {
+  for (size_t i = 0; i < projections_.size(); ++i) {
+    if (!all && !projections_[i]->ServedFromStore()) continue;
+    projections_[i]->Flush(batch);
+    batch.Put(CheckpointKey(projections_[i]->name()), eventstore::Fixed64Key(checkpoints_[i]));
+  }
+  if (all) {
+    unwritten_ = false;
+    next_checkpoint_ = Clock::now() + checkpoint_every_;
+  }
+}
+
+void ProjectionRunner::CheckpointIfDue() {
+  {
+    std::shared_lock lock(mu_);
+    if (!unwritten_ || Clock::now() < next_checkpoint_) return;
+  }
+  Status s = Checkpoint();
+  if (!s.ok()) log_("projections: " + s.error().detail);
+}
+
+Status ProjectionRunner::Checkpoint() {
+  std::unique_lock lock(mu_);
+  LocalBatch batch;
+  FlushInto(batch, true);
+  return local_.Write(batch, false);
+}
+
+void ProjectionRunner::SetCheckpointEvery(Clock::duration every) {
+  std::unique_lock lock(mu_);
+  checkpoint_every_ = every;
+  next_checkpoint_ = Clock::now() + every;
+}
+
 void ProjectionRunner::Loop() {
   while (!stop_) {
     uint64_t generation;
@@ -201,6 +239,7 @@ void ProjectionRunner::Loop() {
     if (applied >= store_.Head()) {
       store_.WaitForHead(applied, kIdleWake);
       FireWaiters();
+      CheckpointIfDue();
       continue;
     }
     auto events = store_.ReadAll(applied + 1, kReadChunk);

@@ -17,6 +17,7 @@ class TimelineProjection final : public Projection {
  public:
   explicit TimelineProjection(const LocalStore* store = nullptr) : store_(store) {}
   std::string_view name() const override { return "timeline"; }
+  bool ServedFromStore() const override { return true; }
   void Apply(const eventstore::RecordedEvent& event, Topics& touched) override;
   void Flush(LocalBatch& batch) override;
   Status Load(const LocalStore& store) override;
