@@ -215,6 +215,7 @@ struct Run {
   int total_weight = 0;
   Steady::time_point start, measure_from, end;
   std::atomic<uint64_t> answered{0}, errors{0};
+  std::atomic<int> in_flight{0};  // requests sent and not yet answered or failed
 
   // With subscribers: each lead creation sent in the measured window, by its position
   // in the log and when it was sent, to time the dashboard updates that show it.
@@ -269,7 +270,14 @@ class Conn : public std::enable_shared_from_this<Conn> {
                        });
   }
 
+  // The request in hand is answered or lost.
+  void Done() {
+    if (busy_) --run_.in_flight;
+    busy_ = false;
+  }
+
   void Failed() {
+    Done();
     ++run_.errors;
     if (Steady::now() >= run_.measure_from && Steady::now() < run_.end) ++stats_[op_].failed;
     beast::error_code ec;
@@ -374,6 +382,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
     op_ = Pick();
     due_at_ = due;
     Build(op_);
+    busy_ = true;
+    ++run_.in_flight;
     http::async_write(stream_, req_, [self = shared_from_this()](beast::error_code ec, size_t) {
       if (ec) return self->Failed();
       self->res_ = {};
@@ -384,6 +394,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
 
   void Answered(beast::error_code ec) {
     if (ec) return Failed();
+    Done();
     auto now = Steady::now();
     ++run_.answered;
     if (now >= run_.measure_from && now < run_.end) {
@@ -421,6 +432,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
   Steady::duration interval_{};
   Steady::time_point due_, due_at_;
   Op op_ = kHello;
+  bool busy_ = false;  // a request is in flight
   http::request<http::string_body> req_;
   http::response<http::string_body> res_;
   beast::flat_buffer buffer_;
@@ -470,6 +482,7 @@ class Subscriber : public std::enable_shared_from_this<Subscriber> {
 
  private:
   void Handshake() {
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
     ws_.set_option(
         websocket::stream_base::decorator([token = o_.token](websocket::request_type& req) {
           req.set(http::field::authorization, "Bearer " + token);
@@ -586,7 +599,8 @@ int RunBench(const BenchOptions& o) {
   }
   if (o.connections < 1 || o.seconds <= 0 || o.reps < 1 || o.customers < 1 || o.subscribers < 0) {
     std::fprintf(stderr,
-                 "crmctl bench: connections, seconds, reps and customers must be positive\n");
+                 "crmctl bench: connections, seconds, reps and customers must be positive, "
+                 "subscribers not negative\n");
     return 1;
   }
   std::vector<Rep> reps;
@@ -637,8 +651,8 @@ int RunBench(const BenchOptions& o) {
       tick();
     });
   };
-  // Once the load has ended, the subscribers are given up to kCatchUp to receive the
-  // views that show the last creations, then closed.
+  // Once the load has ended and every request in flight is answered, the subscribers are
+  // given up to kCatchUp to receive the views that show the last creations, then closed.
   constexpr auto kCatchUp = std::chrono::seconds(5);
   std::function<void()> close_when_caught_up = [&] {
     uint64_t newest = 0;
@@ -646,9 +660,10 @@ int RunBench(const BenchOptions& o) {
       std::lock_guard<std::mutex> lock(run.created_mu);
       for (const auto& c : run.created) newest = std::max(newest, c.first);
     }
-    bool behind = std::any_of(subscribers.begin(), subscribers.end(), [&](const auto& s) {
-      return !s->failed() && s->last_position() < newest;
-    });
+    bool behind = run.in_flight > 0 ||
+                  std::any_of(subscribers.begin(), subscribers.end(), [&](const auto& s) {
+                    return !s->failed() && s->last_position() < newest;
+                  });
     if (behind && Steady::now() < run.end + kCatchUp) {
       live_timer.expires_after(std::chrono::milliseconds(20));
       return live_timer.async_wait([&](beast::error_code) { close_when_caught_up(); });
@@ -672,17 +687,17 @@ int RunBench(const BenchOptions& o) {
   constexpr auto kSubscribeWithin = std::chrono::seconds(30);
   std::atomic<bool> live_failed{false};
   std::atomic<int> waiting{o.subscribers};
+  auto give_up = [&] {
+    live_failed = true;
+    for (auto& s : subscribers) s->Close();
+    ioc.stop();
+  };
   if (o.subscribers > 0) {
     if (!o.quiet)
       std::fprintf(stderr, "crmctl bench: opening %d live subscribers\n", o.subscribers);
-    auto give_up = [&] {
-      live_failed = true;
-      for (auto& s : subscribers) s->Close();
-      ioc.stop();
-    };
     live_timer.expires_after(kSubscribeWithin);
     live_timer.async_wait([&](beast::error_code e) {
-      if (e) return;
+      if (e || waiting.load() == 0) return;
       std::fprintf(stderr, "crmctl bench: %d live subscribers had no snapshot within %lld s\n",
                    waiting.load(), static_cast<long long>(kSubscribeWithin.count()));
       give_up();

@@ -60,15 +60,21 @@ Status ProjectionRunner::LoadAll() {
 }
 
 Status ProjectionRunner::ClearAll() {
+  // The version and checkpoints go first: a crash while the rows are being deleted then
+  // leaves a store that the next start rebuilds, never checkpoints without their rows.
+  LocalBatch forget;
+  forget.Delete(kVersionKey);
+  for (auto* p : projections_) forget.Delete(CheckpointKey(p->name()));
+  CRM_RETURN_IF_ERROR(local_.Write(forget, true));
   for (size_t i = 0; i < projections_.size(); ++i) {
     projections_[i]->Clear();
     CRM_RETURN_IF_ERROR(local_.DeletePrefix(std::string(projections_[i]->name()) + "/"));
     checkpoints_[i] = 0;
   }
-  LocalBatch batch;
-  for (auto* p : projections_) batch.Delete(CheckpointKey(p->name()));
-  batch.Put(kVersionKey, std::to_string(kViewsVersion));
-  return local_.Write(batch, true);
+  write_failed_ = false;
+  LocalBatch version;
+  version.Put(kVersionKey, std::to_string(kViewsVersion));
+  return local_.Write(version, true);
 }
 
 Status ProjectionRunner::Start() {
@@ -79,8 +85,8 @@ Status ProjectionRunner::Start() {
     for (uint64_t cp : checkpoints_) lowest = std::min(lowest, cp);
     applied_.store(projections_.empty() ? store_.Head() : lowest);
     next_checkpoint_ = Clock::now() + checkpoint_every_;
+    started_ = true;
   }
-  started_ = true;
   stop_ = false;
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "crm-runner");  // for top, perf and gdb
@@ -92,10 +98,8 @@ Status ProjectionRunner::Start() {
 void ProjectionRunner::Stop() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
-  if (started_) {
-    Status s = Checkpoint();
-    if (!s.ok()) log_("projections: " + s.error().detail);
-  }
+  Status s = Checkpoint();
+  if (!s.ok()) log_("projections: " + s.error().detail);
   // Whoever still waits will not be served.
   std::multimap<uint64_t, Waiter> left;
   {
@@ -182,8 +186,7 @@ void ProjectionRunner::ApplyBatch(const std::vector<eventstore::RecordedEvent>& 
     FlushInto(batch, Clock::now() >= next_checkpoint_);
     // Still under the lock, so that a rebuild cannot clear the rows in between and have
     // them written back. Not synced: whatever a crash loses is replayed from the log.
-    Status s = local_.Write(batch, false);
-    if (!s.ok()) log_("projections: " + s.error().detail);
+    (void)WriteFlushed(batch);  // a failure is logged, and abandons the stored rows
     applied_.store(events.back().position);
   }
   std::vector<std::function<void(uint64_t, const Topics&)>> listeners;
@@ -217,9 +220,26 @@ void ProjectionRunner::CheckpointIfDue() {
 
 Status ProjectionRunner::Checkpoint() {
   std::unique_lock lock(mu_);
+  if (!started_) return Status::Ok();  // nothing loaded: the stored rows stand
   LocalBatch batch;
   FlushInto(batch, true);
-  return local_.Write(batch, false);
+  return WriteFlushed(batch);
+}
+
+Status ProjectionRunner::WriteFlushed(const LocalBatch& batch) {
+  if (write_failed_) return Unavailable("the read models' store failed a write earlier");
+  Status s = local_.Write(batch, false);
+  if (s.ok()) return s;
+  // The rows of this batch are no longer marked changed: a later checkpoint would store
+  // positions past rows it never wrote. Write nothing more, and have the next start
+  // rebuild the read models from the log (they are served from memory meanwhile).
+  write_failed_ = true;
+  log_("projections: " + s.error().detail + "; the read models are rebuilt at the next start");
+  LocalBatch forget;
+  forget.Delete(kVersionKey);
+  Status forgot = local_.Write(forget, true);
+  if (!forgot.ok()) log_("projections: " + forgot.error().detail);
+  return s;
 }
 
 void ProjectionRunner::SetCheckpointEvery(Clock::duration every) {

@@ -87,6 +87,9 @@ class ProjectionRunner {
   void FlushInto(LocalBatch& batch, bool all);
   // While the log is quiet: writes a checkpoint if one is due and anything is unwritten.
   void CheckpointIfDue();
+  // With mu_ held exclusively: writes what FlushInto gathered, unless a write failed
+  // before (then the stored read models are abandoned: see the definition).
+  Status WriteFlushed(const LocalBatch& batch);
   void FireWaiters();
 
   eventstore::EventStore& store_;
@@ -101,8 +104,9 @@ class ProjectionRunner {
   uint64_t generation_ = 0;  // bumped by Rebuild, under mu_
   Clock::duration checkpoint_every_ = std::chrono::milliseconds(100);  // under mu_
   Clock::time_point next_checkpoint_;                                  // under mu_
-  bool unwritten_ = false;  // applied since the last checkpoint; under mu_
-  bool started_ = false;
+  bool unwritten_ = false;     // applied since the last checkpoint; under mu_
+  bool write_failed_ = false;  // under mu_
+  bool started_ = false;       // under mu_ (and set before the thread starts)
   std::thread thread_;
 
   struct Waiter {

@@ -52,8 +52,9 @@ class ShardedHashMap {
 
  private:
   // Not the map's own hash, which would then be computed twice per lookup, but a cheap
-  // one of the key's last eight bytes: record ids end in a ULID's random part, and grams
-  // are hashes already. MurmurHash3's finalizer mixes every bit into the top byte.
+  // one of the key's last eight bytes: record ids end in a ULID's random part (ids that
+  // share their last eight bytes share a shard: still right, only slower to grow), and
+  // grams are numbers. MurmurHash3's finalizer mixes every bit into the top byte.
   static size_t Index(const std::string& key) {
     uint64_t tail = 0;
     size_t n = std::min<size_t>(8, key.size());
