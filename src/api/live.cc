@@ -286,6 +286,7 @@ void LiveHub::Client::Subscribe(const json& msg) {
       events_progress = Steady::now();
       DropEvents();
     }
+    hub->AddFeed(shared_from_this());
     hub->Wake(&LiveHub::events_moved_);
     return;
   } else {
@@ -340,6 +341,28 @@ std::vector<std::shared_ptr<LiveHub::Client>> LiveHub::OpenClients() {
   for (auto& w : clients_) {
     if (auto c = w.lock()) open.push_back(std::move(c));
   }
+  return open;
+}
+
+void LiveHub::AddFeed(const std::shared_ptr<Client>& c) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& w : feeds_) {
+    if (w.lock() == c) return;
+  }
+  feeds_.push_back(c);
+}
+
+std::vector<std::shared_ptr<LiveHub::Client>> LiveHub::FeedClients() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::shared_ptr<Client>> open;
+  std::vector<std::weak_ptr<Client>> alive;
+  for (auto& w : feeds_) {
+    if (auto c = w.lock()) {
+      open.push_back(std::move(c));
+      alive.push_back(w);
+    }
+  }
+  feeds_.swap(alive);
   return open;
 }
 
@@ -452,7 +475,7 @@ void LiveHub::Loop() {
     }
     if (!keys.empty() || snapshots) Build(keys, snapshots);
     if (events) {
-      for (auto& c : OpenClients()) PumpEvents(*c);
+      for (auto& c : FeedClients()) PumpEvents(*c);
     }
     lock.lock();
   }

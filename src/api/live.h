@@ -61,6 +61,10 @@ class LiveHub {
   void Build(const std::set<std::string>& keys, bool all_snapshots);
   void PumpEvents(Client& c);
   std::vector<std::shared_ptr<Client>> OpenClients();
+  // The clients that subscribed to the events feed (the others have nothing to pump
+  // when the log moves), and those that are still open of them.
+  void AddFeed(const std::shared_ptr<Client>& c);
+  std::vector<std::shared_ptr<Client>> FeedClients();
   // Sets one of the flags below and wakes the hub's thread.
   void Wake(bool LiveHub::*flag);
 
@@ -68,6 +72,7 @@ class LiveHub {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::weak_ptr<Client>> clients_;  // guarded by mu_
+  std::vector<std::weak_ptr<Client>> feeds_;    // those that subscribed to events; mu_
   std::set<std::string> dirty_;                 // runner topics changed; guarded by mu_
   bool snapshots_wanted_ = false;               // guarded by mu_
   bool events_moved_ = false;                   // guarded by mu_
