@@ -214,6 +214,8 @@ int main(int argc, char** argv) {
       ->add_option("--subscribers", bench_options.subscribers,
                    "WebSocket clients watching the dashboard, timed from each lead creation")
       ->capture_default_str();
+  bench->add_flag("--subscribe-as-reps", bench_options.subscribe_as_reps,
+                  "Subscribers act as the reps in turn (their own dashboards), not the admin");
   bench->add_option("--json", bench_options.json, "Also write the results here as JSON");
   bench->add_flag("--quiet", bench_options.quiet, "No progress lines");
   crm::tools::SeedOptions seed_options;

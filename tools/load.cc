@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -218,13 +219,28 @@ struct Run {
   std::atomic<int> in_flight{0};  // requests sent and not yet answered or failed
 
   // With subscribers: each lead creation sent in the measured window, by its position
-  // in the log and when it was sent, to time the dashboard updates that show it.
-  void Created(uint64_t position, Steady::time_point sent) {
+  // in the log, when it was sent and by which rep, to time the dashboard views that
+  // show it.
+  struct Creation {
+    uint64_t position;
+    Steady::time_point sent;
+    int rep;
+  };
+  void Created(uint64_t position, Steady::time_point sent, int rep) {
     std::lock_guard<std::mutex> lock(created_mu);
-    created.emplace_back(position, sent);
+    created.push_back({position, sent, rep});
+  }
+  // The newest creation a subscriber acting as `rep` (-1: the admin) must see.
+  uint64_t Newest(int rep) {
+    std::lock_guard<std::mutex> lock(created_mu);
+    uint64_t newest = 0;
+    for (const auto& c : created) {
+      if (rep < 0 || c.rep == rep) newest = std::max(newest, c.position);
+    }
+    return newest;
   }
   std::mutex created_mu;
-  std::vector<std::pair<uint64_t, Steady::time_point>> created;  // guarded by created_mu
+  std::vector<Creation> created;  // guarded by created_mu
 };
 
 // The `"position":N` that comes first in a live message: its own, written before its
@@ -248,7 +264,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
         stream_(ioc),
         timer_(ioc),
         endpoints_(std::move(endpoints)),
-        rep_(run.reps[static_cast<size_t>(index) % run.reps.size()]),
+        rep_index_(static_cast<int>(static_cast<size_t>(index) % run.reps.size())),
+        rep_(run.reps[static_cast<size_t>(rep_index_)]),
         rng_(static_cast<uint32_t>(index) * 7919u + 17u) {
     if (run_.o.rate > 0) {
       interval_ = std::chrono::duration_cast<Steady::duration>(
@@ -412,7 +429,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
         due_at_ >= run_.measure_from && due_at_ < run_.end) {
       json answer = json::parse(res_.body(), nullptr, false);
       if (answer.is_object() && answer["position"].is_number_unsigned()) {
-        run_.Created(answer["position"].get<uint64_t>(), due_at_);
+        run_.Created(answer["position"].get<uint64_t>(), due_at_, rep_index_);
       }
     }
     if (!res_.keep_alive()) {
@@ -427,6 +444,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
   beast::tcp_stream stream_;
   net::steady_timer timer_;
   tcp::resolver::results_type endpoints_;
+  int rep_index_;
   Rep& rep_;
   std::minstd_rand rng_;
   Steady::duration interval_{};
@@ -449,10 +467,13 @@ class Subscriber : public std::enable_shared_from_this<Subscriber> {
     Steady::time_point at;
   };
 
+  // Acts as `rep` (an index into the set-up's reps, with `token`), or as the admin (-1).
   // `ready` is called once: true with the first snapshot, false if none came.
-  Subscriber(net::io_context& ioc, const BenchOptions& o, tcp::resolver::results_type endpoints,
-             std::function<void(bool)> ready)
+  Subscriber(net::io_context& ioc, const BenchOptions& o, int rep, std::string token,
+             tcp::resolver::results_type endpoints, std::function<void(bool)> ready)
       : o_(o),
+        rep_(rep),
+        token_(std::move(token)),
         ws_(net::make_strand(ioc)),
         endpoints_(std::move(endpoints)),
         ready_(std::move(ready)) {}
@@ -478,13 +499,14 @@ class Subscriber : public std::enable_shared_from_this<Subscriber> {
   const std::vector<Seen>& seen() const { return seen_; }
   // From any thread.
   uint64_t last_position() const { return last_position_; }
+  int rep() const { return rep_; }
   bool failed() const { return failed_; }
 
  private:
   void Handshake() {
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
     ws_.set_option(
-        websocket::stream_base::decorator([token = o_.token](websocket::request_type& req) {
+        websocket::stream_base::decorator([token = token_](websocket::request_type& req) {
           req.set(http::field::authorization, "Bearer " + token);
         }));
     ws_.async_handshake(o_.host, "/api/v1/live", [self = shared_from_this()](beast::error_code ec) {
@@ -531,6 +553,8 @@ class Subscriber : public std::enable_shared_from_this<Subscriber> {
   }
 
   const BenchOptions& o_;
+  int rep_;
+  std::string token_;
   websocket::stream<beast::tcp_stream> ws_;
   tcp::resolver::results_type endpoints_;
   std::function<void(bool)> ready_;
@@ -549,15 +573,23 @@ struct LiveLatency {
   uint64_t views = 0;
 };
 
-LiveLatency Latencies(std::vector<std::pair<uint64_t, Steady::time_point>> created,
+LiveLatency Latencies(const std::vector<Run::Creation>& creations,
                       const std::vector<std::shared_ptr<Subscriber>>& subscribers) {
   LiveLatency out;
-  std::sort(created.begin(), created.end());
-  auto after = [&](uint64_t p) {
-    return std::upper_bound(created.begin(), created.end(),
-                            std::pair(p, Steady::time_point::max()));
-  };
+  // By position: every creation for the admin (-1), each rep's own for that rep.
+  using Created = std::vector<std::pair<uint64_t, Steady::time_point>>;
+  std::map<int, Created> by_rep;
+  for (const auto& c : creations) {
+    by_rep[-1].emplace_back(c.position, c.sent);
+    by_rep[c.rep].emplace_back(c.position, c.sent);
+  }
+  for (auto& [rep, list] : by_rep) std::sort(list.begin(), list.end());
   for (const auto& s : subscribers) {
+    const Created& created = by_rep[s->rep()];
+    auto after = [&](uint64_t p) {
+      return std::upper_bound(created.begin(), created.end(),
+                              std::pair(p, Steady::time_point::max()));
+    };
     const auto& seen = s->seen();
     if (seen.empty()) {
       out.stats.failed += created.size();
@@ -655,14 +687,13 @@ int RunBench(const BenchOptions& o) {
   // given up to kCatchUp to receive the views that show the last creations, then closed.
   constexpr auto kCatchUp = std::chrono::seconds(5);
   std::function<void()> close_when_caught_up = [&] {
-    uint64_t newest = 0;
-    {
-      std::lock_guard<std::mutex> lock(run.created_mu);
-      for (const auto& c : run.created) newest = std::max(newest, c.first);
+    std::map<int, uint64_t> newest;  // by rep, -1: everyone's
+    for (const auto& s : subscribers) {
+      if (!newest.count(s->rep())) newest[s->rep()] = run.Newest(s->rep());
     }
     bool behind = run.in_flight > 0 ||
                   std::any_of(subscribers.begin(), subscribers.end(), [&](const auto& s) {
-                    return !s->failed() && s->last_position() < newest;
+                    return !s->failed() && s->last_position() < newest[s->rep()];
                   });
     if (behind && Steady::now() < run.end + kCatchUp) {
       live_timer.expires_after(std::chrono::milliseconds(20));
@@ -703,17 +734,21 @@ int RunBench(const BenchOptions& o) {
       give_up();
     });
     for (int i = 0; i < o.subscribers; ++i) {
-      subscribers.push_back(std::make_shared<Subscriber>(ioc, o, endpoints, [&](bool ok) {
-        if (!ok) {
-          if (live_failed.exchange(true)) return;
-          std::fprintf(stderr, "crmctl bench: a live subscriber could not subscribe\n");
-          return give_up();
-        }
-        if (--waiting == 0) {
-          live_timer.cancel();
-          start_load();
-        }
-      }));
+      // As the admin, or as the reps in turn (each watching their own dashboard).
+      int as = o.subscribe_as_reps ? i % static_cast<int>(reps.size()) : -1;
+      std::string token = as < 0 ? o.token : reps[static_cast<size_t>(as)].token;
+      subscribers.push_back(
+          std::make_shared<Subscriber>(ioc, o, as, token, endpoints, [&](bool ok) {
+            if (!ok) {
+              if (live_failed.exchange(true)) return;
+              std::fprintf(stderr, "crmctl bench: a live subscriber could not subscribe\n");
+              return give_up();
+            }
+            if (--waiting == 0) {
+              live_timer.cancel();
+              start_load();
+            }
+          }));
       subscribers.back()->Start();
     }
   } else {
@@ -773,11 +808,13 @@ int RunBench(const BenchOptions& o) {
   if (!subscribers.empty()) {
     // The dashboard's wait: from a lead creation's sending to each subscriber's first view
     // that shows it; "errors" counts (creation, subscriber) pairs never shown.
-    LiveLatency live = Latencies(std::move(run.created), subscribers);
-    std::printf("%d live subscribers (admin, dashboard), %llu views received:\n", o.subscribers,
+    LiveLatency live = Latencies(run.created, subscribers);
+    const char* as = o.subscribe_as_reps ? "reps" : "admin";
+    std::printf("%d live subscribers (%s, dashboard), %llu views received:\n", o.subscribers, as,
                 static_cast<unsigned long long>(live.views));
     out["live"] = row("create->view", live.stats);
     out["live"]["subscribers"] = o.subscribers;
+    out["live"]["as"] = as;
     out["live"]["views"] = live.views;
   }
   if (!o.json.empty()) {

@@ -25,9 +25,11 @@ struct BenchOptions {
   int reps = 16;        // sales reps the connections act as
   int customers = 200;  // customers set up for reads
   int threads = 1;      // client I/O threads
-  // WebSocket clients subscribed, as the admin, to this month's dashboard while the load
-  // runs; each lead creation is timed until each of them receives a view that shows it.
+  // WebSocket clients subscribed to this month's dashboard while the load runs, as the
+  // admin (every change, the whole company's view) or as the reps in turn (their own);
+  // each lead creation is timed until each of them that sees it receives a view of it.
   int subscribers = 0;
+  bool subscribe_as_reps = false;
   std::string json;    // where to write the results as JSON ("" = nowhere)
   bool quiet = false;  // no progress lines
 };

@@ -45,8 +45,23 @@ TEST_F(BenchSmokeTest, LiveSubscribersSeeEveryCreationAndAreTimed) {
   ASSERT_TRUE(result.is_object() && result.contains("live")) << result.dump();
   const json& live = result["live"];
   EXPECT_EQ(live["subscribers"], 20);
+  EXPECT_EQ(live["as"], "admin");
   EXPECT_GT(live["answered"].get<int64_t>(), 0) << live.dump();
   EXPECT_EQ(live["errors"], 0) << "creations some subscriber never saw: " << live.dump();
+  // As the reps, each watching their own dashboard: each sees its own creations.
+  RunTool(CrmctlPath() + " bench --quiet --listen 127.0.0.1:" + std::to_string(crmd_->port()) +
+              " --token " + crmd_->token() +
+              " --scenario commands --connections 4 --seconds 1 --warmup 0.2 --reps 2"
+              " --customers 2 --subscribers 6 --subscribe-as-reps --json " +
+              out,
+          &rc);
+  ASSERT_EQ(rc, 0);
+  std::ifstream in_reps(out);
+  json reps = json::parse(in_reps, nullptr, false);
+  ASSERT_TRUE(reps.is_object() && reps.contains("live")) << reps.dump();
+  EXPECT_EQ(reps["live"]["as"], "reps");
+  EXPECT_GT(reps["live"]["answered"].get<int64_t>(), 0) << reps.dump();
+  EXPECT_EQ(reps["live"]["errors"], 0) << reps.dump();
   // Subscribers are timed by lead creations, which the reads scenario has none of.
   RunTool(CrmctlPath() + " bench --quiet --listen 127.0.0.1:" + std::to_string(crmd_->port()) +
               " --token " + crmd_->token() + " --scenario reads --subscribers 2 2>/dev/null",
