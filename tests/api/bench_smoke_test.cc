@@ -31,37 +31,34 @@ TEST_F(BenchSmokeTest, EveryScenarioRunsWithoutErrors) {
 }
 
 TEST_F(BenchSmokeTest, LiveSubscribersSeeEveryCreationAndAreTimed) {
-  std::string out = dir_.sub("live.json");
-  int rc = -1;
-  RunTool(CrmctlPath() + " bench --quiet --listen 127.0.0.1:" + std::to_string(crmd_->port()) +
-              " --token " + crmd_->token() +
-              " --scenario commands --connections 4 --seconds 1 --warmup 0.2 --reps 2"
-              " --customers 2 --subscribers 20 --json " +
-              out,
-          &rc);
-  ASSERT_EQ(rc, 0);
-  std::ifstream in(out);
-  json result = json::parse(in, nullptr, false);
-  ASSERT_TRUE(result.is_object() && result.contains("live")) << result.dump();
-  const json& live = result["live"];
-  EXPECT_EQ(live["subscribers"], 20);
-  EXPECT_EQ(live["as"], "admin");
-  EXPECT_GT(live["answered"].get<int64_t>(), 0) << live.dump();
-  EXPECT_EQ(live["errors"], 0) << "creations some subscriber never saw: " << live.dump();
+  // One second of commands with `subscribers` watching: what the run says of them.
+  auto live = [&](int subscribers, const std::string& as) {
+    std::string out = dir_.sub("live" + as + ".json");
+    int rc = -1;
+    RunTool(CrmctlPath() + " bench --quiet --listen 127.0.0.1:" + std::to_string(crmd_->port()) +
+                " --token " + crmd_->token() +
+                " --scenario commands --connections 4 --seconds 1 --warmup 0.2 --reps 2"
+                " --customers 2 --subscribers " +
+                std::to_string(subscribers) + " " + as + " --json " + out,
+            &rc);
+    EXPECT_EQ(rc, 0);
+    std::ifstream in(out);
+    json result = json::parse(in, nullptr, false);
+    return result.is_object() ? result.value("live", json()) : json();
+  };
+  json admin = live(20, "");
+  ASSERT_TRUE(admin.is_object());
+  EXPECT_EQ(admin["subscribers"], 20);
+  EXPECT_EQ(admin["as"], "admin");
+  EXPECT_GT(admin["answered"].get<int64_t>(), 0) << admin.dump();
+  EXPECT_EQ(admin["errors"], 0) << "creations some subscriber never saw: " << admin.dump();
   // As the reps, each watching their own dashboard: each sees its own creations.
-  RunTool(CrmctlPath() + " bench --quiet --listen 127.0.0.1:" + std::to_string(crmd_->port()) +
-              " --token " + crmd_->token() +
-              " --scenario commands --connections 4 --seconds 1 --warmup 0.2 --reps 2"
-              " --customers 2 --subscribers 6 --subscribe-as-reps --json " +
-              out,
-          &rc);
-  ASSERT_EQ(rc, 0);
-  std::ifstream in_reps(out);
-  json reps = json::parse(in_reps, nullptr, false);
-  ASSERT_TRUE(reps.is_object() && reps.contains("live")) << reps.dump();
-  EXPECT_EQ(reps["live"]["as"], "reps");
-  EXPECT_GT(reps["live"]["answered"].get<int64_t>(), 0) << reps.dump();
-  EXPECT_EQ(reps["live"]["errors"], 0) << reps.dump();
+  json reps = live(6, "--subscribe-as-reps");
+  ASSERT_TRUE(reps.is_object());
+  EXPECT_EQ(reps["as"], "reps");
+  EXPECT_GT(reps["answered"].get<int64_t>(), 0) << reps.dump();
+  EXPECT_EQ(reps["errors"], 0) << reps.dump();
+  int rc = -1;
   // Subscribers are timed by lead creations, which the reads scenario has none of.
   RunTool(CrmctlPath() + " bench --quiet --listen 127.0.0.1:" + std::to_string(crmd_->port()) +
               " --token " + crmd_->token() + " --scenario reads --subscribers 2 2>/dev/null",
