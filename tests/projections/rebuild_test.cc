@@ -328,6 +328,29 @@ struct WriteSide {
   std::unique_ptr<writer::Writer> commands;
 };
 
+// Two read sides' stores hold the same rows, byte for byte.
+void ExpectSameRows(const LocalStore& a_store, const LocalStore& b_store) {
+  auto a = ReadModelRows(a_store);
+  auto b = ReadModelRows(b_store);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].first, b[i].first);
+    EXPECT_EQ(a[i].second, b[i].second) << "row " << a[i].first << " differs";
+  }
+}
+
+// Two read sides' dashboards sum alike for each of `people` in October to December.
+void ExpectSameDashboards(const ReadModels::View& a, const ReadModels::View& b,
+                          const std::vector<std::string>& people, Date today) {
+  for (unsigned month : {10u, 11u, 12u}) {
+    for (const auto& person : people) {
+      EXPECT_EQ(DashboardText(a.dashboard().Sum({2026, month}, {person}, today)),
+                DashboardText(b.dashboard().Sum({2026, month}, {person}, today)))
+          << person << " in month " << month;
+    }
+  }
+}
+
 class RebuildTest : public ::testing::TestWithParam<uint32_t> {};
 
 TEST_P(RebuildTest, RebuildingFromPositionOneEqualsTheLiveBuild) {
@@ -357,13 +380,7 @@ TEST_P(RebuildTest, RebuildingFromPositionOneEqualsTheLiveBuild) {
   rebuilt.runner.Stop();
 
   EXPECT_GT(story.accepted(), 400u) << "the story should mostly make sense";
-  auto a = ReadModelRows(*live->local);
-  auto b = ReadModelRows(*rebuilt.local);
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 0; i < a.size(); ++i) {
-    ASSERT_EQ(a[i].first, b[i].first);
-    EXPECT_EQ(a[i].second, b[i].second) << "row " << a[i].first << " differs";
-  }
+  ASSERT_NO_FATAL_FAILURE(ExpectSameRows(*live->local, *rebuilt.local));
   // The dashboard's state figures live in memory only: the live side (restarted, so
   // loaded once from its rows) and the rebuilt one sum alike for every person, and the
   // company's figures equal the sums of the records themselves.
@@ -372,13 +389,7 @@ TEST_P(RebuildTest, RebuildingFromPositionOneEqualsTheLiveBuild) {
   std::vector<std::string> everyone = {""};
   for (const auto& [id, row] : live_view.org().staff()) everyone.push_back(id);
   Date today = BusinessDay(w.clock.Now(), kOffset);
-  for (unsigned month : {10u, 11u, 12u}) {
-    for (const auto& person : everyone) {
-      EXPECT_EQ(DashboardText(live_view.dashboard().Sum({2026, month}, {person}, today)),
-                DashboardText(rebuilt_view.dashboard().Sum({2026, month}, {person}, today)))
-          << person << " in month " << month;
-    }
-  }
+  ExpectSameDashboards(live_view, rebuilt_view, everyone, today);
   auto all = live_view.dashboard().Sum({2026, 11}, everyone, today);
   std::map<std::string, int64_t> by_state;
   for (const auto& [id, lead] : live_view.leads().rows()) ++by_state[lead.state];
@@ -458,27 +469,14 @@ TEST(RunnerTest, ACrashBetweenCheckpointsResumesFromTheLastOneAndEqualsARebuild)
   ASSERT_TRUE(rebuilt.runner.Start().ok());
   ASSERT_TRUE(rebuilt.runner.WaitApplied(store->Head(), std::chrono::seconds(30)));
   rebuilt.runner.Stop();
-  auto a = ReadModelRows(*resumed->local);
-  auto b = ReadModelRows(*rebuilt.local);
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 0; i < a.size(); ++i) {
-    ASSERT_EQ(a[i].first, b[i].first);
-    EXPECT_EQ(a[i].second, b[i].second) << "row " << a[i].first << " differs";
-  }
+  ASSERT_NO_FATAL_FAILURE(ExpectSameRows(*resumed->local, *rebuilt.local));
   // The dashboard's state figures, in memory only, were summed from the rows loaded at
   // the checkpoint, then followed the replay: they equal the rebuilt ones.
   auto resumed_view = resumed->read.Read();
   auto rebuilt_view = rebuilt.read.Read();
   std::vector<std::string> everyone = {""};
   for (const auto& [id, row] : resumed_view.org().staff()) everyone.push_back(id);
-  Date today = BusinessDay(w.clock.Now(), kOffset);
-  for (unsigned month : {10u, 11u, 12u}) {
-    for (const auto& person : everyone) {
-      EXPECT_EQ(DashboardText(resumed_view.dashboard().Sum({2026, month}, {person}, today)),
-                DashboardText(rebuilt_view.dashboard().Sum({2026, month}, {person}, today)))
-          << person << " in month " << month;
-    }
-  }
+  ExpectSameDashboards(resumed_view, rebuilt_view, everyone, BusinessDay(w.clock.Now(), kOffset));
 }
 
 TEST(RunnerTest, CheckpointsComeByThemselvesWhileEventsComeAndOnceTheyStop) {
