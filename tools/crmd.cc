@@ -25,6 +25,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   cli.add_option("--utc-offset", offset, "Where a business day starts, e.g. +08:00")
       ->capture_default_str();
+  uint64_t snapshot_every = 1'000'000;
+  cli.add_option("--snapshot-every", snapshot_every,
+                 "Write a snapshot of the decision model once the log is this many events "
+                 "past the last one, so a start folds only the rest (0: never)")
+      ->capture_default_str();
   std::string console_dir;
   cli.add_option("--console-dir", console_dir,
                  "Serve the web console from this directory (src/console), uncached, instead "
@@ -53,6 +58,7 @@ int main(int argc, char** argv) {
   options.recycle_interval = crm::Seconds(recycle_interval);
   options.utc_offset = *utc_offset;
   options.console_dir = console_dir;
+  options.snapshot_every = snapshot_every;
   if (const char* token = std::getenv("CRMD_ADMIN_TOKEN")) options.admin_token = token;
   if (const char* password = std::getenv("CRMD_ADMIN_PASSWORD")) options.admin_password = password;
 

@@ -51,7 +51,33 @@ std::string StoreMetrics(const Services& s) {
       << "# HELP evcrm_writer_halted 1 when the writer refuses every command until a restart "
          "(the log failed to write).\n"
       << "# TYPE evcrm_writer_halted gauge\n"
-      << "evcrm_writer_halted " << (st.halted.empty() ? 0 : 1) << "\n";
+      << "evcrm_writer_halted " << (st.halted.empty() ? 0 : 1) << "\n"
+      << "# HELP evcrm_model_loaded_from_position The snapshot the decision model last loaded "
+         "from (0: none, the whole log).\n"
+      << "# TYPE evcrm_model_loaded_from_position gauge\n"
+      << "evcrm_model_loaded_from_position " << st.loaded_from << "\n"
+      << "# HELP evcrm_model_loaded_events Events of the log folded after that snapshot.\n"
+      << "# TYPE evcrm_model_loaded_events gauge\n"
+      << "evcrm_model_loaded_events " << st.loaded_events << "\n"
+      << "# HELP evcrm_model_load_seconds Time the decision model took to load.\n"
+      << "# TYPE evcrm_model_load_seconds gauge\n"
+      << "evcrm_model_load_seconds " << st.load_seconds << "\n";
+  if (s.snapshot_stats) {
+    writer::SnapshotStats snap = s.snapshot_stats();
+    out << "# HELP evcrm_model_snapshot_position The position of the newest decision-model "
+           "snapshot.\n"
+        << "# TYPE evcrm_model_snapshot_position gauge\n"
+        << "evcrm_model_snapshot_position " << snap.newest_position << "\n"
+        << "# HELP evcrm_model_snapshots_written_total Decision-model snapshots written.\n"
+        << "# TYPE evcrm_model_snapshots_written_total counter\n"
+        << "evcrm_model_snapshots_written_total " << snap.written << "\n"
+        << "# HELP evcrm_model_snapshot_failures_total Snapshot builds that failed.\n"
+        << "# TYPE evcrm_model_snapshot_failures_total counter\n"
+        << "evcrm_model_snapshot_failures_total " << snap.failed << "\n"
+        << "# HELP evcrm_model_snapshot_build_seconds Time the last snapshot took to build.\n"
+        << "# TYPE evcrm_model_snapshot_build_seconds gauge\n"
+        << "evcrm_model_snapshot_build_seconds " << snap.last_build_seconds << "\n";
+  }
   RenderHistogram(out, "evcrm_commit_batch_size", "Commands per group commit.", st.batch_size, 1);
   RenderHistogram(out, "evcrm_fsync_seconds", "Time to write and sync one group commit.",
                   appends.micros, 1e-6);

@@ -47,6 +47,8 @@ struct Services {
   std::function<HttpStats()> http_stats;
   // The live hub's figures, for /metrics.
   std::function<LiveStats()> live_stats;
+  // The decision-model snapshots' figures, for /metrics.
+  std::function<writer::SnapshotStats()> snapshot_stats;
 };
 
 }  // namespace crm::api

@@ -27,12 +27,16 @@ struct StaffMember {
   OptId department_id;
   OptText region;
   bool departed = false;
+
+  bool operator==(const StaffMember&) const = default;
 };
 
 struct Department {
   Id id;
   std::string name;
   OptId parent_id;
+
+  bool operator==(const Department&) const = default;
 };
 
 // Ownership shared by leads and customers: who has it, since when, and when each
@@ -42,6 +46,8 @@ struct Ownership {
   Time owned_since;
   std::optional<Time> last_follow_up_at;
   std::map<Id, Time> lost_at;
+
+  bool operator==(const Ownership&) const = default;
 };
 
 struct LeadRecord {
@@ -50,6 +56,8 @@ struct LeadRecord {
   Ownership own;
   std::string company;
   OptText region;
+
+  bool operator==(const LeadRecord&) const = default;
 };
 
 struct CustomerRecord {
@@ -63,6 +71,8 @@ struct CustomerRecord {
   // Its deals, in the order they were made. Their owner is always the customer's.
   std::vector<Id> opportunities;
   std::vector<Id> contracts;
+
+  bool operator==(const CustomerRecord&) const = default;
 };
 
 struct OpportunityRecord {
@@ -72,12 +82,16 @@ struct OpportunityRecord {
   Stage stage = Stage::kQualification;
   int64_t amount = 0;
   std::string currency;
+
+  bool operator==(const OpportunityRecord&) const = default;
 };
 
 struct InstallmentRecord {
   Date due_on;
   int64_t amount = 0;
   int64_t paid = 0;
+
+  bool operator==(const InstallmentRecord&) const = default;
 };
 
 struct ContractRecord {
@@ -91,6 +105,8 @@ struct ContractRecord {
   int64_t paid = 0;
   std::vector<InstallmentRecord> installments;
   int64_t outstanding() const { return amount - paid; }
+
+  bool operator==(const ContractRecord&) const = default;
 };
 
 // What one person owns, for the capacity rules and a handover: leads in
@@ -98,6 +114,8 @@ struct ContractRecord {
 struct Holdings {
   std::set<Id> leads;
   std::set<Id> customers;
+
+  bool operator==(const Holdings&) const = default;
 };
 
 struct Model {
@@ -120,6 +138,7 @@ struct Model {
   struct ClaimDay {
     Date day;
     int32_t count = 0;
+    bool operator==(const ClaimDay&) const = default;
   };
   std::map<Id, ClaimDay> claims;
 
@@ -128,6 +147,9 @@ struct Model {
   int32_t ClaimsOn(const Id& staff_id, Date day) const;
   // The viewer for an actor id; nullopt when unknown. `system` is the server's jobs.
   std::optional<Viewer> ViewerOf(std::string_view actor) const;
+
+  // Two models are equal when they hold the same facts (tests: a snapshot against a fold).
+  bool operator==(const Model&) const = default;
 };
 
 // The unique key of a contract number: ASCII letters upper-cased.

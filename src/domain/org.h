@@ -25,6 +25,7 @@ class OrgTree {
   struct Person {
     Role role = Role::kSales;
     std::optional<std::string> department_id;
+    bool operator==(const Person&) const = default;
   };
 
   void AddDepartment(const std::string& id, const std::optional<std::string>& parent_id);
@@ -36,6 +37,8 @@ class OrgTree {
   const Person* FindPerson(const std::string& staff_id) const;
   // True when `department` is `root` or lies below it.
   bool InSubtree(const std::string& department, const std::string& root) const;
+
+  bool operator==(const OrgTree&) const = default;
 
  private:
   std::unordered_map<std::string, std::optional<std::string>> parent_;

@@ -25,6 +25,9 @@ struct AppOptions {
   size_t max_connections = 0;             // 0: what the file descriptor limit allows
   Seconds recycle_interval{60};
   Seconds utc_offset{8 * 3600};
+  // A decision-model snapshot once the log is this many events past the newest one
+  // (src/writer/model_snapshot.h); 0: none, every start folds the whole log.
+  uint64_t snapshot_every = 1'000'000;
   // The bootstrap admin's token on first start; empty: a random one in DIR/admin.token.
   std::string admin_token;
   // The bootstrap admin's first sign-in password; empty: a random one in DIR/admin.password.

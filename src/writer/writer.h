@@ -41,6 +41,7 @@
 #include "writer/clock.h"
 #include "writer/command_record.h"
 #include "writer/ids.h"
+#include "writer/model_snapshot.h"
 
 namespace crm::writer {
 
@@ -72,6 +73,9 @@ struct WriterOptions {
   std::function<std::string(std::string_view)> normalize_name;
   // Where the writer reports what goes wrong outside any command (a failed reload).
   std::function<void(std::string_view)> log;
+  // Where the model starts from: the newest usable snapshot, then the log after it.
+  // Null: the whole log. Not owned; must outlive the writer.
+  const ModelSnapshots* snapshots = nullptr;
 };
 
 struct WriterStats {
@@ -85,6 +89,11 @@ struct WriterStats {
   // Why the writer refuses every command until crmd restarts (see Writer); "" while it
   // works.
   std::string halted;
+  // How the model was last loaded (at Open, or after a refused batch): from the snapshot
+  // at `loaded_from` (0: none), then `loaded_events` events of the log, in `load_seconds`.
+  uint64_t loaded_from = 0;
+  uint64_t loaded_events = 0;
+  double load_seconds = 0;
 };
 
 // The single writer. When the log fails to write, whether the batch reached the disk is
@@ -95,7 +104,8 @@ struct WriterStats {
 // log into the model; if that replay fails too, the writer halts.
 class Writer {
  public:
-  // Folds the whole log into the decision model and starts the writer thread. `store`,
+  // Loads the decision model (the newest snapshot, if any, then the log after it) and
+  // starts the writer thread. `store`,
   // `clock` and `ids` are not owned and must outlive the writer.
   static Result<std::unique_ptr<Writer>> Open(eventstore::EventStore& store, const Clock& clock,
                                               IdGenerator& ids, WriterOptions options);

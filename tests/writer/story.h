@@ -1,0 +1,266 @@
+// A random story over the whole domain for tests that compare two ways of building the
+// same state (a rebuild and a live build; a snapshot and a fold): random commands, most of
+// them sensible, some refused, until every event type has occurred.
+#ifndef CRM_TESTS_WRITER_STORY_H_
+#define CRM_TESTS_WRITER_STORY_H_
+
+#include <cstdio>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "domain/time.h"
+#include "writer/clock.h"
+#include "writer/writer.h"
+
+namespace crm::writer::testing {
+
+namespace d = crm::domain;
+using std::chrono::hours;
+
+// Where the story's business days start.
+inline const Seconds kStoryOffset = hours(8);
+
+// Drives random commands, most of them sensible, some refused.
+class Story {
+ public:
+  Story(writer::Writer& commands, writer::FakeClock& clock, uint32_t seed)
+      : commands_(commands), clock_(clock), rng_(seed) {}
+
+  void Setup() {
+    admin_ = Do("system", d::CreateStaff{"stf_admin", "Admin", "a@x", d::Role::kAdmin, {}, {}});
+    Do("stf_admin", d::CreateDepartment{"dep_a", "A", {}});
+    Do("stf_admin", d::CreateDepartment{"dep_b", "B", "dep_a"});
+    Do("stf_admin", d::CreateStaff{"stf_mgr", "M", "m@x", d::Role::kManager, "dep_a", {}});
+    for (int i = 0; i < 4; ++i) {
+      std::string id = "stf_rep" + std::to_string(i);
+      Do("stf_admin", d::CreateStaff{id, "R" + std::to_string(i), id + "@x", d::Role::kSales,
+                                     i % 2 ? "dep_a" : "dep_b", i % 2 ? "east" : "west"});
+      reps_.push_back(id);
+    }
+    Do("stf_admin", d::CreateStaff{"stf_fin", "F", "f@x", d::Role::kFinance, "dep_a", {}});
+    Do("stf_fin", d::SetPassword{"stf_fin"});
+  }
+
+  void Step() {
+    clock_.Advance(Millis(Pick(1, 3 * 3600 * 1000)));  // up to three hours pass
+    std::string rep = PickOf(reps_);
+    std::string actor = Pick(0, 1) == 0 ? "stf_mgr" : rep;
+    switch (Pick(0, 33)) {
+      case 0:
+      case 1:
+      case 2: {
+        std::string id = NewId("lead");
+        d::OptId owner;
+        if (Pick(0, 1)) owner = PickOf(reps_);
+        Do(owner ? "stf_admin" : actor, d::CreateLead{id,
+                                                      "L" + id,
+                                                      "Co " + std::to_string(Pick(0, 40)),
+                                                      {},
+                                                      {},
+                                                      "web",
+                                                      Pick(0, 1) ? "east" : "west",
+                                                      owner});
+        leads_.push_back(id);
+        break;
+      }
+      case 3:
+        if (!leads_.empty()) Do(rep, d::ClaimLead{PickOf(leads_)});
+        break;
+      case 4:
+      case 31:
+        if (!leads_.empty()) Do(actor, d::ReleaseLead{PickOf(leads_), "r"});
+        break;
+      case 5:
+      case 6:
+        if (!leads_.empty())
+          Do(rep, d::FollowUpLead{PickOf(leads_), NewId("fup"), d::Channel::kCall, "n", {}});
+        break;
+      case 7:
+        if (!leads_.empty()) Do("stf_mgr", d::AssignLead{PickOf(leads_), rep});
+        break;
+      case 8:
+        if (!leads_.empty()) Do(actor, d::InvalidateLead{PickOf(leads_), "x"});
+        break;
+      case 9:
+        if (!leads_.empty() && Pick(0, 3) == 0) Do(actor, d::VoidLead{PickOf(leads_), "x"});
+        break;
+      case 10:
+      case 29: {
+        if (leads_.empty()) break;
+        d::ConvertLead c;
+        c.lead_id = PickOf(leads_);
+        Do("stf_mgr", d::ClaimLead{c.lead_id});  // a pool lead is claimed first
+        c.new_customer_id = NewId("cus");
+        c.new_contact_id = NewId("ctc");
+        c.new_opportunity_id = NewId("opp");
+        c.contact = d::ContactDetails{"C", {}, {}, {}, true};
+        if (!customers_.empty() && Pick(0, 2) == 0) c.customer_id = PickOf(customers_);
+        if (Pick(0, 1))
+          c.opportunity = d::OpportunityDetails{"O", 1000 * Pick(1, 9), "CNY", Date{}, {}};
+        auto dec = Do("stf_mgr", c);
+        if (dec) {
+          const auto& out = std::get<d::ConversionOutcome>(dec->result.outcome);
+          if (out.customer_created) customers_.push_back(out.customer_id);
+          if (out.opportunity_id) opps_.push_back(*out.opportunity_id);
+        }
+        break;
+      }
+      case 11:
+      case 12: {
+        std::string id = NewId("cus");
+        // A manager's customer goes to the pool unless it names an owner; deals wait for one.
+        d::OptId owner;
+        if (actor == "stf_mgr" && Pick(0, 2)) owner = PickOf(reps_);
+        Do(actor, d::CreateCustomer{
+                      id, d::CustomerDetails{.name = "Cus " + std::to_string(Pick(0, 60))}, owner});
+        customers_.push_back(id);
+        break;
+      }
+      case 13:
+        if (!customers_.empty())
+          Do(actor, d::UpdateCustomer{PickOf(customers_), {}, "mining", {}, "B", {}, {}});
+        break;
+      case 14:
+        if (!customers_.empty()) Do(rep, d::ClaimCustomer{PickOf(customers_)});
+        break;
+      case 15:
+        if (!customers_.empty()) Do(actor, d::ReleaseCustomer{PickOf(customers_), "r"});
+        break;
+      case 16:
+        if (!customers_.empty())
+          Do("stf_mgr", d::TransferCustomer{PickOf(customers_), PickOf(reps_)});
+        break;
+      case 17:
+        if (!customers_.empty()) Do("stf_mgr", d::LockCustomer{PickOf(customers_), "vip"});
+        break;
+      case 18:
+        if (!customers_.empty()) Do("stf_mgr", d::UnlockCustomer{PickOf(customers_)});
+        break;
+      case 19:
+        if (!customers_.empty())
+          Do(rep,
+             d::FollowUpCustomer{PickOf(customers_), NewId("fup"), d::Channel::kVisit, "v", {}});
+        break;
+      case 20: {
+        if (customers_.empty()) break;
+        std::string id = NewId("opp");
+        Do(actor, d::CreateOpportunity{id, PickOf(customers_), {"O", 5000, "CNY", Date{}, {}}});
+        opps_.push_back(id);
+        break;
+      }
+      case 33:
+        if (!opps_.empty())
+          Do("stf_mgr", d::ChangeStage{PickOf(opps_), static_cast<d::Stage>(Pick(0, 3))});
+        break;
+      case 21:
+        if (!opps_.empty())
+          Do(actor, d::ChangeStage{PickOf(opps_), static_cast<d::Stage>(Pick(0, 3))});
+        [[fallthrough]];
+      case 22:
+      case 32:
+        if (!opps_.empty()) {
+          if (Pick(0, 1))
+            Do(actor, d::WinOpportunity{PickOf(opps_), "w"});
+          else
+            Do(actor, d::LoseOpportunity{PickOf(opps_), "l"});
+        }
+        break;
+      case 23: {
+        if (customers_.empty()) break;
+        std::string id = NewId("con");
+        int64_t a = 100 * Pick(1, 50), b = 100 * Pick(1, 50);
+        Date day = BusinessDay(clock_.Now(), kStoryOffset);
+        d::OptId opp;
+        if (!opps_.empty() && Pick(0, 1)) opp = PickOf(opps_);
+        Do(actor, d::SignContract{id,
+                                  PickOf(customers_),
+                                  opp,
+                                  id,
+                                  "T",
+                                  a + b,
+                                  "CNY",
+                                  day,
+                                  {{day + std::chrono::days(Pick(-5, 5)), a},
+                                   {day + std::chrono::days(30), b}}});
+        contracts_.push_back(id);
+        break;
+      }
+      case 24:
+      case 30:
+        if (!contracts_.empty()) {
+          Do("stf_fin", d::RecordPayment{PickOf(contracts_),
+                                         NewId("pay"),
+                                         100 * Pick(1, 40),
+                                         BusinessDay(clock_.Now(), kStoryOffset),
+                                         "bank",
+                                         {}});
+        }
+        break;
+      case 25: {
+        d::PoolPolicy p;
+        if (Pick(0, 1)) p.recycle_no_follow_up = hours(Pick(1, 48));
+        if (Pick(0, 1)) p.recycle_no_deal = hours(Pick(24, 96));
+        if (Pick(0, 1)) p.daily_claim_limit = Pick(1, 5);
+        if (Pick(0, 1)) p.previous_owner_block = hours(Pick(1, 24));
+        if (Pick(0, 2) == 0) p.max_owned_leads = Pick(3, 30);
+        if (Pick(0, 2) == 0) p.max_owned_customers = Pick(3, 30);
+        Do("stf_admin", d::SetPoolPolicy{p});
+        break;
+      }
+      case 26:
+        Do("system", d::RecycleDue{1000});
+        break;
+      case 27:
+        if (Pick(0, 5) == 0) {
+          std::string from = PickOf(reps_), to = PickOf(reps_);
+          Do("stf_mgr", d::Handover{from, Pick(0, 2) == 0 ? d::OptId() : d::OptId(to), false});
+        }
+        break;
+      case 28:
+        Do("stf_mgr", d::SetTarget{Period{2026, static_cast<unsigned>(Pick(10, 12))},
+                                   PickOf(reps_),
+                                   {},
+                                   100000 * Pick(1, 9),
+                                   "CNY"});
+        break;
+    }
+  }
+
+  // The last act: a rep leaves, handing everything to a colleague.
+  void Finale() { Do("stf_mgr", d::Handover{reps_[0], reps_[1], true}); }
+
+  size_t accepted() const { return accepted_; }
+
+ private:
+  std::optional<writer::WriteOutcome> Do(const std::string& actor, d::Command c) {
+    auto out = commands_.Execute({.command = std::move(c), .actor = actor});
+    if (!out.ok()) return std::nullopt;
+    ++accepted_;
+    return std::move(out).value();
+  }
+  int64_t Pick(int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng_);
+  }
+  const std::string& PickOf(const std::vector<std::string>& v) {
+    return v[static_cast<size_t>(Pick(0, static_cast<int64_t>(v.size()) - 1))];
+  }
+  std::string NewId(const std::string& prefix) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%s_%08d", prefix.c_str(), ++counter_);
+    return buf;
+  }
+
+  writer::Writer& commands_;
+  writer::FakeClock& clock_;
+  std::mt19937 rng_;
+  int counter_ = 0;
+  size_t accepted_ = 0;
+  std::optional<writer::WriteOutcome> admin_;
+  std::vector<std::string> reps_, leads_, customers_, opps_, contracts_;
+};
+
+}  // namespace crm::writer::testing
+
+#endif  // CRM_TESTS_WRITER_STORY_H_
