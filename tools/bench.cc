@@ -6,7 +6,8 @@
 //    one at a time, waiting for each durable answer: two of three create a lead, the third
 //    records a follow-up on the client's last lead. Reports commands per second, latency
 //    percentiles and group commit batch sizes.
-// 2. The decision model is rebuilt from the log (what a restart costs).
+// 2. The decision model is rebuilt from the log (what a restart without a snapshot costs),
+//    then written as a snapshot and loaded from it (what a restart costs).
 // 3. The read models are rebuilt from position 1 (what `kViewsVersion` bumps cost).
 // 4. The hash chain is verified, alone, then beside the same write load (what
 //    GET /api/v1/audit/verify costs the commands of a running server).
@@ -63,8 +64,8 @@ Load Drive(crm::writer::Writer& commands, int clients, int first, int n) {
         int k = first + i;
         d::Command cmd;
         if (k % 3 == 2 && !last_lead.empty()) {
-          cmd = d::FollowUpLead{last_lead, "fup_" + std::to_string(k), d::Channel::kCall, "called",
-                                {}};
+          cmd = d::FollowUpLead{
+              last_lead, "fup_" + std::to_string(k), d::Channel::kCall, "called", {}};
         } else {
           last_lead = "lead_" + std::to_string(1000000 + k);
           cmd = d::CreateLead{last_lead, "n", "Company " + std::to_string(k), {}, {}, {}, {}, {}};
@@ -150,6 +151,26 @@ int main(int argc, char** argv) {
   (*replay)->Close();
   std::printf("model replay: %llu events in %.2f s = %.0f events/s\n",
               static_cast<unsigned long long>(head), elapsed, head / elapsed);
+  {
+    // The same model from a snapshot at the head, as a restart loads it.
+    crm::writer::ModelSnapshots snapshots(*store,
+                                          {dir + "/snapshots", crm::Seconds(8 * 3600), 0, nullptr});
+    t0 = Clock::now();
+    if (!snapshots.BuildNow().ok()) return 1;
+    double built = Seconds(Clock::now() - t0);
+    crm::writer::WriterOptions from_snapshot;
+    from_snapshot.snapshots = &snapshots;
+    t0 = Clock::now();
+    auto loaded = crm::writer::Writer::Open(*store, clock, ids, from_snapshot);
+    if (!loaded.ok() || (*loaded)->Stats().loaded_from != head) return 1;
+    elapsed = Seconds(Clock::now() - t0);
+    (*loaded)->Close();
+    uintmax_t bytes = 0;
+    for (const auto& f : std::filesystem::directory_iterator(dir + "/snapshots"))
+      bytes += f.file_size();
+    std::printf("model snapshot: %llu events, built in %.2f s, %.1f MB, loaded in %.3f s\n",
+                static_cast<unsigned long long>(head), built, bytes / 1e6, elapsed);
+  }
 
   // ---- 3. read-model rebuild ---------------------------------------------------------------
   auto local = std::move(crm::projections::LocalStore::Open(dir + "/readmodels")).value();
@@ -171,11 +192,14 @@ int main(int argc, char** argv) {
     constexpr int kSums = 1000;
     int64_t created = 0;
     t0 = Clock::now();
-    for (int i = 0; i < kSums; ++i) created += view.dashboard().Sum(period, everyone, today).leads_created;
+    for (int i = 0; i < kSums; ++i)
+      created += view.dashboard().Sum(period, everyone, today).leads_created;
     elapsed = Seconds(Clock::now() - t0);
-    std::printf("dashboard: the company's figures (%zu people, %zu leads) in %.1f us each (%lld leads created)\n",
-                everyone.size(), view.leads().rows().size(), elapsed / kSums * 1e6,
-                static_cast<long long>(created / kSums));
+    std::printf(
+        "dashboard: the company's figures (%zu people, %zu leads) in %.1f us each (%lld leads "
+        "created)\n",
+        everyone.size(), view.leads().rows().size(), elapsed / kSums * 1e6,
+        static_cast<long long>(created / kSums));
   }
 
   // ---- 4. verification, alone and beside commands -------------------------------------------

@@ -22,12 +22,12 @@ const char* const kCities[] = {"上海", "北京", "深圳", "杭州", "苏州",
                                "广州", "宁波", "厦门", "青岛", "天津", "重庆", "西安", "长沙"};
 const char* const kWords[] = {"星辰", "蓝天", "东方", "明珠", "华信", "瑞丰", "嘉禾", "恒通",
                               "远航", "智联", "云帆", "鼎盛", "博远", "新锐", "启明", "同创"};
-const char* const kTrades[] = {"科技", "贸易", "机械", "软件", "物流", "文化传播", "电子",
-                               "医疗器械", "新材料", "信息技术"};
-const char* const kSurnames[] = {"王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周",
-                                 "徐", "孙", "马", "朱", "胡", "郭"};
-const char* const kGiven[] = {"伟", "芳", "娜", "敏", "静", "强", "磊", "洋", "艳", "勇",
-                              "军", "杰", "娟", "涛", "明", "超"};
+const char* const kTrades[] = {"科技",     "贸易", "机械",     "软件",   "物流",
+                               "文化传播", "电子", "医疗器械", "新材料", "信息技术"};
+const char* const kSurnames[] = {"王", "李", "张", "刘", "陈", "杨", "黄", "赵",
+                                 "吴", "周", "徐", "孙", "马", "朱", "胡", "郭"};
+const char* const kGiven[] = {"伟", "芳", "娜", "敏", "静", "强", "磊", "洋",
+                              "艳", "勇", "军", "杰", "娟", "涛", "明", "超"};
 
 // A mobile number: 1 and ten more digits.
 std::string Mobile(std::mt19937_64& rng) {
@@ -85,7 +85,8 @@ class Window {
 
 int RunSeed(const SeedOptions& o) {
   if (o.customers < 0 || o.leads < 0 || o.departments < 1 || o.reps < 1 || o.window < 1) {
-    std::fprintf(stderr, "crmctl seed: counts must not be negative, reps and departments positive\n");
+    std::fprintf(stderr,
+                 "crmctl seed: counts must not be negative, reps and departments positive\n");
     return 1;
   }
   auto opened = eventstore::OpenRocksEventStore({o.data_dir + "/log", false});
@@ -105,6 +106,13 @@ int RunSeed(const SeedOptions& o) {
   writer::IdGenerator ids(clock);
   writer::WriterOptions options;
   options.normalize_name = api::NormalizeName;  // as crmd: the same duplicate keys
+  // As crmd keeps them, so that neither this nor crmd's next start folds the whole log.
+  writer::ModelSnapshots snapshots(
+      *store, {o.data_dir + "/snapshots", options.utc_offset, 0, [](std::string_view line) {
+                 std::fprintf(stderr, "crmctl seed: %.*s\n", static_cast<int>(line.size()),
+                              line.data());
+               }});
+  options.snapshots = &snapshots;
   auto writer_opened = writer::Writer::Open(*store, clock, ids, options);
   if (!writer_opened.ok()) {
     std::fprintf(stderr, "crmctl seed: %s\n", writer_opened.error().detail.c_str());
@@ -119,10 +127,11 @@ int RunSeed(const SeedOptions& o) {
   std::vector<std::string> reps;
   for (int i = 0; i < o.departments; ++i) {
     std::string dep = ids.New("dep");
-    auto r = w.Execute({.command = d::CreateDepartment{dep, std::string(kCities[i % 16]) + "销售" +
-                                                                 std::to_string(i + 1) + "部",
-                                                       {}},
-                        .actor = system});
+    auto r = w.Execute(
+        {.command =
+             d::CreateDepartment{
+                 dep, std::string(kCities[i % 16]) + "销售" + std::to_string(i + 1) + "部", {}},
+         .actor = system});
     if (!r.ok()) return std::fprintf(stderr, "crmctl seed: %s\n", r.error().detail.c_str()), 1;
     for (int k = 0; k < o.reps / o.departments + (i < o.reps % o.departments ? 1 : 0); ++k) {
       std::string id = ids.New("stf");
@@ -149,18 +158,20 @@ int RunSeed(const SeedOptions& o) {
   Progress progress("seed");
   for (int64_t i = 0; i < o.leads; ++i) {
     std::string lead = ids.New("lead");
-    std::string company = std::string(Pick(kCities, rng)) + Pick(kWords, rng) + Pick(kTrades, rng) +
-                          "有限公司";
+    std::string company =
+        std::string(Pick(kCities, rng)) + Pick(kWords, rng) + Pick(kTrades, rng) + "有限公司";
     std::string person = std::string(Pick(kSurnames, rng)) + Pick(kGiven, rng);
     std::string phone = Mobile(rng);
     bool owned = i % 3 != 2;
     const std::string& rep = reps[static_cast<size_t>(i) % reps.size()];
     // A rep owns what they create; the system's new leads go to the pool.
-    submit(d::CreateLead{lead, person, company, phone, {}, "seed", std::string(Pick(kCities, rng)),
-                         {}},
-           owned ? rep : system);
+    submit(
+        d::CreateLead{
+            lead, person, company, phone, {}, "seed", std::string(Pick(kCities, rng)), {}},
+        owned ? rep : system);
     if (owned) {
-      submit(d::FollowUpLead{lead, ids.New("fup"), d::Channel::kCall, "电话沟通，了解需求", {}}, rep);
+      submit(d::FollowUpLead{lead, ids.New("fup"), d::Channel::kCall, "电话沟通，了解需求", {}},
+             rep);
     }
     if (i % 1024 == 0) progress.Update(window.head() - start_head, expected);
   }
@@ -186,6 +197,11 @@ int RunSeed(const SeedOptions& o) {
   progress.Finish(window.head() - start_head);
   if (!window.error().empty()) {
     std::fprintf(stderr, "crmctl seed: a command was refused: %s\n", window.error().c_str());
+    return 1;
+  }
+  if (Status built = snapshots.BuildNow(); !built.ok()) {
+    std::fprintf(stderr, "crmctl seed: no decision-model snapshot: %s\n",
+                 built.error().detail.c_str());
     return 1;
   }
   std::printf("{\"events\": %llu, \"head\": %llu}\n",

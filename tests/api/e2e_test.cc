@@ -282,6 +282,48 @@ TEST_F(E2eTest, AcknowledgedCommandsSurviveSigkill) {
   EXPECT_EQ(verify, 0);
 }
 
+// With snapshots every 20 events, a start after SIGKILL loads the newest and folds only
+// the rest of the log, and decides exactly as a fold of the whole log would.
+TEST_F(E2eTest, AStartLoadsTheNewestDecisionModelSnapshotAndFoldsOnlyTheRest) {
+  crmd_->Stop();
+  crmd_ =
+      std::make_unique<Crmd>(dir_.sub("data"), std::vector<std::string>{"--snapshot-every", "20"});
+  ASSERT_TRUE(crmd_->Start());
+  auto [rep, token] = Rep("snap");
+  auto [other, other_token] = Rep("rival");
+  auto customer = crmd_->Call("POST", "/api/v1/customers", {{"name", "Snap Trading"}}, token);
+  ASSERT_EQ(customer.status, 201) << customer.body;
+  for (int i = 0; i < 25; ++i) Lead(token);
+  double snapshot = 0;
+  for (int i = 0; i < 200 && snapshot == 0; ++i) {
+    snapshot = Metric(*crmd_, "evcrm_model_snapshot_position");
+    if (snapshot == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_GT(snapshot, 0) << "no snapshot was written";
+  std::string last = Lead(token);  // after the snapshot: folded from the log at the start
+  const double head = Metric(*crmd_, "evcrm_log_head_position");
+  ASSERT_GT(head, snapshot);
+
+  crmd_->Stop(SIGKILL);
+  ASSERT_TRUE(crmd_->Start());
+  EXPECT_EQ(Metric(*crmd_, "evcrm_model_loaded_from_position"), snapshot);
+  EXPECT_EQ(Metric(*crmd_, "evcrm_model_loaded_events"), head - snapshot);
+  EXPECT_NE(crmd_->stderr_text().find("decision model loaded"), std::string::npos);
+  // Facts from the snapshot: the name is taken, the rep's email too.
+  auto twin = crmd_->Call("POST", "/api/v1/customers", {{"name", "snap trading"}}, token);
+  EXPECT_EQ(twin.status, 409) << twin.body;
+  EXPECT_EQ(twin.Json()["code"], "duplicate_customer");
+  auto again = crmd_->Call("POST", "/api/v1/staff",
+                           {{"name", "x"}, {"email", "snap@example.com"}, {"role", "sales"}});
+  EXPECT_EQ(again.status, 400) << again.body;
+  // Facts from the log after it: the last lead is the rep's, not the rival's to follow up.
+  json follow_up = {{"channel", "call"}, {"note", "n"}};
+  EXPECT_EQ(
+      crmd_->Call("POST", "/api/v1/leads/" + last + "/follow-ups", follow_up, other_token).status,
+      404);
+  EXPECT_EQ(crmd_->Call("POST", "/api/v1/leads/" + last + "/follow-ups", follow_up, token).status,
+            201);
+}
 
 TEST_F(E2eTest, CustomerNamesAreUniqueAcrossWidthCaseAndSpace) {
   auto [rep, token] = Rep("wu");
@@ -296,8 +338,8 @@ TEST_F(E2eTest, CustomerNamesAreUniqueAcrossWidthCaseAndSpace) {
 TEST_F(E2eTest, SearchFoldsWidthAndCaseFindsPhonesByDigitsAndHidesWhatOthersHold) {
   auto [a, ta] = Rep("a");
   auto [b, tb] = Rep("b");
-  std::string lead = Lead(ta, {{"name", "王小明"}, {"company", "ＢＬＵＥ Sky 贸易"},
-                               {"phone", "+86 138-0013-8000"}});
+  std::string lead = Lead(
+      ta, {{"name", "王小明"}, {"company", "ＢＬＵＥ Sky 贸易"}, {"phone", "+86 138-0013-8000"}});
   auto customer = crmd_->Call("POST", "/api/v1/customers", {{"name", "蓝天科技"}}, ta);
   ASSERT_EQ(customer.status, 201) << customer.body;
   std::string cid = customer.Json()["id"];
