@@ -9,6 +9,10 @@
 //   RenderLeadPage       a page of 50 leads written as JSON text, as lists answer
 //   RenderLeadPageAsValue  the same built as a nlohmann value, then written
 //   SearchIndexPut       a lead's text folded and indexed for search
+//   SlowestInsert/...    the slowest of 2M inserts into a hash table that grows
+//   RecycleSweep/N       the pool rules' sweep (RecycleDue) over N owned leads, none due
+//   RecycleScan/N        the same question asked of every owned lead, as the sweep did
+//                        before the model kept its recycle clocks
 //
 // Everything runs on scratch directories under $TMPDIR and stops by itself; the usual
 // Google Benchmark flags apply (--benchmark_filter, --benchmark_format=json, ...).
@@ -26,6 +30,7 @@
 
 #include "api/handler_util.h"
 #include "api/views_json.h"
+#include "domain/decide.h"
 #include "eventstore/event_codec.h"
 #include "eventstore/rocks_event_store.h"
 #include "projections/customer_projection.h"
@@ -381,6 +386,50 @@ BENCHMARK(SlowestInsert<crm::projections::ShardedHashMap<std::string, std::strin
     ->Name("SlowestInsert/ShardedHashMap")
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1);
+
+// A decision model with `n` leads owned by 200 reps, created a day ago under a 30-day
+// no-follow-up rule: nothing is due.
+const d::Model& OwnedLeads(int64_t n) {
+  static std::unordered_map<int64_t, std::unique_ptr<d::Model>> models;
+  auto& m = models[n];
+  if (m) return *m;
+  m = std::make_unique<d::Model>();
+  m->policy.recycle_no_follow_up = std::chrono::days(30);
+  crm::Time at = crm::FromMillis(1'790'000'000'000);
+  for (int64_t i = 0; i < n; ++i) {
+    std::string id = Numbered("lead", static_cast<uint64_t>(i));
+    std::string owner = Numbered("stf", static_cast<uint64_t>(i % 200));
+    d::Evolve(*m, {id, 1, static_cast<uint64_t>(i + 1), at, owner},
+              d::LeadCreated{id, "Ma", "Blue Sky", {}, {}, "web", {}, owner});
+  }
+  return *m;
+}
+
+void RecycleSweep(benchmark::State& state) {
+  const d::Model& m = OwnedLeads(state.range(0));
+  d::Context ctx{"system", crm::FromMillis(1'790'000'000'000) + std::chrono::days(1), nullptr};
+  for (auto _ : state) {
+    auto decision = d::Decide(m, d::RecycleDue{1000}, ctx);
+    benchmark::DoNotOptimize(decision);
+  }
+}
+BENCHMARK(RecycleSweep)->Arg(10'000)->Arg(1'000'000)->Unit(benchmark::kMicrosecond);
+
+void RecycleScan(benchmark::State& state) {
+  const d::Model& m = OwnedLeads(state.range(0));
+  crm::Time now = crm::FromMillis(1'790'000'000'000) + std::chrono::days(1);
+  for (auto _ : state) {
+    size_t due = 0;
+    for (const auto& [owner, holdings] : m.holdings) {
+      for (const auto& id : holdings.leads) {
+        auto at = d::LeadRecycleAt(m.leads.at(id), m.policy);
+        due += at && *at <= now;
+      }
+    }
+    benchmark::DoNotOptimize(due);
+  }
+}
+BENCHMARK(RecycleScan)->Arg(10'000)->Arg(1'000'000)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -60,7 +60,86 @@ void SetDealOwner(Model& m, std::string_view stream, const OptId& owner) {
     k->owner_id = owner;
 }
 
+// The recycle clocks of one record, as `Model::RecycleClocks` keeps them.
+struct Clocks {
+  std::optional<Time> follow_up;
+  std::optional<Time> owned;
+};
+
+Time FollowUpClock(const Ownership& own) {
+  return std::max(own.owned_since, own.last_follow_up_at.value_or(own.owned_since));
+}
+
+Clocks ClocksOf(const LeadRecord& l) {
+  if (!l.own.owner_id || !IsOwnedState(l.state)) return {};
+  return {FollowUpClock(l.own), std::nullopt};
+}
+
+Clocks ClocksOf(const CustomerRecord& c) {
+  if (!c.own.owner_id || c.locked || c.has_signed_contract) return {};
+  return {FollowUpClock(c.own), c.own.owned_since};
+}
+
+void Unindex(Model& m, const Id& id, const Clocks& k) {
+  if (k.follow_up) m.recycle.by_follow_up.erase({*k.follow_up, id});
+  if (k.owned) m.recycle.by_owned.erase({*k.owned, id});
+}
+
+void Index(Model& m, const Id& id, const Clocks& k) {
+  if (k.follow_up) m.recycle.by_follow_up.emplace(*k.follow_up, id);
+  if (k.owned) m.recycle.by_owned.emplace(*k.owned, id);
+}
+
+void Apply(Model& m, const EventMeta& meta, const Event& event);
+
 }  // namespace
+
+void IndexRecycleClocks(Model& m) {
+  // Sorted first, then appended: a load costs a sort, not a tree search per record.
+  std::vector<std::pair<Time, Id>> follow_up, owned;
+  for (const auto& [id, l] : m.leads) {
+    if (auto k = ClocksOf(l); k.follow_up) follow_up.emplace_back(*k.follow_up, id);
+  }
+  for (const auto& [id, c] : m.customers) {
+    Clocks k = ClocksOf(c);
+    if (k.follow_up) follow_up.emplace_back(*k.follow_up, id);
+    if (k.owned) owned.emplace_back(*k.owned, id);
+  }
+  for (auto* v : {&follow_up, &owned}) std::sort(v->begin(), v->end());
+  for (auto& e : follow_up)
+    m.recycle.by_follow_up.emplace_hint(m.recycle.by_follow_up.end(), std::move(e));
+  for (auto& e : owned) m.recycle.by_owned.emplace_hint(m.recycle.by_owned.end(), std::move(e));
+}
+
+// Every event reaches the records it changes through Apply; the one lead or customer whose
+// recycle clocks it may move (its stream, or a signed contract's customer) is taken out of
+// the index before and put back after.
+void Evolve(Model& m, const EventMeta& meta, const Event& event) {
+  LeadRecord* lead = nullptr;
+  CustomerRecord* customer = nullptr;
+  auto find = [&] {
+    std::string_view id = meta.stream;
+    if (const auto* signed_contract = std::get_if<ContractSigned>(&event))
+      id = signed_contract->customer_id;
+    switch (KindOfId(id)) {
+      case RecordKind::kLead:
+        lead = Find(m.leads, id);
+        break;
+      case RecordKind::kCustomer:
+        customer = Find(m.customers, id);
+        break;
+      default:
+        break;
+    }
+  };
+  find();
+  if (lead) Unindex(m, lead->id, ClocksOf(*lead));
+  if (customer) Unindex(m, customer->id, ClocksOf(*customer));
+  Apply(m, meta, event);
+  if (!lead && !customer) find();  // created by this event
+  if (lead) Index(m, lead->id, ClocksOf(*lead));
+  if (customer) Index(m, customer->id, ClocksOf(*customer));
+}
 
 const StaffMember* Model::FindStaff(const Id& id) const {
   auto it = staff.find(id);
@@ -140,7 +219,9 @@ std::optional<Time> CustomerRecycleAt(const CustomerRecord& c, const PoolPolicy&
                    c.own.owned_since, c.own.last_follow_up_at, rule);
 }
 
-void Evolve(Model& m, const EventMeta& meta, const Event& event) {
+namespace {
+
+void Apply(Model& m, const EventMeta& meta, const Event& event) {
   const Time at = meta.at;
   const std::string_view stream = meta.stream;
   std::visit(
@@ -305,5 +386,7 @@ void Evolve(Model& m, const EventMeta& meta, const Event& event) {
       },
       event);
 }
+
+}  // namespace
 
 }  // namespace crm::domain

@@ -142,6 +142,19 @@ struct Model {
   };
   std::map<Id, ClaimDay> claims;
 
+  // Owned items that a pool rule may recycle, by when their clocks started, so that
+  // RecycleDue reads only what is due (it adds the policy's durations when it runs, so a
+  // new policy needs no new index). Kept by Evolve; derived from the records above.
+  //   by_follow_up: leads in an owned state and unlocked, unsigned customers, at
+  //                 max(owned since, last follow-up) (recycle_no_follow_up);
+  //   by_owned:     unlocked, unsigned customers at owned since (recycle_no_deal).
+  struct RecycleClocks {
+    std::set<std::pair<Time, Id>> by_follow_up;
+    std::set<std::pair<Time, Id>> by_owned;
+    bool operator==(const RecycleClocks&) const = default;
+  };
+  RecycleClocks recycle;
+
   const StaffMember* FindStaff(const Id& id) const;
   const Holdings& HoldingsOf(const Id& staff_id) const;
   int32_t ClaimsOn(const Id& staff_id, Date day) const;
@@ -159,6 +172,10 @@ std::string EmailKey(std::string_view email);
 
 // Folds one event into the model.
 void Evolve(Model& model, const EventMeta& meta, const Event& event);
+
+// Puts every lead and customer into `model.recycle`, which must be empty (a model loaded
+// from elsewhere than Evolve: a snapshot).
+void IndexRecycleClocks(Model& model);
 
 // What kind of record a stream id names, by its prefix.
 enum class RecordKind {

@@ -120,37 +120,52 @@ CRM_DECIDER(SetPassword) {
   return Single(c.staff_id, PasswordSet{c.staff_id});
 }
 
+// Reads only what is due: the model keeps owned items by when their clocks started
+// (Model::RecycleClocks), so a sweep costs what it recycles, not what is owned. The most
+// overdue go first; a customer due under both rules is recycled once, under the earlier.
 CRM_DECIDER(RecycleDue) {
   if (!v.system) return Forbidden("only the system recycles");
   Decision d;
   RecycleOutcome out;
-  auto room = [&] { return out.leads + out.customers < c.max_items; };
-  for (const auto& [owner, h] : m.holdings) {
-    for (const Id& id : h.leads) {
-      const LeadRecord& lead = m.leads.at(id);
-      auto at = LeadRecycleAt(lead, m.policy);
-      if (!at || *at > ctx.now) continue;
-      if (!room()) {
-        out.more = true;
-        break;
-      }
-      d.events.push_back({id, LeadRecycled{owner, RecycleRule::kNoFollowUp}});
-      ++out.leads;
+  using Clock = std::set<std::pair<Time, Id>>;
+  struct Walk {
+    const Clock* clock = nullptr;
+    Seconds after{};
+    Clock::const_iterator at{};
+    bool Due(Time now) const { return clock && at != clock->end() && at->first + after <= now; }
+  };
+  std::vector<Walk> walks;
+  if (m.policy.recycle_no_follow_up)
+    walks.push_back(
+        {&m.recycle.by_follow_up, *m.policy.recycle_no_follow_up, m.recycle.by_follow_up.begin()});
+  if (m.policy.recycle_no_deal)
+    walks.push_back({&m.recycle.by_owned, *m.policy.recycle_no_deal, m.recycle.by_owned.begin()});
+  std::set<Id> taken;
+  for (;;) {
+    // The walk whose next item fell due first.
+    Walk* next = nullptr;
+    for (auto& w : walks) {
+      if (w.Due(ctx.now) && (!next || w.at->first + w.after < next->at->first + next->after))
+        next = &w;
     }
-    for (const Id& id : h.customers) {
+    if (!next) break;
+    const Id& id = (next->at++)->second;
+    if (taken.count(id)) continue;
+    if (out.leads + out.customers >= c.max_items) {
+      out.more = true;
+      break;
+    }
+    taken.insert(id);
+    if (auto lead = m.leads.find(id); lead != m.leads.end()) {
+      d.events.push_back({id, LeadRecycled{*lead->second.own.owner_id, RecycleRule::kNoFollowUp}});
+      ++out.leads;
+    } else if (auto customer = m.customers.find(id); customer != m.customers.end()) {
       RecycleRule rule = RecycleRule::kNoFollowUp;
-      auto at = CustomerRecycleAt(m.customers.at(id), m.policy, &rule);
-      if (!at || *at > ctx.now) continue;
-      if (!room()) {
-        out.more = true;
-        break;
-      }
-      const CustomerRecord& customer = m.customers.at(id);
-      d.events.push_back({id, CustomerRecycled{owner, rule}});
-      rules::MoveDealsWithCustomer(customer, std::nullopt, d);
+      CustomerRecycleAt(customer->second, m.policy, &rule);
+      d.events.push_back({id, CustomerRecycled{*customer->second.own.owner_id, rule}});
+      rules::MoveDealsWithCustomer(customer->second, std::nullopt, d);
       ++out.customers;
     }
-    if (out.more) break;
   }
   d.outcome = out;
   return d;

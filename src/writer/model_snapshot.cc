@@ -569,6 +569,7 @@ Result<ModelAt> ReadModelSnapshot(const std::string& path, Seconds utc_offset) {
   }
   for (const auto& [id, dep] : m.model.departments) m.model.org.AddDepartment(id, dep.parent_id);
   for (const auto& [id, st] : m.model.staff) m.model.org.SetStaff(id, st.role, st.department_id);
+  d::IndexRecycleClocks(m.model);
   return m;
 }
 

@@ -143,6 +143,14 @@ TEST_F(CustomerTest, NoDealRecyclesACustomerWithoutAContract) {
              {{"cus_1", CustomerRecycled{"stf_rep1", RecycleRule::kNoDeal}}});
 }
 
+TEST_F(CustomerTest, ACustomerDueUnderBothRulesIsRecycledOnceUnderTheEarlier) {
+  SetPolicy(PoolPolicy{.recycle_no_follow_up = days(15), .recycle_no_deal = days(10)});
+  NewCustomer("cus_1", "Acme", "stf_rep1");
+  Advance(days(20));
+  ThenEvents(When("system", RecycleDue{}),
+             {{"cus_1", CustomerRecycled{"stf_rep1", RecycleRule::kNoDeal}}});
+}
+
 TEST_F(CustomerTest, ASignedContractExemptsACustomerFromBothRules) {
   SetPolicy(PoolPolicy{.recycle_no_follow_up = days(15), .recycle_no_deal = days(90)});
   NewCustomer("cus_1", "Acme", "stf_rep1");

@@ -330,6 +330,22 @@ TEST_F(LeadTest, OneSweepRecyclesAtMostItsLimit) {
   EXPECT_TRUE(std::get<RecycleOutcome>(d->outcome).more);
 }
 
+TEST_F(LeadTest, TheMostOverdueAreRecycledFirst) {
+  SetPolicy(PoolPolicy{.recycle_no_follow_up = hours(10)});
+  NewLead("lead_1", "stf_rep1");
+  Advance(hours(1));
+  NewLead("lead_2", "stf_rep2");
+  Advance(hours(1));
+  NewLead("lead_3", "stf_rep1");
+  Advance(hours(1));
+  Do("stf_rep1", FollowUpLead{"lead_1", "fup_1", Channel::kCall, "x", {}});  // now the newest clock
+  Advance(hours(20));
+  auto d = When("system", RecycleDue{2});
+  ThenEvents(d, {{"lead_2", LeadRecycled{"stf_rep2", RecycleRule::kNoFollowUp}},
+                 {"lead_3", LeadRecycled{"stf_rep1", RecycleRule::kNoFollowUp}}});
+  EXPECT_TRUE(std::get<RecycleOutcome>(d->outcome).more);
+}
+
 TEST_F(LeadTest, OnlyTheSystemRecycles) {
   ThenError(When("stf_admin", RecycleDue{}), ErrorKind::kForbidden, "forbidden");
 }

@@ -38,6 +38,7 @@ void ExpectSameModel(const domain::Model& a, const domain::Model& b) {
   EXPECT_TRUE(a.contract_by_number == b.contract_by_number) << "contract by number";
   EXPECT_TRUE(a.holdings == b.holdings) << "holdings";
   EXPECT_TRUE(a.claims == b.claims) << "claims";
+  EXPECT_TRUE(a.recycle == b.recycle) << "recycle clocks";
   EXPECT_TRUE(a == b);
 }
 
