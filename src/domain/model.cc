@@ -128,6 +128,10 @@ void Evolve(Model& m, const EventMeta& meta, const Event& event) {
       case RecordKind::kCustomer:
         customer = Find(m.customers, id);
         break;
+      case RecordKind::kOther:  // an id without a known prefix: either, or neither
+        lead = Find(m.leads, id);
+        if (!lead) customer = Find(m.customers, id);
+        break;
       default:
         break;
     }

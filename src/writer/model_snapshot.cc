@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -31,12 +32,12 @@ using eventstore::ToFlat;
 
 namespace {
 
-constexpr size_t kChunkRecords = 4096;      // records per chunk frame
+constexpr size_t kChunkRecords = 4096;      // records (or ids of holdings) per chunk frame
+constexpr size_t kChunkBytes = 16u << 20;   // a chunk goes out once it is this big
 constexpr uint32_t kMaxFrame = 256u << 20;  // a longer length is a damaged file
 constexpr size_t kFlushBytes = 4u << 20;
 constexpr std::string_view kPrefix = "model-";
 constexpr std::string_view kSuffix = ".snap";
-constexpr size_t kKeep = 2;
 // Each frame's FlatBuffer carries the identifier of its table.
 constexpr const char* kHeaderId = "EVSH";
 constexpr const char* kChunkId = "EVSC";
@@ -51,24 +52,6 @@ std::string FileName(uint64_t position) {
 }
 
 // The snapshot files in `dir`, newest (highest position) first.
-std::vector<std::pair<uint64_t, std::string>> SnapshotFiles(const std::string& dir) {
-  std::vector<std::pair<uint64_t, std::string>> files;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    std::string name = entry.path().filename().string();
-    if (name.size() != kPrefix.size() + 20 + kSuffix.size() || !name.starts_with(kPrefix) ||
-        !name.ends_with(kSuffix)) {
-      continue;
-    }
-    std::string digits = name.substr(kPrefix.size(), 20);
-    if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
-      continue;
-    files.emplace_back(std::stoull(digits), entry.path().string());
-  }
-  std::sort(files.begin(), files.end(), std::greater<>());
-  return files;
-}
-
 class Sha256 {
  public:
   Sha256() : ctx_(EVP_MD_CTX_new(), &EVP_MD_CTX_free) {
@@ -103,6 +86,7 @@ class FrameWriter {
   // Adds a frame; all but the trailer go into the sum.
   Status Add(const fb::FlatBufferBuilder& fbb, bool summed = true) {
     std::string_view frame(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+    if (frame.size() > kMaxFrame) return Internal("a model snapshot frame is over its limit");
     std::string prefix = LengthPrefix(frame.size());
     if (summed) {
       sum_.Add(prefix);
@@ -152,14 +136,6 @@ fb::Offset<fb::Vector<fb::Offset<fb::String>>> Ids(fb::FlatBufferBuilder& b,
                                                    const std::vector<std::string>& ids) {
   return b.CreateVectorOfStrings(ids);
 }
-fb::Offset<fb::Vector<fb::Offset<fb::String>>> Ids(fb::FlatBufferBuilder& b,
-                                                   const std::set<std::string>& ids) {
-  std::vector<fb::Offset<fb::String>> out;
-  out.reserve(ids.size());
-  for (const auto& id : ids) out.push_back(b.CreateString(id));
-  return b.CreateVector(out);
-}
-
 // One chunk frame under construction: the records added since the last flush, per map.
 struct ChunkBuilder {
   fb::FlatBufferBuilder b{1 << 20};
@@ -185,9 +161,10 @@ struct ChunkBuilder {
     return out;
   }
 
-  // After each record: a full chunk goes out as a frame.
-  Status Counted(FrameWriter& out) {
-    return ++records >= kChunkRecords ? Flush(out) : Status::Ok();
+  // After each record (of `weight` ids): a full chunk goes out as a frame.
+  Status Counted(FrameWriter& out, size_t weight = 1) {
+    records += weight;
+    return records >= kChunkRecords || b.GetSize() >= kChunkBytes ? Flush(out) : Status::Ok();
   }
 
   Status Flush(FrameWriter& out) {
@@ -272,11 +249,23 @@ Status EncodeModel(const d::Model& m, FrameWriter& out, ChunkBuilder& c) {
     c.contract_by_number.push_back(key(k, id));
     CRM_RETURN_IF_ERROR(c.Counted(out));
   }
+  // A person's holdings may be millions of ids: they go in pieces of at most a chunk's
+  // worth, which the load merges again.
   for (const auto& [id, h] : m.holdings) {
-    auto leads = Ids(b, h.leads);
-    auto customers = Ids(b, h.customers);
-    c.holdings.push_back(s::CreateHolding(b, b.CreateString(id), leads, customers));
-    CRM_RETURN_IF_ERROR(c.Counted(out));
+    auto lead = h.leads.begin();
+    auto customer = h.customers.begin();
+    do {
+      std::vector<fb::Offset<fb::String>> leads, customers;
+      for (; lead != h.leads.end() && leads.size() < kChunkRecords; ++lead)
+        leads.push_back(b.CreateString(*lead));
+      for (; customer != h.customers.end() && leads.size() + customers.size() < kChunkRecords;
+           ++customer)
+        customers.push_back(b.CreateString(*customer));
+      auto lv = b.CreateVector(leads);
+      auto cv = b.CreateVector(customers);
+      c.holdings.push_back(s::CreateHolding(b, b.CreateString(id), lv, cv));
+      CRM_RETURN_IF_ERROR(c.Counted(out, 1 + leads.size() + customers.size()));
+    } while (lead != h.leads.end() || customer != h.customers.end());
   }
   for (const auto& [id, day] : m.claims) {
     c.claims.push_back(s::CreateClaim(b, b.CreateString(id),
@@ -385,10 +374,10 @@ void DecodeChunk(const s::SnapshotChunk& c, d::Model& m) {
   Each(c.contract_by_number(),
        [&](const s::Key& x) { Append(m.contract_by_number, Str(x.key()), Str(x.id())); });
   Each(c.holdings(), [&](const s::Holding& x) {
-    d::Holdings h;
-    IdsInto(x.leads(), h.leads);
-    IdsInto(x.customers(), h.customers);
-    Append(m.holdings, Str(x.staff_id()), std::move(h));
+    // A person's holdings may come in several pieces, one after another: merged here.
+    auto h = m.holdings.emplace_hint(m.holdings.end(), Str(x.staff_id()), d::Holdings{});
+    IdsInto(x.leads(), h->second.leads);
+    IdsInto(x.customers(), h->second.customers);
   });
   Each(c.claims(), [&](const s::Claim& x) {
     Append(m.claims, Str(x.staff_id()),
@@ -469,6 +458,25 @@ Status SyncDirectory(const std::string& dir) {
 
 }  // namespace
 
+std::vector<std::pair<uint64_t, std::string>> SnapshotFiles(const std::string& dir) {
+  std::vector<std::pair<uint64_t, std::string>> files;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (name.size() != kPrefix.size() + 20 + kSuffix.size() || !name.starts_with(kPrefix) ||
+        !name.ends_with(kSuffix)) {
+      continue;
+    }
+    const char* digits = name.data() + kPrefix.size();
+    uint64_t position = 0;
+    auto [end_of_number, error] = std::from_chars(digits, digits + 20, position);
+    if (error != std::errc() || end_of_number != digits + 20) continue;
+    files.emplace_back(position, it->path().string());
+  }
+  std::sort(files.begin(), files.end(), std::greater<>());
+  return files;
+}
+
 Status WriteModelSnapshot(const std::string& dir, const ModelAt& m,
                           const std::function<bool()>& stop) {
   std::error_code ec;
@@ -514,7 +522,8 @@ Status WriteModelSnapshot(const std::string& dir, const ModelAt& m,
   return SyncDirectory(dir);
 }
 
-Result<ModelAt> ReadModelSnapshot(const std::string& path, Seconds utc_offset) {
+Result<ModelAt> ReadModelSnapshot(const std::string& path, Seconds utc_offset,
+                                  const SnapshotCheck& check) {
   Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (file.fd < 0) return Internal(Errno("cannot open " + path));
   FrameReader in(file.fd);
@@ -534,6 +543,9 @@ Result<ModelAt> ReadModelSnapshot(const std::string& path, Seconds utc_offset) {
   ModelAt m(utc_offset);
   m.position = h->position();
   if (h->hash()) m.hash.assign(h->hash()->begin(), h->hash()->end());
+  if (check) {
+    if (std::string why = check(m.position, m.hash); !why.empty()) return Internal(why);
+  }
   m.at = FromMillis(h->at_ms());
   d::PoolPolicy& p = m.model.policy;
   p.recycle_no_follow_up = SecondsFromFlat(h->recycle_no_follow_up_s());
@@ -596,9 +608,9 @@ ModelSnapshots::ModelSnapshots(const eventstore::EventStore& store, Options opti
     : store_(store), options_(std::move(options)) {
   if (!options_.log) options_.log = [](std::string_view) {};
   // What a build left when the server stopped or crashed during it.
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(options_.dir, ec)) {
-    if (entry.path().extension() == ".tmp") fs::remove(entry.path(), ec);
+  std::error_code ec, removed;
+  for (fs::directory_iterator it(options_.dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().extension() == ".tmp") fs::remove(it->path(), removed);
   }
 }
 
@@ -609,35 +621,50 @@ void ModelSnapshots::Say(const std::string& line) const { options_.log(line); }
 ModelAt ModelSnapshots::Newest() const {
   std::lock_guard<std::mutex> lock(files_mu_);
   for (const auto& [position, path] : SnapshotFiles(options_.dir)) {
-    auto loaded = ReadModelSnapshot(path, options_.utc_offset);
-    std::string why;
-    if (!loaded.ok()) {
-      why = loaded.error().detail;
-    } else if (loaded->position != position) {
-      why = "it says position " + std::to_string(loaded->position) + ", its name another";
-    } else if (uint64_t head = store_.Head(); position > head) {
-      why = "it is at position " + std::to_string(position) + " and the log ends at " +
-            std::to_string(head) + " (a log restored from an older copy?)";
-    } else if (auto at = store_.ReadAll(position, 1);
-               !at.ok() || at->empty() || (*at)[0].hash != loaded->hash) {
-      why = at.ok() ? "the log's chain hash at position " + std::to_string(position) +
-                          " differs: the snapshot is of another log"
-                    : "the log cannot be read: " + at.error().detail;
+    // The header is checked against the log before anything else is read.
+    auto usable = [this, named = position](uint64_t at, const std::string& hash) {
+      return Unusable(named, at, hash);
+    };
+    std::optional<Result<ModelAt>> loaded;
+    try {
+      loaded.emplace(ReadModelSnapshot(path, options_.utc_offset, usable));
+    } catch (const std::exception& e) {  // out of memory, say: the log is still there
+      loaded.emplace(Internal(std::string("it could not be read: ") + e.what()));
     }
-    if (!why.empty()) {
-      Say("decision-model snapshot " + path + " not used: " + why);
+    if (!loaded->ok()) {
+      Say("decision-model snapshot " + path + " not used: " + loaded->error().detail);
       continue;
     }
     std::lock_guard<std::mutex> stats_lock(mu_);
     stats_.newest_position = std::max(stats_.newest_position, position);
-    return std::move(loaded).value();
+    return std::move(*loaded).value();
   }
   return ModelAt(options_.utc_offset);
+}
+
+std::string ModelSnapshots::Unusable(uint64_t named, uint64_t position,
+                                     const std::string& hash) const {
+  if (position != named) {
+    return "it says position " + std::to_string(position) + ", its name " + std::to_string(named);
+  }
+  if (uint64_t head = store_.Head(); position > head) {
+    return "it is at position " + std::to_string(position) + " and the log ends at " +
+           std::to_string(head) + " (a log restored from an older copy?)";
+  }
+  if (position == 0) return "it is at position 0";
+  auto at = store_.ReadAll(position, 1);
+  if (!at.ok()) return "the log cannot be read: " + at.error().detail;
+  if (at->empty() || (*at)[0].hash != hash) {
+    return "the log's chain hash at position " + std::to_string(position) +
+           " differs: the snapshot is of another log";
+  }
+  return "";
 }
 
 Status ModelSnapshots::BuildNow() { return Build(1); }
 
 Status ModelSnapshots::Build(uint64_t min_events) {
+  std::lock_guard<std::mutex> one_at_a_time(build_mu_);
   const auto started = std::chrono::steady_clock::now();
   const uint64_t head = store_.Head();
   ModelAt m = Newest();
@@ -649,10 +676,13 @@ Status ModelSnapshots::Build(uint64_t min_events) {
   if (abandon_) return Status::Ok();
   CRM_RETURN_IF_ERROR(written);
   {
+    // Kept: the new one and the one it was built from. Any other is older, or one that
+    // Newest() passed over (of another log, ahead of this one, damaged).
     std::lock_guard<std::mutex> lock(files_mu_);
-    auto files = SnapshotFiles(options_.dir);
     std::error_code ec;
-    for (size_t i = kKeep; i < files.size(); ++i) fs::remove(files[i].second, ec);
+    for (const auto& [position, path] : SnapshotFiles(options_.dir)) {
+      if (position != m.position && (position != from || from == 0)) fs::remove(path, ec);
+    }
   }
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -688,7 +718,12 @@ void ModelSnapshots::Loop() {
     wait = std::chrono::seconds(2);
     if (options_.every == 0 || store_.Head() < stats_.newest_position + options_.every) continue;
     lock.unlock();
-    Status built = Build(options_.every);
+    Status built = Status::Ok();
+    try {
+      built = Build(options_.every);
+    } catch (const std::exception& e) {  // out of memory, say: the server goes on without
+      built = Internal(std::string("the build threw: ") + e.what());
+    }
     lock.lock();
     if (!built.ok()) {
       ++stats_.failed;

@@ -5,7 +5,7 @@
 //   background thread, when the log is `every` events past the newest snapshot:
 //     newest usable snapshot (or the empty model) ─▶ fold the log up to its head
 //       ─▶ write model-<position>.snap.tmp, fsync, rename, fsync the directory
-//       ─▶ delete all but the two newest
+//       ─▶ delete all but it and the one it was built from
 //   start: newest usable snapshot ─▶ fold the events after it ─▶ the writer decides
 //
 // A snapshot is used only if its checksum holds, its format is this code's
@@ -28,6 +28,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "domain/model.h"
 #include "domain/result.h"
@@ -51,8 +53,17 @@ struct ModelAt {
 // when `stop` says so.
 Status WriteModelSnapshot(const std::string& dir, const ModelAt& m,
                           const std::function<bool()>& stop = nullptr);
-// Reads a snapshot file, checking its checksum, its format and its offset (not the log).
-Result<ModelAt> ReadModelSnapshot(const std::string& path, Seconds utc_offset);
+// The snapshot files in `dir` by their names' positions, newest first (none when `dir`
+// cannot be read). A file once named is never changed, only deleted.
+std::vector<std::pair<uint64_t, std::string>> SnapshotFiles(const std::string& dir);
+
+// Asked of a snapshot's header (its position and chain hash) before the rest is read:
+// "" to go on, else why the snapshot is not to be used.
+using SnapshotCheck = std::function<std::string(uint64_t position, const std::string& hash)>;
+
+// Reads a snapshot file, checking its checksum, its format, its offset and `check`.
+Result<ModelAt> ReadModelSnapshot(const std::string& path, Seconds utc_offset,
+                                  const SnapshotCheck& check = nullptr);
 
 // Folds the log's events after `m.position` up to `to` (at most the head) into `m`.
 // `stop` is asked between pages of events; when it says yes the fold ends early, with
@@ -101,10 +112,14 @@ class ModelSnapshots {
  private:
   Status Build(uint64_t min_events);
   void Loop();
+  // Why the snapshot named `named`, whose header says `position` and `hash`, does not fit
+  // the log; "" when it does.
+  std::string Unusable(uint64_t named, uint64_t position, const std::string& hash) const;
   void Say(const std::string& line) const;
 
   const eventstore::EventStore& store_;
   Options options_;
+  std::mutex build_mu_;          // one build at a time (BuildNow beside the thread)
   mutable std::mutex files_mu_;  // reading, renaming and deleting snapshot files
   mutable std::mutex mu_;        // stats_, stopping_
   std::condition_variable cv_;

@@ -178,6 +178,7 @@ TEST(ModelSnapshotsTest, AWriterStartsFromTheNewestSnapshotAndFoldsOnlyTheRest) 
   for (int i = 0; i < 50; ++i) story.Step();
   commands->Close();
 
+  // The story's writer is done with (it holds that one): a new one answers from here.
   commands = std::move(Writer::Open(*store, clock, ids, options)).value();
   WriterStats loaded = commands->Stats();
   EXPECT_EQ(loaded.loaded_from, at);
@@ -189,7 +190,10 @@ TEST(ModelSnapshotsTest, AWriterStartsFromTheNewestSnapshotAndFoldsOnlyTheRest) 
   ASSERT_FALSE(taken.ok());
   ASSERT_EQ(taken.error().fields.size(), 1u);
   EXPECT_EQ(taken.error().fields[0].message, "already used by stf_admin");
-  for (int i = 0; i < 50; ++i) story.Step();
+  auto fresh = commands->Execute(
+      {.command = domain::CreateStaff{"stf_new", "N", "new@x", domain::Role::kSales, {}, {}},
+       .actor = "stf_admin"});
+  EXPECT_TRUE(fresh.ok()) << fresh.error().detail;
   commands->Close();
   store->Close();
 }
@@ -250,6 +254,35 @@ TEST(ModelSnapshotsTest, AnUnusableSnapshotIsPassedOverForAnOlderOneOrTheWholeLo
   auto behind = SnapshotsOf(*c.store, snaps, &said);
   EXPECT_EQ(behind->Newest().position, 0u);
   EXPECT_TRUE(Mentions(said, "log ends at")) << ::testing::PrintToString(said);
+  // Its next build keeps only its own: those it passed over are of no use to it.
+  ASSERT_TRUE(behind->BuildNow().ok());
+  char own[64];
+  std::snprintf(own, sizeof own, "model-%020llu.snap",
+                static_cast<unsigned long long>(c.store->Head()));
+  EXPECT_EQ(Files(snaps), std::vector<std::string>{own});
+  EXPECT_EQ(behind->Newest().position, c.store->Head());
+}
+
+// A person's holdings are cut into pieces across frames, and merged again on load.
+TEST(ModelSnapshotsTest, HoldingsLargerThanAFrameComeBackWhole) {
+  TempDir dir;
+  ModelAt m(kStoryOffset);
+  Time at = *ParseTime("2026-11-01T00:00:00Z");
+  for (int i = 0; i < 10'000; ++i) {
+    char id[32];
+    std::snprintf(id, sizeof id, "lead_%06d", i);
+    std::string owner = i % 1000 == 0 ? "stf_b" : "stf_a";
+    domain::Evolve(m.model, {id, 1, static_cast<uint64_t>(i + 1), at, owner},
+                   domain::LeadCreated{id, "n", "c", {}, {}, {}, {}, owner});
+  }
+  m.model.holdings["stf_idle"];  // a person who holds nothing is kept too
+  m.position = 10'000;
+  m.hash = std::string(32, 'x');
+  ASSERT_TRUE(WriteModelSnapshot(dir.path(), m).ok());
+  auto read = ReadModelSnapshot(dir.path() + "/" + Files(dir.path()).front(), kStoryOffset);
+  ASSERT_TRUE(read.ok()) << read.error().detail;
+  EXPECT_EQ(read->model.holdings.at("stf_a").leads.size(), 9'990u);
+  ASSERT_NO_FATAL_FAILURE(ExpectSameModel(read->model, m.model));
 }
 
 TEST(ModelSnapshotsTest, OnlyTheTwoNewestAreKeptAndAnUnfinishedFileIsRemoved) {
@@ -260,6 +293,10 @@ TEST(ModelSnapshotsTest, OnlyTheTwoNewestAreKeptAndAnUnfinishedFileIsRemoved) {
   std::ofstream(snaps + "/model-00000000000000000009.snap.tmp") << "half";
   auto snapshots = SnapshotsOf(*h.store, snaps);
   EXPECT_TRUE(Files(snaps).empty()) << "the unfinished file stays";
+  // A stray file whose number does not fit is not a snapshot (and throws nothing).
+  std::ofstream(snaps + "/model-99999999999999999999.snap") << "stray";
+  EXPECT_EQ(snapshots->Newest().position, 0u);
+  std::filesystem::remove(snaps + "/model-99999999999999999999.snap");
   for (int i = 0; i < 3; ++i) {
     h.Steps(50);
     ASSERT_TRUE(snapshots->BuildNow().ok());
