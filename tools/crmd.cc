@@ -30,6 +30,11 @@ int main(int argc, char** argv) {
                  "Write a snapshot of the decision model once the log is this many events "
                  "past the last one, so a start folds only the rest (0: never)")
       ->capture_default_str();
+  int64_t idempotency_hours = 24;
+  cli.add_option("--idempotency-hours", idempotency_hours,
+                 "How long an Idempotency-Key answers with its first result")
+      ->check(CLI::Range(int64_t{1}, int64_t{24 * 366}))
+      ->capture_default_str();
   std::string console_dir;
   cli.add_option("--console-dir", console_dir,
                  "Serve the web console from this directory (src/console), uncached, instead "
@@ -59,6 +64,7 @@ int main(int argc, char** argv) {
   options.utc_offset = *utc_offset;
   options.console_dir = console_dir;
   options.snapshot_every = snapshot_every;
+  options.idempotency_ttl = crm::Seconds(idempotency_hours * 3600);
   if (const char* token = std::getenv("CRMD_ADMIN_TOKEN")) options.admin_token = token;
   if (const char* password = std::getenv("CRMD_ADMIN_PASSWORD")) options.admin_password = password;
 

@@ -1,9 +1,11 @@
 #include "eventstore/rocks_event_store.h"
 
+#include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -32,6 +34,21 @@ Error StorageError(const rocksdb::Status& s, std::string_view what) {
   return Unavailable(std::string(what) + ": " + s.ToString());
 }
 
+// Drops the idempotency records that StoreOptions::idempotency_expired says have expired.
+class ExpiredRecords final : public rocksdb::CompactionFilter {
+ public:
+  explicit ExpiredRecords(std::function<bool(std::string_view)> expired)
+      : expired_(std::move(expired)) {}
+  bool Filter(int /*level*/, const rocksdb::Slice& /*key*/, const rocksdb::Slice& value,
+              std::string* /*new_value*/, bool* /*value_changed*/) const override {
+    return expired_(std::string_view(value.data(), value.size()));
+  }
+  const char* Name() const override { return "evcrm.ExpiredIdempotencyRecords"; }
+
+ private:
+  std::function<bool(std::string_view)> expired_;
+};
+
 class RocksEventStore final : public EventStore {
  public:
   RocksEventStore(const StoreOptions& options, rocksdb::DB* db,
@@ -49,6 +66,28 @@ class RocksEventStore final : public EventStore {
     Close();
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
     delete db_;
+  }
+
+  // The filter the idempotency family was opened with: it must outlive the database.
+  void KeepFilter(std::unique_ptr<rocksdb::CompactionFilter> filter) {
+    idem_filter_ = std::move(filter);
+  }
+
+  Status Checkpoint(const std::string& dest) {
+    rocksdb::Checkpoint* raw = nullptr;
+    rocksdb::Status s = rocksdb::Checkpoint::Create(db_, &raw);
+    std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+    if (s.ok()) s = checkpoint->CreateCheckpoint(dest);
+    if (!s.ok()) return Internal("cannot copy the log to " + dest + ": " + s.ToString());
+    return Status::Ok();
+  }
+
+  Status CompactIdempotency() {
+    rocksdb::CompactRangeOptions o;
+    o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    rocksdb::Status s = db_->CompactRange(o, idem_cf_, nullptr, nullptr);
+    if (!s.ok()) return Internal("cannot compact the idempotency index: " + s.ToString());
+    return Status::Ok();
   }
 
   Status Recover() {
@@ -453,6 +492,7 @@ class RocksEventStore final : public EventStore {
 
   StoreOptions options_;
   rocksdb::DB* db_;
+  std::unique_ptr<rocksdb::CompactionFilter> idem_filter_;
   rocksdb::ColumnFamilyHandle* default_cf_;
   rocksdb::ColumnFamilyHandle* log_cf_;
   rocksdb::ColumnFamilyHandle* streams_cf_;
@@ -496,12 +536,20 @@ Result<std::unique_ptr<EventStore>> OpenRocksEventStore(const StoreOptions& opti
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  rocksdb::ColumnFamilyOptions idem_options = cf_options;
+  std::unique_ptr<rocksdb::CompactionFilter> idem_filter;
+  if (options.idempotency_expired) {
+    idem_filter = std::make_unique<ExpiredRecords>(options.idempotency_expired);
+    idem_options.compaction_filter = idem_filter.get();
+    idem_options.periodic_compaction_seconds =
+        static_cast<uint64_t>(options.idempotency_compaction.count());
+  }
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, cf_options},
       {lf::kLogFamily, cf_options},
       {lf::kStreamsFamily, cf_options},
       {lf::kUniqueFamily, cf_options},
-      {lf::kIdempotencyFamily, cf_options}};
+      {lf::kIdempotencyFamily, idem_options}};
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
   rocksdb::Status s =
@@ -516,8 +564,21 @@ Result<std::unique_ptr<EventStore>> OpenRocksEventStore(const StoreOptions& opti
     return Internal("cannot open the log at " + options.path + ": " + s.ToString());
   }
   auto store = std::make_unique<RocksEventStore>(options, db, std::move(handles));
+  store->KeepFilter(std::move(idem_filter));
   CRM_RETURN_IF_ERROR(store->Recover());
   return std::unique_ptr<EventStore>(std::move(store));
+}
+
+Status CompactIdempotencyIndex(EventStore& store) {
+  auto* rocks = dynamic_cast<RocksEventStore*>(&store);
+  if (!rocks) return Internal("not a RocksDB event store");
+  return rocks->CompactIdempotency();
+}
+
+Status CheckpointRocksEventStore(EventStore& store, const std::string& dest) {
+  auto* rocks = dynamic_cast<RocksEventStore*>(&store);
+  if (!rocks) return Internal("not a RocksDB event store");
+  return rocks->Checkpoint(dest);
 }
 
 }  // namespace crm::eventstore

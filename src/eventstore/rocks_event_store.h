@@ -3,8 +3,11 @@
 #ifndef CRM_EVENTSTORE_ROCKS_EVENT_STORE_H_
 #define CRM_EVENTSTORE_ROCKS_EVENT_STORE_H_
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "eventstore/event_store.h"
 
@@ -13,12 +16,27 @@ namespace crm::eventstore {
 struct StoreOptions {
   std::string path;        // created when missing
   bool read_only = false;  // open for reading only (crmctl on a stopped server)
+  // The lifetime of the idempotency index's records: those for which this says true are
+  // dropped when RocksDB compacts them (the store does not know what a record holds; the
+  // writer does). Null: kept for ever. Called on RocksDB's compaction threads: thread-safe.
+  std::function<bool(std::string_view record)> idempotency_expired = nullptr;
+  // Compacts every idempotency record at least this often, so that expired ones go even
+  // when no new writes make RocksDB compact them; 0: only as data comes.
+  std::chrono::seconds idempotency_compaction{0};
 };
 
 // Opens (or creates) the log at options.path. Fails with
 // kUnavailable when another process holds the directory, kInternal when it cannot be
 // read or is inconsistent.
 Result<std::unique_ptr<EventStore>> OpenRocksEventStore(const StoreOptions& options);
+
+// Compacts the idempotency index of a store opened above, now (tests, maintenance).
+Status CompactIdempotencyIndex(EventStore& store);
+
+// A consistent copy of a store opened above in `dest` (which must not exist): every
+// column family at one point, so the head and its hash agree with the events (RocksDB's
+// checkpoint: hard links where it can). Appends go on meanwhile.
+Status CheckpointRocksEventStore(EventStore& store, const std::string& dest);
 
 }  // namespace crm::eventstore
 

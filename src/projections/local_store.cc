@@ -2,6 +2,7 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
 #include <filesystem>
@@ -100,6 +101,15 @@ std::vector<std::pair<std::string, std::string>> LocalStore::Dump(std::string_vi
     return true;
   });
   return out;
+}
+
+Status LocalStore::Checkpoint(const std::string& dest) const {
+  rocksdb::Checkpoint* raw = nullptr;
+  rocksdb::Status s = rocksdb::Checkpoint::Create(impl_->db.get(), &raw);
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  if (s.ok()) s = checkpoint->CreateCheckpoint(dest);
+  if (!s.ok()) return Internal("cannot copy the read models to " + dest + ": " + s.ToString());
+  return Status::Ok();
 }
 
 }  // namespace crm::projections

@@ -56,6 +56,9 @@ class LocalStore {
   // starts at the prefix's end. Stops when fn returns false. Thread-safe.
   void Scan(std::string_view prefix, std::string_view from, bool reverse,
             const std::function<bool(std::string_view, std::string_view)>& fn) const;
+  // A consistent copy of the whole store in `dest` (which must not exist), made of hard
+  // links where it can (RocksDB's checkpoint); the store keeps serving meanwhile.
+  Status Checkpoint(const std::string& dest) const;
   // Every key and value, for tests that compare two stores.
   std::vector<std::pair<std::string, std::string>> Dump(std::string_view prefix) const;
 

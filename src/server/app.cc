@@ -14,6 +14,8 @@
 #include <mutex>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "api/console.h"
 #include "api/handler_util.h"
 #include "api/http_server.h"
@@ -28,6 +30,8 @@
 #include "eventstore/rocks_event_store.h"
 #include "projections/local_store.h"
 #include "projections/read_models.h"
+#include "server/backup.h"
+#include "writer/command_record.h"
 #include "writer/ids.h"
 #include "writer/writer.h"
 
@@ -75,6 +79,7 @@ struct App::Impl {
   std::unique_ptr<api::LogVerifier> verifier;
   std::unique_ptr<api::LiveHub> live;
   std::unique_ptr<api::Services> services;
+  std::unique_ptr<ControlSocket> control;
   api::Router router;
   std::unique_ptr<api::HttpServer> http;
   std::string admin_token_file;
@@ -97,6 +102,20 @@ struct App::Impl {
       return Unavailable("another crmd is using " + options.data_dir);
     }
     return Status::Ok();
+  }
+
+  // A line from the control socket: `backup DEST`, DEST an absolute path.
+  std::string Control(const std::string& line) {
+    constexpr std::string_view kBackup = "backup /";
+    if (!line.starts_with(kBackup)) {
+      return nlohmann::json{{"error", "unknown request; this socket takes: backup /ABSOLUTE/PATH"}}
+          .dump();
+    }
+    std::string dest = line.substr(kBackup.size() - 1);
+    auto made = Backup(*store, *local, options.data_dir, dest, clock->Now());
+    if (!made.ok()) return nlohmann::json{{"error", made.error().detail}}.dump();
+    log("backup at " + dest + ", log head " + std::to_string(made->head));
+    return made->ToJson();
   }
 
   // Runs a command of the server's own and waits for its durable outcome.
@@ -216,6 +235,7 @@ struct App::Impl {
   void Shutdown() {
     if (stopped) return;
     stopped = true;
+    control.reset();  // no backup starts now; one under way finishes first
     // Live sockets are told the server is going (1001) while the I/O threads still run.
     if (live) live->Stop();
     if (http) http->Stop(std::chrono::seconds(10));
@@ -264,13 +284,21 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   if (ec) return Internal("cannot create " + options.data_dir + ": " + ec.message());
   CRM_RETURN_IF_ERROR(a.LockDataDir());
 
-  CRM_ASSIGN_OR_RETURN(a.store,
-                       eventstore::OpenRocksEventStore({options.data_dir + "/log", false}));
+  eventstore::StoreOptions store_options{options.data_dir + "/log"};
+  // Idempotency records past their lifetime go when RocksDB compacts them; the writer
+  // ignores them before that.
+  store_options.idempotency_expired = [clock = a.clock,
+                                       ttl = options.idempotency_ttl](std::string_view record) {
+    return writer::CommandRecordExpired(record, clock->Now(), ttl);
+  };
+  store_options.idempotency_compaction = options.idempotency_ttl;
+  CRM_ASSIGN_OR_RETURN(a.store, eventstore::OpenRocksEventStore(store_options));
   CRM_ASSIGN_OR_RETURN(a.local, projections::LocalStore::Open(options.data_dir + "/readmodels"));
   a.read = std::make_unique<projections::ReadModels>(
       *a.store, *a.local, projections::ReadModels::Options{options.utc_offset, a.log});
   writer::WriterOptions writer_options;
   writer_options.utc_offset = options.utc_offset;
+  writer_options.idempotency_ttl = options.idempotency_ttl;
   writer_options.normalize_name = api::NormalizeName;
   writer_options.log = a.log;
   a.snapshots = std::make_unique<writer::ModelSnapshots>(
@@ -338,6 +366,14 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
                          ip->Dispatch(call);
                        }));
   a.live->Start();
+  // Backups while serving (server/backup.h): `crmctl backup` asks here.
+  auto control = ControlSocket::Start(options.data_dir + "/crmd.sock",
+                                      [ip](const std::string& line) { return ip->Control(line); });
+  if (control.ok()) {
+    a.control = std::move(control).value();
+  } else {
+    a.log("no control socket, so no backups while serving: " + control.error().detail);
+  }
   a.recycler = std::thread([ip] {
     pthread_setname_np(pthread_self(), "crm-recycler");  // for top, perf and gdb
     ip->RecycleLoop();

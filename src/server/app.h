@@ -28,6 +28,8 @@ struct AppOptions {
   // A decision-model snapshot once the log is this many events past the newest one
   // (src/writer/model_snapshot.h); 0: none, every start folds the whole log.
   uint64_t snapshot_every = 1'000'000;
+  // How long an Idempotency-Key answers with its first result (writer::WriterOptions).
+  Seconds idempotency_ttl{24 * 3600};
   // The bootstrap admin's token on first start; empty: a random one in DIR/admin.token.
   std::string admin_token;
   // The bootstrap admin's first sign-in password; empty: a random one in DIR/admin.password.

@@ -134,4 +134,13 @@ Result<CommandRecord> DecodeCommandRecord(std::string_view bytes) {
   return out;
 }
 
+bool CommandRecordExpired(std::string_view bytes, Time now, Seconds ttl) {
+  // Only the time is read: the compaction filter calls this for every record it meets.
+  if (bytes.size() < kHashSize) return false;
+  eventstore::AlignedBytes aligned(bytes.substr(kHashSize));
+  flatbuffers::Verifier verifier(aligned.data(), aligned.size());
+  if (!s::VerifyCommandResultBuffer(verifier)) return false;
+  return FromMillis(s::GetCommandResult(aligned.data())->at_ms()) + ttl < now;
+}
+
 }  // namespace crm::writer

@@ -43,6 +43,11 @@ struct CommandRecord {
 };
 Result<CommandRecord> DecodeCommandRecord(std::string_view bytes);
 
+// Whether a stored record is past its lifetime `ttl` at `now`: decided then more than
+// `ttl` ago. A record that does not decode is not expired (it is kept, and reported
+// where it is read).
+bool CommandRecordExpired(std::string_view bytes, Time now, Seconds ttl);
+
 }  // namespace crm::writer
 
 #endif  // CRM_WRITER_COMMAND_RECORD_H_

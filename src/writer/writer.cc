@@ -190,6 +190,8 @@ Result<WriteOutcome> Stage(const WriteRequest& req, d::Model& model, Writer::Bat
     scope = req.actor;
     auto stored = b.Read(Index::kIdempotency, *scope, *req.idempotency_key);
     if (b.read_error) return *b.read_error;
+    // A record past its lifetime is forgotten here, whether or not compaction dropped it.
+    if (stored && CommandRecordExpired(*stored, now, options.idempotency_ttl)) stored.reset();
     if (stored) {
       CRM_ASSIGN_OR_RETURN(CommandRecord record, DecodeCommandRecord(*stored));
       if (record.request_hash != req.request_hash) {

@@ -16,7 +16,8 @@
 // append fails, every command of the batch fails (refusals too: they may rest on what the
 // batch staged) and the model is folded again from the log. An idempotency key is scoped
 // to its caller and bound to the request's hash: a retry gets the first result, another
-// request with the same key `idempotency_key_reused`.
+// request with the same key `idempotency_key_reused`; once the key's lifetime
+// (WriterOptions::idempotency_ttl) has passed, the key is free and decides anew.
 //
 // The writer calls down into src/domain and src/eventstore, never up: it answers domain
 // results (CommandResult) or errors, and the API turns them into HTTP.
@@ -73,6 +74,10 @@ struct WriterOptions {
   std::function<std::string(std::string_view)> normalize_name;
   // Where the writer reports what goes wrong outside any command (a failed reload).
   std::function<void(std::string_view)> log;
+  // How long an idempotency key answers with its first result: after that the key is
+  // free again, and the store's compaction drops its record (StoreOptions). 24 h, as the
+  // IETF Idempotency-Key draft suggests.
+  Seconds idempotency_ttl{24 * 3600};
   // Where the model starts from: the newest usable snapshot, then the log after it.
   // Null: the whole log. Not owned; must outlive the writer.
   const ModelSnapshots* snapshots = nullptr;

@@ -146,6 +146,39 @@ TEST_F(RocksEventStoreTest, IndexEntriesAreWrittenWithTheirBatch) {
             "record");
 }
 
+// The store does not know what an idempotency record holds: the predicate it is given
+// (the writer's, in crmd) says which have expired, and a compaction drops those, without
+// reading anything else of the log.
+TEST_F(RocksEventStoreTest, ACompactionDropsTheIdempotencyRecordsThePredicateCallsExpired) {
+  store_.reset();
+  std::atomic<int> asked{0};
+  StoreOptions options{dir_.sub("log")};
+  options.idempotency_expired = [&asked](std::string_view record) {
+    ++asked;
+    return record.starts_with("old");
+  };
+  options.idempotency_compaction = std::chrono::hours(24);
+  auto opened = OpenRocksEventStore(options);
+  ASSERT_TRUE(opened.ok()) << opened.error().detail;
+  store_ = std::move(opened).value();
+  auto idem = [](std::string key, std::string value) {
+    return IndexWrite{Index::kIdempotency, "stf_1", std::move(key), std::move(value)};
+  };
+  ASSERT_TRUE(Put({LeadEvent("lead_1")}, {idem("k1", "old record"), idem("k2", "new record"),
+                                          IndexWrite{Index::kUnique, "name", "old", "lead_1"}})
+                  .ok());
+  // Until a compaction reaches them, they are there (the writer ignores expired ones).
+  EXPECT_TRUE(store_->ReadIndex(Index::kIdempotency, "stf_1", "k1")->has_value());
+  ASSERT_TRUE(CompactIdempotencyIndex(*store_).ok());
+  EXPECT_GE(asked.load(), 2);
+  EXPECT_FALSE(store_->ReadIndex(Index::kIdempotency, "stf_1", "k1")->has_value());
+  EXPECT_EQ(store_->ReadIndex(Index::kIdempotency, "stf_1", "k2")->value_or(""), "new record");
+  // Nothing else is touched: the unique index, the log, the chain.
+  EXPECT_EQ(store_->ReadIndex(Index::kUnique, "name", "old")->value_or(""), "lead_1");
+  EXPECT_EQ(store_->Head(), 1u);
+  EXPECT_TRUE(store_->Verify().ok);
+}
+
 TEST_F(RocksEventStoreTest, VerifyPassesOnAnUntouchedLogAndSurvivesReopen) {
   for (int i = 0; i < 5; ++i)
     ASSERT_TRUE(store_->Append(Batch(*store_, {LeadEvent("lead_" + std::to_string(i))})).ok());

@@ -317,6 +317,43 @@ TEST_F(WriterTest, AFailedReadRefusesOnlyTheCommandThatMadeIt) {
   EXPECT_EQ(results[2]->result.primary_version, 1u);
 }
 
+TEST_F(WriterTest, AnIdempotencyKeyAnswersForItsLifetimeAndIsThenFree) {
+  WriterOptions options = Options();
+  options.idempotency_ttl = std::chrono::hours(24);
+  Open(options);
+  auto first = Run(Request("stf_rep", Customer("cus_1", "Acme"), "key-t", std::string(32, 'a')));
+  ASSERT_TRUE(first.ok());
+  clock_.Advance(std::chrono::hours(24));  // the last moment it answers
+  auto retry = Run(Request("stf_rep", Customer("cus_9", "Acme"), "key-t", std::string(32, 'a')));
+  ASSERT_TRUE(retry.ok());
+  EXPECT_TRUE(retry->replayed);
+  auto other = Run(Request("stf_rep", Customer("cus_8", "Other"), "key-t", std::string(32, 'b')));
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().code, "idempotency_key_reused");
+  // Past it, the key is free: the same key with another request is decided anew, and
+  // then answers with the new result.
+  clock_.Advance(std::chrono::milliseconds(1));
+  auto anew = Run(Request("stf_rep", Customer("cus_8", "Other"), "key-t", std::string(32, 'b')));
+  ASSERT_TRUE(anew.ok()) << anew.error().detail;
+  EXPECT_FALSE(anew->replayed);
+  EXPECT_EQ(anew->result.primary, "cus_8");
+  auto again = Run(Request("stf_rep", Customer("cus_5", "Other"), "key-t", std::string(32, 'b')));
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->result.primary, "cus_8");
+}
+
+TEST(CommandRecordTest, ARecordExpiresOnceItsLifetimeHasPassed) {
+  CommandResult r;
+  r.primary = "cus_1";
+  r.at = *ParseTime("2026-11-20T02:00:00Z");
+  std::string record = EncodeCommandRecord(std::string(32, 'h'), r);
+  EXPECT_FALSE(CommandRecordExpired(record, r.at + std::chrono::hours(24), std::chrono::hours(24)));
+  EXPECT_TRUE(CommandRecordExpired(record, r.at + std::chrono::hours(25), std::chrono::hours(24)));
+  // Bytes that are not a record are kept (and reported where they are read).
+  EXPECT_FALSE(CommandRecordExpired("junk", r.at + std::chrono::hours(99), std::chrono::hours(1)));
+}
+
 TEST_F(WriterTest, AnIdempotencyKeyWithoutTheRequestsHashIsRefused) {
   auto r = Run(Request("stf_rep", Lead("lead_k"), "key-k", ""));
   ASSERT_FALSE(r.ok());
