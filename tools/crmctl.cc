@@ -14,6 +14,8 @@
 //   crmctl restore --from DEST --data-dir NEW
 //                                    a backup into a new data dir, verified
 // Long runs show their progress on stderr.
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
@@ -56,25 +58,44 @@ int Fail(const crm::Error& e) {
 
 // Asks the crmd serving `dir` for a backup, or, when none does, makes it from the stores.
 int Backup(const std::string& dir, const std::string& to) {
+  if (to.find('\n') != std::string::npos) {
+    return Fail(crm::InvalidField("--to", "must not contain a line break"));
+  }
   std::error_code ec;
-  std::string dest = std::filesystem::absolute(to, ec).lexically_normal().string();
+  std::string dest =
+      std::filesystem::weakly_canonical(std::filesystem::absolute(to, ec), ec).string();
   if (ec) return Fail(crm::InvalidField("--to", ec.message()));
   auto asked = crm::server::AskControlSocket(dir + "/crmd.sock", "backup " + dest);
   if (asked.ok()) {
     auto answer = nlohmann::json::parse(*asked, nullptr, false);
-    if (answer.is_discarded() || answer.contains("error")) {
-      return Fail(crm::Internal(answer.is_discarded() ? *asked : answer.value("error", "")));
-    }
+    if (answer.is_discarded() || !answer.is_object()) return Fail(crm::Internal(*asked));
+    if (answer.contains("error")) return Fail(crm::Internal(answer["error"].dump()));
     std::printf("%s\n", asked->c_str());
     return 0;
   }
   if (asked.error().kind != crm::ErrorKind::kUnavailable) return Fail(asked.error());
-  // No crmd answers: the stores are opened here, which fails if a crmd holds them anyway.
+  // No crmd answers: the stores are copied from here, under the data dir's lock so that
+  // no crmd starts meanwhile. They must be there: a mistyped DIR is not an empty backup.
+  for (const char* store : {"/log/CURRENT", "/readmodels/CURRENT"}) {
+    if (!std::filesystem::exists(dir + store, ec)) {
+      return Fail(crm::InvalidField("--data-dir",
+                                    dir + " holds no data dir of crmd (no " + dir + store + ")"));
+    }
+  }
+  int lock = ::open((dir + "/crmd.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock < 0 || ::flock(lock, LOCK_EX | LOCK_NB) != 0) {
+    return Fail(crm::Unavailable("a crmd runs on " + dir +
+                                 " but did not answer on its "
+                                 "control socket: " +
+                                 asked.error().detail));
+  }
   auto log = crm::eventstore::OpenRocksEventStore({dir + "/log", false});
   if (!log.ok()) return Fail(log.error());
   auto local = crm::projections::LocalStore::Open(dir + "/readmodels");
   if (!local.ok()) return Fail(local.error());
   auto made = crm::server::Backup(**log, **local, dir, dest, crm::writer::SystemClock().Now());
+  (*log)->Close();
+  ::close(lock);
   if (!made.ok()) return Fail(made.error());
   std::printf("%s\n", made->ToJson().c_str());
   return 0;

@@ -20,8 +20,9 @@ struct StoreOptions {
   // dropped when RocksDB compacts them (the store does not know what a record holds; the
   // writer does). Null: kept for ever. Called on RocksDB's compaction threads: thread-safe.
   std::function<bool(std::string_view record)> idempotency_expired = nullptr;
-  // Compacts every idempotency record at least this often, so that expired ones go even
-  // when no new writes make RocksDB compact them; 0: only as data comes.
+  // RocksDB's periodic compaction of the idempotency index's files older than this, so
+  // that expired records go in time even when few new ones come (RocksDB 7.8 checks for
+  // such files when the index flushes or compacts); 0: only as data comes.
   std::chrono::seconds idempotency_compaction{0};
 };
 

@@ -108,12 +108,11 @@ struct App::Impl {
   std::string Control(const std::string& line) {
     constexpr std::string_view kBackup = "backup /";
     if (!line.starts_with(kBackup)) {
-      return nlohmann::json{{"error", "unknown request; this socket takes: backup /ABSOLUTE/PATH"}}
-          .dump();
+      return ControlError("unknown request; this socket takes: backup /ABSOLUTE/PATH");
     }
     std::string dest = line.substr(kBackup.size() - 1);
     auto made = Backup(*store, *local, options.data_dir, dest, clock->Now());
-    if (!made.ok()) return nlohmann::json{{"error", made.error().detail}}.dump();
+    if (!made.ok()) return ControlError(made.error().detail);
     log("backup at " + dest + ", log head " + std::to_string(made->head));
     return made->ToJson();
   }

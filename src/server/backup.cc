@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -33,6 +34,23 @@ Status SyncPath(const std::string& path, int flags) {
   return Status::Ok();
 }
 
+// Every file and directory under `root`, and `root` itself, to the disk: a copy that was
+// answered as made must survive a power cut.
+Status SyncTree(const std::string& root) {
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+    bool dir = it->is_directory(ec);
+    CRM_RETURN_IF_ERROR(SyncPath(it->path().string(), dir ? O_RDONLY | O_DIRECTORY : O_RDONLY));
+  }
+  if (ec) return Internal("cannot list " + root + ": " + ec.message());
+  return SyncPath(root, O_RDONLY | O_DIRECTORY);
+}
+
+std::string Parent(const std::string& path) {
+  std::string parent = fs::path(path).parent_path().string();
+  return parent.empty() ? "." : parent;
+}
+
 // The head and its hash of the log at `dir`, and whether its whole chain verifies.
 Result<BackupManifest> ReadHead(const std::string& dir, bool verify) {
   CRM_ASSIGN_OR_RETURN(auto log, eventstore::OpenRocksEventStore({dir, true}));
@@ -55,6 +73,14 @@ Result<BackupManifest> ReadHead(const std::string& dir, bool verify) {
   return m;
 }
 
+// Whether `path` lies in `dir` (both as the kernel would resolve them).
+bool Inside(const std::string& path, const std::string& dir) {
+  std::error_code ec;
+  std::string p = fs::weakly_canonical(path, ec).string() + "/";
+  std::string d = fs::weakly_canonical(dir, ec).string() + "/";
+  return !ec && p.compare(0, d.size(), d) == 0;
+}
+
 }  // namespace
 
 std::string BackupManifest::ToJson() const {
@@ -62,17 +88,25 @@ std::string BackupManifest::ToJson() const {
               {"head", head},
               {"head_hash", head_hash},
               {"created_at", created_at}}
-      .dump();
+      .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 Result<BackupManifest> Backup(eventstore::EventStore& log, const projections::LocalStore& local,
                               const std::string& data_dir, const std::string& dest, Time now) {
-  std::error_code ec;
-  if (fs::exists(dest, ec)) {
-    return InvalidField("to", dest + " exists: a backup goes into a new directory");
+  if (Inside(dest, data_dir)) {
+    return InvalidField("to", dest + " is inside the data dir: a backup goes elsewhere");
   }
-  fs::create_directories(dest, ec);
-  if (ec) return Internal("cannot create " + dest + ": " + ec.message());
+  std::error_code ec;
+  fs::create_directories(Parent(dest), ec);
+  if (ec) return Internal("cannot create " + Parent(dest) + ": " + ec.message());
+  // Made here, owner only (it holds the token and password hashes), or refused if it is
+  // there already: never someone else's directory adopted, never one filled twice.
+  if (::mkdir(dest.c_str(), 0700) != 0) {
+    if (errno == EEXIST) {
+      return InvalidField("to", dest + " exists: a backup goes into a new directory");
+    }
+    return Internal("cannot create " + dest + ": " + std::strerror(errno));
+  }
   auto fail = [&](const Error& e) {
     std::error_code ignored;
     fs::remove_all(dest, ignored);
@@ -87,24 +121,24 @@ Result<BackupManifest> Backup(eventstore::EventStore& log, const projections::Lo
   BackupManifest m = *head;
   m.created_at = FormatTime(now);
   // The snapshots up to the copy's head (a newer one would be of no use to it). A file
-  // once named is never changed, only deleted: one deleted meanwhile is simply not copied.
+  // once named is never changed, only deleted: one deleted meanwhile is not copied.
   fs::create_directories(dest + "/snapshots", ec);
+  if (ec) return fail(Internal("cannot create " + dest + "/snapshots: " + ec.message()));
   for (const auto& [position, path] : writer::SnapshotFiles(data_dir + "/snapshots")) {
     if (position > m.head) continue;
-    std::error_code gone;
-    fs::copy_file(path, dest + "/snapshots/" + fs::path(path).filename().string(), gone);
+    std::error_code copied;
+    fs::copy_file(path, dest + "/snapshots/" + fs::path(path).filename().string(), copied);
+    if (copied && fs::exists(path, ec)) {
+      return fail(Internal("cannot copy " + path + ": " + copied.message()));
+    }
   }
   {
     std::ofstream out(dest + "/backup.json", std::ios::trunc);
     out << m.ToJson() << "\n";
     if (!out.flush()) return fail(Internal("cannot write " + dest + "/backup.json"));
   }
-  for (const auto& path : {dest + "/backup.json", dest + "/snapshots"}) {
-    if (Status s = SyncPath(path, fs::is_directory(path) ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-        !s.ok())
-      return fail(s.error());
-  }
-  if (Status s = SyncPath(dest, O_RDONLY | O_DIRECTORY); !s.ok()) return fail(s.error());
+  if (Status s = SyncTree(dest); !s.ok()) return fail(s.error());
+  if (Status s = SyncPath(Parent(dest), O_RDONLY | O_DIRECTORY); !s.ok()) return fail(s.error());
   return m;
 }
 
@@ -113,43 +147,53 @@ Result<BackupManifest> Restore(const std::string& from, const std::string& data_
   {
     std::ifstream in(from + "/backup.json");
     json manifest = json::parse(in, nullptr, false);
-    if (!in || manifest.is_discarded() || !manifest.is_object() ||
-        manifest.value("format", 0) != kBackupFormat || !manifest["head"].is_number_unsigned() ||
-        !manifest["head_hash"].is_string()) {
+    auto field = [&](const char* name) {
+      return manifest.is_object() && manifest.contains(name) ? manifest[name] : json();
+    };
+    if (manifest.is_discarded() || field("format") != kBackupFormat ||
+        !field("head").is_number_unsigned() || !field("head_hash").is_string()) {
       return InvalidField("from", from + " holds no backup this server reads (backup.json)");
     }
-    wanted.head = manifest["head"].get<uint64_t>();
-    wanted.head_hash = manifest["head_hash"].get<std::string>();
-    wanted.created_at = manifest.value("created_at", "");
+    wanted.head = field("head").get<uint64_t>();
+    wanted.head_hash = field("head_hash").get<std::string>();
+    if (field("created_at").is_string()) wanted.created_at = field("created_at").get<std::string>();
   }
   std::error_code ec;
   if (fs::exists(data_dir, ec) && !fs::is_empty(data_dir, ec)) {
     return InvalidField("data_dir", data_dir + " is not empty: a restore goes into a new one");
   }
-  fs::create_directories(data_dir, ec);
-  if (ec) return Internal("cannot create " + data_dir + ": " + ec.message());
+  // Copied and checked beside the target, then renamed into place: a crmd never finds a
+  // half-restored data dir (a log without its read models would lose every token).
+  const std::string staging = data_dir + ".restoring-" + std::to_string(::getpid());
+  fs::create_directories(Parent(data_dir), ec);
+  if (::mkdir(staging.c_str(), 0700) != 0) {
+    return Internal("cannot create " + staging + ": " + std::strerror(errno));
+  }
   auto fail = [&](const Error& e) {
     std::error_code ignored;
-    fs::remove_all(data_dir, ignored);
+    fs::remove_all(staging, ignored);
     return e;
   };
   for (const char* part : {"log", "readmodels", "snapshots"}) {
-    fs::copy(from + "/" + part, data_dir + "/" + part, fs::copy_options::recursive, ec);
-    if (ec)
+    fs::copy(from + "/" + part, staging + "/" + part, fs::copy_options::recursive, ec);
+    if (ec) {
       return fail(Internal(std::string("cannot copy the backup's ") + part + ": " + ec.message()));
+    }
   }
-  auto got = ReadHead(data_dir + "/log", true);
+  auto got = ReadHead(staging + "/log", true);
   if (!got.ok()) return fail(got.error());
   if (got->head != wanted.head || got->head_hash != wanted.head_hash) {
     return fail(Internal("the copied log ends at " + std::to_string(got->head) + " (" +
                          got->head_hash + "), its manifest says " + std::to_string(wanted.head) +
                          " (" + wanted.head_hash + ")"));
   }
-  for (const char* part : {"log", "readmodels", "snapshots"}) {
-    if (Status s = SyncPath(data_dir + "/" + part, O_RDONLY | O_DIRECTORY); !s.ok())
-      return fail(s.error());
+  if (Status s = SyncTree(staging); !s.ok()) return fail(s.error());
+  // rename(2) replaces an empty directory, and refuses one that filled meanwhile.
+  if (::rename(staging.c_str(), data_dir.c_str()) != 0) {
+    return fail(
+        Internal("cannot move the restored copy to " + data_dir + ": " + std::strerror(errno)));
   }
-  if (Status s = SyncPath(data_dir, O_RDONLY | O_DIRECTORY); !s.ok()) return fail(s.error());
+  if (Status s = SyncPath(Parent(data_dir), O_RDONLY | O_DIRECTORY); !s.ok()) return s.error();
   got->created_at = wanted.created_at;
   return got;
 }
@@ -164,16 +208,37 @@ struct ControlSocket::Impl {
   std::thread thread;
 
   void Serve(int peer) {
+    const auto& refuse = ControlError;
+    std::string answer;
     ucred cred{};
     socklen_t len = sizeof cred;
-    if (::getsockopt(peer, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != ::geteuid())
-      return;
-    timeval timeout{5, 0};  // the request line; the answer may take as long as a backup does
-    ::setsockopt(peer, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    std::string line;
-    char c = 0;
-    while (line.size() < 4096 && ::read(peer, &c, 1) == 1 && c != '\n') line += c;
-    std::string answer = handle(line) + "\n";
+    if (::getsockopt(peer, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != ::geteuid()) {
+      answer = refuse("only crmd's own user (uid " + std::to_string(::geteuid()) +
+                      ") may use this socket");
+    } else {
+      timeval timeout{5, 0};  // the request line; the answer may take as long as a backup
+      ::setsockopt(peer, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+      std::string line;
+      char c = 0;
+      bool whole = false;
+      while (line.size() <= 4096 && ::read(peer, &c, 1) == 1) {
+        if (c == '\n') {
+          whole = true;
+          break;
+        }
+        line += c;
+      }
+      if (!whole) {
+        answer = refuse("a request is one line of at most 4096 bytes, ended by a line break");
+      } else {
+        try {
+          answer = handle(line);
+        } catch (const std::exception& e) {  // the server goes on, whatever a request does
+          answer = refuse(std::string("the request failed: ") + e.what());
+        }
+      }
+    }
+    answer += "\n";
     size_t done = 0;
     while (done < answer.size()) {
       ssize_t n = ::write(peer, answer.data() + done, answer.size() - done);
@@ -209,8 +274,11 @@ Result<std::unique_ptr<ControlSocket>> ControlSocket::Start(
     while (!p->stopping) {
       int peer = ::accept4(p->fd, nullptr, nullptr, SOCK_CLOEXEC);
       if (peer < 0) {
-        if (errno == EINTR || errno == ECONNABORTED) continue;
-        break;  // shut down
+        if (p->stopping) break;
+        // Out of descriptors or memory, say: the socket stays, and is tried again.
+        if (errno != EINTR && errno != ECONNABORTED)
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        continue;
       }
       p->Serve(peer);
       ::close(peer);
@@ -229,10 +297,16 @@ ControlSocket::~ControlSocket() {
   ::unlink(impl_->path.c_str());
 }
 
+std::string ControlError(const std::string& why) {
+  return json{{"error", why}}.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 Result<std::string> AskControlSocket(const std::string& path, const std::string& line) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) return Unavailable("no control socket at " + path);
+  if (path.size() >= sizeof addr.sun_path) {
+    return Unavailable("no control socket at " + path + ": the path is too long for one");
+  }
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return Internal(std::string("cannot make a socket: ") + std::strerror(errno));
@@ -241,6 +315,9 @@ Result<std::string> AskControlSocket(const std::string& path, const std::string&
     ::close(fd);
     return Unavailable("no crmd answers at " + path + " (" + why + ")");
   }
+  // A backup takes as long as the copy; a crmd that stops answering is given up on.
+  timeval timeout{1800, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   std::string request = line + "\n";
   bool sent = ::write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size());
   std::string answer;

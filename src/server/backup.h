@@ -59,6 +59,9 @@ class ControlSocket {
   std::unique_ptr<Impl> impl_;
 };
 
+// The control socket's answer for a request it refuses: {"error": why}.
+std::string ControlError(const std::string& why);
+
 // Sends one line to the control socket at `path` and returns the answer's line;
 // kUnavailable when nothing listens there.
 Result<std::string> AskControlSocket(const std::string& path, const std::string& line);

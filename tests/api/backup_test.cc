@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -85,6 +86,27 @@ TEST_F(BackupTest, ABackupTakenWhileServingRestoresToTheSameLogRecordsAndTokens)
   EXPECT_NE(over.dump().find("not empty"), std::string::npos) << over.dump();
 }
 
+// The control socket answers what it does not take with an error, and goes on.
+TEST_F(BackupTest, TheControlSocketRefusesWhatItDoesNotTake) {
+  auto ask = [&](const std::string& bytes) {
+    int code = -1;
+    std::string script =
+        "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); "
+        "s.sendall(sys.argv[2].encode().decode('unicode_escape').encode('latin-1')); "
+        "s.shutdown(socket.SHUT_WR); print(s.makefile().readline().strip())";
+    return RunTool(
+        "python3 -c \"" + script + "\" " + dir_.sub("data") + "/crmd.sock '" + bytes + "'", &code);
+  };
+  EXPECT_NE(ask("hello\\n").find("unknown request"), std::string::npos);
+  EXPECT_NE(ask("backup relative/path\\n").find("unknown request"), std::string::npos);
+  EXPECT_NE(ask("backup /no/line/break").find("line break"), std::string::npos);
+  EXPECT_NE(ask("backup " + dir_.sub("data") + "/inside\\n").find("inside the data dir"),
+            std::string::npos);
+  // A path that is not UTF-8 fails in words, and the server goes on.
+  EXPECT_NE(ask("backup /proc/caf\\xe9/x\\n").find("error"), std::string::npos);
+  EXPECT_EQ(Http(crmd_->port(), "GET", "/health").status, 200);
+}
+
 TEST_F(BackupTest, AStoppedServersDataDirIsBackedUpFromItsStores) {
   auto [rep, token] = Rep("quiet");
   std::string lead = Lead(token);
@@ -102,14 +124,34 @@ TEST_F(BackupTest, AStoppedServersDataDirIsBackedUpFromItsStores) {
   Crmd copy_server(dir_.sub("r"));
   ASSERT_TRUE(copy_server.Start()) << copy_server.stderr_text();
   EXPECT_EQ(copy_server.Call("GET", "/api/v1/leads/" + lead, nullptr, token).status, 200);
-  // Damage in the copy is found by the restore, which then leaves nothing behind.
+  copy_server.Stop();
+  // A manifest that does not match the log is found by the restore, which then leaves
+  // nothing behind; so is a log that is no log.
+  std::string manifest;
+  {
+    std::ifstream in(dir_.sub("cold") + "/backup.json");
+    std::getline(in, manifest);
+  }
+  json edited = json::parse(manifest);
+  edited["head"] = head + 1;
+  std::ofstream(dir_.sub("cold") + "/backup.json", std::ios::trunc) << edited.dump() << "\n";
+  json wrong = Tool("restore --from " + dir_.sub("cold") + " --data-dir " + dir_.sub("r2"), &code);
+  EXPECT_NE(code, 0) << wrong.dump();
+  EXPECT_NE(wrong.dump().find("its manifest says"), std::string::npos) << wrong.dump();
+  std::ofstream(dir_.sub("cold") + "/backup.json", std::ios::trunc) << manifest << "\n";
   std::filesystem::remove_all(dir_.sub("cold") + "/log");
   std::filesystem::copy(dir_.sub("r") + "/readmodels", dir_.sub("cold") + "/log",
                         std::filesystem::copy_options::recursive);
-  copy_server.Stop();
   json bad = Tool("restore --from " + dir_.sub("cold") + " --data-dir " + dir_.sub("r2"), &code);
   EXPECT_NE(code, 0) << bad.dump();
   EXPECT_FALSE(std::filesystem::exists(dir_.sub("r2")));
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path()))
+    EXPECT_EQ(entry.path().filename().string().find(".restoring-"), std::string::npos);
+  // A mistyped data dir is refused, not backed up as empty.
+  json none = Tool("backup --data-dir " + dir_.sub("nothing") + " --to " + dir_.sub("b3"), &code);
+  EXPECT_NE(code, 0) << none.dump();
+  EXPECT_FALSE(std::filesystem::exists(dir_.sub("b3")));
+  EXPECT_FALSE(std::filesystem::exists(dir_.sub("nothing")));
 }
 
 }  // namespace
