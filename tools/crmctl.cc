@@ -2,6 +2,8 @@
 //   crmctl verify --data-dir DIR     recompute the hash chain; exit 1 on a bad log
 //   crmctl export --data-dir DIR     print the log as JSON lines, one event per line
 //   crmctl rebuild --data-dir DIR    drop every read model and rebuild it from the log
+//   crmctl check-read-models --data-dir DIR
+//                                    the read models against a rebuild, row by row
 //   crmctl replay --data-dir DIR --until P|TIME customer ID
 //                                    the customer 360 view as it was then
 //   crmctl seed --data-dir DIR --customers N --leads M
@@ -121,9 +123,10 @@ int Verify(const std::string& dir) {
   return r.ok ? 0 : 1;
 }
 
-// The read models of `dir` over its log, following it until they have applied its head.
+// The read models in `local_path` (the data dir's own by default) over the log of `dir`,
+// following it until they have applied its head. `log` shares a log already open.
 struct ReadSide {
-  std::unique_ptr<crm::eventstore::EventStore> store;
+  std::shared_ptr<crm::eventstore::EventStore> store;
   std::unique_ptr<crm::projections::LocalStore> local;
   std::unique_ptr<crm::projections::ReadModels> read;
 
@@ -132,10 +135,17 @@ struct ReadSide {
   }
 };
 
-crm::Result<std::unique_ptr<ReadSide>> OpenReadSide(const std::string& dir, crm::Seconds offset) {
+crm::Result<std::unique_ptr<ReadSide>> OpenReadSide(
+    const std::string& dir, crm::Seconds offset, std::string local_path = "",
+    std::shared_ptr<crm::eventstore::EventStore> log = nullptr) {
   auto side = std::make_unique<ReadSide>();
-  CRM_ASSIGN_OR_RETURN(side->store, OpenLog(dir));
-  CRM_ASSIGN_OR_RETURN(side->local, crm::projections::LocalStore::Open(dir + "/readmodels"));
+  if (log) {
+    side->store = std::move(log);
+  } else {
+    CRM_ASSIGN_OR_RETURN(side->store, OpenLog(dir));
+  }
+  if (local_path.empty()) local_path = dir + "/readmodels";
+  CRM_ASSIGN_OR_RETURN(side->local, crm::projections::LocalStore::Open(local_path));
   side->read = std::make_unique<crm::projections::ReadModels>(
       *side->store, *side->local,
       crm::projections::ReadModels::Options{
@@ -165,6 +175,105 @@ int Rebuild(const std::string& dir, crm::Seconds offset) {
   nlohmann::json checkpoints = (*side)->read->runner().checkpoints();
   std::cout << crm::api::JsonText(
                    {{"position", (*side)->store->Head()}, {"projections", checkpoints}})
+            << std::endl;
+  return 0;
+}
+
+// A row's key or value as printable text: bytes outside ASCII's printable range as \xNN,
+// cut after 200 bytes.
+std::string Printable(std::string_view bytes) {
+  std::string out;
+  for (size_t i = 0; i < bytes.size() && i < 200; ++i) {
+    auto c = static_cast<unsigned char>(bytes[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  if (bytes.size() > 200) out += "...";
+  return out;
+}
+
+// The next rows under `prefix` of `store` after the key `after` (from the first one when
+// `start`).
+using Rows = std::vector<std::pair<std::string, std::string>>;
+Rows NextRows(const crm::projections::LocalStore& store, const std::string& prefix,
+              const std::string& after, bool start) {
+  constexpr size_t kChunk = 4096;
+  Rows rows;
+  store.Scan(prefix, start ? "" : after.substr(prefix.size()), false,
+             [&](std::string_view k, std::string_view v) {
+               if (!start && k == after) return true;
+               rows.emplace_back(std::string(k), std::string(v));
+               return rows.size() < kChunk;
+             });
+  return rows;
+}
+
+// The read models of `dir`, once they have applied its whole log, against a rebuild from
+// the log in a scratch store, row by row (a chunk at a time, so memory stays bounded):
+// each projection's rows and their checkpoints. (The store also keeps what is no
+// projection's, the API's sign-in records: those are not compared.) 0 when every row is
+// equal; 1, with the first row that differs, when not.
+int CheckReadModels(const std::string& dir, crm::Seconds offset) {
+  auto stored = OpenReadSide(dir, offset);
+  if (!stored.ok()) return Fail(stored.error());
+  std::error_code ec;
+  std::string scratch = (std::filesystem::temp_directory_path(ec) / "evcrm-check-XXXXXX").string();
+  if (ec || ::mkdtemp(scratch.data()) == nullptr) {
+    return Fail(crm::Internal("cannot make a scratch directory for the rebuild"));
+  }
+  struct Remove {
+    std::string path;
+    ~Remove() {
+      std::error_code ignored;
+      std::filesystem::remove_all(path, ignored);
+    }
+  } remove{scratch};
+  auto rebuilt = OpenReadSide(dir, offset, scratch + "/readmodels", (*stored)->store);
+  if (!rebuilt.ok()) return Fail(rebuilt.error());
+  Progress stored_progress("stored read models");
+  CatchUp(**stored, stored_progress);
+  Progress rebuilt_progress("rebuild");
+  CatchUp(**rebuilt, rebuilt_progress);
+  for (auto* side : {stored->get(), rebuilt->get()}) {
+    crm::Status s = side->read->runner().Checkpoint();  // every row of memory on disk
+    if (!s.ok()) return Fail(s.error());
+  }
+  const auto& a = *(*stored)->local;
+  const auto& b = *(*rebuilt)->local;
+  std::vector<std::string> prefixes = {"meta/"};
+  for (const auto& [name, position] : (*stored)->read->runner().checkpoints()) {
+    prefixes.push_back(name + "/");
+  }
+  uint64_t rows = 0;
+  for (const std::string& prefix : prefixes) {
+    std::string after;
+    for (bool start = true;; start = false) {
+      Rows x = NextRows(a, prefix, after, start), y = NextRows(b, prefix, after, start);
+      for (size_t i = 0; i < std::max(x.size(), y.size()); ++i) {
+        if (i < x.size() && i < y.size() && x[i] == y[i]) continue;
+        nlohmann::json diff = {{"ok", false}, {"position", (*stored)->store->Head()}};
+        const auto& row = i < x.size() && (i >= y.size() || x[i].first <= y[i].first) ? x[i] : y[i];
+        auto value_in = [&](const Rows& r) -> nlohmann::json {
+          if (i < r.size() && r[i].first == row.first) return Printable(r[i].second);
+          return nullptr;
+        };
+        diff["first_difference"] = {
+            {"key", Printable(row.first)}, {"stored", value_in(x)}, {"rebuilt", value_in(y)}};
+        std::cout << crm::api::JsonText(diff) << std::endl;
+        return 1;
+      }
+      rows += x.size();
+      if (x.empty()) break;
+      after = x.back().first;
+    }
+  }
+  std::cout << crm::api::JsonText(
+                   {{"ok", true}, {"position", (*stored)->store->Head()}, {"rows", rows}})
             << std::endl;
   return 0;
 }
@@ -242,6 +351,11 @@ int main(int argc, char** argv) {
       cli.add_subcommand("rebuild", "Drop every read model and rebuild it from the log");
   data_dir(rebuild);
   utc_offset(rebuild);
+  auto* check = cli.add_subcommand(
+      "check-read-models",
+      "Compare the read models, caught up with the log, with a rebuild from it, row by row");
+  data_dir(check);
+  utc_offset(check);
   auto* replay = cli.add_subcommand("replay", "A record as it was at a position or a time");
   data_dir(replay);
   utc_offset(replay);
@@ -318,6 +432,7 @@ int main(int argc, char** argv) {
   if (!offset) return Fail(crm::InvalidField("--utc-offset", "must look like +08:00"));
   if (verify->parsed()) return Verify(dir);
   if (rebuild->parsed()) return Rebuild(dir, *offset);
+  if (check->parsed()) return CheckReadModels(dir, *offset);
   if (replay->parsed()) return Replay(dir, *offset, until, kind, id);
   return Export(dir, after);
 }
