@@ -115,6 +115,14 @@ std::string StoreMetrics(const Services& s) {
       << "# HELP evcrm_live_stalled_closes_total Events feeds closed (1013) for taking nothing.\n"
       << "# TYPE evcrm_live_stalled_closes_total counter\n"
       << "evcrm_live_stalled_closes_total " << live.stalled_closes << "\n";
+  out << "# HELP evcrm_projections_failing 1 when the read models cannot follow the log (see "
+         "/health)\n"
+      << "# TYPE evcrm_projections_failing gauge\n"
+      << "evcrm_projections_failing " << (s.read.runner().failure().empty() ? 0 : 1) << "\n"
+      << "# HELP evcrm_read_models_store_failed 1 when the read models' store failed a write "
+         "(served from memory, rebuilt at the next start)\n"
+      << "# TYPE evcrm_read_models_store_failed gauge\n"
+      << "evcrm_read_models_store_failed " << (s.read.runner().store_failed() ? 1 : 0) << "\n";
   out << "# HELP evcrm_projection_lag_events Events the projection has still to apply.\n"
       << "# TYPE evcrm_projection_lag_events gauge\n";
   for (const auto& [name, cp] : s.read.runner().checkpoints()) {
@@ -132,12 +140,24 @@ void AddOpsRoutes(Router& r, Services& s) {
     for (const auto& [name, cp] : s.read.runner().checkpoints()) projections[name] = cp;
     json health = {
         {"status", "ok"}, {"position", s.store.Head()}, {"projections", std::move(projections)}};
-    // A halted writer refuses every command: the server is not healthy, whatever it reads.
+    // A halted writer refuses every command, and read models that cannot follow the log
+    // serve the past: either way the server is not healthy, whatever it reads. A store of
+    // the read models that failed a write leaves them served from memory: degraded.
     std::string halted = s.writer.Stats().halted;
-    if (halted.empty()) return SendJson(call, 200, health);
-    health["status"] = "halted";
-    health["detail"] = halted;
-    SendJson(call, 503, health);
+    std::string failing = s.read.runner().failure();
+    if (!halted.empty()) {
+      health["status"] = "halted";
+      health["detail"] = halted;
+    } else if (!failing.empty()) {
+      health["status"] = "failing";
+      health["detail"] = failing;
+    } else if (s.read.runner().store_failed()) {
+      health["status"] = "degraded";
+      health["detail"] =
+          "the read models' store failed a write: they are served from memory, and rebuilt "
+          "from the log at the next start";
+    }
+    SendJson(call, halted.empty() && failing.empty() ? 200 : 503, health);
   });
 
   r.Add("GET", "/metrics", [&s](const CallPtr& call) {

@@ -4,6 +4,7 @@
 #include <future>
 
 #include "eventstore/coding.h"
+#include "domain/events.h"
 
 namespace crm::projections {
 namespace {
@@ -145,6 +146,8 @@ Status ProjectionRunner::Rebuild() {
   CRM_RETURN_IF_ERROR(ClearAll());
   ++generation_;
   applied_.store(0);
+  stalled_ = false;  // a failed event is tried again, with everything before it
+  SetFailure("");
   return Status::Ok();
 }
 
@@ -175,19 +178,35 @@ void ProjectionRunner::ApplyBatch(const std::vector<eventstore::RecordedEvent>& 
   {
     std::unique_lock lock(mu_);
     if (generation != generation_) return;  // a rebuild started: these events are stale
+    uint64_t applied = applied_.load();
     for (const auto& ev : events) {
       for (size_t i = 0; i < projections_.size(); ++i) {
         if (checkpoints_[i] >= ev.position) continue;
-        projections_[i]->Apply(ev, touched);
+        try {
+          projections_[i]->Apply(ev, touched);
+        } catch (const std::exception& e) {
+          // Half applied, perhaps: this projection's state can no longer be stored. The
+          // stored rows stay at their last checkpoint, and the next start resumes there.
+          stalled_ = true;
+          SetFailure("the projection " + std::string(projections_[i]->name()) +
+                     " failed to apply the event at position " + std::to_string(ev.position) +
+                     " (" + std::string(domain::EventTypeName(ev.event)) + "): " + e.what() +
+                     "; the read models stay at position " + std::to_string(ev.position - 1) +
+                     " until crmd restarts");
+          log_("projections: " + failure());
+          applied_.store(ev.position - 1);
+          return;
+        }
         checkpoints_[i] = ev.position;
       }
+      applied = ev.position;
     }
     unwritten_ = true;
     FlushInto(batch, Clock::now() >= next_checkpoint_);
     // Still under the lock, so that a rebuild cannot clear the rows in between and have
     // them written back. Not synced: whatever a crash loses is replayed from the log.
     (void)WriteFlushed(batch);  // a failure is logged, and abandons the stored rows
-    applied_.store(events.back().position);
+    applied_.store(applied);
   }
   std::vector<std::function<void(uint64_t, const Topics&)>> listeners;
   {
@@ -226,7 +245,23 @@ Status ProjectionRunner::Checkpoint() {
   return WriteFlushed(batch);
 }
 
+std::string ProjectionRunner::failure() const {
+  std::lock_guard<std::mutex> lock(failure_mu_);
+  return failure_;
+}
+
+void ProjectionRunner::SetFailure(std::string failure) {
+  std::lock_guard<std::mutex> lock(failure_mu_);
+  failure_ = std::move(failure);
+}
+
+bool ProjectionRunner::store_failed() const {
+  std::shared_lock lock(mu_);
+  return write_failed_;
+}
+
 Status ProjectionRunner::WriteFlushed(const LocalBatch& batch) {
+  if (stalled_) return Unavailable("a projection failed to apply an event: nothing more is stored");
   if (write_failed_) return Unavailable("the read models' store failed a write earlier");
   Status s = local_.Write(batch, false);
   if (s.ok()) return s;
@@ -256,6 +291,16 @@ void ProjectionRunner::Loop() {
       generation = generation_;
     }
     uint64_t applied = applied_.load();
+    bool stalled;
+    {
+      std::shared_lock lock(mu_);
+      stalled = stalled_;
+    }
+    if (stalled) {  // until Stop: the failed event is never skipped
+      FireWaiters();
+      std::this_thread::sleep_for(kIdleWake);
+      continue;
+    }
     if (applied >= store_.Head()) {
       store_.WaitForHead(applied, kIdleWake);
       FireWaiters();
@@ -264,10 +309,17 @@ void ProjectionRunner::Loop() {
     }
     auto events = store_.ReadAll(applied + 1, kReadChunk);
     if (!events.ok() || events->empty()) {
-      if (!events.ok()) log_("projections: " + events.error().detail);
+      if (!events.ok()) {
+        std::string failure = "the log cannot be read after position " +
+                              std::to_string(applied) + ": " + events.error().detail;
+        if (failure != this->failure()) log_("projections: " + failure);  // once, not 10/s
+        SetFailure(std::move(failure));
+      }
+      FireWaiters();
       std::this_thread::sleep_for(kIdleWake);
       continue;
     }
+    if (!failure().empty()) SetFailure("");
     ApplyBatch(*events, generation);
     FireWaiters();
   }

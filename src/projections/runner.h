@@ -77,6 +77,16 @@ class ProjectionRunner {
   // Drops every read model and rebuilds it from position 1 (the runner keeps running).
   Status Rebuild();
 
+  // What keeps the read models from following the log, "" when nothing does: the log
+  // cannot be read (retried until it can), or a projection failed to apply an event. A
+  // failed event is never skipped: the runner stops before it, stores nothing more (the
+  // stored rows stay at their last checkpoint, consistent), and keeps serving what it
+  // applied; the next start retries from the stored checkpoints.
+  std::string failure() const;
+  // Whether the local store failed a write: the read models are served from memory and
+  // rebuilt from the log at the next start.
+  bool store_failed() const;
+
  private:
   void Loop();
   Status LoadAll();
@@ -91,6 +101,7 @@ class ProjectionRunner {
   // before (then the stored read models are abandoned: see the definition).
   Status WriteFlushed(const LocalBatch& batch);
   void FireWaiters();
+  void SetFailure(std::string failure);
 
   eventstore::EventStore& store_;
   LocalStore& local_;
@@ -106,6 +117,9 @@ class ProjectionRunner {
   Clock::time_point next_checkpoint_;                                  // under mu_
   bool unwritten_ = false;     // applied since the last checkpoint; under mu_
   bool write_failed_ = false;  // under mu_
+  bool stalled_ = false;       // a projection failed to apply an event; under mu_
+  mutable std::mutex failure_mu_;
+  std::string failure_;  // under failure_mu_
   bool started_ = false;       // under mu_ (and set before the thread starts)
   std::thread thread_;
 

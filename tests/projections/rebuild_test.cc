@@ -3,6 +3,7 @@
 // from their checkpoints in the middle.
 #include <gtest/gtest.h>
 
+#include <numeric>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -283,6 +284,80 @@ TEST(RunnerTest, ARebuildWhileRunningStartsOverFromPositionOne) {
   ASSERT_TRUE(side.runner.WaitApplied(store->Head(), std::chrono::seconds(30)));
   side.runner.Stop();
   EXPECT_EQ(ReadModelRows(*side.local), before);
+}
+
+// A projection that records which positions it applied, and throws on one while armed.
+class BrittleProjection : public Projection {
+ public:
+  explicit BrittleProjection(uint64_t breaks_at) : breaks_at_(breaks_at) {}
+  std::string_view name() const override { return "brittle"; }
+  void Apply(const eventstore::RecordedEvent& event, Topics&) override {
+    if (armed && event.position == breaks_at_) throw std::runtime_error("a bug");
+    applied.push_back(event.position);
+  }
+  void Flush(LocalBatch& batch) override {
+    for (; flushed_ < applied.size(); ++flushed_) {
+      batch.Put("brittle/" + eventstore::Fixed64Key(applied[flushed_]), "");
+    }
+  }
+  Status Load(const LocalStore&) override { return Status::Ok(); }
+  void Clear() override { applied.clear(), flushed_ = 0; }
+
+  bool armed = true;
+  std::vector<uint64_t> applied;
+
+ private:
+  uint64_t breaks_at_;
+  size_t flushed_ = 0;
+};
+
+// A projection that fails to apply an event stops before it, says so, stores nothing more
+// and never skips it; the next start resumes from the stored checkpoint and applies it.
+TEST(RunnerTest, AnEventAProjectionFailsToApplyIsNeverSkipped) {
+  TempDir dir;
+  WriteSide w(dir);
+  Story story(*w.commands, w.clock, 3);
+  story.Setup();
+  for (int i = 0; i < 100; ++i) story.Step();
+  uint64_t head = w.store->Head();
+  ASSERT_GT(head, 30u);
+  auto local = std::move(LocalStore::Open(dir.sub("rm"))).value();
+  std::vector<std::string> said;
+  {
+    BrittleProjection brittle(20);
+    ProjectionRunner runner(*w.store, *local, {&brittle},
+                            [&](std::string_view line) { said.emplace_back(line); });
+    runner.SetCheckpointEvery(std::chrono::milliseconds(0));  // every batch is stored
+    ASSERT_TRUE(runner.Start().ok());
+    EXPECT_FALSE(runner.WaitApplied(20, std::chrono::milliseconds(500)));
+    EXPECT_EQ(runner.applied(), 19u);
+    std::vector<uint64_t> before(19);
+    std::iota(before.begin(), before.end(), 1);
+    EXPECT_EQ(brittle.applied, before) << "an event after the failed one was applied";
+    EXPECT_NE(runner.failure().find("brittle failed to apply the event at position 20"),
+              std::string::npos)
+        << runner.failure();
+    ASSERT_FALSE(said.empty());
+    EXPECT_NE(said.back().find("position 20"), std::string::npos) << said.back();
+    runner.Stop();
+  }
+  // Nothing of the failed batch was stored: the stored rows are of a checkpoint before it.
+  auto cp = local->Get("meta/checkpoint/brittle");
+  uint64_t stored = cp && cp->size() == 8 ? eventstore::GetFixed64(*cp) : 0;
+  EXPECT_LT(stored, 20u);
+  EXPECT_EQ(local->Dump("brittle/").size(), stored);
+
+  // Fixed, and started again: it resumes after the stored checkpoint and applies the rest.
+  BrittleProjection fixed(20);
+  fixed.armed = false;
+  ProjectionRunner runner(*w.store, *local, {&fixed});
+  ASSERT_TRUE(runner.Start().ok());
+  ASSERT_TRUE(runner.WaitApplied(head, std::chrono::seconds(30)));
+  std::vector<uint64_t> rest(head - stored);
+  std::iota(rest.begin(), rest.end(), stored + 1);
+  EXPECT_EQ(fixed.applied, rest);
+  EXPECT_EQ(runner.failure(), "");
+  runner.Stop();
 }
 
 }  // namespace
