@@ -22,8 +22,8 @@ class StoreLogger : public rocksdb::Logger {
     std::tm t{};
     localtime_r(&now.tv_sec, &t);
     int n = std::snprintf(line, sizeof line, "%04d/%02d/%02d-%02d:%02d:%02d.%06ld ",
-                          t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min,
-                          t.tm_sec, static_cast<long>(now.tv_usec));
+                          t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
+                          static_cast<long>(now.tv_usec));
     va_list copy;
     va_copy(copy, ap);
     int m = std::vsnprintf(line + n, sizeof line - static_cast<size_t>(n) - 1, format, copy);

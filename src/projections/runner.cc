@@ -3,8 +3,8 @@
 #include <pthread.h>
 #include <future>
 
-#include "eventstore/coding.h"
 #include "domain/events.h"
+#include "eventstore/coding.h"
 
 namespace crm::projections {
 namespace {
@@ -310,8 +310,8 @@ void ProjectionRunner::Loop() {
     auto events = store_.ReadAll(applied + 1, kReadChunk);
     if (!events.ok() || events->empty()) {
       if (!events.ok()) {
-        std::string failure = "the log cannot be read after position " +
-                              std::to_string(applied) + ": " + events.error().detail;
+        std::string failure = "the log cannot be read after position " + std::to_string(applied) +
+                              ": " + events.error().detail;
         if (failure != this->failure()) log_("projections: " + failure);  // once, not 10/s
         SetFailure(std::move(failure));
       }

@@ -119,8 +119,8 @@ class ProjectionRunner {
   bool write_failed_ = false;  // under mu_
   bool stalled_ = false;       // a projection failed to apply an event; under mu_
   mutable std::mutex failure_mu_;
-  std::string failure_;  // under failure_mu_
-  bool started_ = false;       // under mu_ (and set before the thread starts)
+  std::string failure_;   // under failure_mu_
+  bool started_ = false;  // under mu_ (and set before the thread starts)
   std::thread thread_;
 
   struct Waiter {

@@ -132,14 +132,18 @@ const schemas = {
   ),
   Health: obj(
     {
-      status: str({ enum: ["ok", "halted"] }),
+      status: str({
+        enum: ["ok", "degraded", "failing", "halted"],
+        description:
+          "ok; degraded (200): the read models' store failed a write, they are served from memory and rebuilt at the next start; failing (503): the read models cannot follow the log (it cannot be read, or a projection failed to apply an event, which is never skipped); halted (503): the writer refuses every command until a restart, after a failed write of the log.",
+      }),
       position: int({ minimum: 0, description: "The log's head (last durable position)." }),
       projections: {
         type: "object",
         additionalProperties: { type: "integer", minimum: 0 },
         description: "Position each projection has applied.",
       },
-      detail: str({ description: "Why the writer halted (status halted only)." }),
+      detail: str({ description: "What is wrong (every status but ok)." }),
     },
     ["status", "position", "projections"],
   ),
@@ -1049,7 +1053,7 @@ const CLAIM_RULES = {
 op("get", "/health", {
   id: "getHealth",
   summary: "Liveness and positions",
-  description: "No authentication. 503 (same shape, status halted, with detail) when the writer has halted after a failed write: it refuses every command until a restart.",
+  description: "No authentication. 503 (same shape, with detail) when the writer has halted after a failed write of the log (status halted: it refuses every command until a restart) or the read models cannot follow the log (status failing); 200 with status degraded when the read models' store failed a write.",
   tag: "Operations",
   answer: "Health",
   extra: {
@@ -1057,7 +1061,7 @@ op("get", "/health", {
   },
 });
 paths["/health"].get.responses["503"] = {
-  description: "The writer has halted (status halted; detail says why).",
+  description: "The writer has halted (status halted) or the read models cannot follow the log (status failing); detail says why.",
   content: { "application/json": { schema: ref("Health") } },
 };
 op("get", "/metrics", {
