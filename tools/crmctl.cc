@@ -156,13 +156,17 @@ crm::Result<std::unique_ptr<ReadSide>> OpenReadSide(
   return side;
 }
 
-// Waits until the read models have applied the whole log, showing how far they are.
-void CatchUp(ReadSide& side, Progress& progress) {
+// Waits until the read models have applied the whole log, showing how far they are; an
+// error when they cannot (the log cannot be read, or a projection failed on an event).
+crm::Status CatchUp(ReadSide& side, Progress& progress) {
   uint64_t head = side.store->Head();
   while (!side.read->runner().WaitApplied(head, std::chrono::milliseconds(200))) {
+    std::string failure = side.read->runner().failure();
+    if (!failure.empty()) return crm::Internal("the read models cannot follow the log: " + failure);
     progress.Update(side.read->runner().applied(), head);
   }
   progress.Finish(head);
+  return crm::Status::Ok();
 }
 
 int Rebuild(const std::string& dir, crm::Seconds offset) {
@@ -171,7 +175,7 @@ int Rebuild(const std::string& dir, crm::Seconds offset) {
   crm::Status s = (*side)->read->runner().Rebuild();
   if (!s.ok()) return Fail(s.error());
   Progress progress("rebuild");
-  CatchUp(**side, progress);
+  if (crm::Status caught = CatchUp(**side, progress); !caught.ok()) return Fail(caught.error());
   nlohmann::json checkpoints = (*side)->read->runner().checkpoints();
   std::cout << crm::api::JsonText(
                    {{"position", (*side)->store->Head()}, {"projections", checkpoints}})
@@ -213,11 +217,13 @@ Rows NextRows(const crm::projections::LocalStore& store, const std::string& pref
   return rows;
 }
 
-// The read models of `dir`, once they have applied its whole log, against a rebuild from
-// the log in a scratch store, row by row (a chunk at a time, so memory stays bounded):
+// The read models of `dir`, once they have applied its whole log (they are caught up in
+// place, as a start of crmd would), against a rebuild from the log in a scratch store,
+// row by row (a chunk at a time, so memory stays bounded):
 // each projection's rows and their checkpoints. (The store also keeps what is no
 // projection's, the API's sign-in records: those are not compared.) 0 when every row is
-// equal; 1, with the first row that differs, when not.
+// equal; 1, with the first row that differs, when not, or with why the stored ones
+// could not be used.
 int CheckReadModels(const std::string& dir, crm::Seconds offset) {
   auto stored = OpenReadSide(dir, offset);
   if (!stored.ok()) return Fail(stored.error());
@@ -235,10 +241,24 @@ int CheckReadModels(const std::string& dir, crm::Seconds offset) {
   } remove{scratch};
   auto rebuilt = OpenReadSide(dir, offset, scratch + "/readmodels", (*stored)->store);
   if (!rebuilt.ok()) return Fail(rebuilt.error());
+  // Stored read models that could not be used were dropped when they opened: then there
+  // is nothing to compare, and that is the finding.
+  std::string cleared = (*stored)->read->runner().cleared_at_start();
+  if (!cleared.empty()) {
+    std::cout << crm::api::JsonText({{"ok", false},
+                                     {"position", (*stored)->store->Head()},
+                                     {"detail", "not compared: " + cleared}})
+              << std::endl;
+    return 1;
+  }
   Progress stored_progress("stored read models");
-  CatchUp(**stored, stored_progress);
+  if (crm::Status caught = CatchUp(**stored, stored_progress); !caught.ok()) {
+    return Fail(caught.error());
+  }
   Progress rebuilt_progress("rebuild");
-  CatchUp(**rebuilt, rebuilt_progress);
+  if (crm::Status caught = CatchUp(**rebuilt, rebuilt_progress); !caught.ok()) {
+    return Fail(caught.error());
+  }
   for (auto* side : {stored->get(), rebuilt->get()}) {
     crm::Status s = side->read->runner().Checkpoint();  // every row of memory on disk
     if (!s.ok()) return Fail(s.error());
@@ -287,7 +307,7 @@ int Replay(const std::string& dir, crm::Seconds offset, const std::string& until
   auto side = OpenReadSide(dir, offset);
   if (!side.ok()) return Fail(side.error());
   Progress progress("read models");
-  CatchUp(**side, progress);
+  if (crm::Status caught = CatchUp(**side, progress); !caught.ok()) return Fail(caught.error());
   std::vector<std::string> records;
   {
     auto view = (*side)->read->Read();

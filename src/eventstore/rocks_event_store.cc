@@ -526,6 +526,7 @@ Result<std::unique_ptr<EventStore>> OpenRocksEventStore(const StoreOptions& opti
   db_options.create_if_missing = !options.read_only;
   db_options.create_missing_column_families = !options.read_only;
   db_options.paranoid_checks = true;
+  db_options.keep_log_file_num = 5;  // for RocksDB's own logger, on read-only opens
   if (!options.read_only) db_options.info_log = NewStoreLogger(options.path);
   // Bounded, so that the server's connection limit can count on the rest (http_server.h).
   db_options.max_open_files = 200;

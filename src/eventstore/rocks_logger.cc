@@ -1,18 +1,26 @@
 #include "eventstore/rocks_logger.h"
 
+#include <sys/stat.h>
 #include <sys/time.h>
 
+#include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <ctime>
+#include <mutex>
 
 namespace crm::eventstore {
 namespace {
 
+// A LOG past this size is renamed LOG.old (replacing the one before) and begun again.
+constexpr long kRollBytes = 64L << 20;
+
 class StoreLogger : public rocksdb::Logger {
  public:
-  explicit StoreLogger(std::FILE* file) : file_(file) {}
-  ~StoreLogger() override { std::fclose(file_); }
+  StoreLogger(std::string path, std::FILE* file) : path_(std::move(path)), file_(file) {}
+  ~StoreLogger() override {
+    if (file_ != nullptr) std::fclose(file_);
+  }
 
   using rocksdb::Logger::Logv;
   void Logv(const char* format, va_list ap) override {
@@ -31,24 +39,40 @@ class StoreLogger : public rocksdb::Logger {
     size_t size = static_cast<size_t>(n) + (m < 0 ? 0 : static_cast<size_t>(m));
     if (size > sizeof line - 2) size = sizeof line - 2;  // cut, like RocksDB's own
     line[size++] = '\n';
-    // One write per line (stdio locks the stream); a failed one is dropped, as is its line.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (file_ == nullptr) return;
+    // A failed write drops its line, and nothing else.
     (void)std::fwrite(line, 1, size, file_);
     (void)std::fflush(file_);
     std::clearerr(file_);
+    if (std::ftell(file_) > kRollBytes) Roll();
   }
 
  private:
-  std::FILE* file_;
+  void Roll() {
+    if (std::rename(path_.c_str(), (path_ + ".old").c_str()) != 0) return;
+    if (std::FILE* next = std::fopen(path_.c_str(), "ae")) {
+      std::fclose(file_);
+      file_ = next;
+    }
+  }
+
+  std::string path_;
+  std::mutex mu_;
+  std::FILE* file_;  // under mu_
 };
 
 }  // namespace
 
 std::shared_ptr<rocksdb::Logger> NewStoreLogger(const std::string& dir) {
+  // Appended to, not renamed: the store may yet turn out to be another process's (RocksDB
+  // takes its lock after the logger is made).
   std::string path = dir + "/LOG";
-  std::rename(path.c_str(), (path + ".old").c_str());
+  int saved = errno;
   std::FILE* file = std::fopen(path.c_str(), "ae");
+  errno = saved;
   if (file == nullptr) return nullptr;
-  return std::make_shared<StoreLogger>(file);
+  return std::make_shared<StoreLogger>(std::move(path), file);
 }
 
 }  // namespace crm::eventstore

@@ -13,8 +13,8 @@
 
 namespace crm::eventstore {
 
-// A logger writing to DIR/LOG, the previous one kept as DIR/LOG.old; nullptr when the file
-// cannot be opened (RocksDB then opens its own).
+// A logger appending to DIR/LOG, which it renames DIR/LOG.old past 64 MB and begins
+// again; nullptr when the file cannot be opened (RocksDB then opens its own).
 std::shared_ptr<rocksdb::Logger> NewStoreLogger(const std::string& dir);
 
 }  // namespace crm::eventstore

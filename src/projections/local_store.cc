@@ -24,6 +24,7 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& path) {
   if (ec) return Internal("cannot create " + path + ": " + ec.message());
   rocksdb::Options options;
   options.create_if_missing = true;
+  options.keep_log_file_num = 5;
   options.info_log = eventstore::NewStoreLogger(path);  // a failing disk must not abort
   // Bounded, so that the server's connection limit can count on the rest (http_server.h).
   options.max_open_files = 200;

@@ -30,7 +30,12 @@ ProjectionRunner::~ProjectionRunner() { Stop(); }
 
 Status ProjectionRunner::LoadAll() {
   auto version = local_.Get(kVersionKey);
-  if (!version || *version != std::to_string(kViewsVersion)) return ClearAll();
+  if (!version || *version != std::to_string(kViewsVersion)) {
+    cleared_at_start_ = version ? "the stored read models are of another version"
+                                : "no read models are stored (a new store, or one abandoned "
+                                  "after a failed write)";
+    return ClearAll();
+  }
   // The projections load side by side (a restart is mostly rows to decode and indexes to
   // build); one that reads those before it waits for them.
   std::vector<std::future<Status>> loading;
@@ -49,13 +54,20 @@ Status ProjectionRunner::LoadAll() {
   wait_all();
   if (!failed.ok()) {
     log_(failed.error().detail + "; rebuilding the read models");
+    cleared_at_start_ = "the stored read models failed to load: " + failed.error().detail;
     return ClearAll();
   }
   for (size_t i = 0; i < projections_.size(); ++i) {
     auto cp = local_.Get(CheckpointKey(projections_[i]->name()));
     checkpoints_[i] = cp && cp->size() == 8 ? eventstore::GetFixed64(*cp) : 0;
     // A checkpoint beyond the log means the log was replaced: start over.
-    if (checkpoints_[i] > store_.Head()) return ClearAll();
+    if (checkpoints_[i] > store_.Head()) {
+      cleared_at_start_ = "the stored read models are ahead of the log (" +
+                          std::string(projections_[i]->name()) + " at " +
+                          std::to_string(checkpoints_[i]) + ", the log's head at " +
+                          std::to_string(store_.Head()) + ")";
+      return ClearAll();
+    }
   }
   return Status::Ok();
 }
@@ -99,8 +111,10 @@ Status ProjectionRunner::Start() {
 void ProjectionRunner::Stop() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
-  Status s = Checkpoint();
-  if (!s.ok()) log_("projections: " + s.error().detail);
+  if (!stalled_) {  // stalled, nothing may be stored, as was said then
+    Status s = Checkpoint();
+    if (!s.ok()) log_("projections: " + s.error().detail);
+  }
   // Whoever still waits will not be served.
   std::multimap<uint64_t, Waiter> left;
   {
@@ -123,7 +137,7 @@ void ProjectionRunner::WhenApplied(uint64_t position, Clock::time_point deadline
                                    std::function<void(bool)> done) {
   {
     std::lock_guard<std::mutex> lock(waiters_mu_);
-    if (applied_.load() < position && !stop_) {
+    if (applied_.load() < position && !stop_ && !stalled_) {
       waiters_.emplace(position, Waiter{deadline, std::move(done)});
       return;
     }
@@ -147,6 +161,7 @@ Status ProjectionRunner::Rebuild() {
   ++generation_;
   applied_.store(0);
   stalled_ = false;  // a failed event is tried again, with everything before it
+  cleared_at_start_.clear();
   SetFailure("");
   return Status::Ok();
 }
@@ -159,7 +174,7 @@ void ProjectionRunner::FireWaiters() {
     auto now = Clock::now();
     for (auto it = waiters_.begin(); it != waiters_.end();) {
       bool reached = it->first <= applied;
-      if (reached || it->second.deadline <= now) {
+      if (reached || it->second.deadline <= now || stalled_) {
         ready.emplace_back(std::move(it->second.done), reached);
         it = waiters_.erase(it);
       } else {
@@ -178,29 +193,29 @@ void ProjectionRunner::ApplyBatch(const std::vector<eventstore::RecordedEvent>& 
   {
     std::unique_lock lock(mu_);
     if (generation != generation_) return;  // a rebuild started: these events are stale
-    uint64_t applied = applied_.load();
+    uint64_t applied = applied_.load();     // the events before this batch's
     for (const auto& ev : events) {
       for (size_t i = 0; i < projections_.size(); ++i) {
         if (checkpoints_[i] >= ev.position) continue;
         try {
           projections_[i]->Apply(ev, touched);
         } catch (const std::exception& e) {
-          // Half applied, perhaps: this projection's state can no longer be stored. The
-          // stored rows stay at their last checkpoint, and the next start resumes there.
+          // Half applied, perhaps: no state of this batch can be stored any more (the
+          // stored rows stay at their last checkpoint, where the next start resumes), nor
+          // said to be applied: queries answer as of the position before the batch.
           stalled_ = true;
           SetFailure("the projection " + std::string(projections_[i]->name()) +
                      " failed to apply the event at position " + std::to_string(ev.position) +
                      " (" + std::string(domain::EventTypeName(ev.event)) + "): " + e.what() +
-                     "; the read models stay at position " + std::to_string(ev.position - 1) +
+                     "; the read models stay at position " + std::to_string(applied) +
                      " until crmd restarts");
           log_("projections: " + failure());
-          applied_.store(ev.position - 1);
           return;
         }
         checkpoints_[i] = ev.position;
       }
-      applied = ev.position;
     }
+    applied = events.back().position;
     unwritten_ = true;
     FlushInto(batch, Clock::now() >= next_checkpoint_);
     // Still under the lock, so that a rebuild cannot clear the rows in between and have
@@ -243,6 +258,11 @@ Status ProjectionRunner::Checkpoint() {
   LocalBatch batch;
   FlushInto(batch, true);
   return WriteFlushed(batch);
+}
+
+std::string ProjectionRunner::cleared_at_start() const {
+  std::shared_lock lock(mu_);
+  return cleared_at_start_;
 }
 
 std::string ProjectionRunner::failure() const {
@@ -291,12 +311,7 @@ void ProjectionRunner::Loop() {
       generation = generation_;
     }
     uint64_t applied = applied_.load();
-    bool stalled;
-    {
-      std::shared_lock lock(mu_);
-      stalled = stalled_;
-    }
-    if (stalled) {  // until Stop: the failed event is never skipped
+    if (stalled_) {  // until Stop or a rebuild: the failed event is never skipped
       FireWaiters();
       std::this_thread::sleep_for(kIdleWake);
       continue;

@@ -64,8 +64,9 @@ class ProjectionRunner {
     return std::shared_lock<WriterFirstSharedMutex>(mu_);
   }
 
-  // Calls `done(true)` once `position` is applied, or `done(false)` at `deadline`. Runs
-  // on the runner thread, or at once on the caller's when already applied; must not block.
+  // Calls `done(true)` once `position` is applied, or `done(false)` at `deadline` (at once
+  // while a projection has failed: see failure()). Runs on the runner thread, or at once
+  // on the caller's when already applied; must not block.
   void WhenApplied(uint64_t position, Clock::time_point deadline, std::function<void(bool)> done);
   // Blocks until `position` is applied or the timeout passes.
   bool WaitApplied(uint64_t position, std::chrono::milliseconds timeout);
@@ -86,6 +87,10 @@ class ProjectionRunner {
   // Whether the local store failed a write: the read models are served from memory and
   // rebuilt from the log at the next start.
   bool store_failed() const;
+  // Why Start found no stored read models it could use and began from nothing, "" when
+  // it loaded them: none stored (a new store, or one abandoned after a failed write),
+  // another version, a failed load, or checkpoints ahead of the log.
+  std::string cleared_at_start() const;
 
  private:
   void Loop();
@@ -117,7 +122,9 @@ class ProjectionRunner {
   Clock::time_point next_checkpoint_;                                  // under mu_
   bool unwritten_ = false;     // applied since the last checkpoint; under mu_
   bool write_failed_ = false;  // under mu_
-  bool stalled_ = false;       // a projection failed to apply an event; under mu_
+  // A projection failed to apply an event; set under mu_, read anywhere.
+  std::atomic<bool> stalled_{false};
+  std::string cleared_at_start_;  // under mu_
   mutable std::mutex failure_mu_;
   std::string failure_;   // under failure_mu_
   bool started_ = false;  // under mu_ (and set before the thread starts)

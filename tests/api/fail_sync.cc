@@ -22,8 +22,7 @@ bool Exists(const char* env) {
   return flag != nullptr && access(flag, F_OK) == 0;
 }
 
-// The errno a write of `fd` fails with now, 0 when it goes through.
-int WriteFault(int fd) {
+int WriteFaultOf(int fd) {
   if (!Exists("EVCRM_FAIL_WRITE")) return 0;
   const char* under = getenv("EVCRM_FAIL_UNDER");
   if (under == nullptr) return 0;
@@ -42,16 +41,26 @@ int WriteFault(int fd) {
   return strncmp(what, "ENOSPC", 6) == 0 ? ENOSPC : EIO;
 }
 
+// The errno a write of `fd` fails with now, 0 when it goes through (errno unchanged).
+int WriteFault(int fd) {
+  int saved = errno;
+  int fault = WriteFaultOf(fd);
+  errno = saved;
+  return fault;
+}
+
 template <typename Fn>
 Fn Real(const char* name) {
   return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
 }
 
 int Sync(const char* name, int fd) {
+  int saved = errno;
   if (Exists("EVCRM_FAIL_SYNC")) {
     errno = EIO;
     return -1;
   }
+  errno = saved;
   auto fn = Real<int (*)(int)>(name);
   return fn == nullptr ? -1 : fn(fd);
 }

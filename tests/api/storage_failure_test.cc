@@ -72,7 +72,9 @@ TEST_P(StorageFaultTest, TheWriterHaltsReadsGoOnAndARestartRecoversExactlyOnce) 
             std::string::npos)
       << failed.body;
 
-  // Halted: reads go on, /health and /metrics say so, every command is refused.
+  // Halted: nothing of the failed command is visible, reads go on, /health and /metrics
+  // say so, every command is refused.
+  EXPECT_EQ(LeadsNamed(crmd, "lost"), 0u);
   auto health = Http(crmd.port(), "GET", "/health");
   EXPECT_EQ(health.status, 503);
   EXPECT_EQ(health.Json()["status"], "halted");
@@ -230,6 +232,7 @@ TEST(StorageFaultTest, AFullDiskAnswers503KeepsServingReadsAndRecoversAfterARest
       << health.body;
   auto read = crmd.Call("GET", "/api/v1/leads/" + lead);
   EXPECT_EQ(read.status, 200);
+  EXPECT_EQ(read.Json()["version"], acked.back()) << "the refused follow-up is visible";
   EXPECT_EQ(crmd.Call("POST", "/api/v1/leads", {{"name", "Li"}, {"company", "C"}}).status, 503);
   crmd.Stop();
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <thread>
 
 #include "eventstore/coding.h"
@@ -51,6 +52,29 @@ TEST_F(RocksEventStoreTest, PositionsAreDenseFromOne) {
   EXPECT_EQ((*all)[0].command_id, "cmd_test");
   EXPECT_EQ((*all)[0].correlation_id, "corr_test");
   EXPECT_EQ((*all)[0].at, at_);
+}
+
+// RocksDB's own LOG on a disk that refuses every write (/dev/full): its lines are lost,
+// the store is not. (RocksDB's file logger aborted the process at the line after a failed
+// write.)
+TEST(RocksEventStoreLogTest, AStoreWhoseLogFileCannotBeWrittenKeepsWorking) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.sub("log"));
+  std::filesystem::create_symlink("/dev/full", dir.sub("log") + "/LOG");
+  Time at = *ParseTime("2026-11-22T08:00:00Z");
+  for (int open = 0; open < 2; ++open) {  // a first open, and a reopen that recovers
+    auto s = OpenRocksEventStore({dir.sub("log"), false});
+    ASSERT_TRUE(s.ok()) << s.error().detail;
+    auto& store = **s;
+    for (int i = 0; i < 50; ++i) {
+      auto put =
+          store.Append(Batch(store, {LeadEvent("lead_" + std::to_string(open * 50 + i))}, at));
+      ASSERT_TRUE(put.ok()) << put.error().detail;
+    }
+    EXPECT_EQ(store.Head(), 50u * (open + 1));
+    store.Close();
+  }
+  EXPECT_TRUE(std::filesystem::is_symlink(dir.sub("log") + "/LOG"));
 }
 
 TEST_F(RocksEventStoreTest, ReadAllStartsAtAPositionAndStopsAtALimit) {

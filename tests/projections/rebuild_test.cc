@@ -3,6 +3,7 @@
 // from their checkpoints in the middle.
 #include <gtest/gtest.h>
 
+#include <future>
 #include <numeric>
 #include <random>
 #include <sstream>
@@ -313,50 +314,63 @@ class BrittleProjection : public Projection {
 
 // A projection that fails to apply an event stops before it, says so, stores nothing more
 // and never skips it; the next start resumes from the stored checkpoint and applies it.
+// The runner reads 512 events at a time: the first batch is stored, the second fails.
 TEST(RunnerTest, AnEventAProjectionFailsToApplyIsNeverSkipped) {
   TempDir dir;
   WriteSide w(dir);
   Story story(*w.commands, w.clock, 3);
   story.Setup();
-  for (int i = 0; i < 100; ++i) story.Step();
+  while (w.store->Head() < 700) story.Step();
   uint64_t head = w.store->Head();
-  ASSERT_GT(head, 30u);
   auto local = std::move(LocalStore::Open(dir.sub("rm"))).value();
   std::vector<std::string> said;
   {
-    BrittleProjection brittle(20);
+    BrittleProjection brittle(600);
     ProjectionRunner runner(*w.store, *local, {&brittle},
                             [&](std::string_view line) { said.emplace_back(line); });
     runner.SetCheckpointEvery(std::chrono::milliseconds(0));  // every batch is stored
     ASSERT_TRUE(runner.Start().ok());
-    EXPECT_FALSE(runner.WaitApplied(20, std::chrono::milliseconds(500)));
-    EXPECT_EQ(runner.applied(), 19u);
-    std::vector<uint64_t> before(19);
-    std::iota(before.begin(), before.end(), 1);
-    EXPECT_EQ(brittle.applied, before) << "an event after the failed one was applied";
-    EXPECT_NE(runner.failure().find("brittle failed to apply the event at position 20"),
+    EXPECT_TRUE(runner.WaitApplied(512, std::chrono::seconds(30)));
+    EXPECT_FALSE(runner.WaitApplied(513, std::chrono::milliseconds(500)));
+    EXPECT_EQ(runner.applied(), 512u) << "positions of the failed batch are said to be applied";
+    // A wait for a position past it ends at once, unreached.
+    std::promise<bool> answered;
+    runner.WhenApplied(600, ProjectionRunner::Clock::now() + std::chrono::hours(1),
+                       [&](bool reached) { answered.set_value(reached); });
+    EXPECT_FALSE(answered.get_future().get());
+    {
+      auto lock = runner.ReadLock();
+      std::vector<uint64_t> before(599);
+      std::iota(before.begin(), before.end(), 1);
+      EXPECT_EQ(brittle.applied, before) << "an event after the failed one was applied";
+    }
+    EXPECT_NE(runner.failure().find("brittle failed to apply the event at position 600"),
               std::string::npos)
         << runner.failure();
-    ASSERT_FALSE(said.empty());
-    EXPECT_NE(said.back().find("position 20"), std::string::npos) << said.back();
-    runner.Stop();
+    runner.Stop();  // joins the thread that logged
+    ASSERT_EQ(said.size(), 1u) << "said more than once";
+    EXPECT_NE(said[0].find("position 600"), std::string::npos) << said[0];
   }
   // Nothing of the failed batch was stored: the stored rows are of a checkpoint before it.
   auto cp = local->Get("meta/checkpoint/brittle");
   uint64_t stored = cp && cp->size() == 8 ? eventstore::GetFixed64(*cp) : 0;
-  EXPECT_LT(stored, 20u);
+  EXPECT_EQ(stored, 512u);
   EXPECT_EQ(local->Dump("brittle/").size(), stored);
 
   // Fixed, and started again: it resumes after the stored checkpoint and applies the rest.
-  BrittleProjection fixed(20);
+  BrittleProjection fixed(600);
   fixed.armed = false;
   ProjectionRunner runner(*w.store, *local, {&fixed});
   ASSERT_TRUE(runner.Start().ok());
   ASSERT_TRUE(runner.WaitApplied(head, std::chrono::seconds(30)));
   std::vector<uint64_t> rest(head - stored);
   std::iota(rest.begin(), rest.end(), stored + 1);
-  EXPECT_EQ(fixed.applied, rest);
+  {
+    auto lock = runner.ReadLock();
+    EXPECT_EQ(fixed.applied, rest);
+  }
   EXPECT_EQ(runner.failure(), "");
+  EXPECT_EQ(runner.cleared_at_start(), "") << "the stored rows were not used";
   runner.Stop();
 }
 
