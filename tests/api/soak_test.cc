@@ -9,8 +9,10 @@
 //   - latency does not drift: the p99 of the last third of the run stays within 3 × that
 //     of the first third, plus 20 ms;
 //   - memory is what the data needs, not what the time served left behind: the soaked
-//     process's RSS is within 1.15 × (plus 24 MiB) that of a crmd freshly started on the
-//     same data dir and given the same reads (a leak of 1.5 KB a command shows in 180 s).
+//     process's RSS is within 1.15 × (plus 48 MiB) that of a crmd freshly started on the
+//     same data dir and given the same reads. The fresh one's RSS varies by some 32 MiB
+//     with what RocksDB's memtables hold when it starts (80.9 to 113.1 MiB in three CI
+//     runs of the same soak); a leak of 2 KB a command shows in 180 s.
 // It does not run under AddressSanitizer, whose quarantine holds freed memory by design.
 #include <gtest/gtest.h>
 
@@ -186,7 +188,7 @@ TEST_F(SoakTest, MemoryAndOpenFilesStayFlatAndLatencyDoesNotDrift) {
   std::printf(
       "soak: %.0f s at %.0f commands/s, %llu commands; rss %.1f MiB soaked, %.1f MiB fresh\n",
       seconds, rate, static_cast<unsigned long long>(next.load()), soaked, fresh);
-  EXPECT_LE(soaked, 1.15 * fresh + 24) << "memory grew beyond what the data needs";
+  EXPECT_LE(soaked, 1.15 * fresh + 48) << "memory grew beyond what the data needs";
 }
 
 }  // namespace
