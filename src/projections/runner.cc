@@ -304,6 +304,7 @@ void ProjectionRunner::SetCheckpointEvery(Clock::duration every) {
 }
 
 void ProjectionRunner::Loop() {
+  bool unreadable = false;  // the failure said is the log's, to be cleared once it reads
   while (!stop_) {
     uint64_t generation;
     {
@@ -329,12 +330,16 @@ void ProjectionRunner::Loop() {
                               ": " + events.error().detail;
         if (failure != this->failure()) log_("projections: " + failure);  // once, not 10/s
         SetFailure(std::move(failure));
+        unreadable = true;
       }
       FireWaiters();
       std::this_thread::sleep_for(kIdleWake);
       continue;
     }
-    if (!failure().empty()) SetFailure("");
+    if (unreadable) {
+      SetFailure("");
+      unreadable = false;
+    }
     ApplyBatch(*events, generation);
     FireWaiters();
   }

@@ -29,15 +29,17 @@ size_t LeadsNamed(Crmd& crmd, const std::string& name) {
   return n;
 }
 
-// The crmctl checks of a stopped server's data dir: the chain, and the read models
-// against a rebuild.
-void ExpectDataDirSound(const std::string& data) {
-  for (const char* verb : {"verify", "check-read-models"}) {
-    int rc = 0;
-    std::string report = RunTool(CrmctlPath() + " " + verb + " --data-dir " + data, &rc);
-    EXPECT_EQ(rc, 0) << verb << ": " << report;
-    EXPECT_NE(report.find("\"ok\":true"), std::string::npos) << verb << ": " << report;
-  }
+// Has `crmd` start with the fault shim preloaded: while the file `flag` exists, the fault
+// `fault_env` names (EVCRM_FAIL_SYNC or EVCRM_FAIL_WRITE) hits writes to files under `under`.
+void PreloadFaults(Crmd& crmd, const std::string& fault_env, const std::string& flag,
+                   const std::string& under) {
+  crmd.set_env(std::string("LD_PRELOAD=") + FAIL_SYNC_PATH);
+  crmd.set_env(fault_env + "=" + flag);
+  crmd.set_env("EVCRM_FAIL_UNDER=" + under);
+  // An AddressSanitizer build wants its runtime first in the list; the shim comes first.
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  crmd.set_env(std::string("ASAN_OPTIONS=") + (asan ? std::string(asan) + ":" : "") +
+               "verify_asan_link_order=0");
 }
 
 // Which fault the shim injects: the name of its flag variable and what the flag holds.
@@ -52,13 +54,7 @@ TEST_P(StorageFaultTest, TheWriterHaltsReadsGoOnAndARestartRecoversExactlyOnce) 
   TempDir dir;
   const std::string flag = dir.sub("fault");
   Crmd crmd(dir.sub("data"));
-  crmd.set_env(std::string("LD_PRELOAD=") + FAIL_SYNC_PATH);
-  crmd.set_env(std::string(GetParam().env) + "=" + flag);
-  crmd.set_env("EVCRM_FAIL_UNDER=" + dir.sub("data") + "/");
-  // An AddressSanitizer build wants its runtime first in the list; the shim comes first.
-  const char* asan = std::getenv("ASAN_OPTIONS");
-  crmd.set_env(std::string("ASAN_OPTIONS=") + (asan ? std::string(asan) + ":" : "") +
-               "verify_asan_link_order=0");
+  PreloadFaults(crmd, GetParam().env, flag, dir.sub("data") + "/");
   ASSERT_TRUE(crmd.Start()) << crmd.stderr_text();
   json lead = {{"name", "before"}, {"company", "C"}};
   ASSERT_EQ(crmd.Call("POST", "/api/v1/leads", lead).status, 201);
@@ -118,12 +114,7 @@ TEST(StorageFailureTest, AReadModelStoreThatFailsAWriteIsRebuiltAtTheNextStart) 
   TempDir dir;
   const std::string flag = dir.sub("fault");
   Crmd crmd(dir.sub("data"));
-  crmd.set_env(std::string("LD_PRELOAD=") + FAIL_SYNC_PATH);
-  crmd.set_env("EVCRM_FAIL_WRITE=" + flag);
-  crmd.set_env("EVCRM_FAIL_UNDER=" + dir.sub("data") + "/readmodels/");
-  const char* asan = std::getenv("ASAN_OPTIONS");
-  crmd.set_env(std::string("ASAN_OPTIONS=") + (asan ? std::string(asan) + ":" : "") +
-               "verify_asan_link_order=0");
+  PreloadFaults(crmd, "EVCRM_FAIL_WRITE", flag, dir.sub("data") + "/readmodels/");
   ASSERT_TRUE(crmd.Start()) << crmd.stderr_text();
   std::ofstream(flag) << "EIO";
   for (int i = 0; i < 20; ++i) {
