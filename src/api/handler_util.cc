@@ -1,5 +1,6 @@
 #include "api/handler_util.h"
 
+#include <algorithm>
 #include <charconv>
 #include <functional>
 #include <memory>
@@ -38,16 +39,15 @@ void Answered(const Services& s, const CallPtr& call, const Result<Answer>& answ
   SendJson(call, 200, answer->body, std::move(headers));
 }
 
-void QueryNow(const Services& s, const CallPtr& call, const QueryFn& fn) {
-  auto viewer = Authenticate(s, call->req.authorization);
-  if (!viewer.ok()) return SendError(call, viewer.error());
+void QueryAs(const Services& s, const CallPtr& call, const domain::Viewer& viewer,
+             const QueryFn& fn) {
   Result<Answer> answer = Internal("no answer");
   uint64_t position = 0;
   {
     ReadView view = s.read.Read();
     position = view.position();
     try {
-      answer = fn(*viewer, view);
+      answer = fn(viewer, view);
     } catch (const std::exception& e) {
       answer = Internal(e.what());
     }
@@ -60,6 +60,13 @@ void QueryNow(const Services& s, const CallPtr& call, const QueryFn& fn) {
     }
   }
   Answered(s, call, answer, position);
+}
+
+// Authenticates again (after a wait, the token may have been revoked), then answers.
+void QueryNow(const Services& s, const CallPtr& call, const QueryFn& fn) {
+  auto viewer = Authenticate(s, call->req.authorization, false);
+  if (!viewer.ok()) return SendError(call, viewer.error());
+  QueryAs(s, call, *viewer, fn);
 }
 
 }  // namespace
@@ -113,14 +120,37 @@ Result<domain::Viewer> Authenticate(const Services& s, const std::string& author
   return *viewer;
 }
 
-void RunQuery(const Services& s, const CallPtr& call, QueryFn fn) {
-  auto min = OptParam(call->req, "min_position");
-  if (!min) return QueryNow(s, call, fn);
-  auto position = ParseU64(*min);
-  if (!position) return SendError(call, InvalidField("min_position", "must be a log position"));
-  // Authenticate before waiting, so that an anonymous caller cannot hold a wait open.
+QueryParams ListParams(QueryParams own) {
+  own.insert(own.end(), kPageParams.begin(), kPageParams.end());
+  return own;
+}
+
+Status RequireKnownParams(const HttpRequest& req, const QueryParams& accepted) {
+  std::vector<FieldError> errors;
+  for (const auto& [name, value] : req.query) {
+    if (name == "min_position") continue;
+    if (std::find(accepted.begin(), accepted.end(), name) != accepted.end()) continue;
+    std::string known;
+    for (std::string_view a : accepted) known += (known.empty() ? "" : ", ") + std::string(a);
+    errors.push_back({name, "is not a parameter of this query" +
+                                (known.empty() ? std::string(" (it takes none but min_position)")
+                                               : " (it takes " + known + ", min_position)")});
+  }
+  return FieldsOk(errors);
+}
+
+void RunQuery(const Services& s, const CallPtr& call, QueryParams accepted, QueryFn fn) {
+  // Authenticate first, so that an anonymous caller learns nothing and cannot hold a
+  // min_position wait open.
   auto viewer = Authenticate(s, call->req.authorization);
   if (!viewer.ok()) return SendError(call, viewer.error());
+  if (Status known = RequireKnownParams(call->req, accepted); !known.ok()) {
+    return SendError(call, known.error());
+  }
+  auto min = OptParam(call->req, "min_position");
+  if (!min) return QueryAs(s, call, *viewer, fn);
+  auto position = ParseU64(*min);
+  if (!position) return SendError(call, InvalidField("min_position", "must be a log position"));
   const Services* sp = &s;
   s.read.runner().WhenApplied(
       *position, Steady::now() + kMinPositionWait,

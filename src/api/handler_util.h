@@ -52,7 +52,18 @@ struct Answer {
 };
 // Runs with a read view (the projections' read lock held).
 using QueryFn = std::function<Result<Answer>(const domain::Viewer&, const ReadView&)>;
-void RunQuery(const Services& s, const CallPtr& call, QueryFn fn);
+// The query parameters a route takes besides `min_position`, which every query takes.
+// Any other answers 400 validation_failed naming it, so that a mistyped filter never
+// silently returns everything.
+using QueryParams = std::vector<std::string_view>;
+// The parameters of every list: its page.
+inline const QueryParams kPageParams = {"limit", "cursor"};
+// A route's own parameters, and its page's when it is a list.
+QueryParams ListParams(QueryParams own);
+void RunQuery(const Services& s, const CallPtr& call, QueryParams accepted, QueryFn fn);
+// 400 validation_failed naming every query parameter of `req` not in `accepted` (nor
+// `min_position`).
+Status RequireKnownParams(const HttpRequest& req, const QueryParams& accepted);
 
 // The answer to a command, from what it came to.
 using ReplyFn = std::function<json(const writer::CommandResult&)>;

@@ -84,7 +84,7 @@ Result<json> EventsPage(const eventstore::EventStore& store, const EventsQuery& 
 
 void AddAuditRoutes(Router& r, Services& s) {
   r.Add("GET", "/api/v1/events", [&s](const CallPtr& call) {
-    RunQuery(s, call, [&s, call](const d::Viewer& v, const ReadView&) -> Result<Answer> {
+    RunQuery(s, call, ListParams({"after", "stream", "type"}), [&s, call](const d::Viewer& v, const ReadView&) -> Result<Answer> {
       CRM_RETURN_IF_ERROR(AuditorOrAdmin(v, "event log pages"));
       CRM_ASSIGN_OR_RETURN(EventsQuery q, ParseEventsQuery(call->req));
       // The log is read once the projections' lock is released.
@@ -101,6 +101,7 @@ void AddAuditRoutes(Router& r, Services& s) {
     auto viewer = Authenticate(s, call->req.authorization);
     if (!viewer.ok()) return SendError(call, viewer.error());
     Status allowed = AuditorOrAdmin(*viewer, "verifications");
+    if (allowed.ok()) allowed = RequireKnownParams(call->req, {});
     if (!allowed.ok()) return SendError(call, allowed.error());
     // On the verifier's thread; the answer goes back to an I/O thread.
     const Services* sp = &s;

@@ -93,7 +93,7 @@ void AddCustomerRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/customers", [&s](const CallPtr& call) {
-    RunQuery(s, call, [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+    RunQuery(s, call, ListParams({"owner_id", "level", "region", "q"}), [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
       CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
       projections::CustomerFilter f;
       f.owner_id = OptParam(call->req, "owner_id");
@@ -110,7 +110,7 @@ void AddCustomerRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/customers/{id}", [&s](const CallPtr& call) {
-    RunQuery(s, call, [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+    RunQuery(s, call, {"as_of"}, [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
       CRM_ASSIGN_OR_RETURN(const auto* row, VisibleCustomer(view, v, call->req.params.at("id")));
       if (auto as_of = OptParam(call->req, "as_of")) {
         CRM_ASSIGN_OR_RETURN(AsOf when, ParseAsOf(*as_of));
@@ -195,7 +195,7 @@ void AddCustomerRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/customers/{id}/timeline", [&s](const CallPtr& call) {
-    RunQuery(s, call, [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+    RunQuery(s, call, kPageParams, [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
       CRM_ASSIGN_OR_RETURN(const auto* row, VisibleCustomer(view, v, call->req.params.at("id")));
       CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
       uint64_t before = 0;

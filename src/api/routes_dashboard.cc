@@ -156,7 +156,7 @@ Result<json> DashboardFor(const Services& s, const ReadView& view, const d::View
 
 void AddDashboardRoutes(Router& r, Services& s) {
   r.Add("GET", "/api/v1/dashboard", [&s](const CallPtr& call) {
-    RunQuery(s, call, [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+    RunQuery(s, call, {"period", "department_id"}, [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
       CRM_ASSIGN_OR_RETURN(json body, DashboardFor(s, view, v, OptParam(call->req, "period"),
                                                    OptParam(call->req, "department_id")));
       return Answer{std::move(body), std::nullopt};

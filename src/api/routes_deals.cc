@@ -91,7 +91,7 @@ void AddDealRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/opportunities", [&s](const CallPtr& call) {
-    RunQuery(s, call, [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+    RunQuery(s, call, ListParams({"stage", "owner_id", "customer_id"}), [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
       CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
       projections::OpportunityFilter f;
       f.stage = OptParam(call->req, "stage");
@@ -105,7 +105,7 @@ void AddDealRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/opportunities/{id}", [&s](const CallPtr& call) {
-    RunQuery(s, call, [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+    RunQuery(s, call, {}, [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
       const std::string& id = call->req.params.at("id");
       const auto* row = view.customers().FindOpportunity(id);
       if (!row || !view.customers().DealVisible(row->customer_id, VisibleTo(view, v))) {
@@ -151,7 +151,7 @@ void AddDealRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/contracts", [&s](const CallPtr& call) {
-    RunQuery(s, call, [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+    RunQuery(s, call, ListParams({"customer_id", "status", "owner_id"}), [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
       CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
       projections::ContractFilter f;
       f.customer_id = OptParam(call->req, "customer_id");
@@ -168,7 +168,7 @@ void AddDealRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/contracts/{id}", [&s](const CallPtr& call) {
-    RunQuery(s, call, [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+    RunQuery(s, call, {}, [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
       const std::string& id = call->req.params.at("id");
       const auto* row = view.customers().FindContract(id);
       if (!row || !view.customers().DealVisible(row->customer_id, VisibleTo(view, v))) {
@@ -204,7 +204,7 @@ void AddDealRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/receivables", [&s](const CallPtr& call) {
-    RunQuery(s, call, [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+    RunQuery(s, call, ListParams({"overdue", "owner_id"}), [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
       CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
       auto overdue = OptParam(call->req, "overdue");
       if (overdue && *overdue != "true" && *overdue != "false") {

@@ -51,7 +51,7 @@ void AddLeadRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/leads", [&s](const CallPtr& call) {
-    RunQuery(s, call, [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+    RunQuery(s, call, ListParams({"state", "owner_id", "region", "q"}), [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
       CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
       projections::LeadFilter f;
       f.state = OptParam(call->req, "state");
@@ -72,7 +72,7 @@ void AddLeadRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/leads/{id}", [&s](const CallPtr& call) {
-    RunQuery(s, call, [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+    RunQuery(s, call, {}, [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
       const std::string& id = call->req.params.at("id");
       const auto* row = view.leads().Find(id);
       if (!row || !VisibleTo(view, v)(row->owner_id)) return NotFound("no lead " + id);

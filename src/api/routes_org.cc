@@ -64,7 +64,7 @@ void AddOrgRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/departments", [&s](const CallPtr& call) {
-    RunQuery(s, call, [](const d::Viewer&, const ReadView& view) -> Result<Answer> {
+    RunQuery(s, call, {}, [](const d::Viewer&, const ReadView& view) -> Result<Answer> {
       return Answer{DepartmentTreeJson(view.org()), std::nullopt};
     });
   });
@@ -111,7 +111,7 @@ void AddOrgRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/staff", [&s](const CallPtr& call) {
-    RunQuery(s, call, [call](const d::Viewer&, const ReadView& view) -> Result<Answer> {
+    RunQuery(s, call, kPageParams, [call](const d::Viewer&, const ReadView& view) -> Result<Answer> {
       CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
       auto page =
           projections::PageOf<views::StaffRowT>(view.org().staff(), CursorParam(call->req), limit,
@@ -121,7 +121,7 @@ void AddOrgRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/staff/{id}", [&s](const CallPtr& call) {
-    RunQuery(s, call, [call](const d::Viewer&, const ReadView& view) -> Result<Answer> {
+    RunQuery(s, call, {}, [call](const d::Viewer&, const ReadView& view) -> Result<Answer> {
       CRM_ASSIGN_OR_RETURN(const auto* row, StaffRow(view, call->req.params.at("id")));
       return Answer{StaffJson(*row), row->version};
     });
@@ -150,7 +150,7 @@ void AddOrgRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/staff/{id}/portfolio", [&s](const CallPtr& call) {
-    RunQuery(s, call, [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+    RunQuery(s, call, {}, [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
       std::string id = call->req.params.at("id");
       CRM_RETURN_IF_ERROR(StaffRow(view, id));
       if (!d::HasPowerOver(view.org().tree(), v, id)) {

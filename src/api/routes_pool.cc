@@ -86,7 +86,7 @@ json PoolJson(const ReadView& view, const d::Viewer& v) {
 
 void AddPoolRoutes(Router& r, Services& s) {
   r.Add("GET", "/api/v1/pool/policy", [&s](const CallPtr& call) {
-    RunQuery(s, call, [](const d::Viewer&, const ReadView& view) -> Result<Answer> {
+    RunQuery(s, call, {}, [](const d::Viewer&, const ReadView& view) -> Result<Answer> {
       json j = PolicyJson(view.pool().policy());
       j["version"] = view.pool().policy_version();
       return Answer{std::move(j), view.pool().policy_version()};
@@ -105,7 +105,7 @@ void AddPoolRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/pool", [&s](const CallPtr& call) {
-    RunQuery(s, call, [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+    RunQuery(s, call, ListParams({"kind", "region", "q"}), [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
       CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
       auto kind = OptParam(call->req, "kind");
       if (kind && *kind != "lead" && *kind != "customer") {
@@ -116,7 +116,7 @@ void AddPoolRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/pool/me", [&s](const CallPtr& call) {
-    RunQuery(s, call, [&s](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+    RunQuery(s, call, {}, [&s](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
       const d::PoolPolicy& p = view.pool().policy();
       Time now = s.clock.Now();
       Date today = BusinessDay(now, s.utc_offset);

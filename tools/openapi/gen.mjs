@@ -949,7 +949,7 @@ const problem = (codes, description) => ({
 
 // Errors: a map status → {codes, text}; merged from the bases below and each operation's.
 const QUERY_ERRORS = {
-  400: { validation_failed: "a query parameter is invalid (min_position, limit, a filter)" },
+  400: { validation_failed: "a query parameter is invalid (min_position, limit, a filter) or not one this query takes" },
   401: { unauthorized: "no token, unknown token, revoked token" },
   503: { projection_lagging: "the read model did not reach min_position within 5 s" },
 };
