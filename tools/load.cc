@@ -358,9 +358,11 @@ class Conn : public std::enable_shared_from_this<Conn> {
         req_.target("/health");
         break;
       case kCreateLead:
+        // Random prospects: a rare clash of phones (撞单) is recorded, as a rep would.
         post("/api/v1/leads", {{"name", "Lead " + std::to_string(rng_() % 100000)},
                                {"company", "Bench Co " + std::to_string(rng_() % 1000)},
-                               {"phone", "139" + std::to_string(10000000 + rng_() % 89999999)}});
+                               {"phone", "139" + std::to_string(10000000 + rng_() % 89999999)},
+                               {"allow_duplicate", true}});
         break;
       case kFollowUp:
         post("/api/v1/leads/" + Any(rep_.leads) + "/follow-ups",

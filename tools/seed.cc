@@ -164,11 +164,18 @@ int RunSeed(const SeedOptions& o) {
     std::string phone = Mobile(rng);
     bool owned = i % 3 != 2;
     const std::string& rep = reps[static_cast<size_t>(i) % reps.size()];
-    // A rep owns what they create; the system's new leads go to the pool.
-    submit(
-        d::CreateLead{
-            lead, person, company, phone, {}, "seed", std::string(Pick(kCities, rng)), {}},
-        owned ? rep : system);
+    // A rep owns what they create; the system's new leads go to the pool. Random names
+    // and phones meet now and then: such a lead is recorded as a duplicate (撞单).
+    submit(d::CreateLead{lead,
+                         person,
+                         company,
+                         phone,
+                         {},
+                         "seed",
+                         std::string(Pick(kCities, rng)),
+                         {},
+                         /*allow_duplicate=*/true},
+           owned ? rep : system);
     if (owned) {
       submit(d::FollowUpLead{lead, ids.New("fup"), d::Channel::kCall, "电话沟通，了解需求", {}},
              rep);

@@ -68,7 +68,16 @@ CRM_TO_JSON(HandoverCompleted, staff_id, to_staff_id, depart, leads, customers, 
             contracts)
 void to_json(json& j, const PoolPolicySet& e) { to_json(j, e.policy); }
 CRM_TO_JSON(TargetSet, period, staff_id, department_id, amount, currency)
-CRM_TO_JSON(LeadCreated, lead_id, name, company, phone, email, source, region, owner_id)
+CRM_TO_JSON(LeadCreated, lead_id, name, company, phone, email, source, region, owner_id, phone_key,
+            name_key, duplicate_of)
+void to_json(json& j, const FieldChange& c) {
+  j = json{{"field", c.field}, {"old", c.old_value}, {"new", c.new_value}};
+}
+CRM_TO_JSON(LeadEdited, changes, phone_key, name_key, duplicate_of)
+CRM_TO_JSON(StaffEdited, changes)
+CRM_TO_JSON(DepartmentEdited, changes)
+CRM_TO_JSON(ContactEdited, changes)
+CRM_TO_JSON(OpportunityEdited, changes)
 CRM_TO_JSON(LeadAssigned, owner_id, previous_owner_id, strategy)
 CRM_TO_JSON(LeadClaimed, owner_id)
 CRM_TO_JSON(LeadReleased, previous_owner_id, reason)

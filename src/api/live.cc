@@ -455,7 +455,11 @@ void LiveHub::Loop() {
     std::set<std::string> keys;
     bool org = dirty.count("org") > 0;
     for (const auto& t : dirty) {
-      if (t == "dashboard" || t == "org")
+      if (t == "org") {
+        // A person's role or department, or a department's place, changed: who sees
+        // what follows the org tree, so every scoped view is built again.
+        keys.insert({"dashboard|", "customer:", "pool"});
+      } else if (t == "dashboard")
         keys.insert("dashboard|");
       else if (t == "pool")
         keys.insert("pool");

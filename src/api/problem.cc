@@ -58,6 +58,9 @@ const std::vector<ProblemCode>& ProblemCodes() {
        "a customer with the same normalised name exists; `existing_id` names it"},
       {"duplicate_contract_number", 409, "Duplicate contract number",
        "the contract number is already used; `existing_id` names the contract"},
+      {"duplicate_lead", 409, "Duplicate lead",
+       "a live lead has the same phone, or the same company and name (撞单); `existing_id` and "
+       "`owner_id` (null in the pool) name it; send allow_duplicate to record it anyway"},
       {"invalid_transition", 409, "Invalid state transition",
        "the record's state does not allow this command; `detail` names the state"},
       {"version_conflict", 412, "Version conflict", "If-Match did not match"},
@@ -143,6 +146,10 @@ std::string ProblemJson(const Error& e) {
     for (const auto& f : e.fields) errors.push_back({{"field", f.field}, {"message", f.message}});
   }
   if (!e.existing_id.empty()) j["existing_id"] = e.existing_id;
+  if (e.existing_owner_id) {
+    j["owner_id"] = e.existing_owner_id->empty() ? nlohmann::json(nullptr)
+                                                 : nlohmann::json(*e.existing_owner_id);
+  }
   return JsonText(j);
 }
 

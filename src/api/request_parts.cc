@@ -1,5 +1,7 @@
 #include "api/request_parts.h"
 
+#include <algorithm>
+
 #include "api/handler_util.h"
 
 namespace crm::api {
@@ -67,6 +69,37 @@ d::OpportunityDetails ReadOpportunityDetails(Fields& f) {
   o.expected_close_date = f.DateField("expected_close_date", true).value_or(Date{});
   if (auto stage = f.OneOf("stage", false, kOpenStages)) o.stage = d::ParseStage(*stage);
   return o;
+}
+
+void CheckPatchKeys(Fields& f, const json& body, const std::vector<std::string>& editable,
+                    const std::vector<std::string>& also) {
+  bool any = false;
+  for (const auto& [key, value] : body.items()) {
+    bool edits = std::find(editable.begin(), editable.end(), key) != editable.end();
+    any = any || edits;
+    if (!edits && std::find(also.begin(), also.end(), key) == also.end()) {
+      std::string names;
+      for (const auto& e : editable) names += (names.empty() ? "" : ", ") + e;
+      f.Fail(key, "is not a field an edit changes (" + names + ")");
+    }
+  }
+  if (!any) f.Fail("body", "name at least one field to change");
+}
+
+std::optional<std::string> PatchText(Fields& f, const char* name, bool clearable, size_t max_len) {
+  if (!f.Has(name)) return std::nullopt;
+  if (f.IsNull(name)) {
+    if (clearable) return std::string();
+    f.Fail(name, "cannot be cleared");
+    return std::nullopt;
+  }
+  return f.Text(name, !clearable, max_len).value_or("");
+}
+
+std::optional<std::string> PatchEmail(Fields& f, const char* name) {
+  if (!f.Has(name)) return std::nullopt;
+  if (f.IsNull(name)) return std::string();
+  return f.Email(name, false).value_or("");
 }
 
 }  // namespace crm::api

@@ -31,6 +31,18 @@ domain::ContactDetails ReadContactDetails(Fields& f);
 // {name, amount, currency, expected_close_date, stage?}
 domain::OpportunityDetails ReadOpportunityDetails(Fields& f);
 
+// ---- PATCH bodies: a present field changes; null clears a field that may be empty.
+// Fails every key of the body outside `editable` and `also` (flags such as
+// allow_duplicate), and a body that names no editable field.
+void CheckPatchKeys(Fields& f, const json& body, const std::vector<std::string>& editable,
+                    const std::vector<std::string>& also = {});
+// A text field: absent → nullopt; null → "" when `clearable` (an error otherwise); else
+// the text, which must not be empty unless `clearable`.
+std::optional<std::string> PatchText(Fields& f, const char* name, bool clearable,
+                                     size_t max_len = 200);
+// The same for an email address.
+std::optional<std::string> PatchEmail(Fields& f, const char* name);
+
 }  // namespace crm::api
 
 #endif  // CRM_API_REQUEST_PARTS_H_

@@ -44,33 +44,47 @@ Answer CustomerAsOf(const Services& s, const views::CustomerRowT& now, AsOf as_o
 Result<d::UpdateCustomer> ParsePatch(const std::string& id, const json& body) {
   std::vector<FieldError> errors;
   Fields f(body, errors);
+  CheckPatchKeys(f, body, {"name", "industry", "region", "level", "phone", "address"});
+  if (f.Has("owner_id")) f.Fail("owner_id", "change owners with transfer, claim or release");
   d::UpdateCustomer u;
   u.customer_id = id;
-  if (f.Has("owner_id")) f.Fail("owner_id", "change owners with transfer, claim or release");
-  if (f.Has("name")) u.name = f.Text("name", true);
-  auto optional_text = [&](const char* name, size_t max, d::OptText& out) {
-    if (!f.Has(name)) return;
-    if (f.IsNull(name)) {
-      out = "";
-      return;
-    }
-    out = f.Text(name, false, max).value_or("");
-  };
-  optional_text("industry", 100, u.industry);
-  optional_text("region", 100, u.region);
-  optional_text("phone", 50, u.phone);
-  optional_text("address", 500, u.address);
+  u.name = PatchText(f, "name", false);
+  u.industry = PatchText(f, "industry", true, 100);
+  u.region = PatchText(f, "region", true, 100);
+  u.phone = PatchText(f, "phone", true, 50);
+  u.address = PatchText(f, "address", true, 500);
   if (f.Has("level")) {
     if (f.IsNull("level"))
       u.level = "";
     else if (auto level = f.OneOf("level", true, kLevels))
       u.level = *level;
   }
-  if (errors.empty() && !u.name && !u.industry && !u.region && !u.level && !u.phone && !u.address) {
-    f.Fail("body", "name at least one of name, industry, region, level, phone, address");
-  }
   CRM_RETURN_IF_ERROR(FieldsOk(errors));
   return u;
+}
+
+// The contacts of a customer, in the order they were added, a page after `cursor` (a
+// contact id).
+Answer ContactsPage(const ReadView& view, const views::CustomerRowT& row, const std::string& cursor,
+                    size_t limit) {
+  const auto& ids = row.contact_ids;
+  auto it = ids.begin();
+  if (!cursor.empty()) {
+    it = std::find(ids.begin(), ids.end(), cursor);
+    it = it == ids.end() ? ids.end() : std::next(it);
+  }
+  json items = json::array();
+  std::optional<std::string> next;
+  for (; it != ids.end(); ++it) {
+    const auto* c = view.customers().FindContact(*it);
+    if (!c) continue;
+    if (items.size() == limit) {
+      next = items.back()["id"].get<std::string>();
+      break;
+    }
+    items.push_back(ContactJson(*c));
+  }
+  return Answer{ListJson(std::move(items), next), std::nullopt};
 }
 
 }  // namespace
@@ -93,38 +107,68 @@ void AddCustomerRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/customers", [&s](const CallPtr& call) {
-    RunQuery(s, call, ListParams({"owner_id", "level", "region", "q"}), [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
-      CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
-      projections::CustomerFilter f;
-      f.owner_id = OptParam(call->req, "owner_id");
-      f.level = OptParam(call->req, "level");
-      f.region = OptParam(call->req, "region");
-      f.q = OptParam(call->req, "q").value_or("");
-      f.owners = VisibleOwners(view, v);
-      auto page =
-          view.customers().ListCustomers(f, VisibleTo(view, v), CursorParam(call->req), limit);
-      return PageTextAnswer(page, [&](JsonWriter& w, const auto& row) {
-        AppendCustomerSummaryText(w, row, view.pool().policy());
-      });
-    });
+    RunQuery(s, call, ListParams({"owner_id", "level", "region", "q"}),
+             [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+               CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
+               projections::CustomerFilter f;
+               f.owner_id = OptParam(call->req, "owner_id");
+               f.level = OptParam(call->req, "level");
+               f.region = OptParam(call->req, "region");
+               f.q = OptParam(call->req, "q").value_or("");
+               f.owners = VisibleOwners(view, v);
+               auto page = view.customers().ListCustomers(f, VisibleTo(view, v),
+                                                          CursorParam(call->req), limit);
+               return PageTextAnswer(page, [&](JsonWriter& w, const auto& row) {
+                 AppendCustomerSummaryText(w, row, view.pool().policy());
+               });
+             });
   });
 
   r.Add("GET", "/api/v1/customers/{id}", [&s](const CallPtr& call) {
-    RunQuery(s, call, {"as_of"}, [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
-      CRM_ASSIGN_OR_RETURN(const auto* row, VisibleCustomer(view, v, call->req.params.at("id")));
-      if (auto as_of = OptParam(call->req, "as_of")) {
-        CRM_ASSIGN_OR_RETURN(AsOf when, ParseAsOf(*as_of));
-        return CustomerAsOf(s, *row, when);
-      }
-      return Answer{Customer360Json(*row, view.customers(), view.pool().policy(), Today(s)),
-                    row->version};
-    });
+    RunQuery(
+        s, call, {"as_of"}, [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+          CRM_ASSIGN_OR_RETURN(const auto* row,
+                               VisibleCustomer(view, v, call->req.params.at("id")));
+          if (auto as_of = OptParam(call->req, "as_of")) {
+            CRM_ASSIGN_OR_RETURN(AsOf when, ParseAsOf(*as_of));
+            return CustomerAsOf(s, *row, when);
+          }
+          return Answer{Customer360Json(*row, view.customers(), view.pool().policy(), Today(s)),
+                        row->version};
+        });
   });
 
   r.Add("PATCH", "/api/v1/customers/{id}", [&s](const CallPtr& call) {
     RunPathCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
       CRM_ASSIGN_OR_RETURN(d::UpdateCustomer u, ParsePatch(id, body));
       return d::Command(std::move(u));
+    });
+  });
+
+  r.Add("GET", "/api/v1/customers/{id}/contacts", [&s](const CallPtr& call) {
+    RunQuery(s, call, kPageParams,
+             [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+               CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
+               CRM_ASSIGN_OR_RETURN(const auto* row,
+                                    VisibleCustomer(view, v, call->req.params.at("id")));
+               return ContactsPage(view, *row, CursorParam(call->req), limit);
+             });
+  });
+
+  r.Add("PATCH", "/api/v1/contacts/{id}", [&s](const CallPtr& call) {
+    RunPathCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
+      std::vector<FieldError> errors;
+      Fields f(body, errors);
+      CheckPatchKeys(f, body, {"name", "title", "phone", "email", "decision_maker"});
+      d::EditContact c;
+      c.contact_id = id;
+      c.name = PatchText(f, "name", false);
+      c.title = PatchText(f, "title", true, 100);
+      c.phone = PatchText(f, "phone", true, 50);
+      c.email = PatchEmail(f, "email");
+      c.decision_maker = f.Boolean("decision_maker", false);
+      CRM_RETURN_IF_ERROR(FieldsOk(errors));
+      return d::Command(std::move(c));
     });
   });
 
@@ -195,33 +239,35 @@ void AddCustomerRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/customers/{id}/timeline", [&s](const CallPtr& call) {
-    RunQuery(s, call, kPageParams, [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
-      CRM_ASSIGN_OR_RETURN(const auto* row, VisibleCustomer(view, v, call->req.params.at("id")));
-      CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
-      uint64_t before = 0;
-      std::string cursor = CursorParam(call->req);
-      if (!cursor.empty()) {
-        auto parsed = ParseU64(cursor);
-        if (!parsed) return InvalidField("cursor", "not a cursor this list gave");
-        before = *parsed;
-      }
-      // The page is read from the timeline's index and the log, without the lock.
-      Answer answer;
-      answer.unlocked = [&s, id = row->id, before, limit]() -> Result<Answer> {
-        auto positions = s.read.TimelinePositions(id, before, limit + 1);
-        bool more = positions.size() > limit;
-        if (more) positions.resize(limit);
-        json items = json::array();
-        for (uint64_t p : positions) {
-          CRM_ASSIGN_OR_RETURN(auto one, s.store.ReadAll(p, 1));
-          if (!one.empty()) items.push_back(EventJson(one.front()));
-        }
-        std::optional<std::string> next;
-        if (more && !positions.empty()) next = std::to_string(positions.back());
-        return Answer{ListJson(std::move(items), next), std::nullopt};
-      };
-      return answer;
-    });
+    RunQuery(s, call, kPageParams,
+             [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+               CRM_ASSIGN_OR_RETURN(const auto* row,
+                                    VisibleCustomer(view, v, call->req.params.at("id")));
+               CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
+               uint64_t before = 0;
+               std::string cursor = CursorParam(call->req);
+               if (!cursor.empty()) {
+                 auto parsed = ParseU64(cursor);
+                 if (!parsed) return InvalidField("cursor", "not a cursor this list gave");
+                 before = *parsed;
+               }
+               // The page is read from the timeline's index and the log, without the lock.
+               Answer answer;
+               answer.unlocked = [&s, id = row->id, before, limit]() -> Result<Answer> {
+                 auto positions = s.read.TimelinePositions(id, before, limit + 1);
+                 bool more = positions.size() > limit;
+                 if (more) positions.resize(limit);
+                 json items = json::array();
+                 for (uint64_t p : positions) {
+                   CRM_ASSIGN_OR_RETURN(auto one, s.store.ReadAll(p, 1));
+                   if (!one.empty()) items.push_back(EventJson(one.front()));
+                 }
+                 std::optional<std::string> next;
+                 if (more && !positions.empty()) next = std::to_string(positions.back());
+                 return Answer{ListJson(std::move(items), next), std::nullopt};
+               };
+               return answer;
+             });
   });
 }
 

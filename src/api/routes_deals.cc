@@ -91,17 +91,19 @@ void AddDealRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/opportunities", [&s](const CallPtr& call) {
-    RunQuery(s, call, ListParams({"stage", "owner_id", "customer_id"}), [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
-      CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
-      projections::OpportunityFilter f;
-      f.stage = OptParam(call->req, "stage");
-      if (f.stage && !d::ParseStage(*f.stage)) return InvalidField("stage", "unknown stage");
-      f.owner_id = OptParam(call->req, "owner_id");
-      f.customer_id = OptParam(call->req, "customer_id");
-      auto page =
-          view.customers().ListOpportunities(f, VisibleTo(view, v), CursorParam(call->req), limit);
-      return PageAnswer(page, [](const auto& row) { return OpportunityJson(row); });
-    });
+    RunQuery(s, call, ListParams({"stage", "owner_id", "customer_id"}),
+             [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+               CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
+               projections::OpportunityFilter f;
+               f.stage = OptParam(call->req, "stage");
+               if (f.stage && !d::ParseStage(*f.stage))
+                 return InvalidField("stage", "unknown stage");
+               f.owner_id = OptParam(call->req, "owner_id");
+               f.customer_id = OptParam(call->req, "customer_id");
+               auto page = view.customers().ListOpportunities(f, VisibleTo(view, v),
+                                                              CursorParam(call->req), limit);
+               return PageAnswer(page, [](const auto& row) { return OpportunityJson(row); });
+             });
   });
 
   r.Add("GET", "/api/v1/opportunities/{id}", [&s](const CallPtr& call) {
@@ -112,6 +114,22 @@ void AddDealRoutes(Router& r, Services& s) {
         return NotFound("no opportunity " + id);
       }
       return Answer{OpportunityJson(*row), row->version};
+    });
+  });
+
+  r.Add("PATCH", "/api/v1/opportunities/{id}", [&s](const CallPtr& call) {
+    RunPathCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
+      std::vector<FieldError> errors;
+      Fields f(body, errors);
+      CheckPatchKeys(f, body, {"name", "amount", "currency", "expected_close_date"});
+      d::EditOpportunity c;
+      c.opportunity_id = id;
+      c.name = PatchText(f, "name", false);
+      c.amount = f.Amount("amount", false);
+      c.currency = f.Currency("currency", false);
+      c.expected_close_date = f.DateField("expected_close_date", false);
+      CRM_RETURN_IF_ERROR(FieldsOk(errors));
+      return d::Command(std::move(c));
     });
   });
 
@@ -151,20 +169,22 @@ void AddDealRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/contracts", [&s](const CallPtr& call) {
-    RunQuery(s, call, ListParams({"customer_id", "status", "owner_id"}), [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
-      CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
-      projections::ContractFilter f;
-      f.customer_id = OptParam(call->req, "customer_id");
-      f.status = OptParam(call->req, "status");
-      if (f.status && *f.status != "active" && *f.status != "paid") {
-        return InvalidField("status", "must be active or paid");
-      }
-      f.owner_id = OptParam(call->req, "owner_id");
-      auto page =
-          view.customers().ListContracts(f, VisibleTo(view, v), CursorParam(call->req), limit);
-      Date today = Today(s);
-      return PageAnswer(page, [today](const auto& row) { return ContractJson(row, today); });
-    });
+    RunQuery(
+        s, call, ListParams({"customer_id", "status", "owner_id"}),
+        [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+          CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
+          projections::ContractFilter f;
+          f.customer_id = OptParam(call->req, "customer_id");
+          f.status = OptParam(call->req, "status");
+          if (f.status && *f.status != "active" && *f.status != "paid") {
+            return InvalidField("status", "must be active or paid");
+          }
+          f.owner_id = OptParam(call->req, "owner_id");
+          auto page =
+              view.customers().ListContracts(f, VisibleTo(view, v), CursorParam(call->req), limit);
+          Date today = Today(s);
+          return PageAnswer(page, [today](const auto& row) { return ContractJson(row, today); });
+        });
   });
 
   r.Add("GET", "/api/v1/contracts/{id}", [&s](const CallPtr& call) {
@@ -204,32 +224,34 @@ void AddDealRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/receivables", [&s](const CallPtr& call) {
-    RunQuery(s, call, ListParams({"overdue", "owner_id"}), [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
-      CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
-      auto overdue = OptParam(call->req, "overdue");
-      if (overdue && *overdue != "true" && *overdue != "false") {
-        return InvalidField("overdue", "must be true or false");
-      }
-      bool only_overdue = overdue && *overdue == "true";
-      projections::ContractFilter f;
-      f.status = "active";
-      f.owner_id = OptParam(call->req, "owner_id");
-      // Paged by contract: the cursor is the last contract of the previous page.
-      auto page =
-          view.customers().ListContracts(f, VisibleTo(view, v), CursorParam(call->req), limit);
-      Date today = Today(s);
-      json items = json::array();
-      for (const auto* k : page.items) {
-        auto installments = projections::Installments(*k, today);
-        for (size_t i = 0; i < installments.size(); ++i) {
-          const auto& inst = installments[i];
-          if (inst.status == "paid" || (only_overdue && inst.status != "overdue")) continue;
-          items.push_back(
-              ReceivableJson(*k, inst, i, view.customers().FindCustomer(k->customer_id)));
-        }
-      }
-      return Answer{ListJson(std::move(items), page.next_cursor), std::nullopt};
-    });
+    RunQuery(s, call, ListParams({"overdue", "owner_id"}),
+             [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+               CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
+               auto overdue = OptParam(call->req, "overdue");
+               if (overdue && *overdue != "true" && *overdue != "false") {
+                 return InvalidField("overdue", "must be true or false");
+               }
+               bool only_overdue = overdue && *overdue == "true";
+               projections::ContractFilter f;
+               f.status = "active";
+               f.owner_id = OptParam(call->req, "owner_id");
+               // Paged by contract: the cursor is the last contract of the previous page.
+               auto page = view.customers().ListContracts(f, VisibleTo(view, v),
+                                                          CursorParam(call->req), limit);
+               Date today = Today(s);
+               json items = json::array();
+               for (const auto* k : page.items) {
+                 auto installments = projections::Installments(*k, today);
+                 for (size_t i = 0; i < installments.size(); ++i) {
+                   const auto& inst = installments[i];
+                   if (inst.status == "paid" || (only_overdue && inst.status != "overdue"))
+                     continue;
+                   items.push_back(
+                       ReceivableJson(*k, inst, i, view.customers().FindCustomer(k->customer_id)));
+                 }
+               }
+               return Answer{ListJson(std::move(items), page.next_cursor), std::nullopt};
+             });
   });
 }
 

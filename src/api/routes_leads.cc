@@ -42,6 +42,7 @@ void AddLeadRoutes(Router& r, Services& s) {
       c.source = f.Text("source", false, 100);
       c.region = f.Text("region", false, 100);
       c.owner_id = f.Text("owner_id", false, 64);
+      c.allow_duplicate = f.Boolean("allow_duplicate", false).value_or(false);
       CRM_RETURN_IF_ERROR(FieldsOk(errors));
       c.name = *name;
       c.company = *company;
@@ -51,24 +52,25 @@ void AddLeadRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/leads", [&s](const CallPtr& call) {
-    RunQuery(s, call, ListParams({"state", "owner_id", "region", "q"}), [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
-      CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
-      projections::LeadFilter f;
-      f.state = OptParam(call->req, "state");
-      if (f.state && !d::ParseLeadState(*f.state)) {
-        return InvalidField("state",
-                            "must be one of unassigned, pending, following, invalid, "
-                            "converted, voided");
-      }
-      f.owner_id = OptParam(call->req, "owner_id");
-      f.region = OptParam(call->req, "region");
-      f.q = OptParam(call->req, "q").value_or("");
-      f.owners = VisibleOwners(view, v);
-      auto page = view.leads().List(f, VisibleTo(view, v), CursorParam(call->req), limit);
-      return PageTextAnswer(page, [&](JsonWriter& w, const auto& row) {
-        AppendLeadText(w, row, view.pool().policy());
-      });
-    });
+    RunQuery(s, call, ListParams({"state", "owner_id", "region", "q"}),
+             [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+               CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
+               projections::LeadFilter f;
+               f.state = OptParam(call->req, "state");
+               if (f.state && !d::ParseLeadState(*f.state)) {
+                 return InvalidField("state",
+                                     "must be one of unassigned, pending, following, invalid, "
+                                     "converted, voided");
+               }
+               f.owner_id = OptParam(call->req, "owner_id");
+               f.region = OptParam(call->req, "region");
+               f.q = OptParam(call->req, "q").value_or("");
+               f.owners = VisibleOwners(view, v);
+               auto page = view.leads().List(f, VisibleTo(view, v), CursorParam(call->req), limit);
+               return PageTextAnswer(page, [&](JsonWriter& w, const auto& row) {
+                 AppendLeadText(w, row, view.pool().policy());
+               });
+             });
   });
 
   r.Add("GET", "/api/v1/leads/{id}", [&s](const CallPtr& call) {
@@ -77,6 +79,26 @@ void AddLeadRoutes(Router& r, Services& s) {
       const auto* row = view.leads().Find(id);
       if (!row || !VisibleTo(view, v)(row->owner_id)) return NotFound("no lead " + id);
       return Answer{LeadJson(*row, view.pool().policy()), row->version};
+    });
+  });
+
+  r.Add("PATCH", "/api/v1/leads/{id}", [&s](const CallPtr& call) {
+    RunPathCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
+      std::vector<FieldError> errors;
+      Fields f(body, errors);
+      CheckPatchKeys(f, body, {"name", "company", "phone", "email", "source", "region"},
+                     {"allow_duplicate"});
+      d::EditLead c;
+      c.lead_id = id;
+      c.name = PatchText(f, "name", false);
+      c.company = PatchText(f, "company", false);
+      c.phone = PatchText(f, "phone", true, 50);
+      c.email = PatchEmail(f, "email");
+      c.source = PatchText(f, "source", true, 100);
+      c.region = PatchText(f, "region", true, 100);
+      c.allow_duplicate = f.Boolean("allow_duplicate", false).value_or(false);
+      CRM_RETURN_IF_ERROR(FieldsOk(errors));
+      return d::Command(std::move(c));
     });
   });
 

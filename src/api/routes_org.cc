@@ -1,6 +1,7 @@
 // Departments, staff, tokens, portfolio and handover.
 #include "api/body.h"
 #include "api/handler_util.h"
+#include "api/request_parts.h"
 #include "api/routes.h"
 #include "api/views_json.h"
 
@@ -63,6 +64,38 @@ void AddOrgRoutes(Router& r, Services& s) {
     RunCommand(s, call, std::move(spec));
   });
 
+  r.Add("PATCH", "/api/v1/departments/{id}", [&s](const CallPtr& call) {
+    RunPathCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
+      std::vector<FieldError> errors;
+      Fields f(body, errors);
+      CheckPatchKeys(f, body, {"name", "parent_id"});
+      d::EditDepartment c;
+      c.department_id = id;
+      c.name = PatchText(f, "name", false, 100);
+      if (f.Has("parent_id"))
+        c.parent_id = f.IsNull("parent_id") ? d::OptId() : f.Text("parent_id", true, 64);
+      CRM_RETURN_IF_ERROR(FieldsOk(errors));
+      return d::Command(std::move(c));
+    });
+  });
+
+  r.Add("PATCH", "/api/v1/staff/{id}", [&s](const CallPtr& call) {
+    RunPathCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
+      std::vector<FieldError> errors;
+      Fields f(body, errors);
+      CheckPatchKeys(f, body, {"name", "email", "role", "department_id", "region"});
+      d::EditStaff c;
+      c.staff_id = id;
+      c.name = PatchText(f, "name", false, 100);
+      if (f.Has("email")) c.email = f.Email("email", true);
+      if (auto role = f.OneOf("role", false, kRoles)) c.role = d::ParseRole(*role);
+      c.department_id = PatchText(f, "department_id", false, 64);
+      c.region = PatchText(f, "region", true, 100);
+      CRM_RETURN_IF_ERROR(FieldsOk(errors));
+      return d::Command(std::move(c));
+    });
+  });
+
   r.Add("GET", "/api/v1/departments", [&s](const CallPtr& call) {
     RunQuery(s, call, {}, [](const d::Viewer&, const ReadView& view) -> Result<Answer> {
       return Answer{DepartmentTreeJson(view.org()), std::nullopt};
@@ -111,13 +144,14 @@ void AddOrgRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/staff", [&s](const CallPtr& call) {
-    RunQuery(s, call, kPageParams, [call](const d::Viewer&, const ReadView& view) -> Result<Answer> {
-      CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
-      auto page =
-          projections::PageOf<views::StaffRowT>(view.org().staff(), CursorParam(call->req), limit,
-                                                [](const views::StaffRowT&) { return true; });
-      return PageAnswer(page, [](const auto& row) { return StaffJson(row); });
-    });
+    RunQuery(s, call, kPageParams,
+             [call](const d::Viewer&, const ReadView& view) -> Result<Answer> {
+               CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
+               auto page = projections::PageOf<views::StaffRowT>(
+                   view.org().staff(), CursorParam(call->req), limit,
+                   [](const views::StaffRowT&) { return true; });
+               return PageAnswer(page, [](const auto& row) { return StaffJson(row); });
+             });
   });
 
   r.Add("GET", "/api/v1/staff/{id}", [&s](const CallPtr& call) {

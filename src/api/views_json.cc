@@ -45,6 +45,7 @@ json DepartmentTreeJson(const projections::OrgProjection& org) {
                           {"parent_id", TextOrNull(row->parent_id)},
                           {"staff_count", members},
                           {"created_at", TimeOrNull(row->created_at)},
+                          {"version", row->version},
                           {"children", build(row->id)}});
     }
     return list;
@@ -185,6 +186,7 @@ void LeadFields(Fields& o, const views::LeadRowT& r, const d::PoolPolicy& policy
   o.TimeOrNull("created_at", r.created_at);
   o.Text("created_by", r.created_by);
   o.TextOrNull("customer_id", r.customer_id);
+  o.TextOrNull("duplicate_of", r.duplicate_of);
   o.TextOrNull("email", r.email);
   o.Int("follow_up_count", r.follow_up_count);
   o.Objects("follow_ups", r.follow_ups,

@@ -49,6 +49,22 @@ struct SetTarget {
   std::string currency;
 };
 
+// Edits (PATCH): a present field changes; for an optional text field, an empty string
+// clears it. The event names only the fields whose value differs.
+struct EditStaff {
+  Id staff_id;
+  OptText name = std::nullopt;
+  OptText email = std::nullopt;
+  std::optional<Role> role = std::nullopt;
+  OptId department_id = std::nullopt;
+  OptText region = std::nullopt;
+};
+struct EditDepartment {
+  Id department_id;
+  OptText name = std::nullopt;
+  std::optional<OptId> parent_id = std::nullopt;  // present: move it (nullopt inside: to the top)
+};
+
 // ---- leads ------------------------------------------------------------------------------
 struct CreateLead {
   Id lead_id;
@@ -59,6 +75,17 @@ struct CreateLead {
   OptText source;
   OptText region;
   OptId owner_id;
+  bool allow_duplicate = false;  // accept it although it matches a live lead (撞单)
+};
+struct EditLead {
+  Id lead_id;
+  OptText name = std::nullopt;
+  OptText company = std::nullopt;
+  OptText phone = std::nullopt;
+  OptText email = std::nullopt;
+  OptText source = std::nullopt;
+  OptText region = std::nullopt;
+  bool allow_duplicate = false;
 };
 struct AssignLead {
   Id lead_id;
@@ -151,6 +178,14 @@ struct AddContact {
   Id contact_id;
   ContactDetails details;
 };
+struct EditContact {
+  Id contact_id;
+  OptText name = std::nullopt;
+  OptText title = std::nullopt;
+  OptText phone = std::nullopt;
+  OptText email = std::nullopt;
+  std::optional<bool> decision_maker = std::nullopt;
+};
 struct FollowUpCustomer {
   Id customer_id;
   Id follow_up_id;
@@ -182,6 +217,13 @@ struct CreateOpportunity {
   Id opportunity_id;
   Id customer_id;
   OpportunityDetails details;
+};
+struct EditOpportunity {
+  Id opportunity_id;
+  OptText name = std::nullopt;
+  std::optional<int64_t> amount = std::nullopt;
+  OptText currency = std::nullopt;
+  std::optional<Date> expected_close_date = std::nullopt;
 };
 struct ChangeStage {
   Id opportunity_id;
@@ -221,7 +263,8 @@ using Command =
                  VoidLead, ConvertLead, RecycleDue, CreateCustomer, UpdateCustomer, AddContact,
                  FollowUpCustomer, ClaimCustomer, ReleaseCustomer, TransferCustomer, LockCustomer,
                  UnlockCustomer, CreateOpportunity, ChangeStage, WinOpportunity, LoseOpportunity,
-                 SignContract, RecordPayment, SetPassword>;
+                 SignContract, RecordPayment, SetPassword, EditStaff, EditDepartment, EditLead,
+                 EditContact, EditOpportunity>;
 
 }  // namespace crm::domain
 

@@ -61,6 +61,30 @@ CRM_DECIDER(AddContact) {
                                              k.email, k.decision_maker});
 }
 
+CRM_DECIDER(EditContact) {
+  (void)ctx;
+  auto it = m.contacts.find(c.contact_id);
+  if (it == m.contacts.end()) return NotFound("no contact " + c.contact_id);
+  const ContactRecord& contact = it->second;
+  auto cus = VisibleCustomer(m, v, contact.customer_id);
+  if (!cus.ok()) return NotFound("no contact " + c.contact_id);
+  CRM_RETURN_IF_ERROR(RequireEditor(m, v, (*cus)->own.owner_id, "edit a customer's contacts"));
+  CRM_RETURN_IF_ERROR(rules::RequireOwnedCustomer(**cus));
+  std::vector<FieldChange> changes;
+  rules::Diff(changes, "name", contact.name, c.name);
+  rules::Diff(changes, "title", contact.title, c.title);
+  rules::Diff(changes, "phone", contact.phone, c.phone);
+  rules::Diff(changes, "email", contact.email, c.email);
+  auto flag = [](bool b) { return OptText(b ? "true" : "false"); };
+  if (c.decision_maker && *c.decision_maker != contact.decision_maker) {
+    changes.push_back({"decision_maker", flag(contact.decision_maker), flag(*c.decision_maker)});
+  }
+  Decision d;
+  d.primary = c.contact_id;
+  if (!changes.empty()) d.events.push_back({c.contact_id, ContactEdited{std::move(changes)}});
+  return d;
+}
+
 CRM_DECIDER(FollowUpCustomer) {
   (void)ctx;
   CRM_ASSIGN_OR_RETURN(const CustomerRecord* cus, VisibleCustomer(m, v, c.customer_id));

@@ -62,6 +62,28 @@ CRM_DECIDER(ChangeStage) {
   return d;
 }
 
+CRM_DECIDER(EditOpportunity) {
+  (void)ctx;
+  CRM_ASSIGN_OR_RETURN(const OpportunityRecord* o,
+                       EditableOpportunity(m, v, c.opportunity_id, "edit an opportunity"));
+  std::vector<FieldChange> changes;
+  rules::Diff(changes, "name", o->name, c.name);
+  if (c.amount && *c.amount != o->amount) {
+    changes.push_back({"amount", std::to_string(o->amount), std::to_string(*c.amount)});
+  }
+  rules::Diff(changes, "currency", o->currency, c.currency);
+  if (c.expected_close_date && *c.expected_close_date != o->expected_close_date) {
+    changes.push_back({"expected_close_date", FormatDate(o->expected_close_date),
+                       FormatDate(*c.expected_close_date)});
+  }
+  Decision d;
+  d.primary = c.opportunity_id;
+  if (!changes.empty()) {
+    d.events.push_back({c.opportunity_id, OpportunityEdited{std::move(changes)}});
+  }
+  return d;
+}
+
 CRM_DECIDER(WinOpportunity) {
   (void)ctx;
   CRM_RETURN_IF_ERROR(EditableOpportunity(m, v, c.opportunity_id, "win an opportunity"));

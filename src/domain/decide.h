@@ -39,10 +39,13 @@ struct NewEvent {
 // An entry of a unique index claimed (or, with `release`, given up) by the decision,
 // written in the same batch as its events.
 struct UniqueKey {
-  std::string scope;  // "customer_name", "contract_number", "staff_email"
+  std::string scope;  // "customer_name", "contract_number", "staff_email", "lead_phone", ...
   std::string key;
   Id owner;
   bool release = false;
+  // A claim the writer refuses when another record holds the key. Not exclusive: an index
+  // entry written as it is (a duplicate key's first live lead, which may change hands).
+  bool exclusive = true;
 };
 
 struct ConversionOutcome {
@@ -87,6 +90,8 @@ Result<Decision> Decide(const Model& model, const Command& command, const Contex
 inline constexpr std::string_view kCustomerNameScope = "customer_name";
 inline constexpr std::string_view kContractNumberScope = "contract_number";
 inline constexpr std::string_view kStaffEmailScope = "staff_email";
+// A duplicate key of live leads (撞单) → the first of them (LeadDuplicateKeys).
+inline constexpr std::string_view kLeadKeyScope = "lead_key";
 
 // The error code for a clash in a unique scope: duplicate_customer,
 // duplicate_contract_number, ...

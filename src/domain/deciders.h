@@ -42,6 +42,12 @@ CRM_DECIDER(TransferCustomer);
 CRM_DECIDER(LockCustomer);
 CRM_DECIDER(UnlockCustomer);
 
+CRM_DECIDER(EditStaff);
+CRM_DECIDER(EditDepartment);
+CRM_DECIDER(EditLead);
+CRM_DECIDER(EditContact);
+CRM_DECIDER(EditOpportunity);
+
 CRM_DECIDER(CreateOpportunity);
 CRM_DECIDER(ChangeStage);
 CRM_DECIDER(WinOpportunity);

@@ -6,7 +6,7 @@ namespace crm::domain {
 namespace {
 
 // In the order of the `Event` variant.
-constexpr std::array<std::string_view, 34> kEventTypeNames = {
+constexpr std::array<std::string_view, 39> kEventTypeNames = {
     "DepartmentCreated", "StaffCreated",     "StaffDeparted",        "HandoverCompleted",
     "PoolPolicySet",     "TargetSet",        "LeadCreated",          "LeadAssigned",
     "LeadClaimed",       "LeadReleased",     "LeadRecycled",         "LeadInvalidated",
@@ -15,7 +15,8 @@ constexpr std::array<std::string_view, 34> kEventTypeNames = {
     "CustomerReleased",  "CustomerRecycled", "CustomerTransferred",  "CustomerLocked",
     "CustomerUnlocked",  "ContactCreated",   "OpportunityCreated",   "OpportunityStageChanged",
     "OpportunityWon",    "OpportunityLost",  "ContractSigned",       "PaymentReceived",
-    "DealOwnerChanged",  "PasswordSet"};
+    "DealOwnerChanged",  "PasswordSet",      "StaffEdited",          "DepartmentEdited",
+    "LeadEdited",        "ContactEdited",    "OpportunityEdited"};
 static_assert(kEventTypeNames.size() == std::variant_size_v<Event>,
               "every event type needs its name");
 

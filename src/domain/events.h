@@ -63,6 +63,24 @@ struct HandoverCompleted {
   bool operator==(const HandoverCompleted&) const = default;
 };
 
+// One field an edit changed, with its value before and after as text (an amount in its
+// smallest unit, a date as YYYY-MM-DD); an absent value is an empty or unset field.
+struct FieldChange {
+  std::string field;
+  OptText old_value;
+  OptText new_value;
+  bool operator==(const FieldChange&) const = default;
+};
+// The edits of a record, on its stream: the fields that changed, nothing else.
+struct StaffEdited {
+  std::vector<FieldChange> changes;
+  bool operator==(const StaffEdited&) const = default;
+};
+struct DepartmentEdited {
+  std::vector<FieldChange> changes;
+  bool operator==(const DepartmentEdited&) const = default;
+};
+
 // ---- pool policy (stream pool_policy) and targets (stream targets) --------------------
 struct PoolPolicySet {
   PoolPolicy policy;
@@ -87,7 +105,20 @@ struct LeadCreated {
   OptText source;
   OptText region;
   OptId owner_id;  // absent: created into the pool
+  // The duplicate keys (撞单) the lead holds: its phone's digits without a leading
+  // +86/0086 (absent: too few digits to compare), and its normalised company and name.
+  OptText phone_key = std::nullopt;
+  OptText name_key = std::nullopt;
+  OptId duplicate_of = std::nullopt;  // accepted with allow_duplicate although it matches this lead
   bool operator==(const LeadCreated&) const = default;
+};
+// The lead's fields changed; its duplicate keys are those after the edit.
+struct LeadEdited {
+  std::vector<FieldChange> changes;
+  OptText phone_key;
+  OptText name_key;
+  OptId duplicate_of;  // accepted with allow_duplicate although the edit matches this lead
+  bool operator==(const LeadEdited&) const = default;
 };
 struct LeadAssigned {
   Id owner_id;
@@ -206,6 +237,10 @@ struct ContactCreated {
   bool decision_maker = false;
   bool operator==(const ContactCreated&) const = default;
 };
+struct ContactEdited {
+  std::vector<FieldChange> changes;
+  bool operator==(const ContactEdited&) const = default;
+};
 
 // An opportunity's or contract's owner follows its customer's: written on the deal's
 // stream in the same command as the customer's claim, transfer, release or recycle.
@@ -229,6 +264,10 @@ struct OpportunityCreated {
   OptId owner_id;
   OptId source_lead_id;
   bool operator==(const OpportunityCreated&) const = default;
+};
+struct OpportunityEdited {
+  std::vector<FieldChange> changes;
+  bool operator==(const OpportunityEdited&) const = default;
 };
 struct OpportunityStageChanged {
   Stage stage = Stage::kQualification;
@@ -287,8 +326,8 @@ using Event = std::variant<
     LeadConverted, FollowUpRecorded, RecordHandedOver, CustomerCreated, CustomerUpdated,
     CustomerLeadAttached, CustomerClaimed, CustomerReleased, CustomerRecycled, CustomerTransferred,
     CustomerLocked, CustomerUnlocked, ContactCreated, OpportunityCreated, OpportunityStageChanged,
-    OpportunityWon, OpportunityLost, ContractSigned, PaymentReceived, DealOwnerChanged,
-    PasswordSet>;
+    OpportunityWon, OpportunityLost, ContractSigned, PaymentReceived, DealOwnerChanged, PasswordSet,
+    StaffEdited, DepartmentEdited, LeadEdited, ContactEdited, OpportunityEdited>;
 
 // The event's type name as the log and the audit API show it ("LeadClaimed").
 std::string_view EventTypeName(const Event& e);

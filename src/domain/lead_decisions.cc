@@ -45,11 +45,65 @@ std::string LowerAscii(std::string s) {
 }  // namespace
 
 CRM_DECIDER(CreateLead) {
-  (void)ctx;
   CRM_RETURN_IF_ERROR(RequireRole(v, {Role::kAdmin, Role::kManager, Role::kSales}, "create leads"));
   CRM_ASSIGN_OR_RETURN(OptId owner, CreationOwner(m, v, c.owner_id, false));
-  return Single(c.lead_id, LeadCreated{c.lead_id, c.name, c.company, c.phone, c.email, c.source,
-                                       c.region, owner});
+  rules::LeadKeys keys = rules::KeysOf(ctx, c.phone, c.company, c.name);
+  LeadRecord lead;
+  lead.id = c.lead_id;
+  lead.phone_key = keys.phone_key;
+  lead.name_key = keys.name_key;
+  OptId duplicate_of;
+  std::vector<std::string> held = LeadDuplicateKeys(lead);
+  if (const LeadRecord* twin = rules::FindDuplicate(m, held, c.lead_id)) {
+    if (!c.allow_duplicate) return rules::DuplicateLead(*twin, held);
+    duplicate_of = twin->id;
+  }
+  Decision d =
+      Single(c.lead_id, LeadCreated{c.lead_id, c.name, c.company, c.phone, c.email, c.source,
+                                    c.region, owner, keys.phone_key, keys.name_key, duplicate_of});
+  rules::IndexLeadKeys(m, nullptr, &lead, d);
+  return d;
+}
+
+CRM_DECIDER(EditLead) {
+  CRM_ASSIGN_OR_RETURN(const LeadRecord* lead, VisibleLead(m, v, c.lead_id));
+  CRM_RETURN_IF_ERROR(RequireEditor(m, v, lead->own.owner_id, "edit a lead"));
+  if (lead->state == LeadState::kConverted || lead->state == LeadState::kVoided) {
+    return InvalidTransition(Describe(lead->state));
+  }
+  std::vector<FieldChange> changes;
+  rules::Diff(changes, "name", lead->name, c.name);
+  rules::Diff(changes, "company", lead->company, c.company);
+  rules::Diff(changes, "phone", lead->phone, c.phone);
+  rules::Diff(changes, "email", lead->email, c.email);
+  rules::Diff(changes, "source", lead->source, c.source);
+  rules::Diff(changes, "region", lead->region, c.region);
+  Decision d;
+  d.primary = c.lead_id;
+  if (changes.empty()) return d;
+
+  LeadRecord after = *lead;
+  after.name = rules::Edited(lead->name, c.name).value_or("");
+  after.company = rules::Edited(lead->company, c.company).value_or("");
+  after.phone = rules::Edited(lead->phone, c.phone);
+  rules::LeadKeys keys = rules::KeysOf(ctx, after.phone, after.company, after.name);
+  after.phone_key = keys.phone_key;
+  after.name_key = keys.name_key;
+  // Only keys the lead did not hold before are checked: a duplicate accepted earlier
+  // stays accepted through edits of other fields.
+  std::vector<std::string> before = LeadDuplicateKeys(*lead), fresh;
+  for (auto& key : LeadDuplicateKeys(after)) {
+    if (std::find(before.begin(), before.end(), key) == before.end()) fresh.push_back(key);
+  }
+  OptId duplicate_of;
+  if (const LeadRecord* twin = rules::FindDuplicate(m, fresh, c.lead_id)) {
+    if (!c.allow_duplicate) return rules::DuplicateLead(*twin, fresh);
+    duplicate_of = twin->id;
+  }
+  d.events.push_back(
+      {c.lead_id, LeadEdited{std::move(changes), keys.phone_key, keys.name_key, duplicate_of}});
+  rules::IndexLeadKeys(m, lead, &after, d);
+  return d;
 }
 
 CRM_DECIDER(AssignLead) {
@@ -213,7 +267,9 @@ CRM_DECIDER(VoidLead) {
   if (lead->state == LeadState::kConverted || lead->state == LeadState::kVoided) {
     return InvalidTransition(Describe(lead->state));
   }
-  return Single(c.lead_id, LeadVoided{c.reason});
+  Decision d = Single(c.lead_id, LeadVoided{c.reason});
+  rules::IndexLeadKeys(m, lead, nullptr, d);  // a voided lead is nobody's duplicate
+  return d;
 }
 
 CRM_DECIDER(ConvertLead) {
@@ -291,6 +347,7 @@ CRM_DECIDER(ConvertLead) {
   }
   d.events.push_back({c.lead_id, LeadConverted{out.customer_id, out.customer_created,
                                                out.contact_id, out.opportunity_id}});
+  rules::IndexLeadKeys(m, lead, nullptr, d);  // nor is a converted one
   d.outcome = out;
   return d;
 }

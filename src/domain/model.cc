@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 #include "domain/overloaded.h"
 
@@ -90,11 +91,70 @@ void Index(Model& m, const Id& id, const Clocks& k) {
   if (k.owned) m.recycle.by_owned.emplace(*k.owned, id);
 }
 
+void IndexLeadKeys(Model& m, const LeadRecord& l) {
+  for (auto& key : LeadDuplicateKeys(l)) m.lead_by_key[std::move(key)].insert(l.id);
+}
+
+void UnindexLeadKeys(Model& m, const LeadRecord& l) {
+  for (const auto& key : LeadDuplicateKeys(l)) {
+    auto it = m.lead_by_key.find(key);
+    if (it == m.lead_by_key.end()) continue;
+    it->second.erase(l.id);
+    if (it->second.empty()) m.lead_by_key.erase(it);
+  }
+}
+
+// An edit's new value into a field: text, optional text (absent clears it).
+void SetField(const std::vector<FieldChange>& changes, std::string_view field, std::string& out) {
+  if (const FieldChange* c = ChangeOf(changes, field)) out = c->new_value.value_or("");
+}
+void SetField(const std::vector<FieldChange>& changes, std::string_view field, OptText& out) {
+  if (const FieldChange* c = ChangeOf(changes, field)) out = c->new_value;
+}
+
+}  // namespace
+
+const FieldChange* ChangeOf(const std::vector<FieldChange>& changes, std::string_view field) {
+  for (const auto& c : changes) {
+    if (c.field == field) return &c;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> LeadDuplicateKeys(const LeadRecord& l) {
+  std::vector<std::string> keys;
+  if (l.state == LeadState::kVoided || l.state == LeadState::kConverted) return keys;
+  if (l.phone_key) keys.push_back("phone:" + *l.phone_key);
+  if (l.name_key) keys.push_back("name:" + *l.name_key);
+  return keys;
+}
+
+OptText PhoneKey(std::string_view phone) {
+  size_t start = phone.find_first_not_of(" \t");
+  std::string_view p = start == std::string_view::npos ? "" : phone.substr(start);
+  bool plus = !p.empty() && p[0] == '+';
+  std::string digits;
+  for (char c : p) {
+    if (c >= '0' && c <= '9') digits.push_back(c);
+  }
+  if (plus && digits.rfind("86", 0) == 0) {
+    digits.erase(0, 2);
+  } else if (!plus && digits.rfind("0086", 0) == 0) {
+    digits.erase(0, 4);
+  }
+  if (digits.size() < 5) return std::nullopt;
+  return digits;
+}
+
+namespace {
+
 void Apply(Model& m, const EventMeta& meta, const Event& event);
 
 }  // namespace
 
-void IndexRecycleClocks(Model& m) {
+void IndexDerived(Model& m) {
+  for (const auto& [id, l] : m.leads) IndexLeadKeys(m, l);
+
   // Sorted first, then appended: a load costs a sort, not a tree search per record.
   std::vector<std::pair<Time, Id>> follow_up, owned;
   for (const auto& [id, l] : m.leads) {
@@ -137,11 +197,17 @@ void Evolve(Model& m, const EventMeta& meta, const Event& event) {
     }
   };
   find();
-  if (lead) Unindex(m, lead->id, ClocksOf(*lead));
+  if (lead) {
+    Unindex(m, lead->id, ClocksOf(*lead));
+    UnindexLeadKeys(m, *lead);
+  }
   if (customer) Unindex(m, customer->id, ClocksOf(*customer));
   Apply(m, meta, event);
   if (!lead && !customer) find();  // created by this event
-  if (lead) Index(m, lead->id, ClocksOf(*lead));
+  if (lead) {
+    Index(m, lead->id, ClocksOf(*lead));
+    IndexLeadKeys(m, *lead);
+  }
   if (customer) Index(m, customer->id, ClocksOf(*customer));
 }
 
@@ -240,6 +306,29 @@ void Apply(Model& m, const EventMeta& meta, const Event& event) {
             m.staff_by_email[EmailKey(e.email)] = e.staff_id;
             m.org.SetStaff(e.staff_id, e.role, e.department_id);
           },
+          [&](const StaffEdited& e) {
+            auto* s = Find(m.staff, stream);
+            if (!s) return;
+            SetField(e.changes, "name", s->name);
+            if (const FieldChange* c = ChangeOf(e.changes, "email")) {
+              m.staff_by_email.erase(EmailKey(s->email));
+              s->email = c->new_value.value_or("");
+              m.staff_by_email[EmailKey(s->email)] = s->id;
+            }
+            if (const FieldChange* c = ChangeOf(e.changes, "role")) {
+              if (auto role = ParseRole(c->new_value.value_or(""))) s->role = *role;
+            }
+            SetField(e.changes, "department_id", s->department_id);
+            SetField(e.changes, "region", s->region);
+            m.org.SetStaff(s->id, s->role, s->department_id);
+          },
+          [&](const DepartmentEdited& e) {
+            auto* dep = Find(m.departments, stream);
+            if (!dep) return;
+            SetField(e.changes, "name", dep->name);
+            SetField(e.changes, "parent_id", dep->parent_id);
+            m.org.AddDepartment(dep->id, dep->parent_id);
+          },
           [&](const StaffDeparted& e) {
             if (auto* s = Find(m.staff, e.staff_id)) s->departed = true;
           },
@@ -250,13 +339,34 @@ void Apply(Model& m, const EventMeta& meta, const Event& event) {
           [&](const LeadCreated& e) {
             LeadRecord lead;
             lead.id = e.lead_id;
+            lead.name = e.name;
             lead.company = e.company;
+            lead.phone = e.phone;
+            lead.email = e.email;
+            lead.source = e.source;
             lead.region = e.region;
+            // Logs from before duplicate keys: the phone's key follows from the phone.
+            lead.phone_key = e.phone_key ? e.phone_key
+                             : e.phone   ? PhoneKey(*e.phone)
+                                         : std::nullopt;
+            lead.name_key = e.name_key;
             lead.state = e.owner_id ? LeadState::kPending : LeadState::kUnassigned;
             lead.own.owned_since = at;
             lead.own.owner_id = e.owner_id;
             if (e.owner_id) m.holdings[*e.owner_id].leads.insert(e.lead_id);
             m.leads[e.lead_id] = std::move(lead);
+          },
+          [&](const LeadEdited& e) {
+            auto* l = Find(m.leads, stream);
+            if (!l) return;
+            SetField(e.changes, "name", l->name);
+            SetField(e.changes, "company", l->company);
+            SetField(e.changes, "phone", l->phone);
+            SetField(e.changes, "email", l->email);
+            SetField(e.changes, "source", l->source);
+            SetField(e.changes, "region", l->region);
+            l->phone_key = e.phone_key;
+            l->name_key = e.name_key;
           },
           [&](const LeadAssigned& e) {
             if (auto* l = Find(m.leads, stream))
@@ -349,12 +459,39 @@ void Apply(Model& m, const EventMeta& meta, const Event& event) {
           [&](const CustomerUnlocked&) {
             if (auto* c = Find(m.customers, stream)) c->locked = false;
           },
-          [&](const ContactCreated&) {},
+          [&](const ContactCreated& e) {
+            m.contacts[e.contact_id] = ContactRecord{
+                e.contact_id, e.customer_id, e.name, e.title, e.phone, e.email, e.decision_maker};
+          },
+          [&](const ContactEdited& e) {
+            auto* c = Find(m.contacts, stream);
+            if (!c) return;
+            SetField(e.changes, "name", c->name);
+            SetField(e.changes, "title", c->title);
+            SetField(e.changes, "phone", c->phone);
+            SetField(e.changes, "email", c->email);
+            if (const FieldChange* d = ChangeOf(e.changes, "decision_maker"))
+              c->decision_maker = d->new_value == "true";
+          },
           [&](const OpportunityCreated& e) {
             m.opportunities[e.opportunity_id] = OpportunityRecord{
-                e.opportunity_id, e.customer_id, e.owner_id, e.stage, e.amount, e.currency};
+                e.opportunity_id, e.customer_id, e.owner_id, e.stage,
+                e.amount,         e.currency,    e.name,     e.expected_close_date};
             if (auto* c = Find(m.customers, e.customer_id))
               c->opportunities.push_back(e.opportunity_id);
+          },
+          [&](const OpportunityEdited& e) {
+            auto* o = Find(m.opportunities, stream);
+            if (!o) return;
+            SetField(e.changes, "name", o->name);
+            SetField(e.changes, "currency", o->currency);
+            if (const FieldChange* c = ChangeOf(e.changes, "amount")) {
+              const std::string& v = c->new_value.value_or("");
+              std::from_chars(v.data(), v.data() + v.size(), o->amount);
+            }
+            if (const FieldChange* c = ChangeOf(e.changes, "expected_close_date")) {
+              if (auto d = ParseDate(c->new_value.value_or(""))) o->expected_close_date = *d;
+            }
           },
           [&](const OpportunityStageChanged& e) {
             if (auto* o = Find(m.opportunities, stream)) o->stage = e.stage;

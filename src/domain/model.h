@@ -54,8 +54,14 @@ struct LeadRecord {
   Id id;
   LeadState state = LeadState::kUnassigned;
   Ownership own;
+  std::string name;
   std::string company;
+  OptText phone;
+  OptText email;
+  OptText source;
   OptText region;
+  OptText phone_key;  // the duplicate keys (LeadCreated)
+  OptText name_key;
 
   bool operator==(const LeadRecord&) const = default;
 };
@@ -75,6 +81,18 @@ struct CustomerRecord {
   bool operator==(const CustomerRecord&) const = default;
 };
 
+struct ContactRecord {
+  Id id;
+  Id customer_id;
+  std::string name;
+  OptText title;
+  OptText phone;
+  OptText email;
+  bool decision_maker = false;
+
+  bool operator==(const ContactRecord&) const = default;
+};
+
 struct OpportunityRecord {
   Id id;
   Id customer_id;
@@ -82,6 +100,8 @@ struct OpportunityRecord {
   Stage stage = Stage::kQualification;
   int64_t amount = 0;
   std::string currency;
+  std::string name;
+  Date expected_close_date;
 
   bool operator==(const OpportunityRecord&) const = default;
 };
@@ -129,6 +149,7 @@ struct Model {
   PoolPolicy policy;
   std::map<Id, LeadRecord> leads;
   std::map<Id, CustomerRecord> customers;
+  std::map<Id, ContactRecord> contacts;
   std::map<Id, OpportunityRecord> opportunities;
   std::map<Id, ContractRecord> contracts;
   std::map<std::string, Id> customer_by_name;  // normalised name → customer
@@ -154,6 +175,9 @@ struct Model {
     bool operator==(const RecycleClocks&) const = default;
   };
   RecycleClocks recycle;
+  // Live leads (neither voided nor converted) by each duplicate key they hold
+  // (LeadDuplicateKeys), for 撞单. Kept by Evolve; derived from the leads.
+  std::map<std::string, std::set<Id>> lead_by_key;
 
   const StaffMember* FindStaff(const Id& id) const;
   const Holdings& HoldingsOf(const Id& staff_id) const;
@@ -173,9 +197,20 @@ std::string EmailKey(std::string_view email);
 // Folds one event into the model.
 void Evolve(Model& model, const EventMeta& meta, const Event& event);
 
-// Puts every lead and customer into `model.recycle`, which must be empty (a model loaded
-// from elsewhere than Evolve: a snapshot).
-void IndexRecycleClocks(Model& model);
+// Builds what Evolve keeps derived from the records (`model.recycle`,
+// `model.lead_by_key`), which must be empty: for a model loaded from elsewhere than
+// Evolve (a snapshot).
+void IndexDerived(Model& model);
+
+// The keys under which a lead is found in `Model::lead_by_key`: "phone:<digits>" and
+// "name:<normalised company and name>", none once it is voided or converted.
+std::vector<std::string> LeadDuplicateKeys(const LeadRecord& lead);
+// A phone's duplicate key: its digits without a leading +86 or 0086; nullopt when fewer
+// than 5 digits remain (nothing to compare).
+OptText PhoneKey(std::string_view phone);
+
+// The new value of `field`, when `changes` changed it (nullptr otherwise).
+const FieldChange* ChangeOf(const std::vector<FieldChange>& changes, std::string_view field);
 
 // What kind of record a stream id names, by its prefix.
 enum class RecordKind {

@@ -34,6 +34,78 @@ CRM_DECIDER(CreateStaff) {
   return d;
 }
 
+CRM_DECIDER(EditStaff) {
+  (void)ctx;
+  CRM_RETURN_IF_ERROR(RequireRole(v, {Role::kAdmin}, "edit staff"));
+  const StaffMember* st = m.FindStaff(c.staff_id);
+  if (!st) return NotFound("no staff member " + c.staff_id);
+  if (st->departed) return InvalidTransition("the person has departed");
+  std::vector<FieldError> errors;
+  std::vector<FieldChange> changes;
+  Decision d;
+  d.primary = c.staff_id;
+  rules::Diff(changes, "name", st->name, c.name);
+  if (c.email && *c.email != st->email) {
+    std::string old_key = EmailKey(st->email), key = EmailKey(*c.email);
+    if (key != old_key) {
+      if (auto it = m.staff_by_email.find(key); it != m.staff_by_email.end()) {
+        errors.push_back({"email", "already used by " + it->second});
+      }
+      d.unique_keys.push_back({std::string(kStaffEmailScope), old_key, st->id, true});
+      d.unique_keys.push_back({std::string(kStaffEmailScope), key, st->id});
+    }
+    changes.push_back({"email", st->email, c.email});
+  }
+  if (c.role && *c.role != st->role) {
+    const Holdings& h = m.HoldingsOf(st->id);
+    if (st->id == v.id) {
+      return InvalidTransition("an admin may not change their own role");
+    }
+    if (!CanOwnRecords(*c.role) && (!h.leads.empty() || !h.customers.empty())) {
+      return InvalidTransition(std::to_string(h.leads.size()) + " leads and " +
+                               std::to_string(h.customers.size()) +
+                               " customers are theirs: hand them over before the role changes to " +
+                               std::string(Name(*c.role)));
+    }
+    changes.push_back({"role", std::string(Name(st->role)), std::string(Name(*c.role))});
+  }
+  if (c.department_id && c.department_id != st->department_id) {
+    if (!m.departments.count(*c.department_id)) {
+      errors.push_back({"department_id", "unknown department"});
+    }
+    changes.push_back({"department_id", st->department_id, c.department_id});
+  }
+  rules::Diff(changes, "region", st->region, c.region);
+  if (!errors.empty()) return ValidationFailed(std::move(errors));
+  if (changes.empty()) d.unique_keys.clear();
+  if (!changes.empty()) d.events.push_back({c.staff_id, StaffEdited{std::move(changes)}});
+  return d;
+}
+
+CRM_DECIDER(EditDepartment) {
+  (void)ctx;
+  CRM_RETURN_IF_ERROR(RequireRole(v, {Role::kAdmin}, "edit departments"));
+  auto it = m.departments.find(c.department_id);
+  if (it == m.departments.end()) return NotFound("no department " + c.department_id);
+  const Department& dep = it->second;
+  std::vector<FieldChange> changes;
+  rules::Diff(changes, "name", dep.name, c.name);
+  if (c.parent_id && *c.parent_id != dep.parent_id) {
+    if (const OptId& parent = *c.parent_id) {
+      if (!m.departments.count(*parent)) return InvalidField("parent_id", "unknown department");
+      if (m.org.InSubtree(*parent, dep.id)) {
+        return InvalidTransition("moving " + dep.id + " under " + *parent +
+                                 " would put it inside itself");
+      }
+    }
+    changes.push_back({"parent_id", dep.parent_id, *c.parent_id});
+  }
+  Decision d;
+  d.primary = c.department_id;
+  if (!changes.empty()) d.events.push_back({c.department_id, DepartmentEdited{std::move(changes)}});
+  return d;
+}
+
 CRM_DECIDER(Handover) {
   (void)ctx;
   const StaffMember* leaver = m.FindStaff(c.staff_id);

@@ -4,6 +4,7 @@
 #define CRM_DOMAIN_RESULT_H_
 
 #include <cassert>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -41,6 +42,8 @@ struct Error {
   std::string detail;              // human-readable, names the state or the figures
   std::vector<FieldError> fields;  // every invalid field, for kValidation
   std::string existing_id;         // the clashing record, for duplicate_* conflicts
+  // duplicate_lead: the clashing lead's owner ("" = the pool, shown as null).
+  std::optional<std::string> existing_owner_id = std::nullopt;
 };
 
 inline Error MakeError(ErrorKind kind, std::string code, std::string detail) {

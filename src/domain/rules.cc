@@ -1,6 +1,7 @@
 #include "domain/rules.h"
 
 #include <algorithm>
+#include <set>
 
 namespace crm::domain::rules {
 namespace {
@@ -161,6 +162,74 @@ Error DuplicateCustomer(const CustomerRecord& holder) {
                       "a customer named '" + holder.name + "' already exists");
   e.existing_id = holder.id;
   return e;
+}
+
+OptText Edited(const OptText& old_value, const OptText& requested) {
+  if (!requested) return old_value;
+  return requested->empty() ? std::nullopt : requested;
+}
+
+void Diff(std::vector<FieldChange>& changes, std::string_view field, const OptText& old_value,
+          const OptText& requested) {
+  OptText now = Edited(old_value, requested);
+  if (now != old_value) changes.push_back({std::string(field), old_value, std::move(now)});
+}
+
+LeadKeys KeysOf(const Context& ctx, const OptText& phone, std::string_view company,
+                std::string_view name) {
+  LeadKeys k;
+  if (phone) k.phone_key = PhoneKey(*phone);
+  std::string c = ctx.normalize_name(company), n = ctx.normalize_name(name);
+  if (!c.empty() || !n.empty()) k.name_key = c + '\x1f' + n;
+  return k;
+}
+
+const LeadRecord* FindDuplicate(const Model& m, const std::vector<std::string>& keys,
+                                const Id& self) {
+  for (const auto& key : keys) {
+    auto it = m.lead_by_key.find(key);
+    if (it == m.lead_by_key.end()) continue;
+    for (const Id& id : it->second) {
+      if (id != self) return FindIn(m.leads, id);
+    }
+  }
+  return nullptr;
+}
+
+Error DuplicateLead(const LeadRecord& holder, const std::vector<std::string>& keys) {
+  bool phone = false;
+  for (const auto& key : keys) {
+    phone = phone || (holder.phone_key && key == "phone:" + *holder.phone_key);
+  }
+  Error e = MakeError(ErrorKind::kConflict, "duplicate_lead",
+                      std::string(phone ? "a lead with the same phone"
+                                        : "a lead of the same "
+                                          "company and name") +
+                          " exists (" + holder.id +
+                          "); send allow_duplicate: true to record this one all the same");
+  e.existing_id = holder.id;
+  e.existing_owner_id = holder.own.owner_id.value_or("");
+  return e;
+}
+
+void IndexLeadKeys(const Model& m, const LeadRecord* before, const LeadRecord* after, Decision& d) {
+  std::vector<std::string> gone = before ? LeadDuplicateKeys(*before) : std::vector<std::string>{};
+  std::vector<std::string> held = after ? LeadDuplicateKeys(*after) : std::vector<std::string>{};
+  const Id& id = after ? after->id : before->id;
+  std::set<std::string> touched(gone.begin(), gone.end());
+  touched.insert(held.begin(), held.end());
+  for (const auto& key : touched) {
+    std::set<Id> leads;
+    if (auto it = m.lead_by_key.find(key); it != m.lead_by_key.end()) leads = it->second;
+    std::optional<Id> first_before = leads.empty() ? std::nullopt : OptId(*leads.begin());
+    leads.erase(id);
+    if (std::find(held.begin(), held.end(), key) != held.end()) leads.insert(id);
+    std::optional<Id> first_after = leads.empty() ? std::nullopt : OptId(*leads.begin());
+    if (first_after == first_before) continue;
+    UniqueKey entry{std::string(kLeadKeyScope), key, first_after.value_or(""), !first_after};
+    entry.exclusive = false;
+    d.unique_keys.push_back(std::move(entry));
+  }
 }
 
 Decision Single(const Id& stream, Event event) {

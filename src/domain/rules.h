@@ -6,6 +6,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "domain/decide.h"
 
@@ -63,6 +64,30 @@ std::string Describe(LeadState s);
 
 // 409 duplicate_customer naming the customer that holds the name.
 Error DuplicateCustomer(const CustomerRecord& holder);  // "lead is converted"
+
+// ---- edits ----
+// The value a field has after an edit asking for `requested` (absent: unchanged; "": cleared).
+OptText Edited(const OptText& old_value, const OptText& requested);
+// Adds to `changes` the change of `field` when the edit's value differs from the old one.
+void Diff(std::vector<FieldChange>& changes, std::string_view field, const OptText& old_value,
+          const OptText& requested);
+
+// ---- duplicate leads (撞单) ----
+// The duplicate keys of a lead with these fields: LeadCreated's phone_key and name_key.
+struct LeadKeys {
+  OptText phone_key;
+  OptText name_key;
+};
+LeadKeys KeysOf(const Context& ctx, const OptText& phone, std::string_view company,
+                std::string_view name);
+// The live lead other than `self` that holds one of `keys` (LeadDuplicateKeys), if any.
+const LeadRecord* FindDuplicate(const Model& m, const std::vector<std::string>& keys,
+                                const Id& self);
+// 409 duplicate_lead naming `holder` and its owner.
+Error DuplicateLead(const LeadRecord& holder, const std::vector<std::string>& keys);
+// Appends to `d` the kLeadKeyScope index entries whose first live lead changes when the
+// lead `before` (nullptr: none yet) becomes `after` (nullptr: gone).
+void IndexLeadKeys(const Model& m, const LeadRecord* before, const LeadRecord* after, Decision& d);
 
 // A decision of one event on one stream.
 Decision Single(const Id& stream, Event event);

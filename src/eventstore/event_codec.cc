@@ -39,6 +39,17 @@ E Cast(D v) {
   return static_cast<E>(static_cast<uint8_t>(v));
 }
 
+Offset<flatbuffers::Vector<Offset<s::FieldChange>>> Changes(
+    Enc& e, const std::vector<d::FieldChange>& changes) {
+  std::vector<Offset<s::FieldChange>> out;
+  out.reserve(changes.size());
+  for (const auto& c : changes) {
+    out.push_back(
+        s::CreateFieldChange(e.fbb(), e.Str(c.field), e.Str(c.old_value), e.Str(c.new_value)));
+  }
+  return e.fbb().CreateVector(out);
+}
+
 std::pair<s::Payload, Offset<void>> EncodePayload(FlatBufferBuilder& fbb, const d::Event& ev) {
   Enc e(fbb);
   auto tag = static_cast<s::Payload>(ev.index() + 1);
@@ -81,8 +92,26 @@ std::pair<s::Payload, Offset<void>> EncodePayload(FlatBufferBuilder& fbb, const 
           [&](const d::LeadCreated& x) {
             return s::CreateLeadCreated(fbb, e.Str(x.lead_id), e.Str(x.name), e.Str(x.company),
                                         e.Str(x.phone), e.Str(x.email), e.Str(x.source),
-                                        e.Str(x.region), e.Str(x.owner_id))
+                                        e.Str(x.region), e.Str(x.owner_id), e.Str(x.phone_key),
+                                        e.Str(x.name_key), e.Str(x.duplicate_of))
                 .Union();
+          },
+          [&](const d::LeadEdited& x) {
+            return s::CreateLeadEdited(fbb, Changes(e, x.changes), e.Str(x.phone_key),
+                                       e.Str(x.name_key), e.Str(x.duplicate_of))
+                .Union();
+          },
+          [&](const d::StaffEdited& x) {
+            return s::CreateStaffEdited(fbb, Changes(e, x.changes)).Union();
+          },
+          [&](const d::DepartmentEdited& x) {
+            return s::CreateDepartmentEdited(fbb, Changes(e, x.changes)).Union();
+          },
+          [&](const d::ContactEdited& x) {
+            return s::CreateContactEdited(fbb, Changes(e, x.changes)).Union();
+          },
+          [&](const d::OpportunityEdited& x) {
+            return s::CreateOpportunityEdited(fbb, Changes(e, x.changes)).Union();
           },
           [&](const d::LeadAssigned& x) {
             return s::CreateLeadAssigned(fbb, e.Str(x.owner_id), e.Str(x.previous_owner_id),
@@ -223,6 +252,15 @@ D Enum(E v) {
   return static_cast<D>(static_cast<uint8_t>(v));
 }
 
+std::vector<d::FieldChange> Changes(const flatbuffers::Vector<Offset<s::FieldChange>>* changes) {
+  std::vector<d::FieldChange> out;
+  if (!changes) return out;
+  for (const auto* c : *changes) {
+    out.push_back({Str(c->field()), Opt(c->old_value()), Opt(c->new_value())});
+  }
+  return out;
+}
+
 Error Corrupt(std::string detail) {
   return MakeError(ErrorKind::kInternal, "corrupt_event", std::move(detail));
 }
@@ -272,8 +310,22 @@ Result<d::Event> DecodePayload(const s::Envelope& env) {
       auto x = env.payload_as_LeadCreated();
       return d::Event(d::LeadCreated{Str(x->lead_id()), Str(x->name()), Str(x->company()),
                                      Opt(x->phone()), Opt(x->email()), Opt(x->source()),
-                                     Opt(x->region()), Opt(x->owner_id())});
+                                     Opt(x->region()), Opt(x->owner_id()), Opt(x->phone_key()),
+                                     Opt(x->name_key()), Opt(x->duplicate_of())});
     }
+    case P::LeadEdited: {
+      auto x = env.payload_as_LeadEdited();
+      return d::Event(d::LeadEdited{Changes(x->changes()), Opt(x->phone_key()), Opt(x->name_key()),
+                                    Opt(x->duplicate_of())});
+    }
+    case P::StaffEdited:
+      return d::Event(d::StaffEdited{Changes(env.payload_as_StaffEdited()->changes())});
+    case P::DepartmentEdited:
+      return d::Event(d::DepartmentEdited{Changes(env.payload_as_DepartmentEdited()->changes())});
+    case P::ContactEdited:
+      return d::Event(d::ContactEdited{Changes(env.payload_as_ContactEdited()->changes())});
+    case P::OpportunityEdited:
+      return d::Event(d::OpportunityEdited{Changes(env.payload_as_OpportunityEdited()->changes())});
     case P::LeadAssigned: {
       auto x = env.payload_as_LeadAssigned();
       return d::Event(d::LeadAssigned{Str(x->owner_id()), Opt(x->previous_owner_id()),

@@ -1,5 +1,7 @@
 #include "projections/customer_projection.h"
 
+#include <charconv>
+
 #include "domain/model.h"
 #include "domain/overloaded.h"
 
@@ -184,6 +186,35 @@ void CustomerProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touc
             opportunity_owners_.Move(o.id, "", o.owner_id);
             if (auto* row = customer(e.customer_id))
               row->opportunity_ids.push_back(e.opportunity_id);
+          },
+          [&](const d::ContactEdited& e) {
+            auto* c = contacts_.EditExisting(ev.stream);
+            if (!c) return;
+            SetEdited(e.changes, "name", c->name);
+            SetEdited(e.changes, "title", c->title);
+            SetEdited(e.changes, "phone", c->phone);
+            SetEdited(e.changes, "email", c->email);
+            if (const auto* dm = d::ChangeOf(e.changes, "decision_maker"))
+              c->decision_maker = dm->new_value == "true";
+            c->version = ev.version;
+            customer(c->customer_id);
+          },
+          [&](const d::OpportunityEdited& e) {
+            auto* o = opportunities_.EditExisting(ev.stream);
+            if (!o) return;
+            SetEdited(e.changes, "name", o->name);
+            SetEdited(e.changes, "currency", o->currency);
+            if (const auto* a = d::ChangeOf(e.changes, "amount")) {
+              const std::string& v = a->new_value.value_or("0");
+              std::from_chars(v.data(), v.data() + v.size(), o->amount);
+            }
+            if (const auto* c = d::ChangeOf(e.changes, "expected_close_date")) {
+              if (auto day = ParseDate(c->new_value.value_or("")))
+                o->expected_close_date = ToDays(*day);
+            }
+            o->version = ev.version;
+            o->updated_at = at;
+            customer(o->customer_id);
           },
           [&](const d::OpportunityStageChanged& e) {
             if (auto* o = opportunities_.EditExisting(ev.stream)) {

@@ -52,6 +52,7 @@ void LeadProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touched)
     row->created_at = ToMillis(ev.at);
     row->created_by = ev.actor;
     row->created_position = ev.position;
+    row->duplicate_of = OrEmpty(e->duplicate_of);
     if (e->owner_id) {
       row->state = std::string(d::Name(d::LeadState::kPending));
       ToOwner(*row, ev, *e->owner_id);
@@ -99,6 +100,15 @@ void LeadProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touched)
                  [&](const d::LeadVoided& e) {
                    row->state = std::string(d::Name(d::LeadState::kVoided));
                    row->state_reason = e.reason;
+                 },
+                 [&](const d::LeadEdited& e) {
+                   SetEdited(e.changes, "name", row->name);
+                   SetEdited(e.changes, "company", row->company);
+                   SetEdited(e.changes, "phone", row->phone);
+                   SetEdited(e.changes, "email", row->email);
+                   SetEdited(e.changes, "source", row->source);
+                   SetEdited(e.changes, "region", row->region);
+                   if (e.duplicate_of) row->duplicate_of = *e.duplicate_of;
                  },
                  [&](const d::LeadConverted& e) {
                    row->state = std::string(d::Name(d::LeadState::kConverted));

@@ -2,16 +2,11 @@
 
 #include "domain/model.h"
 #include "domain/overloaded.h"
+#include "projections/view_util.h"
 
 namespace crm::projections {
 
 namespace d = crm::domain;
-
-namespace {
-std::optional<std::string> NonEmpty(const std::string& s) {
-  return s.empty() ? std::nullopt : std::optional<std::string>(s);
-}
-}  // namespace
 
 OrgProjection::OrgProjection() : departments_("org/department/"), staff_("org/staff/") {}
 
@@ -24,7 +19,32 @@ void OrgProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touched) 
                    row.parent_id = e.parent_id.value_or("");
                    row.created_at = ToMillis(ev.at);
                    row.position = ev.position;
+                   row.version = ev.version;
                    tree_.AddDepartment(e.department_id, e.parent_id);
+                   touched.insert("org");
+                 },
+                 [&](const d::DepartmentEdited& e) {
+                   auto* row = departments_.EditExisting(ev.stream);
+                   if (!row) return;
+                   SetEdited(e.changes, "name", row->name);
+                   SetEdited(e.changes, "parent_id", row->parent_id);
+                   row->version = ev.version;
+                   tree_.AddDepartment(row->id, NonEmpty(row->parent_id));
+                   touched.insert("org");
+                 },
+                 [&](const d::StaffEdited& e) {
+                   auto* row = staff_.EditExisting(ev.stream);
+                   if (!row) return;
+                   if (d::ChangeOf(e.changes, "email")) by_email_.erase(d::EmailKey(row->email));
+                   SetEdited(e.changes, "name", row->name);
+                   SetEdited(e.changes, "email", row->email);
+                   SetEdited(e.changes, "role", row->role);
+                   SetEdited(e.changes, "department_id", row->department_id);
+                   SetEdited(e.changes, "region", row->region);
+                   row->version = ev.version;
+                   by_email_[d::EmailKey(row->email)] = row->id;
+                   tree_.SetStaff(row->id, d::ParseRole(row->role).value_or(d::Role::kSales),
+                                  NonEmpty(row->department_id));
                    touched.insert("org");
                  },
                  [&](const d::StaffCreated& e) {

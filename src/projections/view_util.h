@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "domain/events.h"
+#include "domain/model.h"
 #include "eventstore/event_store.h"
 #include "schemas/views_generated.h"
 
@@ -27,6 +28,12 @@ inline std::string OrEmpty(const std::optional<std::string>& s) { return s.value
 // Rows keep absent times as 0.
 inline std::optional<Time> OptTime(int64_t ms) {
   return ms == 0 ? std::nullopt : std::optional<Time>(FromMillis(ms));
+}
+
+// An edit's new value of `field` into a row's string ("" when cleared), when it changed.
+inline void SetEdited(const std::vector<domain::FieldChange>& changes, std::string_view field,
+                      std::string& out) {
+  if (const auto* c = domain::ChangeOf(changes, field)) out = c->new_value.value_or("");
 }
 
 // How many follow-ups a lead or customer row keeps (newest first).

@@ -150,6 +150,7 @@ struct ChunkBuilder {
   std::vector<fb::Offset<s::Key>> contract_by_number;
   std::vector<fb::Offset<s::Holding>> holdings;
   std::vector<fb::Offset<s::Claim>> claims;
+  std::vector<fb::Offset<s::Contact>> contacts;
   size_t records = 0;
   uint64_t chunks = 0;
   std::function<bool()> stop;
@@ -181,7 +182,8 @@ struct ChunkBuilder {
     auto xv = Vec(contract_by_number);
     auto hv = Vec(holdings);
     auto qv = Vec(claims);
-    b.Finish(s::CreateSnapshotChunk(b, dv, sv, ev, lv, cv, ov, kv, nv, xv, hv, qv), kChunkId);
+    auto tv = Vec(contacts);
+    b.Finish(s::CreateSnapshotChunk(b, dv, sv, ev, lv, cv, ov, kv, nv, xv, hv, qv, tv), kChunkId);
     CRM_RETURN_IF_ERROR(out.Add(b));
     b.Clear();
     records = 0;
@@ -213,7 +215,9 @@ Status EncodeModel(const d::Model& m, FrameWriter& out, ChunkBuilder& c) {
   for (const auto& [id, l] : m.leads) {
     auto own = EncodeOwnership(b, l.own);
     c.leads.push_back(s::CreateLead(b, b.CreateString(l.id), static_cast<uint8_t>(l.state), own,
-                                    b.CreateString(l.company), Str(b, l.region)));
+                                    b.CreateString(l.company), Str(b, l.region),
+                                    b.CreateString(l.name), Str(b, l.phone), Str(b, l.email),
+                                    Str(b, l.source), Str(b, l.phone_key), Str(b, l.name_key)));
     CRM_RETURN_IF_ERROR(c.Counted(out));
   }
   for (const auto& [id, cu] : m.customers) {
@@ -227,7 +231,14 @@ Status EncodeModel(const d::Model& m, FrameWriter& out, ChunkBuilder& c) {
   for (const auto& [id, o] : m.opportunities) {
     c.opportunities.push_back(s::CreateOpportunity(
         b, b.CreateString(o.id), b.CreateString(o.customer_id), Str(b, o.owner_id),
-        static_cast<uint8_t>(o.stage), o.amount, b.CreateString(o.currency)));
+        static_cast<uint8_t>(o.stage), o.amount, b.CreateString(o.currency), b.CreateString(o.name),
+        ToDays(o.expected_close_date)));
+    CRM_RETURN_IF_ERROR(c.Counted(out));
+  }
+  for (const auto& [id, t] : m.contacts) {
+    c.contacts.push_back(s::CreateContact(b, b.CreateString(t.id), b.CreateString(t.customer_id),
+                                          b.CreateString(t.name), Str(b, t.title), Str(b, t.phone),
+                                          Str(b, t.email), t.decision_maker));
     CRM_RETURN_IF_ERROR(c.Counted(out));
   }
   for (const auto& [id, k] : m.contracts) {
@@ -332,6 +343,12 @@ void DecodeChunk(const s::SnapshotChunk& c, d::Model& m) {
     l.own = DecodeOwnership(x.own());
     l.company = Str(x.company());
     l.region = Opt(x.region());
+    l.name = Str(x.name());
+    l.phone = Opt(x.phone());
+    l.email = Opt(x.email());
+    l.source = Opt(x.source());
+    l.phone_key = Opt(x.phone_key());
+    l.name_key = Opt(x.name_key());
     Append(m.leads, l.id, std::move(l));
   });
   Each(c.customers(), [&](const s::Customer& x) {
@@ -350,7 +367,13 @@ void DecodeChunk(const s::SnapshotChunk& c, d::Model& m) {
   Each(c.opportunities(), [&](const s::Opportunity& x) {
     Append(m.opportunities, Str(x.id()),
            d::OpportunityRecord{Str(x.id()), Str(x.customer_id()), Opt(x.owner_id()),
-                                static_cast<d::Stage>(x.stage()), x.amount(), Str(x.currency())});
+                                static_cast<d::Stage>(x.stage()), x.amount(), Str(x.currency()),
+                                Str(x.name()), FromDays(x.expected_close_days())});
+  });
+  Each(c.contacts(), [&](const s::Contact& x) {
+    Append(m.contacts, Str(x.id()),
+           d::ContactRecord{Str(x.id()), Str(x.customer_id()), Str(x.name()), Opt(x.title()),
+                            Opt(x.phone()), Opt(x.email()), x.decision_maker()});
   });
   Each(c.contracts(), [&](const s::Contract& x) {
     d::ContractRecord k;
@@ -581,7 +604,7 @@ Result<ModelAt> ReadModelSnapshot(const std::string& path, Seconds utc_offset,
   }
   for (const auto& [id, dep] : m.model.departments) m.model.org.AddDepartment(id, dep.parent_id);
   for (const auto& [id, st] : m.model.staff) m.model.org.SetStaff(id, st.role, st.department_id);
-  d::IndexRecycleClocks(m.model);
+  d::IndexDerived(m.model);
   return m;
 }
 

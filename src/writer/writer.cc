@@ -222,7 +222,7 @@ Result<WriteOutcome> Stage(const WriteRequest& req, d::Model& model, Writer::Bat
     b.StreamVersion(ne.stream);  // read now: a failed read refuses
   if (!decision.primary.empty()) b.StreamVersion(decision.primary);  // for the answer
   for (const auto& k : decision.unique_keys) {
-    if (k.release) continue;
+    if (k.release || !k.exclusive) continue;
     auto holder = b.Read(Index::kUnique, k.scope, k.key);
     if (holder && *holder != k.owner) {
       Error e = MakeError(ErrorKind::kConflict, d::DuplicateCode(k.scope),

@@ -37,9 +37,7 @@ TEST_F(BackupTest, ABackupTakenWhileServingRestoresToTheSameLogRecordsAndTokens)
   std::atomic<int> during{0};
   std::thread writer([&] {
     while (!stop) {
-      if (crmd_->Call("POST", "/api/v1/leads", {{"name", "n"}, {"company", "c"}}, token).status ==
-          201)
-        ++during;
+      if (crmd_->Call("POST", "/api/v1/leads", NewLead(), token).status == 201) ++during;
     }
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -40,6 +41,13 @@ struct HttpResult {
     return it == headers.end() ? "" : it->second;
   }
 };
+
+// A lead body no other lead of the test run matches (撞单 refuses a second lead of the
+// same company and name): {"name": "<name> #<n>", "company": "<company>"}.
+inline json NewLead(const std::string& name = "n", const std::string& company = "c") {
+  static std::atomic<uint64_t> made{0};
+  return json{{"name", name + " #" + std::to_string(++made)}, {"company", company}};
+}
 
 inline int FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);

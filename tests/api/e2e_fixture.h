@@ -60,8 +60,10 @@ class E2eTest : public ::testing::Test {
     return {r.Json()["id"], r.Json()["token"]};
   }
 
+  // A lead "Ma" of "Blue Sky #<n>" (each one another company: 撞单 refuses a second
+  // lead of the same company and name), with the fields of `extra`.
   std::string Lead(const std::string& token, json extra = json::object()) {
-    json body = {{"name", "Ma"}, {"company", "Blue Sky"}};
+    json body = {{"name", "Ma"}, {"company", "Blue Sky" + NewLead("")["name"].get<std::string>()}};
     body.update(extra);
     auto r = crmd_->Call("POST", "/api/v1/leads", body, token);
     EXPECT_EQ(r.status, 201) << r.body;

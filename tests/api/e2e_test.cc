@@ -256,7 +256,7 @@ TEST_F(E2eTest, AcknowledgedCommandsSurviveSigkill) {
   for (int w = 0; w < 4; ++w) {
     writers.emplace_back([&] {
       while (!stop) {
-        auto r = crmd_->Call("POST", "/api/v1/leads", {{"name", "n"}, {"company", "c"}}, token);
+        auto r = crmd_->Call("POST", "/api/v1/leads", NewLead(), token);
         if (r.status != 201) break;
         std::lock_guard<std::mutex> lock(mu);
         acked.push_back(r.Json()["id"]);
@@ -597,7 +597,7 @@ TEST(E2eCrmctlTest, VerifyAndExportWorkOnAStoppedServersDataDir) {
   Crmd crmd(dir.sub("data"));
   ASSERT_TRUE(crmd.Start());
   for (int i = 0; i < 5; ++i) {
-    ASSERT_EQ(crmd.Call("POST", "/api/v1/leads", {{"name", "n"}, {"company", "c"}}).status, 201);
+    ASSERT_EQ(crmd.Call("POST", "/api/v1/leads", NewLead()).status, 201);
   }
   uint64_t head = Http(crmd.port(), "GET", "/health").Json()["position"];
   ASSERT_EQ(crmd.Stop(), 0);

@@ -197,8 +197,7 @@ TEST_F(LiveTest, TheEventsFeedIsGaplessAndAReaderThatStopsStaysBoundedThenIsClos
     writers.emplace_back([&, w] {
       for (int i = 0; i < 1000; ++i) {
         crmd_->Call("POST", "/api/v1/leads",
-                    {{"name", "n" + std::to_string(w)}, {"company", std::string(200, 'x')}},
-                    rep_token);
+                    NewLead("n" + std::to_string(w), std::string(200, 'x')), rep_token);
       }
     });
   }

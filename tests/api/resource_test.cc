@@ -195,7 +195,7 @@ TEST(ResourceTest, MetricsAreValidPrometheusTextAsPromtoolReadsIt) {
   Crmd crmd(dir.sub("data"));
   ASSERT_TRUE(crmd.Start());
   // Families with samples: requests matched and unmatched, a command.
-  ASSERT_EQ(crmd.Call("POST", "/api/v1/leads", {{"name", "n"}, {"company", "c"}}).status, 201);
+  ASSERT_EQ(crmd.Call("POST", "/api/v1/leads", NewLead()).status, 201);
   ASSERT_EQ(crmd.Call("GET", "/api/v1/nothing").status, 404);
   std::string path = dir.sub("metrics.txt");
   {
@@ -241,7 +241,7 @@ TEST(ResourceTest, AsOfReadsOfALongHistoryDoNotHoldUpCommands) {
     int n = 0;
     auto until = Clock::now() + how_long;
     while (Clock::now() < until) {
-      auto r = crmd.Call("POST", "/api/v1/leads", {{"name", "n"}, {"company", "c"}}, token);
+      auto r = crmd.Call("POST", "/api/v1/leads", NewLead(), token);
       EXPECT_EQ(r.status, 201) << r.body;
       ++n;
     }

@@ -93,7 +93,8 @@ TEST_F(SecurityRegressionTest, IdempotencyKeysAreScopedToTheCaller) {
   std::string dept = Dept("East");
   auto [a, ta] = Staff("a", "sales", dept);
   auto [b, tb] = Staff("b", "sales", dept);
-  json body = {{"name", "Ma"}, {"company", "Same Co"}};
+  // The second is another rep's lead for the same prospect: recorded all the same.
+  json body = {{"name", "Ma"}, {"company", "Same Co"}, {"allow_duplicate", true}};
   auto first = crmd_->Call("POST", "/api/v1/leads", body, ta, {{"Idempotency-Key", "shared-key"}});
   auto second = crmd_->Call("POST", "/api/v1/leads", body, tb, {{"Idempotency-Key", "shared-key"}});
   ASSERT_EQ(first.status, 201);

@@ -206,7 +206,11 @@ TEST_F(CustomerTest, AConversionWritesLeadCustomerContactAndOpportunityAtOnce) {
   EXPECT_TRUE(d->events[3].event == Event(LeadConverted{"cus_new", true, "ctc_new", "opp_new"}));
   const auto& out = std::get<ConversionOutcome>(d->outcome);
   EXPECT_TRUE(out.customer_created);
-  EXPECT_EQ(d->unique_keys.size(), 1u);
+  // The customer's name is claimed; the converted lead's duplicate key is given up.
+  ASSERT_EQ(d->unique_keys.size(), 2u);
+  EXPECT_EQ(d->unique_keys[0].scope, kCustomerNameScope);
+  EXPECT_EQ(d->unique_keys[1].scope, kLeadKeyScope);
+  EXPECT_TRUE(d->unique_keys[1].release);
 }
 
 TEST_F(CustomerTest, ASecondLeadOfTheSameCompanyJoinsTheCustomer) {

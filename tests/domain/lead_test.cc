@@ -11,8 +11,9 @@ class LeadTest : public Spec {};
 
 TEST_F(LeadTest, ASalesRepOwnsTheLeadItCreates) {
   auto d = When("stf_rep1", CreateLead{"lead_1", "Ma", "Blue Sky", {}, {}, "web", "east", {}});
-  ThenEvents(
-      d, {{"lead_1", LeadCreated{"lead_1", "Ma", "Blue Sky", {}, {}, "web", "east", "stf_rep1"}}});
+  LeadCreated created{"lead_1", "Ma", "Blue Sky", {}, {}, "web", "east", "stf_rep1"};
+  created.name_key = "blue sky\x1fma";  // the normalised company and name: its duplicate key
+  ThenEvents(d, {{"lead_1", created}});
   Given("lead_1", d->events[0].event, "stf_rep1");
   EXPECT_EQ(model_.leads.at("lead_1").state, LeadState::kPending);
   EXPECT_EQ(model_.HoldingsOf("stf_rep1").leads.count("lead_1"), 1u);
@@ -203,7 +204,7 @@ TEST_F(LeadTest, ClaimFailsAtCapacity) {
 TEST_F(LeadTest, ARepsOwnNewLeadIsNeverRefusedForCapacityButCounts) {
   SetPolicy(PoolPolicy{.max_owned_leads = 1});
   Do("stf_rep1", CreateLead{"lead_a", "A", "B", {}, {}, {}, {}, {}});
-  Do("stf_rep1", CreateLead{"lead_b", "A", "B", {}, {}, {}, {}, {}});
+  Do("stf_rep1", CreateLead{"lead_b", "A2", "B", {}, {}, {}, {}, {}});
   EXPECT_EQ(model_.HoldingsOf("stf_rep1").leads.size(), 2u);
 }
 

@@ -59,11 +59,14 @@ class Spec : public ::testing::Test {
   void Given(const std::string& stream, Event e, const std::string& actor = "stf_admin") {
     EventMeta meta{stream, ++versions_[stream], ++position_, now_, actor};
     Evolve(model_, meta, e);
-    // The recycle clocks Evolve keeps are always those the records give.
+    // The recycle clocks and duplicate keys Evolve keeps are always those the records give.
     Model derived = model_;
     derived.recycle = {};
-    IndexRecycleClocks(derived);
+    derived.lead_by_key = {};
+    IndexDerived(derived);
     EXPECT_TRUE(derived.recycle == model_.recycle) << "recycle clocks out of step after " << stream;
+    EXPECT_TRUE(derived.lead_by_key == model_.lead_by_key)
+        << "duplicate keys out of step after " << stream;
   }
 
   Result<Decision> When(const std::string& actor, Command c) {

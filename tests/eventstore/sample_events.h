@@ -69,6 +69,25 @@ inline std::vector<Event> OneOfEach() {
       PaymentReceived{"pay_1", 500, d, "bank", "TX1", {{0, 400}, {1, 100}}},
       DealOwnerChanged{"cus_1", std::nullopt, "stf_2"},
       PasswordSet{"stf_1"},
+      StaffEdited{{{"role", "sales", "manager"}, {"region", "east", std::nullopt}}},
+      DepartmentEdited{{{"parent_id", std::nullopt, "dep_0"}}},
+      LeadEdited{
+          {{"phone", "138", "+86 139 0000 0001"}}, "13900000001", "蓝天 ltd\x1fma", "lead_0"},
+      ContactEdited{{{"decision_maker", "true", "false"}}},
+      OpportunityEdited{
+          {{"amount", "500000", "650000"}, {"expected_close_date", "2026-12-31", "2027-01-15"}}},
+      // Written since duplicate keys (撞单): the keys and the lead it duplicates.
+      LeadCreated{"lead_2",
+                  "Ma",
+                  "蓝天 Ltd",
+                  "138 0000 0001",
+                  {},
+                  {},
+                  {},
+                  "stf_1",
+                  "13800000001",
+                  "蓝天 ltd\x1fma",
+                  "lead_1"},
   };
 }
 

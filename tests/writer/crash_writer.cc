@@ -49,7 +49,8 @@ int main(int argc, char** argv) {
     threads.emplace_back([&, t] {
       for (int i = 0; std::chrono::steady_clock::now() < deadline; ++i) {
         std::string stream = "lead_" + std::to_string(t) + "_" + std::to_string(i);
-        if (submit("stf_crash", crm::domain::CreateLead{stream, "n", "c", {}, {}, {}, {}, {}})) {
+        if (submit("stf_crash",
+                   crm::domain::CreateLead{stream, "n", "c " + stream, {}, {}, {}, {}, {}})) {
           std::lock_guard<std::mutex> lock(out_mu);
           std::string line = stream + "\n";
           if (write(STDOUT_FILENO, line.data(), line.size()) < 0) std::_Exit(3);

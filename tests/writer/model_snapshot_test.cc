@@ -148,6 +148,8 @@ TEST_P(SnapshotStoryTest, ASnapshotAndTheLogAfterItEqualAFoldOfTheWholeLog) {
   EXPECT_FALSE(m.contracts.empty());
   EXPECT_FALSE(m.claims.empty());
   EXPECT_FALSE(m.holdings.empty());
+  EXPECT_FALSE(m.contacts.empty());
+  EXPECT_FALSE(m.lead_by_key.empty());
   EXPECT_TRUE(m.policy != domain::PoolPolicy{});
   bool lost = false, followed = false, paid = false;
   for (const auto& [id, l] : m.leads) {

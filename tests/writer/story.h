@@ -32,6 +32,7 @@ class Story {
     admin_ = Do("system", d::CreateStaff{"stf_admin", "Admin", "a@x", d::Role::kAdmin, {}, {}});
     Do("stf_admin", d::CreateDepartment{"dep_a", "A", {}});
     Do("stf_admin", d::CreateDepartment{"dep_b", "B", "dep_a"});
+    Do("stf_admin", d::CreateDepartment{"dep_c", "C", "dep_a"});
     Do("stf_admin", d::CreateStaff{"stf_mgr", "M", "m@x", d::Role::kManager, "dep_a", {}});
     for (int i = 0; i < 4; ++i) {
       std::string id = "stf_rep" + std::to_string(i);
@@ -47,24 +48,66 @@ class Story {
     clock_.Advance(Millis(Pick(1, 3 * 3600 * 1000)));  // up to three hours pass
     std::string rep = PickOf(reps_);
     std::string actor = Pick(0, 1) == 0 ? "stf_mgr" : rep;
-    switch (Pick(0, 33)) {
+    switch (Pick(0, 38)) {
       case 0:
       case 1:
       case 2: {
         std::string id = NewId("lead");
         d::OptId owner;
         if (Pick(0, 1)) owner = PickOf(reps_);
+        // Phones from a small set meet now and then (撞单): refused, or recorded anyway.
         Do(owner ? "stf_admin" : actor, d::CreateLead{id,
                                                       "L" + id,
                                                       "Co " + std::to_string(Pick(0, 40)),
-                                                      {},
+                                                      Phone(),
                                                       {},
                                                       "web",
                                                       Pick(0, 1) ? "east" : "west",
-                                                      owner});
+                                                      owner,
+                                                      Pick(0, 1) == 0});
         leads_.push_back(id);
         break;
       }
+      case 34:
+        if (!leads_.empty()) {
+          d::EditLead e{.lead_id = PickOf(leads_)};
+          if (Pick(0, 1)) e.phone = Pick(0, 3) ? Phone() : d::OptText("");
+          if (Pick(0, 1)) e.region = Pick(0, 1) ? "north" : "";
+          if (Pick(0, 2) == 0) e.name = "Renamed " + std::to_string(Pick(0, 9));
+          e.allow_duplicate = Pick(0, 1) == 0;
+          Do(actor, e);
+        }
+        break;
+      case 35:
+        if (!opps_.empty()) {
+          d::EditOpportunity e{.opportunity_id = PickOf(opps_)};
+          e.amount = 1000 * Pick(1, 99);
+          if (Pick(0, 3) == 0) e.currency = "USD";
+          if (Pick(0, 1)) e.expected_close_date = Date{} + std::chrono::days(Pick(20000, 21000));
+          Do("stf_mgr", e);
+        }
+        break;
+      case 36:
+        if (!contacts_.empty()) {
+          Do(actor, d::EditContact{.contact_id = PickOf(contacts_),
+                                   .title = Pick(0, 1) ? "CFO" : "",
+                                   .decision_maker = Pick(0, 1) == 0});
+        }
+        break;
+      case 37:
+        // A rep moves between the departments, or changes region: visibility follows.
+        Do("stf_admin", d::EditStaff{.staff_id = rep,
+                                     .department_id = Pick(0, 1) ? "dep_a" : "dep_b",
+                                     .region = Pick(0, 1) ? "east" : ""});
+        break;
+      case 38:
+        // It stays in the manager's subtree, under dep_a or dep_c (or, refused, under itself).
+        Do("stf_admin", d::EditDepartment{.department_id = "dep_b",
+                                          .name = "B " + std::to_string(Pick(0, 9)),
+                                          .parent_id = d::OptId(Pick(0, 4) == 0 ? "dep_b"
+                                                                : Pick(0, 1)    ? "dep_a"
+                                                                                : "dep_c")});
+        break;
       case 3:
         if (!leads_.empty()) Do(rep, d::ClaimLead{PickOf(leads_)});
         break;
@@ -104,6 +147,7 @@ class Story {
           const auto& out = std::get<d::ConversionOutcome>(dec->result.outcome);
           if (out.customer_created) customers_.push_back(out.customer_id);
           if (out.opportunity_id) opps_.push_back(*out.opportunity_id);
+          if (out.contact_id) contacts_.push_back(*out.contact_id);
         }
         break;
       }
@@ -133,10 +177,13 @@ class Story {
           Do("stf_mgr", d::TransferCustomer{PickOf(customers_), PickOf(reps_)});
         break;
       case 17:
-        if (!customers_.empty()) Do("stf_mgr", d::LockCustomer{PickOf(customers_), "vip"});
+        if (!customers_.empty()) {
+          const std::string& id = PickOf(customers_);
+          if (Do("stf_mgr", d::LockCustomer{id, "vip"})) locked_.push_back(id);
+        }
         break;
       case 18:
-        if (!customers_.empty()) Do("stf_mgr", d::UnlockCustomer{PickOf(customers_)});
+        if (!locked_.empty()) Do("stf_mgr", d::UnlockCustomer{PickOf(locked_)});
         break;
       case 19:
         if (!customers_.empty())
@@ -228,8 +275,11 @@ class Story {
     }
   }
 
-  // The last act: a rep leaves, handing everything to a colleague.
-  void Finale() { Do("stf_mgr", d::Handover{reps_[0], reps_[1], true}); }
+  // The last act: the caps are lifted, and a rep leaves, handing everything to a colleague.
+  void Finale() {
+    Do("stf_admin", d::SetPoolPolicy{d::PoolPolicy{.recycle_no_follow_up = hours(24 * 30)}});
+    Do("stf_mgr", d::Handover{reps_[0], reps_[1], true});
+  }
 
   size_t accepted() const { return accepted_; }
 
@@ -246,6 +296,7 @@ class Story {
   const std::string& PickOf(const std::vector<std::string>& v) {
     return v[static_cast<size_t>(Pick(0, static_cast<int64_t>(v.size()) - 1))];
   }
+  std::string Phone() { return "+86 139 0000 " + std::to_string(1000 + Pick(0, 60)); }
   std::string NewId(const std::string& prefix) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%s_%08d", prefix.c_str(), ++counter_);
@@ -258,7 +309,7 @@ class Story {
   int counter_ = 0;
   size_t accepted_ = 0;
   std::optional<writer::WriteOutcome> admin_;
-  std::vector<std::string> reps_, leads_, customers_, opps_, contracts_;
+  std::vector<std::string> reps_, leads_, customers_, opps_, contracts_, contacts_, locked_;
 };
 
 }  // namespace crm::writer::testing

@@ -86,8 +86,14 @@ TEST_F(WriterRocksTest, ConcurrentPaymentsNeverExceedTheContractAmount) {
 
 TEST_F(WriterRocksTest, ALargeHandoverIsOneAtomicAppend) {
   for (int i = 0; i < 3000; ++i) {
-    Must("stf_rep",
-         d::CreateLead{"lead_" + std::to_string(10000 + i), "n", "c", {}, {}, {}, {}, {}});
+    Must("stf_rep", d::CreateLead{"lead_" + std::to_string(10000 + i),
+                                  "n",
+                                  "c " + std::to_string(i),
+                                  {},
+                                  {},
+                                  {},
+                                  {},
+                                  {}});
   }
   for (int i = 0; i < 500; ++i) {
     Must("stf_rep", d::CreateCustomer{"cus_" + std::to_string(10000 + i),
@@ -121,7 +127,7 @@ TEST_F(WriterRocksTest, ALargeHandoverIsOneAtomicAppend) {
 TEST_F(WriterRocksTest, TheModelSurvivesARestartOfTheService) {
   Must("stf_admin", d::SetPoolPolicy{d::PoolPolicy{.max_owned_leads = 1}});
   Must("stf_rep", d::CreateLead{"lead_1", "n", "c", {}, {}, {}, {}, {}});
-  Must("stf_admin", d::CreateLead{"lead_2", "n", "c", {}, {}, {}, {}, {}});
+  Must("stf_admin", d::CreateLead{"lead_2", "n2", "c", {}, {}, {}, {}, {}});
   commands_->Close();
   StartWriter();
   auto r = Run("stf_rep", d::ClaimLead{"lead_2"});

@@ -56,6 +56,7 @@ const PROBLEM_CODES = [
   "method_not_allowed",
   "duplicate_customer",
   "duplicate_contract_number",
+  "duplicate_lead",
   "invalid_transition",
   "version_conflict",
   "payload_too_large",
@@ -102,8 +103,9 @@ const schemas = {
       }),
       existing_id: str({
         description:
-          "The record that already holds the name or number (duplicate_customer; duplicate_contract_number when the caller may see that contract).",
+          "The record that already holds the name or number (duplicate_customer, duplicate_lead; duplicate_contract_number when the caller may see that contract).",
       }),
+      owner_id: nid("stf", "duplicate_lead: the owner of the lead it matches; null when that lead is in the pool."),
     },
     ["type", "title", "status", "code", "detail"],
     { description: "RFC 9457 problem details, served as application/problem+json." },
@@ -154,9 +156,10 @@ const schemas = {
       parent_id: nid("dep"),
       staff_count: int({ minimum: 0, description: "Members of this department (not of its children) who have not departed." }),
       created_at: ntime(),
+      version: int({ minimum: 1, description: "For If-Match on PATCH /api/v1/departments/{id}." }),
       children: arr(ref("Department")),
     },
-    ["id", "name", "parent_id", "staff_count", "created_at", "children"],
+    ["id", "name", "parent_id", "staff_count", "created_at", "version", "children"],
   ),
   DepartmentTree: obj(
     { items: arr(ref("Department"), { description: "The root departments, each with its children." }) },
@@ -362,11 +365,12 @@ const schemas = {
       customer_id: nid("cus"),
       contact_id: nid("ctc"),
       opportunity_id: nid("opp"),
+      duplicate_of: nid("lead", "The live lead this one matched (same phone, or same company and name) when it was recorded with allow_duplicate."),
       created_at: ntime(),
       created_by: str(),
       updated_at: ntime(),
     },
-    ["id", "version", "name", "company", "state", "owner_id", "in_pool", "recycle_at", "follow_ups", "customer_id", "created_at"],
+    ["id", "version", "name", "company", "state", "owner_id", "in_pool", "recycle_at", "follow_ups", "customer_id", "duplicate_of", "created_at"],
   ),
   AutoAssignAnswer: obj(
     {
@@ -736,6 +740,7 @@ const rb = {
       source: str({ maxLength: 100 }),
       region: str({ maxLength: 100 }),
       owner_id: id("stf", "A sales creator owns the lead (any other owner_id is 403); else this owner, else the pool."),
+      allow_duplicate: bool({ default: false, description: "Record it although a live lead has the same phone, or the same company and name (撞单); it shows duplicate_of." }),
     },
     ["name", "company"],
   ),
@@ -833,6 +838,53 @@ schemas.PatchCustomerRequest = {
   not: { required: ["owner_id"] },
   description: "Present fields change; null clears an optional one. owner_id is refused (use transfer, claim or release).",
 };
+const patch = (properties, description) => ({ type: "object", minProperties: 1, additionalProperties: false, properties, description });
+schemas.PatchLeadRequest = patch(
+  {
+    name: str({ minLength: 1, maxLength: 200 }),
+    company: str({ minLength: 1, maxLength: 200 }),
+    phone: nstr({ maxLength: 50 }),
+    email: nstr({ format: "email", maxLength: 254 }),
+    source: nstr({ maxLength: 100 }),
+    region: nstr({ maxLength: 100 }),
+    allow_duplicate: bool({ default: false, description: "Accept a new phone, company or name that a live lead has (撞单)." }),
+  },
+  "Present fields change; null clears an optional one. A new phone, or company and name, is checked for duplicates.",
+);
+schemas.PatchOpportunityRequest = patch(
+  {
+    name: str({ minLength: 1, maxLength: 200 }),
+    amount: AMOUNT,
+    currency: CURRENCY,
+    expected_close_date: date(),
+  },
+  "Present fields change; open opportunities only.",
+);
+schemas.PatchContactRequest = patch(
+  {
+    name: str({ minLength: 1, maxLength: 200 }),
+    title: nstr({ maxLength: 100 }),
+    phone: nstr({ maxLength: 50 }),
+    email: nstr({ format: "email", maxLength: 254 }),
+    decision_maker: bool(),
+  },
+  "Present fields change; null clears an optional one.",
+);
+schemas.PatchStaffRequest = patch(
+  {
+    name: str({ minLength: 1, maxLength: 100 }),
+    email: str({ format: "email", maxLength: 254 }),
+    role: str({ enum: ["admin", "manager", "sales", "finance", "auditor"] }),
+    department_id: id("dep"),
+    region: nstr({ maxLength: 100 }),
+  },
+  "Present fields change. A new role or department takes effect on visibility at once, open WebSockets included.",
+);
+schemas.PatchDepartmentRequest = patch(
+  { name: str({ minLength: 1, maxLength: 100 }), parent_id: nid("dep", "null: a top department.") },
+  "Present fields change.",
+);
+schemas.ContactPage = page("Contact");
 schemas.TransferRequest = obj({ to: id("stf") }, ["to"]);
 schemas.CreateOpportunityRequest = {
   type: "object",
@@ -920,6 +972,8 @@ const parameters = {
   CustomerId: { name: "id", in: "path", required: true, description: "Customer id (cus_...).", schema: id("cus") },
   OpportunityId: { name: "id", in: "path", required: true, description: "Opportunity id (opp_...).", schema: id("opp") },
   ContractId: { name: "id", in: "path", required: true, description: "Contract id (con_...).", schema: id("con") },
+  ContactId: { name: "id", in: "path", required: true, description: "Contact id (ctc_...).", schema: id("ctc") },
+  DepartmentId: { name: "id", in: "path", required: true, description: "Department id (dep_...).", schema: id("dep") },
   OwnerIdFilter: { name: "owner_id", in: "query", description: "Only records this person owns.", schema: id("stf") },
   RegionFilter: { name: "region", in: "query", schema: str() },
   QFilter: { name: "q", in: "query", description: "Text search.", schema: str() },
@@ -1138,6 +1192,38 @@ op("get", "/api/v1/staff/{id}", {
   answer: "Staff",
   errors: { 404: { not_found: "no such staff member" } },
 });
+op("patch", "/api/v1/staff/{id}", {
+  id: "editStaff",
+  summary: "Edit a staff member",
+  description: "Admins. The event (StaffEdited) names each changed field with its old and new value.",
+  tag: "Organisation",
+  kind: "command",
+  params: [param("StaffId")],
+  body: { schema: "PatchStaffRequest" },
+  answer: "CommandAnswer",
+  errors: {
+    400: { validation_failed: "a field is invalid or unknown, the email is taken, the department unknown, or no field is given" },
+    ...FORBID("only admins edit staff"),
+    404: { not_found: "no such staff member" },
+    ...INVALID("the person departed; an admin's own role; a role that owns nothing while they still own records"),
+  },
+});
+op("patch", "/api/v1/departments/{id}", {
+  id: "editDepartment",
+  summary: "Rename or move a department",
+  description: "Admins. A move that would put a department inside itself is refused.",
+  tag: "Organisation",
+  kind: "command",
+  params: [param("DepartmentId")],
+  body: { schema: "PatchDepartmentRequest" },
+  answer: "CommandAnswer",
+  errors: {
+    400: { validation_failed: "a field is invalid or unknown, the parent unknown, or no field is given" },
+    ...FORBID("only admins edit departments"),
+    404: { not_found: "no such department" },
+    ...INVALID("the move would make a cycle"),
+  },
+});
 op("post", "/api/v1/staff/{id}/tokens", {
   id: "issueStaffToken",
   summary: "Issue a new token",
@@ -1305,6 +1391,7 @@ op("post", "/api/v1/leads", {
   errors: {
     400: { validation_failed: "a field is invalid; owner_id names an unknown person or one who cannot own leads" },
     ...FORBID("the role may not create leads; a sales rep named another owner; owner_id is outside the manager's departments"),
+    409: { duplicate_lead: "a live lead has the same phone, or company and name (撞单), and allow_duplicate is not set; existing_id and owner_id (null in the pool) name it" },
     422: { ...DEPARTED, ...CAPACITY },
   },
 });
@@ -1334,6 +1421,25 @@ op("get", "/api/v1/leads/{id}", {
   params: [param("LeadId")],
   answer: "Lead",
   errors: NF("lead"),
+});
+op("patch", "/api/v1/leads/{id}", {
+  id: "editLead",
+  summary: "Edit a lead",
+  description: "The owner, their manager, an admin. The event (LeadEdited) names each changed field with its old and new value.",
+  tag: "Leads",
+  kind: "command",
+  params: [param("LeadId")],
+  body: { schema: "PatchLeadRequest" },
+  answer: "CommandAnswer",
+  errors: {
+    400: { validation_failed: "a field is invalid or unknown, or no field is given" },
+    ...FORBID("only the owner, their manager or an admin may edit it"),
+    ...NF("lead"),
+    409: {
+      invalid_transition: "the lead is converted or voided",
+      duplicate_lead: "a live lead has the new phone, or company and name; existing_id and owner_id (null in the pool) name it",
+    },
+  },
 });
 const leadCmd = (name, spec) =>
   op("post", `/api/v1/leads/{id}/${name}`, {
@@ -1483,6 +1589,32 @@ op("patch", "/api/v1/customers/{id}", {
     },
   },
 });
+op("get", "/api/v1/customers/{id}/contacts", {
+  id: "listContacts",
+  summary: "A customer's contacts",
+  description: "In the order they were added.",
+  tag: "Customers",
+  kind: "query",
+  params: [param("CustomerId"), param("Limit"), param("Cursor")],
+  answer: "ContactPage",
+  errors: NF("customer"),
+});
+op("patch", "/api/v1/contacts/{id}", {
+  id: "editContact",
+  summary: "Edit a contact",
+  description: "As for its customer. The event (ContactEdited) names each changed field with its old and new value.",
+  tag: "Customers",
+  kind: "command",
+  params: [param("ContactId")],
+  body: { schema: "PatchContactRequest" },
+  answer: "CommandAnswer",
+  errors: {
+    400: { validation_failed: "a field is invalid or unknown, or no field is given" },
+    ...FORBID("only the customer's owner, their manager or an admin may edit it"),
+    ...NF("contact"),
+    ...INVALID("the customer is in the pool"),
+  },
+});
 const cusCmd = (name, spec) =>
   op("post", `/api/v1/customers/{id}/${name}`, {
     tag: "Customers",
@@ -1603,6 +1735,22 @@ op("get", "/api/v1/opportunities/{id}", {
   params: [param("OpportunityId")],
   answer: "Opportunity",
   errors: NF("opportunity"),
+});
+op("patch", "/api/v1/opportunities/{id}", {
+  id: "editOpportunity",
+  summary: "Edit an opportunity",
+  description: "As for its customer; open stages only. The dashboard's pipeline follows at once.",
+  tag: "Opportunities",
+  kind: "command",
+  params: [param("OpportunityId")],
+  body: { schema: "PatchOpportunityRequest" },
+  answer: "CommandAnswer",
+  errors: {
+    400: { validation_failed: "a field is invalid or unknown, or no field is given" },
+    ...FORBID("only the customer's owner, their manager or an admin may edit it"),
+    ...NF("opportunity"),
+    ...INVALID("the opportunity is won or lost, or its customer is in the pool"),
+  },
 });
 const oppCmd = (name, spec) =>
   op("post", `/api/v1/opportunities/{id}/${name}`, {
