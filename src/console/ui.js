@@ -1,7 +1,8 @@
-// Shared pieces of the pages: alerts, forms, fields, dialogs, tables, badges.
+// Shared pieces of the pages: alerts, forms, fields, dialogs, edit forms, tables, badges,
+// edit events.
 import {h, clear, append, uid, replace} from './dom.js';
-import {t, tEnum, has, minorDigits} from './i18n.js';
-import {ApiError, newKey, staffList, me, get} from './api.js';
+import {t, tEnum, has, minorDigits, lang, fmtMoney, fmtNum, fmtDate} from './i18n.js';
+import {ApiError, newKey, staffList, departments, me, get} from './api.js';
 
 // --- alerts ------------------------------------------------------------------------
 
@@ -12,14 +13,14 @@ export function alertBox() {
 export function clearAlert(box) {
   clear(box);
   box.hidden = true;
-  box.classList.remove('alert-ok');
+  box.classList.remove('alert-ok', 'alert-warn');
 }
 
 // Shows a problem: its title (translated by code when we know it) and its detail.
 export function showError(box, err, extra) {
   clear(box);
   box.hidden = false;
-  box.classList.remove('alert-ok');
+  box.classList.remove('alert-ok', 'alert-warn');
   if (!(err instanceof ApiError)) {
     append(box, h('strong', t('error.unexpected')), ' ', h('span', {class: 'alert-detail'}, String(err && err.message || err)));
     return;
@@ -46,8 +47,20 @@ export function showError(box, err, extra) {
 export function showOk(box, ...content) {
   clear(box);
   box.hidden = false;
+  box.classList.remove('alert-warn');
   box.classList.add('alert-ok');
   box.setAttribute('role', 'status');
+  append(box, ...content);
+}
+
+// Something the user must look at before going on (not a failure): a stale form, a
+// possible duplicate.
+export function showWarning(box, ...content) {
+  clear(box);
+  box.hidden = false;
+  box.classList.remove('alert-ok');
+  box.classList.add('alert-warn');
+  box.setAttribute('role', 'alert');
   append(box, ...content);
 }
 
@@ -228,6 +241,7 @@ export function openDialog(title, body, {onClose, wide} = {}) {
 }
 
 // A form in a dialog. fields: array of nodes; submit(values, key) → result.
+// → {el, close, form, resetKey}.
 export function formDialog(title, fields, submit, {submitLabel, onDone, onError, danger, intro, wide} = {}) {
   const box = alertBox();
   const form = h('form', {class: 'form'},
@@ -238,12 +252,141 @@ export function formDialog(title, fields, submit, {submitLabel, onDone, onError,
       h('button', {type: 'button', class: 'btn', onclick: () => dlg.close()}, t('common.cancel')),
       h('button', {type: 'submit', class: ['btn', danger ? 'btn-danger' : 'btn-primary']}, submitLabel || t('common.save'))));
   const dlg = openDialog(title, form, {wide});
-  wireForm(form, box, submit, {onError, onDone: async (r) => { dlg.close(); if (onDone) await onDone(r); }});
-  return dlg;
+  const wire = wireForm(form, box, submit, {onError, onDone: async (r) => { dlg.close(); if (onDone) await onDone(r); }});
+  return {...dlg, form, resetKey: wire.resetKey};
 }
 
 export function confirmDialog(title, message, action, {confirmLabel, danger} = {}) {
   return formDialog(title, [h('p', {class: 'confirm-text'}, message)], () => action(), {submitLabel: confirmLabel || t('common.confirm'), danger});
+}
+
+// --- edits -----------------------------------------------------------------------
+
+// What a control shows: checkboxes as booleans, the rest as trimmed text.
+function controlValue(el) {
+  return el.type === 'checkbox' ? el.checked : String(el.value).trim();
+}
+
+function setControl(el, v) {
+  if (el.type === 'checkbox') el.checked = !!v; else el.value = v === null || v === undefined ? '' : String(v);
+}
+
+function controlLabel(el) {
+  const l = (el.id && el.form && el.form.querySelector(`label[for="${el.id}"]`)) || el.closest('label');
+  return l ? l.textContent.replace(/\s*\*\s*$/, '').trim() : el.name;
+}
+
+function shownValue(v) {
+  if (v === true) return t('common.yes');
+  if (v === false) return t('common.no');
+  return v === '' || v === null || v === undefined ? t('edit.emptyValue') : String(v);
+}
+
+// The fields of `keys` whose form value differs from the record's: a PATCH body, where
+// an emptied field is null.
+export function diffFields(values, record, keys) {
+  const out = {};
+  for (const k of keys) {
+    const now = values[k] === undefined || values[k] === '' ? null : values[k];
+    const was = record[k] === undefined || record[k] === '' ? null : record[k];
+    if (now !== was) out[k] = now;
+  }
+  return out;
+}
+
+// An edit form in a dialog, sent with If-Match: the version the record was loaded at.
+//   fields: the labelled controls, named as `values` names them;
+//   values(record) → {control name: text | boolean}, what the form shows for a record;
+//   changes(formValues, record) → the PATCH body, only what differs (may throw FormInvalid);
+//   send(body, version, key) → Promise; reload() → Promise<{data, version}>.
+// When someone else changed the record meanwhile (412), it is read again: the fields the
+// user did not touch take the saved values, the ones they changed keep what they typed
+// with the saved value shown beneath, and the next save goes against the new version.
+// onReloaded(data, version) lets the page show the fresh record too; onError(err, box)
+// may handle other refusals (true: handled).
+export function editDialog(title, {record, version, fields, values, changes, send, reload, onReloaded, onDone, onError,
+  conflictTitle, wide, name}) {
+  let base = record;
+  let current = version;
+  const box = alertBox();
+  const form = h('form', {class: 'form', 'data-form': name || 'edit', 'data-version': String(current)},
+    h('div', {class: 'form-grid'}, fields),
+    box,
+    h('div', {class: 'form-actions'},
+      h('button', {type: 'button', class: 'btn', onclick: () => dlg.close()}, t('common.cancel')),
+      h('button', {type: 'submit', class: 'btn btn-primary'}, t('common.save'))));
+  const controls = () => Object.keys(values(base)).map((n) => [n, form.elements.namedItem(n)]).filter(([, el]) => el);
+  for (const [n, el] of controls()) setControl(el, values(base)[n]);
+  const dlg = openDialog(title, form, {wide});
+
+  async function conflict(err) {
+    let fresh;
+    try {
+      // The read side may not have applied the other change yet: read until it has (a
+      // version past ours), a few times.
+      for (let i = 0; ; i++) {
+        fresh = await reload();
+        if (String(fresh.version) !== String(current) || i >= 5) break;
+        await new Promise((r) => setTimeout(r, 100 * (i + 1)));
+      }
+    } catch (e) {
+      showError(box, e);
+      return;
+    }
+    const was = values(base);
+    const now = values(fresh.data);
+    const theirs = [];
+    for (const note of form.querySelectorAll('.field-fresh')) note.remove();
+    for (const [n, el] of controls()) {
+      if (now[n] === was[n]) continue;
+      theirs.push(controlLabel(el));
+      const mine = controlValue(el) !== was[n];
+      let note = null;
+      if (!mine) {
+        setControl(el, now[n]);
+        note = t('edit.changedMeanwhile', {v: shownValue(was[n])});
+      } else if (controlValue(el) !== now[n]) {
+        note = t('edit.keptYours', {v: shownValue(now[n])});
+      }
+      if (note) (el.closest('.field') || el.parentElement).append(h('div', {class: 'field-fresh', 'data-fresh': n}, note));
+    }
+    base = fresh.data;
+    current = fresh.version;
+    form.dataset.version = String(current);
+    const list = theirs.length ? new Intl.ListFormat(lang(), {type: 'conjunction'}).format(theirs) : null;
+    showWarning(box, h('strong', {class: 'alert-title'}, conflictTitle || t('edit.conflict')),
+      h('span', t('edit.conflictHelp')),
+      list ? h('span', {class: 'alert-detail', 'data-changed': 'true'}, t('edit.theyChanged', {fields: list})) : null,
+      h('span', {class: 'alert-code'}, `${err.title || t('error.version_conflict')} · ${err.code}`));
+    box.dataset.conflict = 'true';
+    if (onReloaded) onReloaded(fresh.data, fresh.version);
+  }
+
+  const wire = wireForm(form, box, (v, key) => {
+    delete box.dataset.conflict;
+    const body = changes(v, base);
+    if (!Object.keys(body).length) {
+      const first = controls()[0];
+      throw new FormInvalid([[first ? first[0] : '', t('edit.noChanges')]]);
+    }
+    return send(body, current, key);
+  }, {
+    onDone: async (r) => { dlg.close(); if (onDone) await onDone(r); },
+    onError: (err, ebox) => {
+      // Nothing was written: the next attempt is a new request.
+      if (err instanceof ApiError && err.code === 'version_conflict') {
+        wire.resetKey();
+        conflict(err);
+        return true;
+      }
+      if (onError && onError(err, ebox) === true) {
+        wire.resetKey();
+        return true;
+      }
+      return false;
+    },
+  });
+  return {...dlg, form};
 }
 
 // --- display -----------------------------------------------------------------------
@@ -362,6 +505,21 @@ export function staffName(id) {
   return s ? s.name : id;
 }
 
+let deptMap = new Map();
+export async function loadDepartments(force) {
+  const tree = await departments(force);
+  const m = new Map();
+  const walk = (list) => { for (const d of list) { m.set(d.id, d); walk(d.children || []); } };
+  walk(tree);
+  deptMap = m;
+  return tree;
+}
+
+export function departmentName(id) {
+  const d = deptMap.get(id);
+  return d ? d.name : id;
+}
+
 // The people things may be assigned to: active sales and managers.
 export function assignableOptions(list, {includeEmpty, emptyLabel} = {}) {
   const opts = list.filter((s) => !s.departed && (s.role === 'sales' || s.role === 'manager'))
@@ -372,4 +530,52 @@ export function assignableOptions(list, {includeEmpty, emptyLabel} = {}) {
 export function isRole(...roles) {
   const m = me();
   return !!m && roles.includes(m.role);
+}
+
+// --- edit events -------------------------------------------------------------------
+
+const CHANGE_LABELS = {
+  name: 'common.name', company: 'common.company', phone: 'common.phone', email: 'common.email', source: 'leads.source',
+  region: 'common.region', amount: 'opps.amount', currency: 'opps.currency', expected_close_date: 'opps.expectedClose',
+  title: 'contacts.title', decision_maker: 'contacts.decisionMaker', role: 'account.role', department_id: 'dash.department',
+  parent_id: 'changes.parent',
+};
+
+function changeValue(fieldName, v, currency) {
+  if (v === null || v === undefined || v === '') return fieldName === 'parent_id' ? t('changes.topLevel') : t('edit.emptyValue');
+  if (typeof v === 'object') return JSON.stringify(v);
+  switch (fieldName) {
+    case 'decision_maker': return v === true || v === 'true' ? t('common.yes') : t('common.no');
+    case 'role': return tEnum('role', v);
+    case 'department_id': case 'parent_id': return departmentName(String(v));
+    case 'amount': return currency ? fmtMoney(Number(v), currency) : fmtNum(Number(v));
+    case 'expected_close_date': return fmtDate(String(v));
+    default: return String(v);
+  }
+}
+
+// What an edit event changed, one "field: old → new" line per field (and, for a lead,
+// the lead it was recorded as a duplicate of); null when the event has neither.
+// `currency`: the record's currency, for amounts when the event does not change it.
+export function eventChanges(e, {currency} = {}) {
+  const data = e && e.data && typeof e.data === 'object' ? e.data : {};
+  const changes = Array.isArray(data.changes) ? data.changes : [];
+  const items = [];
+  const cur = changes.find((c) => c.field === 'currency');
+  const curOld = cur ? cur.old : currency;
+  const curNew = cur ? cur.new : currency;
+  for (const c of changes) {
+    const label = c.field === 'amount' && !(curOld && curNew) ? t('changes.amountMinor')
+      : c.field === 'name' && e.type === 'OpportunityEdited' ? t('opps.name')
+        : CHANGE_LABELS[c.field] ? t(CHANGE_LABELS[c.field]) : c.field;
+    items.push(h('li', {class: 'change', 'data-field': c.field},
+      h('span', {class: 'change-field'}, label), t('changes.sep'),
+      h('span', {class: 'change-old'}, changeValue(c.field, c.old, curOld)),
+      h('span', {class: 'change-arrow'}, ' → '),
+      h('span', {class: 'change-new'}, changeValue(c.field, c.new, curNew))));
+  }
+  if (data.duplicate_of && /^Lead(Created|Edited)$/.test(e.type)) {
+    items.push(h('li', {class: 'change change-dup'}, t('changes.duplicateOf', {id: data.duplicate_of})));
+  }
+  return items.length ? h('ul', {class: 'changes'}, items) : null;
 }

@@ -411,6 +411,15 @@ export async function ensureDir(d) {
   return d;
 }
 
+// Saves what the page shows now (the viewport, open dialogs included) as
+// SCREENSHOT_DIR/<name>.png, after layout has settled; → the file's path.
+export async function screenshot(page, name) {
+  const file = path.join(await ensureDir(SCREENSHOT_DIR), `${name}.png`);
+  await page.evaluate(() => document.fonts.ready.then(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))));
+  await page.screenshot({path: file});
+  return file;
+}
+
 // One crmd, its seed, and one browser for a test file: before/after wiring. Pages made
 // with ctx.page() are checked after each test (uncaught errors, CSP violations,
 // dialogs fail the test) and their browser contexts closed.

@@ -1,7 +1,7 @@
 // Audit: the live event feed (newest first) with stream and type filters, each event
 // expandable to its JSON and hash; and the hash-chain verification.
 import {h, clear, replace, pageHeader, section, input, field, alertBox, showError, clearAlert, staffName,
-  loadStaff, loading} from './_shared.js';
+  loadStaff, loadDepartments, loading, eventChanges} from './_shared.js';
 import {t, tEnum, fmtDateTime, fmtNum} from '../i18n.js';
 import {get, request, ApiError} from '../api.js';
 import * as live from '../live.js';
@@ -52,7 +52,7 @@ export async function render(root) {
   root.append(pageHeader(t('nav.audit'), t('audit.subtitle')), box,
     section(t('audit.verifyTitle'), h('p', {class: 'muted small'}, t('audit.verifyHint')), verifyBtn, verifyResult),
     h('section', {class: 'card'}, h('div', {class: 'card-head'}, h('h2', t('audit.feed')), counter), filters, types, feed, h('div', {class: 'more-row'}, more)));
-  await loadStaff().catch(() => {});
+  await Promise.all([loadStaff().catch(() => {}), loadDepartments().catch(() => {})]);
 
   const seenTypes = new Set();
   let unsubscribe = null;
@@ -64,6 +64,17 @@ export async function render(root) {
     return (!stream.value.trim() || e.stream === stream.value.trim()) && (!type.value.trim() || e.type === type.value.trim());
   }
 
+  // The currency of each opportunity and contract seen, for the amounts of its edits.
+  const currencies = new Map();
+  function changesOf(e) {
+    const data = e.data && typeof e.data === 'object' ? e.data : {};
+    if (typeof data.currency === 'string') currencies.set(e.stream, data.currency);
+    const node = eventChanges(e, {currency: currencies.get(e.stream)});
+    const cur = Array.isArray(data.changes) ? data.changes.find((c) => c.field === 'currency') : null;
+    if (cur && cur.new) currencies.set(e.stream, cur.new);
+    return node;
+  }
+
   function eventNode(e) {
     if (!seenTypes.has(e.type)) { seenTypes.add(e.type); types.append(h('option', {value: e.type})); }
     return h('details', {class: 'event', 'data-position': String(e.position), 'data-type': e.type, 'data-stream': e.stream},
@@ -72,7 +83,8 @@ export async function render(root) {
         h('span', {class: 'event-type'}, h('span', {class: 'strong'}, tEnum('event', e.type)), h('span', {class: 'muted small mono'}, ` ${e.type}`)),
         h('span', {class: 'event-stream mono small'}, e.stream),
         h('span', {class: 'event-actor small'}, staffName(e.actor)),
-        h('time', {class: 'event-at small muted', datetime: e.at}, fmtDateTime(e.at))),
+        h('time', {class: 'event-at small muted', datetime: e.at}, fmtDateTime(e.at)),
+        changesOf(e)),
       h('div', {class: 'event-body'},
         h('div', {class: 'small'}, h('span', {class: 'muted'}, `${t('audit.hash')}: `), h('code', {class: 'mono hash'}, e.hash)),
         h('pre', {class: 'json'}, JSON.stringify(e, null, 2))));

@@ -3,9 +3,10 @@
 // `customer` topic, or as it was at a chosen time (read-only).
 import {h, clear, replace, append, pageHeader, section, sectionWithActions, input, select, textarea, field, table,
   appendRows, alertBox, showError, clearAlert, showOk, badge, flag, staffName, loadStaff, loading, facts, wireForm,
-  formDialog, FormInvalid, parseAmount, localToIso, isRole, assignableOptions, todayYmd, pagedList} from './_shared.js';
+  formDialog, FormInvalid, parseAmount, localToIso, isRole, assignableOptions, todayYmd, pagedList, editDialog, diffFields,
+  amountToInput, eventChanges} from './_shared.js';
 import {t, tEnum, fmtDateTime, fmtDate, fmtRelative, fmtNum, fmtMoney, fmtMoneyMap} from '../i18n.js';
-import {get, getRecord, post, patch, me, staffList, ApiError} from '../api.js';
+import {get, getAll, getRecord, post, patch, me, staffList, ApiError} from '../api.js';
 import * as live from '../live.js';
 
 const LEVELS = ['A', 'B', 'C', 'D'];
@@ -222,11 +223,13 @@ async function renderCustomer(root, id) {
         ])),
         sectionWithActions(t('c360.contacts'), ro || c.in_pool ? null : h('button', {type: 'button', class: 'btn btn-sm', 'data-action': 'add-contact', onclick: addContact}, t('contacts.add')),
           table([
-            {label: t('common.name'), cell: (x) => [x.name, x.decision_maker ? h('span', {class: 'badge badge-green'}, t('contacts.decisionMaker')) : null]},
+            {label: t('common.name'), cell: (x) => [x.name, x.decision_maker ? [' ', h('span', {class: 'badge badge-green'}, t('contacts.decisionMaker'))] : null]},
             {label: t('contacts.title'), cell: (x) => x.title || '—'},
             {label: t('common.phone'), cell: (x) => x.phone || '—'},
             {label: t('common.email'), cell: (x) => x.email || '—'},
-          ], c.contacts || [], {rowAttrs: (x) => ({'data-id': x.id}), empty: t('contacts.none')}))),
+            ro || c.in_pool ? null : {label: '', class: 'actions sticky-end', cell: (x) => h('button', {type: 'button', class: 'btn btn-sm', 'data-action': 'edit-contact',
+              'aria-label': t('contacts.editNamed', {name: x.name}), onclick: () => editContact(x)}, t('common.edit'))},
+          ].filter(Boolean), c.contacts || [], {rowAttrs: (x) => ({'data-id': x.id}), empty: t('contacts.none')}))),
       sectionWithActions(t('c360.opportunities'), ro || c.in_pool ? null : h('button', {type: 'button', class: 'btn btn-sm', 'data-action': 'add-opportunity', onclick: addOpportunity}, t('opps.add')),
         table([
           {label: t('opps.name'), cell: (o) => o.name},
@@ -288,7 +291,10 @@ async function renderCustomer(root, id) {
 
   function oppActions(o) {
     const sel = select('stage', STAGES_OPEN.map((s) => [s, tEnum('stage', s)]), {value: o.stage, 'aria-label': t('opps.stage')});
-    const form = h('form', {class: 'inline-form', 'data-form': 'stage'}, sel,
+    const form = h('form', {class: 'inline-form', 'data-form': 'stage'},
+      h('button', {type: 'button', class: 'btn btn-sm', 'data-action': 'edit-opportunity', 'aria-label': t('opps.editNamed', {name: o.name}),
+        onclick: () => editOpportunity(o)}, t('common.edit')),
+      sel,
       h('button', {type: 'submit', class: 'btn btn-sm'}, t('opps.advance')),
       h('button', {type: 'button', class: 'btn btn-sm', 'data-action': 'win', onclick: () => closeOpp(o, 'win')}, t('opps.win')),
       h('button', {type: 'button', class: 'btn btn-sm btn-danger', 'data-action': 'lose', onclick: () => closeOpp(o, 'lose')}, t('opps.lose')));
@@ -304,6 +310,71 @@ async function renderCustomer(root, id) {
     formDialog(how === 'win' ? t('opps.win') : t('opps.lose'), [field(t('common.reasonOptional'), textarea('reason', {maxlength: 1000}), {wide: true})],
       (v, key) => post(`/opportunities/${encodeURIComponent(o.id)}/${how}`, v.reason ? {reason: v.reason} : {}, {key, version: o.version}),
       {danger: how === 'lose', submitLabel: how === 'win' ? t('opps.win') : t('opps.lose'), onDone: done('opps.closed'), onError: onConflict});
+  }
+
+  // Edits of the customer's records: If-Match with the version the dialog opened at; a
+  // 412 reads the record again (editDialog) and the page with it.
+  const reloaded = () => { lastJson = ''; load(); };
+
+  function editOpportunity(o) {
+    editDialog(t('opps.edit'), {
+      name: 'edit-opportunity',
+      record: o,
+      version: o.version,
+      fields: [
+        field(t('opps.name'), input('name', {maxlength: 200}), {required: true, wide: true}),
+        field(t('opps.amountYuan'), input('amount', {inputmode: 'decimal'}), {required: true}),
+        field(t('opps.currency'), input('currency', {maxlength: 3, pattern: '[A-Za-z]{3}'}), {required: true}),
+        field(t('opps.expectedClose'), input('expected_close_date', {type: 'date'}), {required: true}),
+      ],
+      values: (x) => ({name: x.name || '', amount: amountToInput(x.amount, x.currency), currency: x.currency || '',
+        expected_close_date: x.expected_close_date || ''}),
+      changes: (v, x) => {
+        const currency = (v.currency || '').toUpperCase();
+        const amount = parseAmount(v.amount, currency);
+        if (amount === null) throw new FormInvalid([['amount', t('form.invalidAmount')]]);
+        const body = diffFields({...v, currency}, x, ['name', 'currency', 'expected_close_date']);
+        if (amount !== x.amount) body.amount = amount;
+        return body;
+      },
+      send: (body, ver, key) => patch(`/opportunities/${encodeURIComponent(o.id)}`, body, {key, version: ver}),
+      reload: () => getRecord(`/opportunities/${encodeURIComponent(o.id)}`),
+      onReloaded: reloaded,
+      conflictTitle: t('opps.editConflict'),
+      onDone: done('opps.saved'),
+    });
+  }
+
+  function editContact(x) {
+    editDialog(t('contacts.edit'), {
+      name: 'edit-contact',
+      record: x,
+      version: x.version,
+      fields: [
+        field(t('common.name'), input('name', {maxlength: 200}), {required: true}),
+        field(t('contacts.title'), input('title', {maxlength: 100})),
+        field(t('common.phone'), input('phone', {type: 'tel', maxlength: 50})),
+        field(t('common.email'), input('email', {type: 'email', maxlength: 254})),
+        h('div', {class: 'field field-check'},
+          h('label', {class: 'check'}, h('input', {type: 'checkbox', name: 'decision_maker'}), ' ', t('contacts.decisionMaker'))),
+      ],
+      values: (r) => ({name: r.name || '', title: r.title || '', phone: r.phone || '', email: r.email || '', decision_maker: !!r.decision_maker}),
+      changes: (v, r) => {
+        const body = diffFields(v, r, ['name', 'title', 'phone', 'email']);
+        if (!!v.decision_maker !== !!r.decision_maker) body.decision_maker = !!v.decision_maker;
+        return body;
+      },
+      send: (body, ver, key) => patch(`/contacts/${encodeURIComponent(x.id)}`, body, {key, version: ver}),
+      // Contacts have no GET of their own: the customer's list has each with its version.
+      reload: async () => {
+        const found = (await getAll(`/customers/${encodeURIComponent(id)}/contacts`)).find((r) => r.id === x.id);
+        if (!found) throw new ApiError({status: 404, code: 'not_found'});
+        return {data: found, version: found.version};
+      },
+      onReloaded: reloaded,
+      conflictTitle: t('contacts.editConflict'),
+      onDone: done('contacts.saved'),
+    });
   }
 
   function simple(path, title, message, okKey, withVersion = true) {
@@ -421,6 +492,13 @@ async function renderCustomer(root, id) {
     paymentDialog(k, () => load(t('payments.recorded')));
   }
 
+  // The currency of one of this customer's opportunities or contracts, for amounts in
+  // its edit events.
+  function currencyOf(stream) {
+    const rec = c && [...(c.opportunities || []), ...(c.contracts || [])].find((r) => r.id === stream);
+    return rec ? rec.currency : undefined;
+  }
+
   async function loadTimeline(cursor) {
     try {
       const page = await get(`/customers/${encodeURIComponent(id)}/timeline`, {limit: 50, cursor});
@@ -429,7 +507,8 @@ async function renderCustomer(root, id) {
       const list = h('ol', {class: 'timeline events'}, items.map((e) => h('li', {class: 'tl-item', 'data-position': String(e.position)},
         h('div', {class: 'tl-head'}, h('span', {class: 'badge badge-gray'}, tEnum('event', e.type)), ' ',
           h('span', {class: 'muted small'}, `${fmtDateTime(e.at)} · ${staffName(e.actor)} · #${e.position}`)),
-        h('div', {class: 'muted small mono'}, e.stream))));
+        h('div', {class: 'muted small mono'}, e.stream),
+        eventChanges(e, {currency: currencyOf(e.stream)}))));
       if (!items.length) list.append(h('li', {class: 'muted'}, t('common.empty')));
       const moreBtn = page.next_cursor ? h('button', {type: 'button', class: 'btn btn-sm', onclick: () => loadTimeline(page.next_cursor)}, t('common.more')) : null;
       replace(timelineBox, section(t('c360.timeline'), list, moreBtn ? h('div', {class: 'more-row'}, cursor ? h('span', {class: 'muted small'}, t('c360.olderPage')) : null, moreBtn) : null));

@@ -2,13 +2,15 @@
 // lead's page with its follow-ups and every command the lead's state allows.
 import {h, clear, replace, pageHeader, section, sectionWithActions, input, select, textarea, field, table,
   appendRows, alertBox, showError, clearAlert, showOk, badge, staffName, loadStaff, loading, facts, wireForm,
-  formDialog, FormInvalid, parseAmount, localToIso, isRole, assignableOptions, flag, pagedList} from './_shared.js';
+  formDialog, FormInvalid, parseAmount, localToIso, isRole, assignableOptions, flag, pagedList, showWarning, editDialog,
+  diffFields} from './_shared.js';
 import {t, tEnum, fmtDateTime, fmtRelative, fmtNum} from '../i18n.js';
-import {get, getRecord, post, me, staffList, ApiError} from '../api.js';
+import {get, getRecord, post, patch, me, staffList, ApiError} from '../api.js';
 
 const STATES = ['unassigned', 'pending', 'following', 'invalid', 'converted', 'voided'];
 const CHANNELS = ['call', 'visit', 'email', 'message', 'other'];
 const STAGES_OPEN = ['qualification', 'needs_analysis', 'proposal', 'negotiation'];
+const LEAD_FIELDS = ['name', 'company', 'phone', 'email', 'source', 'region'];
 
 export async function render(root, {params}) {
   if (params && params.length && params[0]) return renderLead(root, params[0]);
@@ -17,6 +19,60 @@ export async function render(root, {params}) {
 
 function leadLink(l) {
   return h('a', {href: `#/leads/${encodeURIComponent(l.id)}`, class: 'strong'}, l.name);
+}
+
+// The lead's own fields, as the create and edit forms show them.
+function leadFields() {
+  return [
+    field(t('common.name'), input('name', {maxlength: 200}), {required: true}),
+    field(t('common.company'), input('company', {maxlength: 200}), {required: true}),
+    field(t('common.phone'), input('phone', {type: 'tel', maxlength: 50})),
+    field(t('common.email'), input('email', {type: 'email', maxlength: 254})),
+    field(t('leads.source'), input('source', {maxlength: 100})),
+    field(t('common.region'), input('region', {maxlength: 100})),
+  ];
+}
+
+// 撞单: a create or edit refused with 409 duplicate_lead says which live lead has the same
+// phone or company and name, and whose it is; "Save anyway" sends the form again with
+// allow_duplicate. Changing the form after the warning takes the "anyway" back.
+function duplicateGuard() {
+  let allow = false;
+  let watched = null;
+  return {
+    body(b) {
+      const out = allow ? {...b, allow_duplicate: true} : b;
+      allow = false;
+      return out;
+    },
+    onError(err, box) {
+      if (!(err instanceof ApiError && err.code === 'duplicate_lead')) return false;
+      const form = box.closest('form');
+      if (form && watched !== form) {
+        watched = form;
+        form.addEventListener('input', () => { allow = false; });
+      }
+      const existing = err.existingId;
+      const owner = err.body ? err.body.owner_id : null;
+      // A rep cannot open another rep's lead; the id is still worth telling.
+      const visible = !owner || owner === me().id || !isRole('sales');
+      const ref = !existing ? '—' : visible
+        ? h('a', {class: 'id-link duplicate-link', href: `#/leads/${encodeURIComponent(existing)}`,
+          onclick: () => { const d = box.closest('dialog'); if (d) d.close(); }}, existing)
+        : h('code', {class: 'mono'}, existing);
+      showWarning(box, h('strong', {class: 'alert-title'}, t('error.duplicate_lead')),
+        h('div', {class: 'duplicate-notice', 'data-existing-id': existing || '', 'data-owner-id': owner || ''},
+          h('p', t('leads.duplicateText')),
+          h('p', h('span', {'data-field': 'existing_id'}, t('leads.existingLead'), ' ', ref), ' · ',
+            h('span', {'data-field': 'owner'}, owner ? t('leads.duplicateOwner', {name: staffName(owner)}) : t('leads.duplicateInPool'))),
+          h('p', {class: 'small'}, t('leads.duplicateHint')),
+          h('div', {class: 'btn-row'}, h('button', {type: 'button', class: 'btn btn-sm', 'data-action': 'save-anyway', onclick: () => {
+            allow = true;
+            if (form) form.requestSubmit();
+          }}, t('leads.saveAnyway')))));
+      return true;
+    },
+  };
 }
 
 async function renderList(root) {
@@ -35,7 +91,7 @@ async function renderList(root) {
 
   const columns = [
     {label: t('common.name'), cell: (l) => h('div', {class: 'cell-main'}, leadLink(l), h('div', {class: 'muted small'}, l.company))},
-    {label: t('common.state'), cell: (l) => badge('leadState', l.state)},
+    {label: t('common.state'), cell: (l) => [badge('leadState', l.state), l.duplicate_of ? [' ', flag(t('leads.duplicateFlag'), 'amber')] : null]},
     {label: t('common.owner'), cell: (l) => (l.owner_id ? staffName(l.owner_id) : h('span', {class: 'muted'}, t('leads.inPool')))},
     {label: t('common.phone'), cell: (l) => l.phone || '—'},
     {label: t('common.region'), cell: (l) => l.region || '—'},
@@ -58,19 +114,19 @@ async function renderList(root) {
   await reload();
 
   function createLead() {
-    const fields = [
-      field(t('common.name'), input('name', {maxlength: 200}), {required: true}),
-      field(t('common.company'), input('company', {maxlength: 200}), {required: true}),
-      field(t('common.phone'), input('phone', {type: 'tel', maxlength: 50})),
-      field(t('common.email'), input('email', {type: 'email', maxlength: 254})),
-      field(t('leads.source'), input('source', {maxlength: 100})),
-      field(t('common.region'), input('region', {maxlength: 100})),
-    ];
+    const fields = leadFields();
     if (isRole('manager', 'admin')) {
       fields.push(field(t('common.owner'), select('owner_id', assignableOptions(staff, {includeEmpty: true, emptyLabel: t('leads.toPool')}))));
     }
-    formDialog(t('leads.new'), fields, (v, key) => post('/leads', v, {key}), {
+    const dup = duplicateGuard();
+    let dlg = null;
+    dlg = formDialog(t('leads.new'), fields, (v, key) => post('/leads', dup.body(v), {key}), {
       submitLabel: t('common.create'),
+      onError: (err, ebox) => {
+        if (!dup.onError(err, ebox)) return false;
+        dlg.resetKey();
+        return true;
+      },
       onDone: (r) => { location.hash = `#/leads/${encodeURIComponent(r.data.id)}`; },
     });
   }
@@ -122,6 +178,7 @@ async function renderLead(root, id) {
     const act = (key, label, fn, cls = 'btn') => actions.push(h('button', {type: 'button', class: cls, 'data-action': key, onclick: fn}, label));
     if (!isRole('auditor', 'finance')) {
       if (l.in_pool || l.state === 'unassigned') act('claim', t('pool.claim'), claim, 'btn btn-primary');
+      if (l.state !== 'converted' && l.state !== 'voided' && (isOwner || mayManage)) act('edit', t('common.edit'), edit);
       if (['pending', 'following'].includes(l.state)) act('convert', t('leads.convert'), convert, 'btn btn-primary');
       if (mayManage && (open || l.state === 'unassigned')) act('assign', t('leads.assign'), assign);
       if (open && (isOwner || mayManage)) act('release', t('leads.release'), () => reasonCommand('release', t('leads.release'), 'leads.released'));
@@ -130,6 +187,7 @@ async function renderLead(root, id) {
     }
     const links = [];
     if (l.customer_id) links.push(h('a', {href: `#/customers/${encodeURIComponent(l.customer_id)}`}, t('leads.openCustomer')));
+    const dupLink = l.duplicate_of ? h('a', {href: `#/leads/${encodeURIComponent(l.duplicate_of)}`, class: 'id-link'}, l.duplicate_of) : null;
 
     const fu = (l.follow_ups || []).slice().sort((a, b) => String(b.at).localeCompare(String(a.at)));
     const fuList = h('ol', {class: 'timeline'}, fu.length ? fu.map((f) => h('li', {class: 'tl-item', 'data-id': f.id},
@@ -154,11 +212,13 @@ async function renderLead(root, id) {
     replace(body,
       pageHeader(l.name, `${l.company}`, h('div', {class: 'btn-row'}, actions)),
       h('div', {class: 'badges'}, badge('leadState', l.state), l.in_pool ? flag(t('leads.inPool'), 'amber') : null,
+        l.duplicate_of ? flag(t('leads.duplicateFlag'), 'amber') : null,
         l.state_reason ? h('span', {class: 'muted small'}, t('leads.stateReason', {r: l.state_reason})) : null, ...links),
       h('div', {class: 'grid-2'},
         section(t('leads.details'), facts([
           [t('common.name'), l.name], [t('common.company'), l.company], [t('common.phone'), l.phone], [t('common.email'), l.email],
           [t('leads.source'), l.source], [t('common.region'), l.region], [t('common.owner'), l.owner_id ? staffName(l.owner_id) : t('leads.inPool')],
+          l.duplicate_of ? [t('leads.duplicateOf'), dupLink, 'duplicate_of'] : null,
           [t('leads.ownedSince'), l.owned_since ? fmtDateTime(l.owned_since) : null],
           [t('leads.recycleAt'), l.recycle_at ? fmtDateTime(l.recycle_at) : null],
           l.in_pool ? [t('pool.reason'), tEnum('poolReason', l.pool_reason)] : null,
@@ -167,6 +227,24 @@ async function renderLead(root, id) {
           [t('common.version'), String(version)],
         ])),
         section(t('followUp.title', {n: fmtNum(l.follow_up_count ?? fu.length)}), fuForm, fuList)));
+  }
+
+  function edit() {
+    const dup = duplicateGuard();
+    editDialog(t('leads.edit'), {
+      name: 'edit-lead',
+      record: lead,
+      version,
+      fields: leadFields(),
+      values: (l) => Object.fromEntries(LEAD_FIELDS.map((k) => [k, l[k] || ''])),
+      changes: (v, l) => diffFields(v, l, LEAD_FIELDS),
+      send: (body, ver, key) => patch(`/leads/${encodeURIComponent(id)}`, dup.body(body), {key, version: ver}),
+      reload: () => getRecord(`/leads/${encodeURIComponent(id)}`),
+      onReloaded: (data, ver) => { lead = data; version = ver; draw(); },
+      onError: dup.onError,
+      conflictTitle: t('leads.editConflict'),
+      onDone: done('leads.saved'),
+    });
   }
 
   async function claim() {
