@@ -313,7 +313,7 @@ int Replay(const std::string& dir, crm::Seconds offset, const std::string& until
     auto view = (*side)->read->Read();
     const auto* row = view.customers().FindCustomer(id);
     if (!row) return Fail(crm::NotFound("no customer " + id));
-    records = crm::api::CustomerRecordIds(*row);
+    records = crm::api::CustomerRecordIds(*row, view.customers());
   }
   auto position = crm::api::AsOfPosition(*(*side)->store, *when);
   if (!position.ok()) return Fail(position.error());

@@ -108,6 +108,10 @@ CRM_TO_JSON(ContractSigned, contract_id, customer_id, opportunity_id, number, ti
 CRM_TO_JSON(PaymentReceived, payment_id, amount, received_on, method, reference, allocations)
 CRM_TO_JSON(DealOwnerChanged, customer_id, owner_id, previous_owner_id)
 CRM_TO_JSON(PasswordSet, staff_id)
+CRM_TO_JSON(PaymentReversed, payment_id, amount, reversed_on, reason, allocations)
+CRM_TO_JSON(InvoiceIssued, invoice_id, contract_id, customer_id, number, amount, currency,
+            issued_on, kind, tax_rate_pct)
+CRM_TO_JSON(InvoiceVoided, reason)
 
 }  // namespace crm::domain
 

@@ -58,6 +58,9 @@ const std::vector<ProblemCode>& ProblemCodes() {
        "a customer with the same normalised name exists; `existing_id` names it"},
       {"duplicate_contract_number", 409, "Duplicate contract number",
        "the contract number is already used; `existing_id` names the contract"},
+      {"duplicate_invoice_number", 409, "Duplicate invoice number",
+       "the invoice number is already used (a voided invoice keeps its number); `existing_id` "
+       "names the invoice"},
       {"duplicate_lead", 409, "Duplicate lead",
        "a live lead has the same phone, or the same company and name (撞单); `existing_id` and "
        "`owner_id` (null in the pool) name it; send allow_duplicate to record it anyway"},
@@ -78,6 +81,8 @@ const std::vector<ProblemCode>& ProblemCodes() {
       {"plan_mismatch", 422, "Payment plan does not match the amount",
        "the installments do not add up to the contract amount"},
       {"overpayment", 422, "Overpayment", "the payment is more than is outstanding"},
+      {"overinvoiced", 422, "Over-invoiced",
+       "the contract's invoices would add up to more than its amount; `detail` gives the figures"},
       {"idempotency_key_reused", 422, "Idempotency key reused",
        "the Idempotency-Key was used for a different request"},
       {"staff_departed", 422, "Staff member departed", "the person has departed"},

@@ -29,9 +29,11 @@ Result<const views::CustomerRowT*> VisibleCustomer(const ReadView& view, const d
 // The 360 view as it was at `as_of`. Under the read lock this only gathers what the
 // replay needs; finding the position in the log and the replay run after the lock is
 // released (Answer::unlocked).
-Answer CustomerAsOf(const Services& s, const views::CustomerRowT& now, AsOf as_of) {
+Answer CustomerAsOf(const Services& s, const ReadView& view, const views::CustomerRowT& now,
+                    AsOf as_of) {
   Answer answer;
-  answer.unlocked = [&s, id = now.id, records = CustomerRecordIds(now), as_of]() -> Result<Answer> {
+  answer.unlocked = [&s, id = now.id, records = CustomerRecordIds(now, view.customers()),
+                     as_of]() -> Result<Answer> {
     CRM_ASSIGN_OR_RETURN(uint64_t position, AsOfPosition(s.store, as_of));
     CRM_ASSIGN_OR_RETURN(
         auto then, Customer360AsOf(s.store, s.read.history(), id, records, position, s.utc_offset));
@@ -131,7 +133,7 @@ void AddCustomerRoutes(Router& r, Services& s) {
                                VisibleCustomer(view, v, call->req.params.at("id")));
           if (auto as_of = OptParam(call->req, "as_of")) {
             CRM_ASSIGN_OR_RETURN(AsOf when, ParseAsOf(*as_of));
-            return CustomerAsOf(s, *row, when);
+            return CustomerAsOf(s, view, *row, when);
           }
           return Answer{Customer360Json(*row, view.customers(), view.pool().policy(), Today(s)),
                         row->version};

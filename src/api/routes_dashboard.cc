@@ -61,7 +61,9 @@ json LeaderboardJson(const ReadView& view, const Period& period,
     const auto* target = dash.TargetOf(period, id);
     // Those who sell, and anyone with business or a target this month.
     bool sells = staff->role == "sales" || staff->role == "manager";
-    if (!sells && !target && !(row && (row->contracts_signed > 0 || row->payments > 0))) continue;
+    if (!sells && !target &&
+        !(row && (row->contracts_signed > 0 || row->payments > 0 || row->reversals > 0)))
+      continue;
     Money contracts, received, goal;
     if (row) {
       for (const auto& m : row->contract_amount) contracts[m->currency] += m->amount;
@@ -72,9 +74,9 @@ json LeaderboardJson(const ReadView& view, const Period& period,
       goal[target->currency] = target->amount;
       if (target->amount > 0) {
         auto got = received.find(target->currency);
-        attainment = got == received.end() ? 0.0
-                                           : static_cast<double>(got->second) /
-                                                 static_cast<double>(target->amount);
+        attainment = got == received.end()
+                         ? 0.0
+                         : static_cast<double>(got->second) / static_cast<double>(target->amount);
       }
     }
     int64_t sort_received = received.empty() ? 0 : received.begin()->second;
@@ -112,9 +114,9 @@ json DashboardJson(const ReadView& view, const Period& period,
                         {"amount", MoneyJson(f.by_stage[i].amount)},
                         {"weighted", MoneyJson(f.by_stage[i].weighted)}});
   }
-  double rate = f.leads_created == 0 ? 0.0
-                                     : static_cast<double>(f.leads_converted) /
-                                           static_cast<double>(f.leads_created);
+  double rate = f.leads_created == 0
+                    ? 0.0
+                    : static_cast<double>(f.leads_converted) / static_cast<double>(f.leads_created);
   return json{
       {"period", period.ToString()},
       {"position", view.position()},
@@ -156,11 +158,13 @@ Result<json> DashboardFor(const Services& s, const ReadView& view, const d::View
 
 void AddDashboardRoutes(Router& r, Services& s) {
   r.Add("GET", "/api/v1/dashboard", [&s](const CallPtr& call) {
-    RunQuery(s, call, {"period", "department_id"}, [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
-      CRM_ASSIGN_OR_RETURN(json body, DashboardFor(s, view, v, OptParam(call->req, "period"),
-                                                   OptParam(call->req, "department_id")));
-      return Answer{std::move(body), std::nullopt};
-    });
+    RunQuery(s, call, {"period", "department_id"},
+             [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+               CRM_ASSIGN_OR_RETURN(json body,
+                                    DashboardFor(s, view, v, OptParam(call->req, "period"),
+                                                 OptParam(call->req, "department_id")));
+               return Answer{std::move(body), std::nullopt};
+             });
   });
 
   r.Add("PUT", "/api/v1/targets", [&s](const CallPtr& call) {

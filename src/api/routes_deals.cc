@@ -253,6 +253,93 @@ void AddDealRoutes(Router& r, Services& s) {
                return Answer{ListJson(std::move(items), page.next_cursor), std::nullopt};
              });
   });
+
+  r.Add("POST", "/api/v1/contracts/{id}/payments/{pay_id}/reverse", [&s](const CallPtr& call) {
+    std::string payment_id = call->req.params.at("pay_id");
+    RunPathCommand(
+        s, call, 200,
+        [payment_id](const std::string& id, const json& body) -> Result<d::Command> {
+          CRM_ASSIGN_OR_RETURN(std::string reason, ReadReason(body));
+          return d::Command(d::ReversePayment{id, payment_id, reason});
+        },
+        [](const writer::CommandResult& res) {
+          json j = DefaultReply(res);
+          j["id"] = res.created.value_or("");
+          j["contract_id"] = res.primary;
+          return j;
+        });
+  });
+
+  r.Add("POST", "/api/v1/contracts/{id}/invoices", [&s](const CallPtr& call) {
+    std::string invoice_id = s.ids.New("inv");
+    RunPathCommand(
+        s, call, 201,
+        [invoice_id](const std::string& id, const json& body) -> Result<d::Command> {
+          std::vector<FieldError> errors;
+          Fields f(body, errors);
+          d::IssueInvoice c;
+          c.invoice_id = invoice_id;
+          c.contract_id = id;
+          c.number = f.Text("number", true, 64).value_or("");
+          c.amount = f.Amount("amount", true).value_or(0);
+          c.currency = f.Currency("currency", true).value_or("");
+          c.issued_on = f.DateField("issued_on", true).value_or(Date{});
+          c.kind = f.OneOf("kind", true, {"vat_special", "vat_normal"}).value_or("");
+          if (auto rate = f.Integer("tax_rate_pct", false, 0, 100))
+            c.tax_rate_pct = static_cast<int32_t>(*rate);
+          CRM_RETURN_IF_ERROR(FieldsOk(errors));
+          return d::Command(std::move(c));
+        },
+        [](const writer::CommandResult& res) {
+          // The invoice is its own record: its id and version lead the answer.
+          json j = DefaultReply(res);
+          j["version"] = VersionOf(res, res.primary);
+          return j;
+        });
+  });
+
+  r.Add("POST", "/api/v1/invoices/{id}/void", [&s](const CallPtr& call) {
+    RunPathCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
+      CRM_ASSIGN_OR_RETURN(std::string reason, ReadReason(body));
+      return d::Command(d::VoidInvoice{id, reason});
+    });
+  });
+
+  r.Add("GET", "/api/v1/invoices/{id}", [&s](const CallPtr& call) {
+    RunQuery(s, call, {}, [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+      const std::string& id = call->req.params.at("id");
+      auto [inv, k] = view.customers().FindInvoice(id);
+      if (!inv || !view.customers().DealVisible(k->customer_id, VisibleTo(view, v))) {
+        return NotFound("no invoice " + id);
+      }
+      return Answer{InvoiceJson(*inv, *k), inv->version};
+    });
+  });
+
+  r.Add("GET", "/api/v1/invoices", [&s](const CallPtr& call) {
+    RunQuery(s, call, ListParams({"contract_id", "customer_id"}),
+             [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+               CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
+               auto visible = VisibleTo(view, v);
+               json items = json::array();
+               if (auto contract_id = OptParam(call->req, "contract_id")) {
+                 const auto* k = view.customers().FindContract(*contract_id);
+                 if (k && view.customers().DealVisible(k->customer_id, visible)) {
+                   for (const auto& inv : k->invoices) items.push_back(InvoiceJson(*inv, *k));
+                 }
+                 return Answer{ListJson(std::move(items), std::nullopt), std::nullopt};
+               }
+               // Paged by contract, as receivables: the cursor is the last contract read.
+               projections::ContractFilter f;
+               f.customer_id = OptParam(call->req, "customer_id");
+               auto page =
+                   view.customers().ListContracts(f, visible, CursorParam(call->req), limit);
+               for (const auto* k : page.items) {
+                 for (const auto& inv : k->invoices) items.push_back(InvoiceJson(*inv, *k));
+               }
+               return Answer{ListJson(std::move(items), page.next_cursor), std::nullopt};
+             });
+  });
 }
 
 }  // namespace crm::api

@@ -313,6 +313,25 @@ json OpportunityJson(const views::OpportunityRowT& r) {
               {"updated_at", TimeOrNull(r.updated_at)}};
 }
 
+json InvoiceJson(const views::InvoiceRowT& inv, const views::ContractRowT& k) {
+  return json{{"id", inv.id},
+              {"version", inv.version},
+              {"contract_id", k.id},
+              {"contract_number", k.number},
+              {"customer_id", k.customer_id},
+              {"number", inv.number},
+              {"amount", inv.amount},
+              {"currency", inv.currency},
+              {"issued_on", DateJson(inv.issued_on)},
+              {"kind", inv.kind},
+              {"tax_rate_pct", inv.tax_rate_pct ? json(*inv.tax_rate_pct) : json(nullptr)},
+              {"status", inv.voided ? "voided" : "issued"},
+              {"void_reason", TextOrNull(inv.void_reason)},
+              {"voided_at", TimeOrNull(inv.voided_at)},
+              {"created_at", TimeOrNull(inv.created_at)},
+              {"created_by", inv.created_by}};
+}
+
 json ContractJson(const views::ContractRowT& r, Date today) {
   json installments = json::array();
   for (const auto& i : projections::Installments(r, today)) {
@@ -324,14 +343,25 @@ json ContractJson(const views::ContractRowT& r, Date today) {
   }
   json payments = json::array();
   for (const auto& p : r.payments) {
+    json reversal = nullptr;
+    if (p->reversed_at) {
+      reversal = json{{"at", TimeOrNull(p->reversed_at)},
+                      {"by", p->reversed_by},
+                      {"on", DateJson(p->reversed_on)},
+                      {"reason", p->reverse_reason}};
+    }
     payments.push_back(json{{"id", p->id},
                             {"amount", p->amount},
                             {"received_on", DateJson(p->received_on)},
                             {"method", TextOrNull(p->method)},
                             {"reference", TextOrNull(p->reference)},
                             {"recorded_at", TimeOrNull(p->recorded_at)},
-                            {"recorded_by", p->recorded_by}});
+                            {"recorded_by", p->recorded_by},
+                            {"reversed", p->reversed_at != 0},
+                            {"reversal", std::move(reversal)}});
   }
+  json invoices = json::array();
+  for (const auto& inv : r.invoices) invoices.push_back(InvoiceJson(*inv, r));
   return json{{"id", r.id},
               {"version", r.version},
               {"customer_id", r.customer_id},
@@ -349,6 +379,8 @@ json ContractJson(const views::ContractRowT& r, Date today) {
               {"owner_id", TextOrNull(r.owner_id)},
               {"installments", std::move(installments)},
               {"payments", std::move(payments)},
+              {"invoiced", r.invoiced},
+              {"invoices", std::move(invoices)},
               {"created_at", TimeOrNull(r.created_at)},
               {"updated_at", TimeOrNull(r.updated_at)}};
 }
@@ -377,7 +409,7 @@ json Customer360Json(const views::CustomerRowT& r, const projections::CustomerPr
     if (const auto* o = p.FindOpportunity(id)) opportunities.push_back(OpportunityJson(*o));
   }
   j["opportunities"] = std::move(opportunities);
-  Money contracted, paid, outstanding, overdue;
+  Money contracted, paid, outstanding, overdue, invoiced, invoiced_unpaid, paid_uninvoiced;
   json contracts = json::array();
   for (const auto& id : r.contract_ids) {
     const auto* k = p.FindContract(id);
@@ -387,12 +419,18 @@ json Customer360Json(const views::CustomerRowT& r, const projections::CustomerPr
     paid[k->currency] += k->paid;
     outstanding[k->currency] += k->amount - k->paid;
     overdue[k->currency] += projections::OverdueAmount(*k, today);
+    invoiced[k->currency] += k->invoiced;
+    invoiced_unpaid[k->currency] += std::max<int64_t>(0, k->invoiced - k->paid);
+    paid_uninvoiced[k->currency] += std::max<int64_t>(0, k->paid - k->invoiced);
   }
   j["contracts"] = std::move(contracts);
   j["totals"] = json{{"contracted", MoneyJson(contracted)},
                      {"paid", MoneyJson(paid)},
                      {"outstanding", MoneyJson(outstanding)},
-                     {"overdue", MoneyJson(overdue)}};
+                     {"overdue", MoneyJson(overdue)},
+                     {"invoiced", MoneyJson(invoiced)},
+                     {"invoiced_unpaid", MoneyJson(invoiced_unpaid)},
+                     {"paid_uninvoiced", MoneyJson(paid_uninvoiced)}};
   j["pool_since"] = r.owner_id.empty() ? TimeOrNull(r.pool_since) : json(nullptr);
   j["pool_reason"] = r.owner_id.empty() ? TextOrNull(r.pool_reason) : json(nullptr);
   j["previous_owner_id"] = TextOrNull(r.previous_owner_id);
@@ -411,10 +449,16 @@ Result<uint64_t> AsOfPosition(const eventstore::EventStore& store, const AsOf& a
   return store.PositionAt(std::get<Time>(as_of));
 }
 
-std::vector<std::string> CustomerRecordIds(const views::CustomerRowT& row) {
+std::vector<std::string> CustomerRecordIds(const views::CustomerRowT& row,
+                                           const projections::CustomerProjection& p) {
   std::vector<std::string> records = row.contact_ids;
   records.insert(records.end(), row.opportunity_ids.begin(), row.opportunity_ids.end());
   records.insert(records.end(), row.contract_ids.begin(), row.contract_ids.end());
+  for (const auto& id : row.contract_ids) {
+    if (const auto* k = p.FindContract(id)) {
+      for (const auto& inv : k->invoices) records.push_back(inv->id);
+    }
+  }
   return records;
 }
 

@@ -56,7 +56,11 @@ Result<AsOf> ParseAsOf(const std::string& as_of);
 Result<uint64_t> AsOfPosition(const eventstore::EventStore& store, const AsOf& as_of);
 
 // The customer's contacts, opportunities and contracts, as an as-of replay needs them.
-std::vector<std::string> CustomerRecordIds(const views::CustomerRowT& row);
+// An invoice of contract `k`.
+json InvoiceJson(const views::InvoiceRowT& inv, const views::ContractRowT& k);
+
+std::vector<std::string> CustomerRecordIds(const views::CustomerRowT& row,
+                                           const projections::CustomerProjection& p);
 // The 360 view of customer `id` as it was at `position`, with "as_of": {position, at},
 // and the customer's version then. Reads the log and the local store only: no lock.
 Result<std::pair<json, uint64_t>> Customer360AsOf(

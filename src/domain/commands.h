@@ -257,6 +257,26 @@ struct RecordPayment {
   OptText reference;
 };
 
+struct ReversePayment {
+  Id contract_id;
+  Id payment_id;
+  std::string reason;
+};
+struct IssueInvoice {
+  Id invoice_id;
+  Id contract_id;
+  std::string number;
+  int64_t amount = 0;
+  std::string currency;
+  Date issued_on;
+  std::string kind;  // vat_special, vat_normal
+  std::optional<int32_t> tax_rate_pct = std::nullopt;
+};
+struct VoidInvoice {
+  Id invoice_id;
+  std::string reason;
+};
+
 using Command =
     std::variant<CreateDepartment, CreateStaff, Handover, SetPoolPolicy, SetTarget, CreateLead,
                  AssignLead, AutoAssignLeads, ClaimLead, ReleaseLead, FollowUpLead, InvalidateLead,
@@ -264,7 +284,7 @@ using Command =
                  FollowUpCustomer, ClaimCustomer, ReleaseCustomer, TransferCustomer, LockCustomer,
                  UnlockCustomer, CreateOpportunity, ChangeStage, WinOpportunity, LoseOpportunity,
                  SignContract, RecordPayment, SetPassword, EditStaff, EditDepartment, EditLead,
-                 EditContact, EditOpportunity>;
+                 EditContact, EditOpportunity, ReversePayment, IssueInvoice, VoidInvoice>;
 
 }  // namespace crm::domain
 

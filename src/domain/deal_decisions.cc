@@ -1,4 +1,5 @@
 // Opportunities (商机), contracts (合同) and payments (回款).
+#include <algorithm>
 #include <limits>
 
 #include "domain/deciders.h"
@@ -166,6 +167,70 @@ CRM_DECIDER(RecordPayment) {
   Decision d = Single(c.contract_id, std::move(e));
   d.created = c.payment_id;
   return d;
+}
+
+CRM_DECIDER(ReversePayment) {
+  CRM_ASSIGN_OR_RETURN(const ContractRecord* k, rules::VisibleContract(m, v, c.contract_id));
+  CRM_RETURN_IF_ERROR(RequireRole(v, {Role::kAdmin, Role::kFinance}, "reverse payments"));
+  auto p = std::find_if(k->payments.begin(), k->payments.end(),
+                        [&](const PaymentRecord& r) { return r.id == c.payment_id; });
+  if (p == k->payments.end()) {
+    return NotFound("no payment " + c.payment_id + " on contract " + c.contract_id);
+  }
+  if (p->reversed) return InvalidTransition("payment " + p->id + " is reversed already");
+  CRM_RETURN_IF_ERROR(rules::RequireOwnedCustomer(m, k->customer_id));
+  // Back out of exactly the installments it filled.
+  Decision d =
+      Single(c.contract_id, PaymentReversed{p->id, p->amount, BusinessDay(ctx.now, m.utc_offset),
+                                            c.reason, p->allocations});
+  d.created = p->id;
+  return d;
+}
+
+CRM_DECIDER(IssueInvoice) {
+  (void)ctx;
+  CRM_ASSIGN_OR_RETURN(const ContractRecord* k, rules::VisibleContract(m, v, c.contract_id));
+  CRM_RETURN_IF_ERROR(RequireRole(v, {Role::kAdmin, Role::kFinance}, "issue invoices"));
+  std::vector<FieldError> errors;
+  if (c.currency != k->currency) {
+    errors.push_back({"currency", "the contract is in " + k->currency});
+  }
+  if (c.kind != "vat_special" && c.kind != "vat_normal") {
+    errors.push_back({"kind", "must be vat_special or vat_normal"});
+  }
+  if (!errors.empty()) return ValidationFailed(std::move(errors));
+  CRM_RETURN_IF_ERROR(rules::RequireOwnedCustomer(m, k->customer_id));
+  std::string key = InvoiceNumberKey(c.number);
+  if (auto it = m.invoice_by_number.find(key); it != m.invoice_by_number.end()) {
+    Error e = MakeError(ErrorKind::kConflict, "duplicate_invoice_number",
+                        "invoice number " + c.number + " is already used");
+    e.existing_id = it->second;
+    return e;
+  }
+  if (c.amount > k->amount - k->invoiced) {
+    return RuleRefused("overinvoiced", std::to_string(k->invoiced) + " of " +
+                                           std::to_string(k->amount) + " " + k->currency +
+                                           " is invoiced already; at most " +
+                                           std::to_string(k->amount - k->invoiced) + " more");
+  }
+  Decision d = Single(c.invoice_id,
+                      InvoiceIssued{c.invoice_id, c.contract_id, k->customer_id, c.number, c.amount,
+                                    c.currency, c.issued_on, c.kind, c.tax_rate_pct});
+  d.unique_keys.push_back({std::string(kInvoiceNumberScope), key, c.invoice_id});
+  return d;
+}
+
+CRM_DECIDER(VoidInvoice) {
+  (void)ctx;
+  auto it = m.invoices.find(c.invoice_id);
+  const InvoiceRecord* inv = it == m.invoices.end() ? nullptr : &it->second;
+  if (!inv || !rules::VisibleContract(m, v, inv->contract_id).ok()) {
+    return NotFound("no invoice " + c.invoice_id);
+  }
+  CRM_RETURN_IF_ERROR(RequireRole(v, {Role::kAdmin, Role::kFinance}, "void invoices"));
+  if (inv->voided) return InvalidTransition("invoice " + inv->number + " is voided already");
+  // A voided invoice keeps its number: 作废 is not a reissue.
+  return Single(c.invoice_id, InvoiceVoided{c.reason});
 }
 
 }  // namespace crm::domain::deciders

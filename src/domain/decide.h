@@ -90,6 +90,7 @@ Result<Decision> Decide(const Model& model, const Command& command, const Contex
 inline constexpr std::string_view kCustomerNameScope = "customer_name";
 inline constexpr std::string_view kContractNumberScope = "contract_number";
 inline constexpr std::string_view kStaffEmailScope = "staff_email";
+inline constexpr std::string_view kInvoiceNumberScope = "invoice_number";
 // A duplicate key of live leads (撞单) → the first of them (LeadDuplicateKeys).
 inline constexpr std::string_view kLeadKeyScope = "lead_key";
 

@@ -54,6 +54,9 @@ CRM_DECIDER(WinOpportunity);
 CRM_DECIDER(LoseOpportunity);
 CRM_DECIDER(SignContract);
 CRM_DECIDER(RecordPayment);
+CRM_DECIDER(ReversePayment);
+CRM_DECIDER(IssueInvoice);
+CRM_DECIDER(VoidInvoice);
 
 }  // namespace crm::domain::deciders
 

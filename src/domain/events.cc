@@ -6,7 +6,7 @@ namespace crm::domain {
 namespace {
 
 // In the order of the `Event` variant.
-constexpr std::array<std::string_view, 39> kEventTypeNames = {
+constexpr std::array<std::string_view, 42> kEventTypeNames = {
     "DepartmentCreated", "StaffCreated",     "StaffDeparted",        "HandoverCompleted",
     "PoolPolicySet",     "TargetSet",        "LeadCreated",          "LeadAssigned",
     "LeadClaimed",       "LeadReleased",     "LeadRecycled",         "LeadInvalidated",
@@ -16,7 +16,8 @@ constexpr std::array<std::string_view, 39> kEventTypeNames = {
     "CustomerUnlocked",  "ContactCreated",   "OpportunityCreated",   "OpportunityStageChanged",
     "OpportunityWon",    "OpportunityLost",  "ContractSigned",       "PaymentReceived",
     "DealOwnerChanged",  "PasswordSet",      "StaffEdited",          "DepartmentEdited",
-    "LeadEdited",        "ContactEdited",    "OpportunityEdited"};
+    "LeadEdited",        "ContactEdited",    "OpportunityEdited",    "PaymentReversed",
+    "InvoiceIssued",     "InvoiceVoided"};
 static_assert(kEventTypeNames.size() == std::variant_size_v<Event>,
               "every event type needs its name");
 

@@ -320,14 +320,45 @@ struct PaymentReceived {
   bool operator==(const PaymentReceived&) const = default;
 };
 
-using Event = std::variant<
-    DepartmentCreated, StaffCreated, StaffDeparted, HandoverCompleted, PoolPolicySet, TargetSet,
-    LeadCreated, LeadAssigned, LeadClaimed, LeadReleased, LeadRecycled, LeadInvalidated, LeadVoided,
-    LeadConverted, FollowUpRecorded, RecordHandedOver, CustomerCreated, CustomerUpdated,
-    CustomerLeadAttached, CustomerClaimed, CustomerReleased, CustomerRecycled, CustomerTransferred,
-    CustomerLocked, CustomerUnlocked, ContactCreated, OpportunityCreated, OpportunityStageChanged,
-    OpportunityWon, OpportunityLost, ContractSigned, PaymentReceived, DealOwnerChanged, PasswordSet,
-    StaffEdited, DepartmentEdited, LeadEdited, ContactEdited, OpportunityEdited>;
+// A payment taken back (冲销) from the installments it filled, on the contract's stream.
+// Dashboards count it, negative, in the period of `reversed_on`.
+struct PaymentReversed {
+  Id payment_id;
+  int64_t amount = 0;
+  Date reversed_on;  // the business day it was recorded
+  std::string reason;
+  std::vector<Allocation> allocations;  // what it takes back from each installment
+  bool operator==(const PaymentReversed&) const = default;
+};
+
+// ---- invoices (streams inv_...) ----------------------------------------------------------
+struct InvoiceIssued {
+  Id invoice_id;
+  Id contract_id;
+  Id customer_id;
+  std::string number;
+  int64_t amount = 0;
+  std::string currency;
+  Date issued_on;
+  std::string kind;  // "vat_special" (专票) or "vat_normal" (普票)
+  std::optional<int32_t> tax_rate_pct = std::nullopt;
+  bool operator==(const InvoiceIssued&) const = default;
+};
+struct InvoiceVoided {
+  std::string reason;
+  bool operator==(const InvoiceVoided&) const = default;
+};
+
+using Event =
+    std::variant<DepartmentCreated, StaffCreated, StaffDeparted, HandoverCompleted, PoolPolicySet,
+                 TargetSet, LeadCreated, LeadAssigned, LeadClaimed, LeadReleased, LeadRecycled,
+                 LeadInvalidated, LeadVoided, LeadConverted, FollowUpRecorded, RecordHandedOver,
+                 CustomerCreated, CustomerUpdated, CustomerLeadAttached, CustomerClaimed,
+                 CustomerReleased, CustomerRecycled, CustomerTransferred, CustomerLocked,
+                 CustomerUnlocked, ContactCreated, OpportunityCreated, OpportunityStageChanged,
+                 OpportunityWon, OpportunityLost, ContractSigned, PaymentReceived, DealOwnerChanged,
+                 PasswordSet, StaffEdited, DepartmentEdited, LeadEdited, ContactEdited,
+                 OpportunityEdited, PaymentReversed, InvoiceIssued, InvoiceVoided>;
 
 // The event's type name as the log and the audit API show it ("LeadClaimed").
 std::string_view EventTypeName(const Event& e);

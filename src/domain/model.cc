@@ -239,6 +239,8 @@ std::string ContractNumberKey(std::string_view number) {
   return out;
 }
 
+std::string InvoiceNumberKey(std::string_view number) { return ContractNumberKey(number); }
+
 std::string EmailKey(std::string_view email) {
   std::string out(email);
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -254,6 +256,7 @@ RecordKind KindOfId(std::string_view id) {
   if (starts("con_")) return RecordKind::kContract;
   if (starts("stf_")) return RecordKind::kStaff;
   if (starts("dep_")) return RecordKind::kDepartment;
+  if (starts("inv_")) return RecordKind::kInvoice;
   return RecordKind::kOther;
 }
 
@@ -523,6 +526,31 @@ void Apply(Model& m, const EventMeta& meta, const Event& event) {
               if (a.installment >= 0 && static_cast<size_t>(a.installment) < k->installments.size())
                 k->installments[static_cast<size_t>(a.installment)].paid += a.amount;
             }
+            k->payments.push_back({e.payment_id, e.amount, e.allocations, false});
+          },
+          [&](const PaymentReversed& e) {
+            auto* k = Find(m.contracts, stream);
+            if (!k) return;
+            k->paid -= e.amount;
+            for (const auto& a : e.allocations) {
+              if (a.installment >= 0 && static_cast<size_t>(a.installment) < k->installments.size())
+                k->installments[static_cast<size_t>(a.installment)].paid -= a.amount;
+            }
+            for (auto& p : k->payments) {
+              if (p.id == e.payment_id) p.reversed = true;
+            }
+          },
+          [&](const InvoiceIssued& e) {
+            m.invoices[e.invoice_id] =
+                InvoiceRecord{e.invoice_id, e.contract_id, e.number, e.amount, false};
+            m.invoice_by_number[InvoiceNumberKey(e.number)] = e.invoice_id;
+            if (auto* k = Find(m.contracts, e.contract_id)) k->invoiced += e.amount;
+          },
+          [&](const InvoiceVoided&) {
+            auto* inv = Find(m.invoices, stream);
+            if (!inv || inv->voided) return;
+            inv->voided = true;
+            if (auto* k = Find(m.contracts, inv->contract_id)) k->invoiced -= inv->amount;
           },
       },
       event);

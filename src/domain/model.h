@@ -114,6 +114,15 @@ struct InstallmentRecord {
   bool operator==(const InstallmentRecord&) const = default;
 };
 
+struct PaymentRecord {
+  Id id;
+  int64_t amount = 0;
+  std::vector<Allocation> allocations;
+  bool reversed = false;
+
+  bool operator==(const PaymentRecord&) const = default;
+};
+
 struct ContractRecord {
   Id id;
   Id customer_id;
@@ -124,9 +133,21 @@ struct ContractRecord {
   std::string currency;
   int64_t paid = 0;
   std::vector<InstallmentRecord> installments;
+  std::vector<PaymentRecord> payments;  // in the order received, reversed ones too
+  int64_t invoiced = 0;                 // by invoices not voided
   int64_t outstanding() const { return amount - paid; }
 
   bool operator==(const ContractRecord&) const = default;
+};
+
+struct InvoiceRecord {
+  Id id;
+  Id contract_id;
+  std::string number;
+  int64_t amount = 0;
+  bool voided = false;
+
+  bool operator==(const InvoiceRecord&) const = default;
 };
 
 // What one person owns, for the capacity rules and a handover: leads in
@@ -154,6 +175,8 @@ struct Model {
   std::map<Id, ContractRecord> contracts;
   std::map<std::string, Id> customer_by_name;  // normalised name → customer
   std::map<std::string, Id> contract_by_number;
+  std::map<Id, InvoiceRecord> invoices;
+  std::map<std::string, Id> invoice_by_number;  // InvoiceNumberKey → invoice
   std::map<Id, Holdings> holdings;
   // Claims per person on their latest claiming business day.
   struct ClaimDay {
@@ -191,6 +214,8 @@ struct Model {
 
 // The unique key of a contract number: ASCII letters upper-cased.
 std::string ContractNumberKey(std::string_view number);
+// The unique key of an invoice number: ASCII letters upper-cased, as contract numbers.
+std::string InvoiceNumberKey(std::string_view number);
 // The unique key of an email: ASCII letters lower-cased.
 std::string EmailKey(std::string_view email);
 
@@ -221,6 +246,7 @@ enum class RecordKind {
   kContract,
   kStaff,
   kDepartment,
+  kInvoice,
   kOther
 };
 RecordKind KindOfId(std::string_view id);

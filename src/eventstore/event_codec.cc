@@ -229,6 +229,24 @@ std::pair<s::Payload, Offset<void>> EncodePayload(FlatBufferBuilder& fbb, const 
                                             e.Str(x.reference), fbb.CreateVectorOfStructs(alloc))
                 .Union();
           },
+          [&](const d::PaymentReversed& x) {
+            std::vector<s::Allocation> alloc;
+            for (const auto& a : x.allocations) alloc.emplace_back(a.installment, a.amount);
+            return s::CreatePaymentReversed(fbb, e.Str(x.payment_id), x.amount,
+                                            ToDays(x.reversed_on), e.Str(x.reason),
+                                            fbb.CreateVectorOfStructs(alloc))
+                .Union();
+          },
+          [&](const d::InvoiceIssued& x) {
+            return s::CreateInvoiceIssued(fbb, e.Str(x.invoice_id), e.Str(x.contract_id),
+                                          e.Str(x.customer_id), e.Str(x.number), x.amount,
+                                          e.Str(x.currency), ToDays(x.issued_on), e.Str(x.kind),
+                                          x.tax_rate_pct)
+                .Union();
+          },
+          [&](const d::InvoiceVoided& x) {
+            return s::CreateInvoiceVoided(fbb, e.Str(x.reason)).Union();
+          },
           [&](const d::PasswordSet& x) {
             return s::CreatePasswordSet(fbb, e.Str(x.staff_id)).Union();
           },
@@ -446,6 +464,25 @@ Result<d::Event> DecodePayload(const s::Envelope& env) {
                                          FromDays(x->received_on()), Opt(x->method()),
                                          Opt(x->reference()), std::move(alloc)});
     }
+    case P::PaymentReversed: {
+      auto x = env.payload_as_PaymentReversed();
+      std::vector<d::Allocation> alloc;
+      if (x->allocations()) {
+        for (const auto* a : *x->allocations()) alloc.push_back({a->installment(), a->amount()});
+      }
+      return d::Event(d::PaymentReversed{Str(x->payment_id()), x->amount(),
+                                         FromDays(x->reversed_on()), Str(x->reason()),
+                                         std::move(alloc)});
+    }
+    case P::InvoiceIssued: {
+      auto x = env.payload_as_InvoiceIssued();
+      return d::Event(d::InvoiceIssued{Str(x->invoice_id()), Str(x->contract_id()),
+                                       Str(x->customer_id()), Str(x->number()), x->amount(),
+                                       Str(x->currency()), FromDays(x->issued_on()), Str(x->kind()),
+                                       x->tax_rate_pct()});
+    }
+    case P::InvoiceVoided:
+      return d::Event(d::InvoiceVoided{Str(env.payload_as_InvoiceVoided()->reason())});
     case P::PasswordSet:
       return d::Event(d::PasswordSet{Str(env.payload_as_PasswordSet()->staff_id())});
     case P::DealOwnerChanged: {

@@ -296,6 +296,61 @@ void CustomerProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touc
             k->updated_at = at;
             customer(k->customer_id);
           },
+          [&](const d::PaymentReversed& e) {
+            auto* k = contracts_.EditExisting(ev.stream);
+            if (!k) return;
+            k->paid -= e.amount;
+            for (const auto& a : e.allocations) {
+              if (a.installment >= 0 &&
+                  static_cast<size_t>(a.installment) < k->installments.size()) {
+                k->installments[static_cast<size_t>(a.installment)]->paid -= a.amount;
+              }
+            }
+            for (auto& pay : k->payments) {
+              if (pay->id != e.payment_id) continue;
+              pay->reversed_at = at;
+              pay->reversed_by = ev.actor;
+              pay->reversed_on = ToDays(e.reversed_on);
+              pay->reverse_reason = e.reason;
+            }
+            k->version = ev.version;
+            k->updated_at = at;
+            customer(k->customer_id);
+          },
+          [&](const d::InvoiceIssued& e) {
+            auto* k = contracts_.EditExisting(e.contract_id);
+            if (!k) return;
+            auto inv = std::make_unique<views::InvoiceRowT>();
+            inv->id = e.invoice_id;
+            inv->version = ev.version;
+            inv->number = e.number;
+            inv->amount = e.amount;
+            inv->currency = e.currency;
+            inv->issued_on = ToDays(e.issued_on);
+            inv->kind = e.kind;
+            inv->tax_rate_pct = e.tax_rate_pct;
+            inv->created_at = at;
+            inv->created_by = ev.actor;
+            k->invoices.push_back(std::move(inv));
+            k->invoiced += e.amount;
+            k->updated_at = at;
+            invoice_contract_[e.invoice_id] = k->id;
+            customer(k->customer_id);
+          },
+          [&](const d::InvoiceVoided& e) {
+            auto* k = EditInvoiceContract(ev.stream);
+            if (!k) return;
+            for (auto& inv : k->invoices) {
+              if (inv->id != ev.stream || inv->voided) continue;
+              inv->voided = true;
+              inv->void_reason = e.reason;
+              inv->voided_at = at;
+              inv->version = ev.version;
+              k->invoiced -= inv->amount;
+            }
+            k->updated_at = at;
+            customer(k->customer_id);
+          },
           [](const auto&) {},
       },
       ev.event);
@@ -336,7 +391,11 @@ Status CustomerProjection::Load(const LocalStore& store) {
     Index(r);
   }
   for (const auto& [id, r] : opportunities_.rows()) opportunity_owners_.Move(id, "", r.owner_id);
-  for (const auto& [id, r] : contracts_.rows()) contract_owners_.Move(id, "", r.owner_id);
+  invoice_contract_.clear();
+  for (const auto& [id, r] : contracts_.rows()) {
+    contract_owners_.Move(id, "", r.owner_id);
+    for (const auto& inv : r.invoices) invoice_contract_[inv->id] = id;
+  }
   return Status::Ok();
 }
 
@@ -348,7 +407,25 @@ void CustomerProjection::Clear() {
   customer_owners_.Clear();
   opportunity_owners_.Clear();
   contract_owners_.Clear();
+  invoice_contract_.clear();
   search_.Clear();
+}
+
+std::pair<const views::InvoiceRowT*, const views::ContractRowT*> CustomerProjection::FindInvoice(
+    const std::string& id) const {
+  auto it = invoice_contract_.find(id);
+  const views::ContractRowT* k =
+      it == invoice_contract_.end() ? nullptr : contracts_.Find(it->second);
+  if (!k) return {nullptr, nullptr};
+  for (const auto& inv : k->invoices) {
+    if (inv->id == id) return {inv.get(), k};
+  }
+  return {nullptr, nullptr};
+}
+
+views::ContractRowT* CustomerProjection::EditInvoiceContract(const std::string& invoice_id) {
+  auto it = invoice_contract_.find(invoice_id);
+  return it == invoice_contract_.end() ? nullptr : contracts_.EditExisting(it->second);
 }
 
 void CustomerProjection::Index(const views::CustomerRowT& row) {
@@ -376,6 +453,9 @@ const views::CustomerRowT* CustomerProjection::CustomerOfStream(const std::strin
       break;
     case d::RecordKind::kContract:
       if (const auto* k = contracts_.Find(stream)) customer_id = &k->customer_id;
+      break;
+    case d::RecordKind::kInvoice:
+      if (const auto* k = FindInvoice(stream).second) customer_id = &k->customer_id;
       break;
     default:
       break;
@@ -419,6 +499,7 @@ bool CustomerProjection::Restore(std::string_view snapshot) {
   }
   for (auto& k : snap.contracts) {
     contract_owners_.Move(k->id, "", k->owner_id);
+    for (const auto& inv : k->invoices) invoice_contract_[inv->id] = k->id;
     put(contracts_, *k);
   }
   customer_owners_.Move(snap.customer->id, "", snap.customer->owner_id);

@@ -68,8 +68,12 @@ class CustomerProjection final : public Projection {
     return contract_owners_.Of(owner);
   }
 
+  // The invoice and the contract that holds it; nullptr when there is no such invoice.
+  std::pair<const views::InvoiceRowT*, const views::ContractRowT*> FindInvoice(
+      const std::string& id) const;
+
   // The customer whose view events of `stream` change: the customer itself, or the
-  // customer of a contact, opportunity or contract. nullptr for other streams.
+  // customer of a contact, opportunity, contract or invoice. nullptr for other streams.
   const views::CustomerRowT* CustomerOfStream(const std::string& stream) const;
 
   // The customer's rows (customer, contacts, opportunities, contracts) as a
@@ -101,6 +105,9 @@ class CustomerProjection final : public Projection {
   void SetDealOwner(const eventstore::RecordedEvent& ev, const std::string& owner,
                     TouchCustomer&& touch_customer);
 
+  // The contract holding invoice `id`, for its edit; nullptr when none.
+  views::ContractRowT* EditInvoiceContract(const std::string& invoice_id);
+
   // Indexes the customer's name, industry and phone and its contacts' for search.
   void Index(const views::CustomerRowT& row);
 
@@ -111,6 +118,7 @@ class CustomerProjection final : public Projection {
   OwnerIndex customer_owners_;
   OwnerIndex opportunity_owners_;
   OwnerIndex contract_owners_;
+  std::unordered_map<std::string, std::string> invoice_contract_;  // invoice → its contract
   SearchIndex search_;
 };
 

@@ -102,6 +102,14 @@ void DashboardProjection::Apply(const eventstore::RecordedEvent& e, Topics& touc
             ++row.payments;
             AddMoney(row.received, contract->currency, x.amount);
           },
+          [&](const d::PaymentReversed& x) {
+            // In the period of the reversal's own business day, not the payment's.
+            const auto* contract = customers_.FindContract(e.stream);
+            if (!contract) return;
+            auto& row = PeriodRow(crm::PeriodOf(x.reversed_on), contract->signed_by);
+            ++row.reversals;
+            AddMoney(row.received, contract->currency, -x.amount);
+          },
           [&](const d::TargetSet& x) {
             std::string key =
                 x.period.ToString() +

@@ -49,7 +49,7 @@ struct DashboardFigures {
   int64_t contracts_signed = 0;
   Money contract_amount;
   int64_t payments = 0;
-  Money received;
+  Money received;  // net: a reversal counts, negative, in its own period
   // Now.
   std::array<int64_t, kLeadStates.size()> leads_by_state{};
   int64_t pool_leads = 0, pool_customers = 0;

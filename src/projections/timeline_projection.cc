@@ -20,6 +20,8 @@ void TimelineProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touc
     customer = o->customer_id;
   else if (const auto* k = std::get_if<d::ContractSigned>(&ev.event))
     customer = k->customer_id;
+  else if (const auto* inv = std::get_if<d::InvoiceIssued>(&ev.event))
+    customer = inv->customer_id;
   if (!customer.empty()) {
     owner_of_[ev.stream] = customer;
     pending_owners_.emplace_back(ev.stream, customer);

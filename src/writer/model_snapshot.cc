@@ -151,6 +151,8 @@ struct ChunkBuilder {
   std::vector<fb::Offset<s::Holding>> holdings;
   std::vector<fb::Offset<s::Claim>> claims;
   std::vector<fb::Offset<s::Contact>> contacts;
+  std::vector<fb::Offset<s::Invoice>> invoices;
+  std::vector<fb::Offset<s::Key>> invoice_by_number;
   size_t records = 0;
   uint64_t chunks = 0;
   std::function<bool()> stop;
@@ -183,7 +185,10 @@ struct ChunkBuilder {
     auto hv = Vec(holdings);
     auto qv = Vec(claims);
     auto tv = Vec(contacts);
-    b.Finish(s::CreateSnapshotChunk(b, dv, sv, ev, lv, cv, ov, kv, nv, xv, hv, qv, tv), kChunkId);
+    auto iv = Vec(invoices);
+    auto inv = Vec(invoice_by_number);
+    b.Finish(s::CreateSnapshotChunk(b, dv, sv, ev, lv, cv, ov, kv, nv, xv, hv, qv, tv, iv, inv),
+             kChunkId);
     CRM_RETURN_IF_ERROR(out.Add(b));
     b.Clear();
     records = 0;
@@ -246,10 +251,27 @@ Status EncodeModel(const d::Model& m, FrameWriter& out, ChunkBuilder& c) {
     for (const auto& i : k.installments)
       plan.emplace_back(static_cast<int32_t>(i.due_on.time_since_epoch().count()), i.amount,
                         i.paid);
+    std::vector<fb::Offset<s::Payment>> payments;
+    for (const auto& p : k.payments) {
+      std::vector<s::Allocation> alloc;
+      for (const auto& a : p.allocations) alloc.emplace_back(a.installment, a.amount);
+      payments.push_back(s::CreatePayment(b, b.CreateString(p.id), p.amount,
+                                          b.CreateVectorOfStructs(alloc), p.reversed));
+    }
     c.contracts.push_back(s::CreateContract(
         b, b.CreateString(k.id), b.CreateString(k.customer_id), Str(b, k.owner_id),
         b.CreateString(k.signed_by), b.CreateString(k.number), k.amount, b.CreateString(k.currency),
-        k.paid, b.CreateVectorOfStructs(plan)));
+        k.paid, b.CreateVectorOfStructs(plan), b.CreateVector(payments), k.invoiced));
+    CRM_RETURN_IF_ERROR(c.Counted(out, 1 + k.payments.size()));
+  }
+  for (const auto& [id, inv] : m.invoices) {
+    c.invoices.push_back(s::CreateInvoice(b, b.CreateString(inv.id),
+                                          b.CreateString(inv.contract_id),
+                                          b.CreateString(inv.number), inv.amount, inv.voided));
+    CRM_RETURN_IF_ERROR(c.Counted(out));
+  }
+  for (const auto& [k, id] : m.invoice_by_number) {
+    c.invoice_by_number.push_back(key(k, id));
     CRM_RETURN_IF_ERROR(c.Counted(out));
   }
   for (const auto& [k, id] : m.customer_by_name) {
@@ -390,8 +412,24 @@ void DecodeChunk(const s::SnapshotChunk& c, d::Model& m) {
         k.installments.push_back(
             {Date(std::chrono::days(i->due_on_days())), i->amount(), i->paid()});
     }
+    Each(x.payments(), [&](const s::Payment& p) {
+      d::PaymentRecord r{Str(p.id()), p.amount(), {}, p.reversed()};
+      if (p.allocations()) {
+        for (const s::Allocation* a : *p.allocations())
+          r.allocations.push_back({a->installment(), a->amount()});
+      }
+      k.payments.push_back(std::move(r));
+    });
+    k.invoiced = x.invoiced();
     Append(m.contracts, k.id, std::move(k));
   });
+  Each(c.invoices(), [&](const s::Invoice& x) {
+    Append(m.invoices, Str(x.id()),
+           d::InvoiceRecord{Str(x.id()), Str(x.contract_id()), Str(x.number()), x.amount(),
+                            x.voided()});
+  });
+  Each(c.invoice_by_number(),
+       [&](const s::Key& x) { Append(m.invoice_by_number, Str(x.key()), Str(x.id())); });
   Each(c.customer_by_name(),
        [&](const s::Key& x) { Append(m.customer_by_name, Str(x.key()), Str(x.id())); });
   Each(c.contract_by_number(),

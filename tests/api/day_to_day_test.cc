@@ -272,5 +272,143 @@ TEST_F(DayToDayTest, MovingAPersonOrADepartmentChangesWhoSeesWhatAtOnceOnOpenSoc
   EXPECT_EQ(ErrorFields(taken.Json()), (std::set<std::string>{"email"}));
 }
 
+// The month of the business day `offset` days from today ("2026-11").
+std::string MonthOf(int offset) { return Day(offset).substr(0, 7); }
+
+TEST_F(DayToDayTest, AReversalTakesAPaymentBackAndCountsInItsOwnPeriodAndInvoicesAddUp) {
+  auto [rep, token] = Rep("wang");
+  auto [fin, fin_token] = Rep("zhao", "finance");
+  std::string cus =
+      crmd_->Call("POST", "/api/v1/customers", {{"name", "Money Co"}}, token).Json()["id"];
+  auto signed_contract = crmd_->Call(
+      "POST", "/api/v1/contracts",
+      {{"customer_id", cus},
+       {"number", "HT-9"},
+       {"title", "T"},
+       {"amount", 1000},
+       {"currency", "CNY"},
+       {"signed_on", Day(-40)},
+       {"installments",
+        {{{"due_on", Day(-35)}, {"amount", 400}}, {{"due_on", Day(30)}, {"amount", 600}}}}},
+      token);
+  ASSERT_EQ(signed_contract.status, 201) << signed_contract.body;
+  std::string con = signed_contract.Json()["id"];
+  std::string base = "/api/v1/contracts/" + con;
+  // Received 40 days ago, in full; reversed today.
+  auto paid = crmd_->Call("POST", base + "/payments", {{"amount", 1000}, {"received_on", Day(-38)}},
+                          fin_token);
+  ASSERT_EQ(paid.status, 201) << paid.body;
+  std::string pay = paid.Json()["id"];
+  EXPECT_EQ(
+      crmd_->Call("POST", base + "/payments/" + pay + "/reverse", {{"reason", "x"}}, token).status,
+      403);
+  auto reversed = crmd_->Call("POST", base + "/payments/" + pay + "/reverse",
+                              {{"reason", "bounced"}}, fin_token);
+  ASSERT_EQ(reversed.status, 200) << reversed.body;
+  EXPECT_EQ(reversed.Json()["id"], pay);
+  EXPECT_EQ(reversed.Json()["contract_id"], con);
+  std::string min = "?min_position=" + std::to_string(reversed.Json()["position"].get<uint64_t>());
+  auto again =
+      crmd_->Call("POST", base + "/payments/" + pay + "/reverse", {{"reason", "x"}}, fin_token);
+  EXPECT_EQ(again.status, 409);
+  EXPECT_EQ(again.Json()["code"], "invalid_transition");
+
+  json k = crmd_->Call("GET", base + min, nullptr, fin_token).Json();
+  EXPECT_EQ(k["status"], "active");
+  EXPECT_EQ(k["paid"], 0);
+  EXPECT_EQ(k["outstanding"], 1000);
+  EXPECT_EQ(k["payments"][0]["reversed"], true);
+  EXPECT_EQ(k["payments"][0]["reversal"]["reason"], "bounced");
+  EXPECT_EQ(k["installments"][0]["status"], "overdue");
+  // Receivables are exact again: both installments are owed.
+  auto owed = crmd_->Call("GET", "/api/v1/receivables" + min, nullptr, fin_token).Json()["items"];
+  int64_t owed_sum = 0;
+  for (const auto& r : owed) owed_sum += r["amount"].get<int64_t>() - r["paid"].get<int64_t>();
+  EXPECT_EQ(owed_sum, 1000) << owed;
+  // The payment counts in its month, the reversal, negative, in this one.
+  auto dash = [&](const std::string& month) {
+    return crmd_->Call("GET", "/api/v1/dashboard?period=" + month, nullptr, fin_token)
+        .Json()["payments"];
+  };
+  if (MonthOf(-38) != MonthOf(0)) {
+    EXPECT_EQ(dash(MonthOf(-38))["received"], (json{{"CNY", 1000}}));
+    EXPECT_EQ(dash(MonthOf(0))["received"], (json{{"CNY", -1000}}));
+  } else {
+    EXPECT_EQ(dash(MonthOf(0))["received"], (json{{"CNY", 0}}));
+  }
+  EXPECT_EQ(dash(MonthOf(0))["received"].is_object(), true);
+
+  // Invoices: numbers unique, never more than the contract, totals in the 360 view.
+  auto inv = [&](const std::string& number, int64_t amount) {
+    return crmd_->Call("POST", base + "/invoices",
+                       {{"number", number},
+                        {"amount", amount},
+                        {"currency", "CNY"},
+                        {"issued_on", Day(0)},
+                        {"kind", "vat_special"},
+                        {"tax_rate_pct", 13}},
+                       fin_token);
+  };
+  EXPECT_EQ(crmd_
+                ->Call("POST", base + "/invoices",
+                       {{"number", "FP-1"},
+                        {"amount", 1},
+                        {"currency", "CNY"},
+                        {"issued_on", Day(0)},
+                        {"kind", "vat_special"}},
+                       token)
+                .status,
+            403);
+  auto first = inv("FP-1", 700);
+  ASSERT_EQ(first.status, 201) << first.body;
+  std::string inv1 = first.Json()["id"];
+  EXPECT_EQ(inv1.rfind("inv_", 0), 0u);
+  EXPECT_EQ(first.Json()["version"], 1);
+  auto dup = inv("fp-1", 100);
+  EXPECT_EQ(dup.status, 409);
+  EXPECT_EQ(dup.Json()["code"], "duplicate_invoice_number");
+  EXPECT_EQ(dup.Json()["existing_id"], inv1);
+  auto over = inv("FP-2", 301);
+  EXPECT_EQ(over.status, 422);
+  EXPECT_EQ(over.Json()["code"], "overinvoiced");
+  ASSERT_EQ(
+      crmd_->Call("POST", base + "/payments", {{"amount", 500}, {"received_on", Day(0)}}, fin_token)
+          .status,
+      201);
+  auto second = inv("FP-2", 300);
+  ASSERT_EQ(second.status, 201) << second.body;
+  auto voided =
+      crmd_->Call("POST", "/api/v1/invoices/" + second.Json()["id"].get<std::string>() + "/void",
+                  {{"reason", "wrong title"}}, fin_token);
+  ASSERT_EQ(voided.status, 200) << voided.body;
+  min = "?min_position=" + std::to_string(voided.Json()["position"].get<uint64_t>());
+  json totals =
+      crmd_->Call("GET", "/api/v1/customers/" + cus + min, nullptr, token).Json()["totals"];
+  EXPECT_EQ(totals["paid"], (json{{"CNY", 500}}));
+  EXPECT_EQ(totals["invoiced"], (json{{"CNY", 700}}));
+  EXPECT_EQ(totals["invoiced_unpaid"], (json{{"CNY", 200}}));
+  EXPECT_EQ(totals["paid_uninvoiced"], (json{{"CNY", 0}}));
+  auto list =
+      crmd_->Call("GET", "/api/v1/invoices?customer_id=" + cus, nullptr, token).Json()["items"];
+  ASSERT_EQ(list.size(), 2u);
+  std::set<std::string> statuses;
+  for (const auto& i : list) statuses.insert(i["status"]);
+  EXPECT_EQ(statuses, (std::set<std::string>{"issued", "voided"}));
+  auto one = crmd_->Call("GET", "/api/v1/invoices/" + inv1, nullptr, fin_token);
+  EXPECT_EQ(one.Json()["number"], "FP-1");
+  EXPECT_EQ(one.Header("etag"), "\"1\"");
+  // Another rep sees neither the invoice nor the contract's list.
+  auto [other, other_token] = Rep("li");
+  EXPECT_EQ(crmd_->Call("GET", "/api/v1/invoices/" + inv1, nullptr, other_token).status, 404);
+  EXPECT_EQ(crmd_->Call("GET", "/api/v1/invoices?contract_id=" + con, nullptr, other_token)
+                .Json()["items"]
+                .size(),
+            0u);
+  // The audit log has both, the timeline of the customer too.
+  auto timeline = crmd_->Call("GET", "/api/v1/customers/" + cus + "/timeline", nullptr, token).body;
+  EXPECT_NE(timeline.find("PaymentReversed"), std::string::npos);
+  EXPECT_NE(timeline.find("InvoiceVoided"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace crm::testing

@@ -76,6 +76,9 @@ inline std::vector<Event> OneOfEach() {
       ContactEdited{{{"decision_maker", "true", "false"}}},
       OpportunityEdited{
           {{"amount", "500000", "650000"}, {"expected_close_date", "2026-12-31", "2027-01-15"}}},
+      PaymentReversed{"pay_1", 500, d, "entered twice", {{0, 400}, {1, 100}}},
+      InvoiceIssued{"inv_1", "con_1", "cus_1", "FP-0001", 1000, "CNY", d, "vat_special", 13},
+      InvoiceVoided{"wrong title"},
       // Written since duplicate keys (撞单): the keys and the lead it duplicates.
       LeadCreated{"lead_2",
                   "Ma",

@@ -128,14 +128,14 @@ TEST_P(RebuildTest, RebuildingFromPositionOneEqualsTheLiveBuild) {
   auto live = std::make_unique<ReadSide>(*store, dir.sub("live"));
   ASSERT_TRUE(live->runner.Start().ok());
   story.Setup();
-  for (int i = 0; i < 600; ++i) story.Step();
+  for (int i = 0; i < 900; ++i) story.Step();
   // Restart the live read side: it must resume from its checkpoints.
   ASSERT_TRUE(live->runner.WaitApplied(store->Head(), std::chrono::seconds(30)));
   live.reset();
   live = std::make_unique<ReadSide>(*store, dir.sub("live"));
   ASSERT_TRUE(live->runner.Start().ok());
   EXPECT_GT(live->runner.applied(), 0u) << "the restarted read side forgot its checkpoint";
-  for (int i = 0; i < 600; ++i) story.Step();
+  for (int i = 0; i < 900; ++i) story.Step();
   story.Finale();
   ASSERT_TRUE(live->runner.WaitApplied(store->Head(), std::chrono::seconds(30)));
   live->runner.Stop();

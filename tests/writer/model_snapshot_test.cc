@@ -107,13 +107,13 @@ TEST_P(SnapshotStoryTest, ASnapshotAndTheLogAfterItEqualAFoldOfTheWholeLog) {
   TempDir dir;
   History h(dir, "log", GetParam());
   auto snapshots = SnapshotsOf(*h.store, dir.sub("snapshots"));
-  h.Steps(400);
+  h.Steps(600);
   ASSERT_TRUE(snapshots->BuildNow().ok());
   const uint64_t first = h.store->Head();
-  h.Steps(400);
+  h.Steps(600);
   ASSERT_TRUE(snapshots->BuildNow().ok());  // from the first snapshot and the log after it
   const uint64_t second = h.store->Head();
-  h.Steps(400);
+  h.Steps(600);
   h.story.Finale();
   ASSERT_GT(h.story.accepted(), 400u) << "the story should mostly make sense";
   ASSERT_GT(first, 0u);
@@ -156,8 +156,17 @@ TEST_P(SnapshotStoryTest, ASnapshotAndTheLogAfterItEqualAFoldOfTheWholeLog) {
     lost |= !l.own.lost_at.empty();
     followed |= l.own.last_follow_up_at.has_value();
   }
-  for (const auto& [id, k] : m.contracts) paid |= k.paid > 0;
-  EXPECT_TRUE(lost && followed && paid);
+  bool reversed = false;
+  for (const auto& [id, k] : m.contracts) {
+    paid |= k.paid > 0;
+    for (const auto& p : k.payments) reversed |= p.reversed;
+  }
+  EXPECT_TRUE(reversed) << "no payment was reversed";
+  EXPECT_FALSE(m.invoices.empty());
+  EXPECT_FALSE(m.invoice_by_number.empty());
+  EXPECT_TRUE(lost) << "no lead changed hands";
+  EXPECT_TRUE(followed) << "no lead was followed up";
+  EXPECT_TRUE(paid) << "no contract is paid";
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, SnapshotStoryTest, ::testing::Values(1u, 2u, 3u));

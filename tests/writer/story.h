@@ -48,7 +48,7 @@ class Story {
     clock_.Advance(Millis(Pick(1, 3 * 3600 * 1000)));  // up to three hours pass
     std::string rep = PickOf(reps_);
     std::string actor = Pick(0, 1) == 0 ? "stf_mgr" : rep;
-    switch (Pick(0, 38)) {
+    switch (Pick(0, 45)) {
       case 0:
       case 1:
       case 2: {
@@ -214,7 +214,9 @@ class Story {
             Do(actor, d::LoseOpportunity{PickOf(opps_), "l"});
         }
         break;
-      case 23: {
+      case 23:
+      case 42:
+      case 43: {
         if (customers_.empty()) break;
         std::string id = NewId("con");
         int64_t a = 100 * Pick(1, 50), b = 100 * Pick(1, 50);
@@ -236,14 +238,40 @@ class Story {
       }
       case 24:
       case 30:
+      case 44:
+      case 45:
         if (!contracts_.empty()) {
-          Do("stf_fin", d::RecordPayment{PickOf(contracts_),
-                                         NewId("pay"),
-                                         100 * Pick(1, 40),
-                                         BusinessDay(clock_.Now(), kStoryOffset),
-                                         "bank",
-                                         {}});
+          const std::string& contract = PickOf(contracts_);
+          std::string id = NewId("pay");
+          if (Do("stf_fin", d::RecordPayment{contract,
+                                             id,
+                                             100 * Pick(1, 40),
+                                             BusinessDay(clock_.Now(), kStoryOffset),
+                                             "bank",
+                                             {}}))
+            payments_.emplace_back(contract, id);
         }
+        break;
+      case 39:
+        // A payment entered by mistake is taken back (冲销); now and then twice, refused.
+        if (!payments_.empty()) {
+          const auto& [contract, payment] =
+              payments_[static_cast<size_t>(Pick(0, static_cast<int64_t>(payments_.size()) - 1))];
+          Do("stf_fin", d::ReversePayment{contract, payment, "entered twice"});
+        }
+        break;
+      case 40:
+        if (!contracts_.empty()) {
+          std::string id = NewId("inv");
+          if (Do("stf_fin",
+                 d::IssueInvoice{id, PickOf(contracts_), "FP-" + std::to_string(Pick(0, 400)),
+                                 100 * Pick(1, 60), "CNY", BusinessDay(clock_.Now(), kStoryOffset),
+                                 Pick(0, 1) ? "vat_special" : "vat_normal", 13}))
+            invoices_.push_back(id);
+        }
+        break;
+      case 41:
+        if (!invoices_.empty()) Do("stf_fin", d::VoidInvoice{PickOf(invoices_), "wrong title"});
         break;
       case 25: {
         d::PoolPolicy p;
@@ -309,7 +337,9 @@ class Story {
   int counter_ = 0;
   size_t accepted_ = 0;
   std::optional<writer::WriteOutcome> admin_;
-  std::vector<std::string> reps_, leads_, customers_, opps_, contracts_, contacts_, locked_;
+  std::vector<std::string> reps_, leads_, customers_, opps_, contracts_, contacts_, locked_,
+      invoices_;
+  std::vector<std::pair<std::string, std::string>> payments_;  // (contract, payment)
 };
 
 }  // namespace crm::writer::testing

@@ -57,6 +57,7 @@ const PROBLEM_CODES = [
   "duplicate_customer",
   "duplicate_contract_number",
   "duplicate_lead",
+  "duplicate_invoice_number",
   "invalid_transition",
   "version_conflict",
   "payload_too_large",
@@ -67,6 +68,7 @@ const PROBLEM_CODES = [
   "not_in_pool",
   "plan_mismatch",
   "overpayment",
+  "overinvoiced",
   "idempotency_key_reused",
   "staff_departed",
   "too_many_attempts",
@@ -461,8 +463,16 @@ const schemas = {
           opportunities: arr(ref("Opportunity")),
           contracts: arr(ref("Contract")),
           totals: obj(
-            { contracted: ref("Money"), paid: ref("Money"), outstanding: ref("Money"), overdue: ref("Money") },
-            ["contracted", "paid", "outstanding", "overdue"],
+            {
+              contracted: ref("Money"),
+              paid: ref("Money"),
+              outstanding: ref("Money"),
+              overdue: ref("Money"),
+              invoiced: { ...ref("Money"), description: "By invoices not voided." },
+              invoiced_unpaid: { ...ref("Money"), description: "Per contract, what is invoiced beyond what is paid." },
+              paid_uninvoiced: { ...ref("Money"), description: "Per contract, what is paid beyond what is invoiced." },
+            },
+            ["contracted", "paid", "outstanding", "overdue", "invoiced", "invoiced_unpaid", "paid_uninvoiced"],
           ),
           pool_since: ntime(),
           pool_reason: nstr({ enum: [...POOL_REASONS, null] }),
@@ -532,8 +542,34 @@ const schemas = {
       reference: nstr(),
       recorded_at: ntime(),
       recorded_by: str(),
+      reversed: bool({ description: "Taken back (冲销): it no longer counts in paid." }),
+      reversal: {
+        ...obj({ at: time(), by: str(), on: date("The business day it counts in."), reason: str() }, ["at", "by", "on", "reason"]),
+        type: ["object", "null"],
+      },
     },
-    ["id", "amount", "received_on", "method", "reference", "recorded_at", "recorded_by"],
+    ["id", "amount", "received_on", "method", "reference", "recorded_at", "recorded_by", "reversed", "reversal"],
+  ),
+  Invoice: obj(
+    {
+      id: id("inv"),
+      version: int({ minimum: 1 }),
+      contract_id: id("con"),
+      contract_number: str(),
+      customer_id: id("cus"),
+      number: str(),
+      amount: int(),
+      currency: CURRENCY,
+      issued_on: date(),
+      kind: str({ enum: ["vat_special", "vat_normal"] }),
+      tax_rate_pct: nint({ minimum: 0, maximum: 100 }),
+      status: str({ enum: ["issued", "voided"] }),
+      void_reason: nstr(),
+      voided_at: ntime(),
+      created_at: ntime(),
+      created_by: str(),
+    },
+    ["id", "version", "contract_id", "customer_id", "number", "amount", "currency", "issued_on", "kind", "status"],
   ),
   Contract: obj(
     {
@@ -554,6 +590,8 @@ const schemas = {
       owner_id: nid("stf", "Always the customer's owner."),
       installments: arr(ref("Installment")),
       payments: arr(ref("Payment")),
+      invoiced: int({ minimum: 0, description: "By invoices not voided." }),
+      invoices: arr(ref("Invoice")),
       created_at: ntime(),
       updated_at: ntime(),
     },
@@ -886,6 +924,18 @@ schemas.PatchDepartmentRequest = patch(
 );
 schemas.ContactPage = page("Contact");
 schemas.TransferRequest = obj({ to: id("stf") }, ["to"]);
+schemas.InvoiceRequest = obj(
+  {
+    number: str({ minLength: 1, maxLength: 64 }),
+    amount: AMOUNT,
+    currency: CURRENCY,
+    issued_on: date(),
+    kind: str({ enum: ["vat_special", "vat_normal"], description: "增值税专用发票 or 普通发票." }),
+    tax_rate_pct: int({ minimum: 0, maximum: 100 }),
+  },
+  ["number", "amount", "currency", "issued_on", "kind"],
+);
+schemas.InvoicePage = page("Invoice");
 schemas.CreateOpportunityRequest = {
   type: "object",
   required: ["customer_id", ...rb.OpportunityDetails.required],
@@ -974,6 +1024,7 @@ const parameters = {
   ContractId: { name: "id", in: "path", required: true, description: "Contract id (con_...).", schema: id("con") },
   ContactId: { name: "id", in: "path", required: true, description: "Contact id (ctc_...).", schema: id("ctc") },
   DepartmentId: { name: "id", in: "path", required: true, description: "Department id (dep_...).", schema: id("dep") },
+  InvoiceId: { name: "id", in: "path", required: true, description: "Invoice id (inv_...).", schema: id("inv") },
   OwnerIdFilter: { name: "owner_id", in: "query", description: "Only records this person owns.", schema: id("stf") },
   RegionFilter: { name: "region", in: "query", schema: str() },
   QFilter: { name: "q", in: "query", description: "Text search.", schema: str() },
@@ -1846,6 +1897,79 @@ op("post", "/api/v1/contracts/{id}/payments", {
     ...INVALID("the contract's customer is in the pool"),
     422: { overpayment: "the payment is more than is outstanding" },
   },
+});
+op("post", "/api/v1/contracts/{id}/payments/{pay_id}/reverse", {
+  id: "reversePayment",
+  summary: "Reverse a payment (冲销)",
+  description:
+    "Finance and admins. Takes the payment back from the installments it filled; a paid contract is active again. Dashboards count it, negative, in the period of its own business day. At most once per payment. If-Match refers to the contract.",
+  tag: "Contracts",
+  kind: "command",
+  params: [param("ContractId"), { name: "pay_id", in: "path", required: true, description: "Payment id (pay_...).", schema: id("pay") }],
+  body: { schema: "ReasonRequest" },
+  answer: "PaymentAnswer",
+  errors: {
+    ...FORBID("only finance and admins reverse payments"),
+    404: { not_found: "no such contract, the caller may not see it, or it has no such payment" },
+    ...INVALID("the payment is reversed already, or the contract's customer is in the pool"),
+  },
+});
+op("post", "/api/v1/contracts/{id}/invoices", {
+  id: "issueInvoice",
+  summary: "Record an invoice (发票)",
+  description: "Finance and admins. Numbers are unique; what is invoiced never exceeds the contract amount.",
+  tag: "Contracts",
+  kind: "command",
+  params: [param("ContractId")],
+  body: { schema: "InvoiceRequest" },
+  status: 201,
+  answer: "CommandAnswer",
+  answerDescription: "Created: id and version are the invoice's.",
+  errors: {
+    400: { validation_failed: "a field is invalid, or the currency is not the contract's" },
+    ...FORBID("only finance and admins record invoices"),
+    ...NF("contract"),
+    409: {
+      duplicate_invoice_number: "the number is used already (a voided invoice keeps its number); existing_id names it",
+      invalid_transition: "the contract's customer is in the pool",
+    },
+    422: { overinvoiced: "the invoices would add up to more than the contract amount" },
+  },
+});
+op("post", "/api/v1/invoices/{id}/void", {
+  id: "voidInvoice",
+  summary: "Void an invoice (作废)",
+  description: "Finance and admins. Its amount no longer counts as invoiced; its number stays used.",
+  tag: "Contracts",
+  kind: "command",
+  params: [param("InvoiceId")],
+  body: { schema: "ReasonRequest" },
+  answer: "CommandAnswer",
+  errors: { ...FORBID("only finance and admins void invoices"), ...NF("invoice"), ...INVALID("the invoice is voided already") },
+});
+op("get", "/api/v1/invoices/{id}", {
+  id: "getInvoice",
+  summary: "One invoice",
+  tag: "Contracts",
+  kind: "query",
+  etag: true,
+  params: [param("InvoiceId")],
+  answer: "Invoice",
+  errors: NF("invoice"),
+});
+op("get", "/api/v1/invoices", {
+  id: "listInvoices",
+  summary: "Invoices of the contracts the caller may see",
+  description: "Paged by contract, as receivables; with contract_id, that contract's invoices in one page.",
+  tag: "Contracts",
+  kind: "query",
+  params: [
+    { name: "contract_id", in: "query", schema: id("con") },
+    param("CustomerIdFilter"),
+    param("Limit"),
+    param("Cursor"),
+  ],
+  answer: "InvoicePage",
 });
 op("get", "/api/v1/receivables", {
   id: "listReceivables",
