@@ -89,9 +89,14 @@ CRM_DECIDER(EditLead) {
   rules::LeadKeys keys = rules::KeysOf(ctx, after.phone, after.company, after.name);
   after.phone_key = keys.phone_key;
   after.name_key = keys.name_key;
-  // Only keys the lead did not hold before are checked: a duplicate accepted earlier
-  // stays accepted through edits of other fields.
-  std::vector<std::string> before = LeadDuplicateKeys(*lead), fresh;
+  // Only keys the lead did not have before are checked: a duplicate accepted earlier
+  // stays accepted through edits of other fields. "Before" is what its fields gave, not
+  // what it stored: a lead logged before duplicate keys stored no name key.
+  LeadRecord was = *lead;
+  rules::LeadKeys old_keys = rules::KeysOf(ctx, lead->phone, lead->company, lead->name);
+  was.phone_key = old_keys.phone_key;
+  was.name_key = old_keys.name_key;
+  std::vector<std::string> before = LeadDuplicateKeys(was), fresh;
   for (auto& key : LeadDuplicateKeys(after)) {
     if (std::find(before.begin(), before.end(), key) == before.end()) fresh.push_back(key);
   }

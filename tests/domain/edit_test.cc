@@ -54,6 +54,21 @@ TEST_F(EditTest, ALeadEditNamesOnlyTheFieldsThatChangedWithOldAndNewValues) {
   ThenEvents(When("stf_rep1", EditLead{.lead_id = "lead_1", .region = "east"}), {});
 }
 
+TEST_F(EditTest, ALeadLoggedBeforeDuplicateKeysIsNotADuplicateForAnEditOfOtherFields) {
+  // Two leads of one company and name from a log written before keys: no name key.
+  for (const char* id : {"lead_old1", "lead_old2"}) {
+    Given(id, LeadCreated{id, "Wang Wei", "Acme", {}, {}, {}, {}, "stf_rep1"}, "stf_rep1");
+  }
+  auto first = Do("stf_rep1", EditLead{.lead_id = "lead_old1", .region = "east"});
+  EXPECT_EQ(std::get<LeadEdited>(first.events[0].event).name_key, "acme\x1fwang wei");
+  // The second's edit touches neither company nor name: it is not refused for them.
+  ThenEvents(
+      When("stf_rep1", EditLead{.lead_id = "lead_old2", .region = "east"}),
+      {{"lead_old2",
+        LeadEdited{
+            {{"region", std::nullopt, "east"}}, std::nullopt, "acme\x1fwang wei", std::nullopt}}});
+}
+
 TEST_F(EditTest, WhoMayEditALeadAndWhen) {
   RepLead("lead_1", "stf_rep1", std::nullopt);
   ThenError(When("stf_rep2", EditLead{.lead_id = "lead_1", .name = "x"}), ErrorKind::kNotFound,
