@@ -555,9 +555,11 @@ function changeValue(fieldName, v, currency) {
 }
 
 // What an edit event changed, one "field: old → new" line per field (and, for a lead,
-// the lead it was recorded as a duplicate of); null when the event has neither.
-// `currency`: the record's currency, for amounts when the event does not change it.
-export function eventChanges(e, {currency} = {}) {
+// the lead it was recorded as a duplicate of); a reversal or an invoice event reads as
+// one line of what it did; null when the event has none of these.
+// `currency`: the record's currency, for amounts when the event does not change it (or,
+// for a reversal, name it); `invoiceNumber`: the voided invoice's number, when known.
+export function eventChanges(e, {currency, invoiceNumber} = {}) {
   const data = e && e.data && typeof e.data === 'object' ? e.data : {};
   const changes = Array.isArray(data.changes) ? data.changes : [];
   const items = [];
@@ -576,6 +578,18 @@ export function eventChanges(e, {currency} = {}) {
   }
   if (data.duplicate_of && /^Lead(Created|Edited)$/.test(e.type)) {
     items.push(h('li', {class: 'change change-dup'}, t('changes.duplicateOf', {id: data.duplicate_of})));
+  }
+  const money = (amount) => (data.currency || currency ? fmtMoney(Number(amount), data.currency || currency) : `${fmtNum(Number(amount))} (${t('changes.amountMinor')})`);
+  if (e.type === 'PaymentReversed') {
+    items.push(h('li', {class: 'change change-money', 'data-event': e.type}, t('changes.reversed', {amount: money(data.amount),
+      on: data.reversed_on ? fmtDate(String(data.reversed_on)) : '—', reason: data.reason || '—'})));
+  } else if (e.type === 'InvoiceIssued') {
+    const kind = data.kind ? tEnum('invoiceKind', data.kind) : '—';
+    items.push(h('li', {class: 'change change-money', 'data-event': e.type}, t('changes.invoiceIssued', {number: data.number || '—', amount: money(data.amount),
+      kind: data.tax_rate_pct === null || data.tax_rate_pct === undefined ? kind : `${kind} ${data.tax_rate_pct}%`,
+      on: data.issued_on ? fmtDate(String(data.issued_on)) : '—'})));
+  } else if (e.type === 'InvoiceVoided') {
+    items.push(h('li', {class: 'change change-money', 'data-event': e.type}, t('changes.invoiceVoided', {number: data.number || invoiceNumber || e.stream, reason: data.reason || '—'})));
   }
   return items.length ? h('ul', {class: 'changes'}, items) : null;
 }

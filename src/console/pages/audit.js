@@ -64,12 +64,15 @@ export async function render(root) {
     return (!stream.value.trim() || e.stream === stream.value.trim()) && (!type.value.trim() || e.type === type.value.trim());
   }
 
-  // The currency of each opportunity and contract seen, for the amounts of its edits.
+  // The currency of each opportunity and contract seen, for the amounts of its edits and
+  // reversals; the number of each invoice seen, for its voiding (whose event has none).
   const currencies = new Map();
+  const invoiceNumbers = new Map();
   function changesOf(e) {
     const data = e.data && typeof e.data === 'object' ? e.data : {};
     if (typeof data.currency === 'string') currencies.set(e.stream, data.currency);
-    const node = eventChanges(e, {currency: currencies.get(e.stream)});
+    if (e.type === 'InvoiceIssued' && data.number) invoiceNumbers.set(e.stream, data.number);
+    const node = eventChanges(e, {currency: currencies.get(e.stream), invoiceNumber: invoiceNumbers.get(e.stream)});
     const cur = Array.isArray(data.changes) ? data.changes.find((c) => c.field === 'currency') : null;
     if (cur && cur.new) currencies.set(e.stream, cur.new);
     return node;

@@ -8,6 +8,7 @@ import {h, clear, replace, append, pageHeader, section, sectionWithActions, inpu
 import {t, tEnum, fmtDateTime, fmtDate, fmtRelative, fmtNum, fmtMoney, fmtMoneyMap} from '../i18n.js';
 import {get, getAll, getRecord, post, patch, me, staffList, ApiError} from '../api.js';
 import * as live from '../live.js';
+import {paymentsTable, invoicesArea} from './_contract.js';
 
 const LEVELS = ['A', 'B', 'C', 'D'];
 const CHANNELS = ['call', 'visit', 'email', 'message', 'other'];
@@ -210,7 +211,10 @@ async function renderCustomer(root, id) {
         moneyTile('totals.contracted', t('c360.contracted'), totals.contracted),
         moneyTile('totals.paid', t('c360.paid'), totals.paid),
         moneyTile('totals.outstanding', t('c360.outstanding'), totals.outstanding),
-        moneyTile('totals.overdue', t('c360.overdue'), totals.overdue, true)),
+        moneyTile('totals.overdue', t('c360.overdue'), totals.overdue, true),
+        moneyTile('totals.invoiced', t('c360.invoiced'), totals.invoiced),
+        moneyTile('totals.invoiced_unpaid', t('c360.invoicedUnpaid'), totals.invoiced_unpaid),
+        moneyTile('totals.paid_uninvoiced', t('c360.paidUninvoiced'), totals.paid_uninvoiced)),
       h('div', {class: 'grid-2'},
         section(t('c360.profile'), facts([
           [t('common.name'), c.name], [t('customers.industry'), c.industry], [t('common.region'), c.region],
@@ -278,12 +282,8 @@ async function renderCustomer(root, id) {
           {label: t('contracts.paid'), cell: (i) => fmtMoney(i.paid, k.currency), class: 'num'},
           {label: t('common.state'), cell: (i) => [badge('installment', i.status), i.days_overdue ? h('span', {class: 'warn small'}, ` ${t('contracts.daysOverdue', {n: i.days_overdue})}`) : null]},
         ], (k.installments || []).map((i, n) => ({...i, n: n + 1})))),
-        h('div', h('h3', t('contracts.payments')), table([
-          {label: t('payments.receivedOn'), cell: (p) => fmtDate(p.received_on)},
-          {label: t('opps.amount'), cell: (p) => fmtMoney(p.amount, k.currency), class: 'num'},
-          {label: t('payments.method'), cell: (p) => p.method || '—'},
-          {label: t('payments.reference'), cell: (p) => p.reference || '—'},
-        ], k.payments || [], {rowAttrs: (p) => ({'data-id': p.id}), empty: t('payments.none')}))),
+        h('div', {class: 'payments'}, h('h3', t('contracts.payments')), paymentsTable(k, {readOnly: !!asOfIso, onChanged: (msg) => load(msg)}))),
+      invoicesArea(k, {readOnly: !!asOfIso, onChanged: (msg) => load(msg)}),
       isRole('finance', 'admin') && k.status === 'active' && !asOfIso
         ? h('div', {class: 'btn-row'}, h('button', {type: 'button', class: 'btn btn-sm btn-primary', 'data-action': 'record-payment', onclick: () => recordPayment(k)}, t('payments.record')))
         : null);
@@ -493,10 +493,15 @@ async function renderCustomer(root, id) {
   }
 
   // The currency of one of this customer's opportunities or contracts, for amounts in
-  // its edit events.
+  // its edit and reversal events; the number of one of its invoices.
   function currencyOf(stream) {
     const rec = c && [...(c.opportunities || []), ...(c.contracts || [])].find((r) => r.id === stream);
     return rec ? rec.currency : undefined;
+  }
+
+  function invoiceNumberOf(stream) {
+    const inv = c && (c.contracts || []).flatMap((k) => k.invoices || []).find((x) => x.id === stream);
+    return inv ? inv.number : undefined;
   }
 
   async function loadTimeline(cursor) {
@@ -508,7 +513,7 @@ async function renderCustomer(root, id) {
         h('div', {class: 'tl-head'}, h('span', {class: 'badge badge-gray'}, tEnum('event', e.type)), ' ',
           h('span', {class: 'muted small'}, `${fmtDateTime(e.at)} · ${staffName(e.actor)} · #${e.position}`)),
         h('div', {class: 'muted small mono'}, e.stream),
-        eventChanges(e, {currency: currencyOf(e.stream)}))));
+        eventChanges(e, {currency: currencyOf(e.stream), invoiceNumber: invoiceNumberOf(e.stream)}))));
       if (!items.length) list.append(h('li', {class: 'muted'}, t('common.empty')));
       const moreBtn = page.next_cursor ? h('button', {type: 'button', class: 'btn btn-sm', onclick: () => loadTimeline(page.next_cursor)}, t('common.more')) : null;
       replace(timelineBox, section(t('c360.timeline'), list, moreBtn ? h('div', {class: 'more-row'}, cursor ? h('span', {class: 'muted small'}, t('c360.olderPage')) : null, moreBtn) : null));

@@ -1,9 +1,10 @@
 // Finance (回款): receivables, overdue or all, and recording a payment against a contract.
 import {h, clear, replace, pageHeader, select, field, table, appendRows, alertBox, showError, clearAlert, showOk,
-  badge, staffName, loadStaff, loading, isRole, assignableOptions, pagedList} from './_shared.js';
+  badge, staffName, loadStaff, loading, isRole, assignableOptions, pagedList, openDialog, facts} from './_shared.js';
 import {t, fmtDate, fmtMoney, fmtNum} from '../i18n.js';
 import {get, getAll, staffList} from '../api.js';
 import {paymentDialog} from './customers.js';
+import {paymentsTable, invoicesArea} from './_contract.js';
 
 export async function render(root) {
   const box = alertBox();
@@ -48,16 +49,66 @@ export async function render(root) {
     } catch (e) { showError(box, e); }
   }
   async function afterPayment() {
-    await reload();
+    await Promise.all([reload(), loadContracts()]);
     showOk(box, t('payments.recorded'));
+  }
+
+  // Contracts, paid ones included (a reversal or an invoice may concern them): each opens
+  // its payments and invoices.
+  const statusSel = select('status', [['', t('finance.anyStatus')], ['active', t('contractStatus.active')], ['paid', t('contractStatus.paid')]]);
+  const contractsBox = h('div', loading());
+  statusSel.addEventListener('change', () => loadContracts());
+  async function loadContracts() {
+    try {
+      const list = await getAll('/contracts', {status: statusSel.value || undefined});
+      replace(contractsBox, table([
+        {label: t('finance.contract'), cell: (k) => h('div', {class: 'cell-main'}, h('span', {class: 'strong'}, k.number), h('div', {class: 'small muted'}, k.title))},
+        {label: t('opps.amount'), cell: (k) => fmtMoney(k.amount, k.currency), class: 'num'},
+        {label: t('contracts.paid'), cell: (k) => fmtMoney(k.paid, k.currency), class: 'num'},
+        {label: t('invoices.invoiced'), cell: (k) => (k.invoiced === undefined ? '—' : fmtMoney(k.invoiced, k.currency)), class: 'num'},
+        {label: t('common.state'), cell: (k) => badge('contractStatus', k.status)},
+        {label: '', class: 'actions', cell: (k) => h('button', {type: 'button', class: 'btn btn-sm', 'data-action': 'open-contract',
+          'aria-label': t('finance.openNamed', {number: k.number}), onclick: () => openContract(k.id)}, t('finance.paymentsInvoices'))},
+      ], list, {rowAttrs: (k) => ({'data-id': k.id}), empty: t('contracts.none'), caption: t('finance.contracts')}));
+    } catch (e) { clear(contractsBox); showError(box, e); }
+  }
+
+  // One contract's payments (冲销) and invoices (发票) in a dialog, drawn again after each
+  // change; the lists behind it follow.
+  async function openContract(contractId) {
+    const body = h('div', {class: 'ledger', 'data-contract': contractId}, loading());
+    const dbox = alertBox();
+    const dlg = openDialog(t('finance.paymentsInvoices'), h('div', dbox, body), {wide: true});
+    const draw = async (msg) => {
+      try {
+        const k = await get(`/contracts/${encodeURIComponent(contractId)}`);
+        const changed = async (m) => { await draw(m); reload(); loadContracts(); };
+        replace(body,
+          h('div', {class: 'contract-summary'}, facts([
+            [t('finance.contract'), `${k.number} · ${k.title}`],
+            [t('common.state'), badge('contractStatus', k.status), 'status'],
+            [t('opps.amount'), fmtMoney(k.amount, k.currency)],
+            [t('contracts.paid'), fmtMoney(k.paid, k.currency), 'paid'],
+            [t('finance.outstanding'), fmtMoney(k.outstanding, k.currency)],
+            [t('invoices.invoiced'), fmtMoney(k.invoiced || 0, k.currency), 'invoiced'],
+            [t('finance.customer'), h('a', {href: `#/customers/${encodeURIComponent(k.customer_id)}`, onclick: () => dlg.close()}, t('finance.openCustomer'))],
+          ])),
+          h('h3', t('contracts.payments')), paymentsTable(k, {onChanged: changed}),
+          invoicesArea(k, {onChanged: changed}));
+        if (msg) showOk(dbox, msg); else clearAlert(dbox);
+      } catch (e) { showError(dbox, e); }
+    };
+    await draw();
   }
 
   root.append(pageHeader(t('nav.finance'), t('finance.subtitle'),
     mayRecord ? h('button', {type: 'button', class: 'btn btn-primary', 'data-action': 'new-payment', onclick: paymentAny}, t('payments.record')) : null),
-  box, h('section', {class: 'card'}, h('div', {class: 'card-head'}, h('h2', t('finance.receivables'))), filters, listBox, h('div', {class: 'more-row'}, more)));
+  box, h('section', {class: 'card'}, h('div', {class: 'card-head'}, h('h2', t('finance.receivables'))), filters, listBox, h('div', {class: 'more-row'}, more)),
+  h('section', {class: 'card', id: 'finance-contracts'}, h('div', {class: 'card-head'}, h('h2', t('finance.contracts'))),
+    h('form', {class: 'toolbar', onsubmit: (e) => e.preventDefault()}, field(t('common.state'), statusSel)), contractsBox));
   const staff = await staffList().catch(() => []);
   await loadStaff().catch(() => {});
   for (const [v, l] of assignableOptions(staff)) ownerSel.append(h('option', {value: v}, l));
-  await reload();
+  await Promise.all([reload(), loadContracts()]);
   return stop;
 }
