@@ -112,6 +112,8 @@ CRM_TO_JSON(PaymentReversed, payment_id, amount, reversed_on, reason, allocation
 CRM_TO_JSON(InvoiceIssued, invoice_id, contract_id, customer_id, number, amount, currency,
             issued_on, kind, tax_rate_pct)
 CRM_TO_JSON(InvoiceVoided, reason)
+CRM_TO_JSON(TaskCreated, task_id, owner_id, title, due_at, record_id)
+void to_json(json& j, const TaskCompleted&) { j = json::object(); }
 
 }  // namespace crm::domain
 

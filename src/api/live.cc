@@ -262,6 +262,8 @@ void LiveHub::Client::Subscribe(const json& msg) {
     sub.key = DashboardKey(v, sub.period, sub.department_id);
   } else if (topic == "pool") {
     sub.key = "pool";
+  } else if (topic == "tasks") {
+    sub.key = "tasks|" + v.id;  // each person's own list
   } else if (topic == "customer") {
     sub.customer_id = OptString(msg, "id").value_or("");
     if (sub.customer_id.empty() || sub.customer_id.size() > kMaxIdLength) {
@@ -291,7 +293,7 @@ void LiveHub::Client::Subscribe(const json& msg) {
     return;
   } else {
     return Reply(ErrorMessage("validation_failed",
-                              "topic must be dashboard, pool, customer or events", topic));
+                              "topic must be dashboard, pool, tasks, customer or events", topic));
   }
   bool full;
   {
@@ -455,6 +457,9 @@ void LiveHub::Loop() {
     std::set<std::string> keys;
     bool org = dirty.count("org") > 0;
     for (const auto& t : dirty) {
+      // Every change to leads, customers, deals, tasks or the policy may change someone's
+      // tasks.
+      if (t == "org" || t == "dashboard" || t == "tasks" || t == "policy") keys.insert("tasks|");
       if (t == "org") {
         // A person's role or department, or a department's place, changed: who sees
         // what follows the org tree, so every scoped view is built again.
@@ -471,6 +476,7 @@ void LiveHub::Loop() {
     if (Steady::now() >= next_refresh) {
       keys.insert("dashboard|");
       keys.insert("customer:");
+      keys.insert("tasks|");  // what is due changes with the clock
       next_refresh = Steady::now() + kClockRefresh;
     }
     if (org || Steady::now() >= next_sweep) {
@@ -576,7 +582,8 @@ void LiveHub::Build(const std::set<std::string>& keys, bool all_snapshots) {
       for (auto& [name, sub] : c->subs) {
         bool changed = keys.count(sub.key) ||
                        (sub.topic == "dashboard" && keys.count("dashboard|")) ||
-                       (sub.topic == "customer" && keys.count("customer:"));
+                       (sub.topic == "customer" && keys.count("customer:")) ||
+                       (sub.topic == "tasks" && keys.count("tasks|"));
         if (changed || (all_snapshots && sub.wants_snapshot)) to_build.insert(sub.key);
         wants[sub.key].push_back({c, name, *c->viewer, sub.wants_snapshot});
         example.try_emplace(sub.key, sub);
@@ -612,6 +619,8 @@ void LiveHub::Build(const std::set<std::string>& keys, bool all_snapshots) {
             sub.department_id.empty() ? std::nullopt : std::optional(sub.department_id));
       } else if (sub.topic == "pool") {
         built = PoolJson(view, list.front().viewer);
+      } else if (sub.topic == "tasks") {
+        built = TasksFor(s_, view, list.front().viewer, std::nullopt);
       } else {
         const auto* row = view.customers().FindCustomer(sub.customer_id);
         exists = row != nullptr;

@@ -16,6 +16,12 @@ void AddCustomerRoutes(Router& r, Services& s);
 void AddDealRoutes(Router& r, Services& s);
 void AddAuditRoutes(Router& r, Services& s);
 void AddDashboardRoutes(Router& r, Services& s);
+void AddTaskRoutes(Router& r, Services& s);
+
+// GET /api/v1/tasks/me (and the live topic): what `v` must do, due by `due` (overdue,
+// today, week; nullopt: everything open).
+Result<nlohmann::json> TasksFor(const Services& s, const projections::ReadModels::View& view,
+                                const domain::Viewer& v, const std::optional<std::string>& due);
 
 // The first page of GET /api/v1/pool, for the live topic.
 nlohmann::json PoolJson(const projections::ReadModels::View& view, const domain::Viewer& v);

@@ -277,6 +277,16 @@ struct VoidInvoice {
   std::string reason;
 };
 
+struct CreateTask {
+  Id task_id;
+  std::string title;
+  Time due_at;
+  OptId record_id = std::nullopt;
+};
+struct CompleteTask {
+  Id task_id;
+};
+
 using Command =
     std::variant<CreateDepartment, CreateStaff, Handover, SetPoolPolicy, SetTarget, CreateLead,
                  AssignLead, AutoAssignLeads, ClaimLead, ReleaseLead, FollowUpLead, InvalidateLead,
@@ -284,7 +294,8 @@ using Command =
                  FollowUpCustomer, ClaimCustomer, ReleaseCustomer, TransferCustomer, LockCustomer,
                  UnlockCustomer, CreateOpportunity, ChangeStage, WinOpportunity, LoseOpportunity,
                  SignContract, RecordPayment, SetPassword, EditStaff, EditDepartment, EditLead,
-                 EditContact, EditOpportunity, ReversePayment, IssueInvoice, VoidInvoice>;
+                 EditContact, EditOpportunity, ReversePayment, IssueInvoice, VoidInvoice,
+                 CreateTask, CompleteTask>;
 
 }  // namespace crm::domain
 

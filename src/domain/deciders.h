@@ -20,6 +20,8 @@ CRM_DECIDER(Handover);
 CRM_DECIDER(SetPoolPolicy);
 CRM_DECIDER(SetTarget);
 CRM_DECIDER(SetPassword);
+CRM_DECIDER(CreateTask);
+CRM_DECIDER(CompleteTask);
 CRM_DECIDER(RecycleDue);
 
 CRM_DECIDER(CreateLead);

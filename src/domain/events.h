@@ -349,16 +349,29 @@ struct InvoiceVoided {
   bool operator==(const InvoiceVoided&) const = default;
 };
 
-using Event =
-    std::variant<DepartmentCreated, StaffCreated, StaffDeparted, HandoverCompleted, PoolPolicySet,
-                 TargetSet, LeadCreated, LeadAssigned, LeadClaimed, LeadReleased, LeadRecycled,
-                 LeadInvalidated, LeadVoided, LeadConverted, FollowUpRecorded, RecordHandedOver,
-                 CustomerCreated, CustomerUpdated, CustomerLeadAttached, CustomerClaimed,
-                 CustomerReleased, CustomerRecycled, CustomerTransferred, CustomerLocked,
-                 CustomerUnlocked, ContactCreated, OpportunityCreated, OpportunityStageChanged,
-                 OpportunityWon, OpportunityLost, ContractSigned, PaymentReceived, DealOwnerChanged,
-                 PasswordSet, StaffEdited, DepartmentEdited, LeadEdited, ContactEdited,
-                 OpportunityEdited, PaymentReversed, InvoiceIssued, InvoiceVoided>;
+// ---- personal tasks (streams task_...) ---------------------------------------------------
+// A reminder a person set themself (提醒), optionally about a record.
+struct TaskCreated {
+  Id task_id;
+  Id owner_id;  // the person who set it, and whose list it is on
+  std::string title;
+  Time due_at;
+  OptId record_id;
+  bool operator==(const TaskCreated&) const = default;
+};
+struct TaskCompleted {
+  bool operator==(const TaskCompleted&) const = default;
+};
+
+using Event = std::variant<
+    DepartmentCreated, StaffCreated, StaffDeparted, HandoverCompleted, PoolPolicySet, TargetSet,
+    LeadCreated, LeadAssigned, LeadClaimed, LeadReleased, LeadRecycled, LeadInvalidated, LeadVoided,
+    LeadConverted, FollowUpRecorded, RecordHandedOver, CustomerCreated, CustomerUpdated,
+    CustomerLeadAttached, CustomerClaimed, CustomerReleased, CustomerRecycled, CustomerTransferred,
+    CustomerLocked, CustomerUnlocked, ContactCreated, OpportunityCreated, OpportunityStageChanged,
+    OpportunityWon, OpportunityLost, ContractSigned, PaymentReceived, DealOwnerChanged, PasswordSet,
+    StaffEdited, DepartmentEdited, LeadEdited, ContactEdited, OpportunityEdited, PaymentReversed,
+    InvoiceIssued, InvoiceVoided, TaskCreated, TaskCompleted>;
 
 // The event's type name as the log and the audit API show it ("LeadClaimed").
 std::string_view EventTypeName(const Event& e);

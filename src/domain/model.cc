@@ -257,6 +257,7 @@ RecordKind KindOfId(std::string_view id) {
   if (starts("stf_")) return RecordKind::kStaff;
   if (starts("dep_")) return RecordKind::kDepartment;
   if (starts("inv_")) return RecordKind::kInvoice;
+  if (starts("task_")) return RecordKind::kTask;
   return RecordKind::kOther;
 }
 
@@ -545,6 +546,12 @@ void Apply(Model& m, const EventMeta& meta, const Event& event) {
                 InvoiceRecord{e.invoice_id, e.contract_id, e.number, e.amount, false};
             m.invoice_by_number[InvoiceNumberKey(e.number)] = e.invoice_id;
             if (auto* k = Find(m.contracts, e.contract_id)) k->invoiced += e.amount;
+          },
+          [&](const TaskCreated& e) {
+            m.tasks[e.task_id] = TaskRecord{e.task_id, e.owner_id, false};
+          },
+          [&](const TaskCompleted&) {
+            if (auto* t = Find(m.tasks, stream)) t->done = true;
           },
           [&](const InvoiceVoided&) {
             auto* inv = Find(m.invoices, stream);

@@ -150,6 +150,14 @@ struct InvoiceRecord {
   bool operator==(const InvoiceRecord&) const = default;
 };
 
+struct TaskRecord {
+  Id id;
+  Id owner_id;
+  bool done = false;
+
+  bool operator==(const TaskRecord&) const = default;
+};
+
 // What one person owns, for the capacity rules and a handover: leads in
 // pending/following/invalid, and customers (whose deals go with them).
 struct Holdings {
@@ -177,6 +185,7 @@ struct Model {
   std::map<std::string, Id> contract_by_number;
   std::map<Id, InvoiceRecord> invoices;
   std::map<std::string, Id> invoice_by_number;  // InvoiceNumberKey → invoice
+  std::map<Id, TaskRecord> tasks;
   std::map<Id, Holdings> holdings;
   // Claims per person on their latest claiming business day.
   struct ClaimDay {
@@ -247,6 +256,7 @@ enum class RecordKind {
   kStaff,
   kDepartment,
   kInvoice,
+  kTask,
   kOther
 };
 RecordKind KindOfId(std::string_view id);

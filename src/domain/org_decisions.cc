@@ -106,6 +106,41 @@ CRM_DECIDER(EditDepartment) {
   return d;
 }
 
+CRM_DECIDER(CreateTask) {
+  (void)ctx;
+  if (c.record_id) {
+    // About a record the person may see (a lead, a customer or one of its deals).
+    bool seen = false;
+    switch (KindOfId(*c.record_id)) {
+      case RecordKind::kLead:
+        seen = rules::VisibleLead(m, v, *c.record_id).ok();
+        break;
+      case RecordKind::kCustomer:
+        seen = rules::VisibleCustomer(m, v, *c.record_id).ok();
+        break;
+      case RecordKind::kOpportunity:
+        seen = rules::VisibleOpportunity(m, v, *c.record_id).ok();
+        break;
+      case RecordKind::kContract:
+        seen = rules::VisibleContract(m, v, *c.record_id).ok();
+        break;
+      default:
+        break;
+    }
+    if (!seen) return InvalidField("record_id", "unknown record");
+  }
+  return Single(c.task_id, TaskCreated{c.task_id, v.id, c.title, c.due_at, c.record_id});
+}
+
+CRM_DECIDER(CompleteTask) {
+  (void)ctx;
+  auto it = m.tasks.find(c.task_id);
+  // A task is its owner's alone: anyone else's reads as missing.
+  if (it == m.tasks.end() || it->second.owner_id != v.id) return NotFound("no task " + c.task_id);
+  if (it->second.done) return InvalidTransition("the task is done already");
+  return Single(c.task_id, TaskCompleted{});
+}
+
 CRM_DECIDER(Handover) {
   (void)ctx;
   const StaffMember* leaver = m.FindStaff(c.staff_id);

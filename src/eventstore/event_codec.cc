@@ -244,6 +244,12 @@ std::pair<s::Payload, Offset<void>> EncodePayload(FlatBufferBuilder& fbb, const 
                                           x.tax_rate_pct)
                 .Union();
           },
+          [&](const d::TaskCreated& x) {
+            return s::CreateTaskCreated(fbb, e.Str(x.task_id), e.Str(x.owner_id), e.Str(x.title),
+                                        ToMillis(x.due_at), e.Str(x.record_id))
+                .Union();
+          },
+          [&](const d::TaskCompleted&) { return s::CreateTaskCompleted(fbb).Union(); },
           [&](const d::InvoiceVoided& x) {
             return s::CreateInvoiceVoided(fbb, e.Str(x.reason)).Union();
           },
@@ -481,6 +487,13 @@ Result<d::Event> DecodePayload(const s::Envelope& env) {
                                        Str(x->currency()), FromDays(x->issued_on()), Str(x->kind()),
                                        x->tax_rate_pct()});
     }
+    case P::TaskCreated: {
+      auto x = env.payload_as_TaskCreated();
+      return d::Event(d::TaskCreated{Str(x->task_id()), Str(x->owner_id()), Str(x->title()),
+                                     FromMillis(x->due_at_ms()), Opt(x->record_id())});
+    }
+    case P::TaskCompleted:
+      return d::Event(d::TaskCompleted{});
     case P::InvoiceVoided:
       return d::Event(d::InvoiceVoided{Str(env.payload_as_InvoiceVoided()->reason())});
     case P::PasswordSet:

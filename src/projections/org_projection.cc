@@ -8,7 +8,8 @@ namespace crm::projections {
 
 namespace d = crm::domain;
 
-OrgProjection::OrgProjection() : departments_("org/department/"), staff_("org/staff/") {}
+OrgProjection::OrgProjection()
+    : departments_("org/department/"), staff_("org/staff/"), tasks_("org/task/") {}
 
 void OrgProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touched) {
   std::visit(overloaded{
@@ -62,6 +63,30 @@ void OrgProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touched) 
                    by_email_[d::EmailKey(e.email)] = e.staff_id;
                    touched.insert("org");
                  },
+                 [&](const d::TaskCreated& e) {
+                   auto& row = tasks_.Edit(e.task_id);
+                   row.id = e.task_id;
+                   row.version = ev.version;
+                   row.owner_id = e.owner_id;
+                   row.title = e.title;
+                   row.due_at = ToMillis(e.due_at);
+                   row.record_id = OrEmpty(e.record_id);
+                   row.created_at = ToMillis(ev.at);
+                   open_tasks_[row.owner_id].insert(row.id);
+                   touched.insert("tasks");
+                 },
+                 [&](const d::TaskCompleted&) {
+                   auto* row = tasks_.EditExisting(ev.stream);
+                   if (!row) return;
+                   row->done = true;
+                   row->done_at = ToMillis(ev.at);
+                   row->version = ev.version;
+                   if (auto it = open_tasks_.find(row->owner_id); it != open_tasks_.end()) {
+                     it->second.erase(row->id);
+                     if (it->second.empty()) open_tasks_.erase(it);
+                   }
+                   touched.insert("tasks");
+                 },
                  [&](const d::StaffDeparted& e) {
                    if (auto* row = staff_.EditExisting(e.staff_id)) {
                      row->departed = true;
@@ -84,11 +109,17 @@ void OrgProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touched) 
 void OrgProjection::Flush(LocalBatch& batch) {
   departments_.Flush(batch);
   staff_.Flush(batch);
+  tasks_.Flush(batch);
 }
 
 Status OrgProjection::Load(const LocalStore& store) {
   CRM_RETURN_IF_ERROR(departments_.Load(store));
   CRM_RETURN_IF_ERROR(staff_.Load(store));
+  CRM_RETURN_IF_ERROR(tasks_.Load(store));
+  open_tasks_.clear();
+  for (const auto& [id, row] : tasks_.rows()) {
+    if (!row.done) open_tasks_[row.owner_id].insert(id);
+  }
   tree_ = d::OrgTree();
   by_email_.clear();
   for (const auto& [id, row] : departments_.rows())
@@ -104,8 +135,16 @@ Status OrgProjection::Load(const LocalStore& store) {
 void OrgProjection::Clear() {
   departments_.Clear();
   staff_.Clear();
+  tasks_.Clear();
+  open_tasks_.clear();
   tree_ = d::OrgTree();
   by_email_.clear();
+}
+
+const std::set<std::string>& OrgProjection::OpenTasksOf(const std::string& staff_id) const {
+  static const std::set<std::string> kNone;
+  auto it = open_tasks_.find(staff_id);
+  return it == open_tasks_.end() ? kNone : it->second;
 }
 
 const views::StaffRowT* OrgProjection::FindStaffByEmail(std::string_view email) const {

@@ -2,7 +2,9 @@
 #ifndef CRM_PROJECTIONS_ORG_PROJECTION_H_
 #define CRM_PROJECTIONS_ORG_PROJECTION_H_
 
+#include <map>
 #include <optional>
+#include <set>
 
 #include "domain/org.h"
 #include "projections/projection.h"
@@ -34,11 +36,17 @@ class OrgProjection final : public Projection {
   // The viewer for a staff member; nullopt when unknown.
   std::optional<domain::Viewer> ViewerOf(const std::string& staff_id) const;
 
+  // People's own tasks (提醒): one, and the open ones of a person.
+  const views::TaskRowT* FindTask(const std::string& id) const { return tasks_.Find(id); }
+  const std::set<std::string>& OpenTasksOf(const std::string& staff_id) const;
+
  private:
   RowMap<views::DepartmentRowT> departments_;
   RowMap<views::StaffRowT> staff_;
   domain::OrgTree tree_;
   std::map<std::string, std::string, std::less<>> by_email_;  // EmailKey → staff id
+  RowMap<views::TaskRowT> tasks_;
+  std::map<std::string, std::set<std::string>> open_tasks_;  // owner → tasks not done
 };
 
 }  // namespace crm::projections

@@ -345,6 +345,7 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   api::AddAuthRoutes(a.router, *a.services);
   api::AddOrgRoutes(a.router, *a.services);
   api::AddPoolRoutes(a.router, *a.services);
+  api::AddTaskRoutes(a.router, *a.services);
   api::AddLeadRoutes(a.router, *a.services);
   api::AddCustomerRoutes(a.router, *a.services);
   api::AddDealRoutes(a.router, *a.services);

@@ -153,6 +153,7 @@ struct ChunkBuilder {
   std::vector<fb::Offset<s::Contact>> contacts;
   std::vector<fb::Offset<s::Invoice>> invoices;
   std::vector<fb::Offset<s::Key>> invoice_by_number;
+  std::vector<fb::Offset<s::Task>> tasks;
   size_t records = 0;
   uint64_t chunks = 0;
   std::function<bool()> stop;
@@ -187,8 +188,10 @@ struct ChunkBuilder {
     auto tv = Vec(contacts);
     auto iv = Vec(invoices);
     auto inv = Vec(invoice_by_number);
-    b.Finish(s::CreateSnapshotChunk(b, dv, sv, ev, lv, cv, ov, kv, nv, xv, hv, qv, tv, iv, inv),
-             kChunkId);
+    auto task = Vec(tasks);
+    b.Finish(
+        s::CreateSnapshotChunk(b, dv, sv, ev, lv, cv, ov, kv, nv, xv, hv, qv, tv, iv, inv, task),
+        kChunkId);
     CRM_RETURN_IF_ERROR(out.Add(b));
     b.Clear();
     records = 0;
@@ -272,6 +275,10 @@ Status EncodeModel(const d::Model& m, FrameWriter& out, ChunkBuilder& c) {
   }
   for (const auto& [k, id] : m.invoice_by_number) {
     c.invoice_by_number.push_back(key(k, id));
+    CRM_RETURN_IF_ERROR(c.Counted(out));
+  }
+  for (const auto& [id, t] : m.tasks) {
+    c.tasks.push_back(s::CreateTask(b, b.CreateString(t.id), b.CreateString(t.owner_id), t.done));
     CRM_RETURN_IF_ERROR(c.Counted(out));
   }
   for (const auto& [k, id] : m.customer_by_name) {
@@ -430,6 +437,9 @@ void DecodeChunk(const s::SnapshotChunk& c, d::Model& m) {
   });
   Each(c.invoice_by_number(),
        [&](const s::Key& x) { Append(m.invoice_by_number, Str(x.key()), Str(x.id())); });
+  Each(c.tasks(), [&](const s::Task& x) {
+    Append(m.tasks, Str(x.id()), d::TaskRecord{Str(x.id()), Str(x.owner_id()), x.done()});
+  });
   Each(c.customer_by_name(),
        [&](const s::Key& x) { Append(m.customer_by_name, Str(x.key()), Str(x.id())); });
   Each(c.contract_by_number(),

@@ -2,6 +2,7 @@
 // duplicate leads (撞单), against a real crmd.
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <set>
 #include <string>
 
@@ -408,6 +409,103 @@ TEST_F(DayToDayTest, AReversalTakesAPaymentBackAndCountsInItsOwnPeriodAndInvoice
   auto timeline = crmd_->Call("GET", "/api/v1/customers/" + cus + "/timeline", nullptr, token).body;
   EXPECT_NE(timeline.find("PaymentReversed"), std::string::npos);
   EXPECT_NE(timeline.find("InvoiceVoided"), std::string::npos);
+}
+
+// The now of the business clock, moved by `seconds`, as RFC 3339.
+std::string TimeFromNow(int seconds) {
+  std::time_t t = std::time(nullptr) + seconds;
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+std::set<std::string> Kinds(const json& tasks) {
+  std::set<std::string> kinds;
+  for (const auto& t : tasks["items"]) kinds.insert(t["kind"]);
+  return kinds;
+}
+
+TEST_F(DayToDayTest, TasksListWhatIsDueAndTheLiveTopicPushesANewOne) {
+  auto [rep, token] = Rep("wang");
+  auto [fin, fin_token] = Rep("zhao", "finance");
+  auto [other, other_token] = Rep("li");
+  // An installment of the rep's customer due in 3 days; a follow-up due in 2 days.
+  std::string cus =
+      crmd_->Call("POST", "/api/v1/customers", {{"name", "Task Co"}}, token).Json()["id"];
+  ASSERT_EQ(crmd_
+                ->Call("POST", "/api/v1/contracts",
+                       {{"customer_id", cus},
+                        {"number", "HT-T"},
+                        {"title", "T"},
+                        {"amount", 500},
+                        {"currency", "CNY"},
+                        {"signed_on", Day(0)},
+                        {"installments", {{{"due_on", Day(3)}, {"amount", 500}}}}},
+                       token)
+                .status,
+            201);
+  std::string lead = Lead(token);
+  ASSERT_EQ(
+      crmd_
+          ->Call("POST", "/api/v1/leads/" + lead + "/follow-ups",
+                 {{"channel", "call"}, {"note", "n"}, {"next_at", TimeFromNow(2 * 86400)}}, token)
+          .status,
+      201);
+  auto week = crmd_->Call("GET", "/api/v1/tasks/me?due=week", nullptr, token);
+  ASSERT_EQ(week.status, 200) << week.body;
+  EXPECT_EQ(Kinds(week.Json()), (std::set<std::string>{"installment", "follow_up"})) << week.body;
+  EXPECT_EQ(Kinds(crmd_->Call("GET", "/api/v1/tasks/me?due=today", nullptr, token).Json()),
+            std::set<std::string>{});
+  EXPECT_EQ(crmd_->Call("GET", "/api/v1/tasks/me?due=soon", nullptr, token).status, 400);
+  EXPECT_EQ(crmd_->Call("GET", "/api/v1/tasks/me", nullptr, other_token).Json()["count"], 0);
+
+  // A personal task, overdue already; its owner alone completes it.
+  auto task = crmd_->Call(
+      "POST", "/api/v1/tasks",
+      {{"title", "send the quote"}, {"due_at", TimeFromNow(-60)}, {"record_id", cus}}, token);
+  ASSERT_EQ(task.status, 201) << task.body;
+  std::string task_id = task.Json()["id"];
+  auto overdue = crmd_->Call("GET", "/api/v1/tasks/me?due=overdue", nullptr, token).Json();
+  ASSERT_EQ(overdue["count"], 1) << overdue;
+  EXPECT_EQ(overdue["items"][0]["task_id"], task_id);
+  EXPECT_EQ(overdue["items"][0]["record_id"], cus);
+  EXPECT_EQ(overdue["items"][0]["overdue"], true);
+  EXPECT_EQ(
+      crmd_->Call("POST", "/api/v1/tasks/" + task_id + "/done", json::object(), other_token).status,
+      404);
+  EXPECT_EQ(
+      crmd_
+          ->Call("POST", "/api/v1/tasks",
+                 {{"title", "x"}, {"due_at", TimeFromNow(0)}, {"record_id", cus}}, other_token)
+          .status,
+      400);
+
+  // The live topic: a snapshot, then the new follow-up due now arrives as an update.
+  WsClient ws(crmd_->port(), "Bearer " + token);
+  ASSERT_TRUE(ws.ok());
+  ws.Send({{"op", "subscribe"}, {"topic", "tasks"}});
+  auto snap = ws.NextWhere([](const json& m) { return m.value("type", "") == "snapshot"; });
+  ASSERT_TRUE(snap);
+  EXPECT_EQ((*snap)["topic"], "tasks");
+  int before = (*snap)["data"]["count"];
+  std::string due_now = Lead(token);
+  ASSERT_EQ(crmd_
+                ->Call("POST", "/api/v1/leads/" + due_now + "/follow-ups",
+                       {{"channel", "call"}, {"note", "n"}, {"next_at", TimeFromNow(-1)}}, token)
+                .status,
+            201);
+  auto update = ws.NextWhere([&](const json& m) {
+    return m.value("type", "") == "update" && m["data"]["count"].get<int>() == before + 1;
+  });
+  ASSERT_TRUE(update) << "no update brought the follow-up due now";
+  bool found = false;
+  for (const auto& i : (*update)["data"]["items"]) found |= i["record_id"] == due_now;
+  EXPECT_TRUE(found);
+  ASSERT_EQ(crmd_->Call("POST", "/api/v1/tasks/" + task_id + "/done", json::object(), token).status,
+            200);
+  EXPECT_TRUE(ws.NextWhere([&](const json& m) {
+    return m.value("type", "") == "update" && m["data"]["count"].get<int>() == before;
+  })) << "completing the task did not reach the socket";
 }
 
 }  // namespace

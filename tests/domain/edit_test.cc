@@ -1,5 +1,5 @@
-// Edits (PATCH) and duplicate leads (撞单), as stories: given these events, when this
-// command, then these events or this refusal.
+// Edits (PATCH), duplicate leads (撞单) and personal tasks, as stories: given these events,
+// when this command, then these events or this refusal.
 #include "spec.h"
 
 namespace crm::domain::testing {
@@ -262,6 +262,32 @@ TEST_F(EditTest, ADepartmentMovesAnywhereButInsideItself) {
   // Moved to the top, West leaves the Sales subtree.
   Do("stf_admin", EditDepartment{.department_id = "dep_west", .parent_id = OptId()});
   EXPECT_FALSE(model_.org.InSubtree("dep_west", "dep_sales"));
+}
+
+}  // namespace
+}  // namespace crm::domain::testing
+
+namespace crm::domain::testing {
+namespace {
+
+class TaskTest : public Spec {};
+
+TEST_F(TaskTest, APersonSetsThemselfATaskAboutARecordTheySeeAndOnlyTheyCompleteIt) {
+  NewLead("lead_1", "stf_rep1");
+  auto d =
+      When("stf_rep1", CreateTask{"task_1", "call back", At("2026-11-21T02:00:00Z"), "lead_1"});
+  ThenEvents(d, {{"task_1", TaskCreated{"task_1", "stf_rep1", "call back",
+                                        At("2026-11-21T02:00:00Z"), "lead_1"}}});
+  Given("task_1", d->events[0].event, "stf_rep1");
+  // About a record they cannot see: as if it did not exist.
+  ThenError(When("stf_rep3", CreateTask{"task_2", "x", At("2026-11-21T02:00:00Z"), "lead_1"}),
+            ErrorKind::kValidation, "validation_failed");
+  // Someone else's task reads as missing, even to an admin.
+  ThenError(When("stf_rep2", CompleteTask{"task_1"}), ErrorKind::kNotFound, "not_found");
+  ThenError(When("stf_admin", CompleteTask{"task_1"}), ErrorKind::kNotFound, "not_found");
+  ThenEvents(When("stf_rep1", CompleteTask{"task_1"}), {{"task_1", TaskCompleted{}}});
+  Do("stf_rep1", CompleteTask{"task_1"});
+  ThenError(When("stf_rep1", CompleteTask{"task_1"}), ErrorKind::kConflict, "invalid_transition");
 }
 
 }  // namespace

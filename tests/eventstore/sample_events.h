@@ -79,6 +79,8 @@ inline std::vector<Event> OneOfEach() {
       PaymentReversed{"pay_1", 500, d, "entered twice", {{0, 400}, {1, 100}}},
       InvoiceIssued{"inv_1", "con_1", "cus_1", "FP-0001", 1000, "CNY", d, "vat_special", 13},
       InvoiceVoided{"wrong title"},
+      TaskCreated{"task_1", "stf_1", "call back about the quote", t, "lead_1"},
+      TaskCompleted{},
       // Written since duplicate keys (撞单): the keys and the lead it duplicates.
       LeadCreated{"lead_2",
                   "Ma",

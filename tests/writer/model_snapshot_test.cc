@@ -164,6 +164,7 @@ TEST_P(SnapshotStoryTest, ASnapshotAndTheLogAfterItEqualAFoldOfTheWholeLog) {
   EXPECT_TRUE(reversed) << "no payment was reversed";
   EXPECT_FALSE(m.invoices.empty());
   EXPECT_FALSE(m.invoice_by_number.empty());
+  EXPECT_FALSE(m.tasks.empty());
   EXPECT_TRUE(lost) << "no lead changed hands";
   EXPECT_TRUE(followed) << "no lead was followed up";
   EXPECT_TRUE(paid) << "no contract is paid";

@@ -48,7 +48,7 @@ class Story {
     clock_.Advance(Millis(Pick(1, 3 * 3600 * 1000)));  // up to three hours pass
     std::string rep = PickOf(reps_);
     std::string actor = Pick(0, 1) == 0 ? "stf_mgr" : rep;
-    switch (Pick(0, 45)) {
+    switch (Pick(0, 47)) {
       case 0:
       case 1:
       case 2: {
@@ -127,7 +127,7 @@ class Story {
         if (!leads_.empty()) Do(actor, d::InvalidateLead{PickOf(leads_), "x"});
         break;
       case 9:
-        if (!leads_.empty() && Pick(0, 3) == 0) Do(actor, d::VoidLead{PickOf(leads_), "x"});
+        if (!leads_.empty() && Pick(0, 1) == 0) Do(actor, d::VoidLead{PickOf(leads_), "x"});
         break;
       case 10:
       case 29: {
@@ -270,6 +270,22 @@ class Story {
             invoices_.push_back(id);
         }
         break;
+      case 46: {
+        // A rep sets themself a reminder, about one of their leads now and then.
+        std::string id = NewId("task");
+        d::OptId about;
+        if (!leads_.empty() && Pick(0, 1)) about = PickOf(leads_);
+        if (Do(rep, d::CreateTask{id, "call back", clock_.Now() + hours(Pick(1, 72)), about}))
+          tasks_.emplace_back(rep, id);
+        break;
+      }
+      case 47:
+        if (!tasks_.empty()) {
+          const auto& [owner, id] =
+              tasks_[static_cast<size_t>(Pick(0, static_cast<int64_t>(tasks_.size()) - 1))];
+          Do(owner, d::CompleteTask{id});
+        }
+        break;
       case 41:
         if (!invoices_.empty()) Do("stf_fin", d::VoidInvoice{PickOf(invoices_), "wrong title"});
         break;
@@ -340,6 +356,7 @@ class Story {
   std::vector<std::string> reps_, leads_, customers_, opps_, contracts_, contacts_, locked_,
       invoices_;
   std::vector<std::pair<std::string, std::string>> payments_;  // (contract, payment)
+  std::vector<std::pair<std::string, std::string>> tasks_;     // (owner, task)
 };
 
 }  // namespace crm::writer::testing

@@ -936,6 +936,26 @@ schemas.InvoiceRequest = obj(
   ["number", "amount", "currency", "issued_on", "kind"],
 );
 schemas.InvoicePage = page("Invoice");
+schemas.TaskRequest = obj(
+  {
+    title: str({ minLength: 1, maxLength: 500 }),
+    due_at: time(),
+    record_id: str({ description: "A lead, customer, opportunity or contract the caller may see." }),
+  },
+  ["title", "due_at"],
+);
+schemas.Task = obj(
+  {
+    kind: str({ enum: ["follow_up", "installment", "recycle", "task"] }),
+    due_at: time(),
+    record_id: nstr(),
+    title: str(),
+    overdue: bool(),
+    task_id: id("task", "Personal tasks only: for POST /api/v1/tasks/{id}/done."),
+  },
+  ["kind", "due_at", "record_id", "title", "overdue"],
+);
+schemas.Tasks = obj({ staff_id: id("stf"), count: int({ minimum: 0 }), items: arr(ref("Task")) }, ["staff_id", "count", "items"]);
 schemas.CreateOpportunityRequest = {
   type: "object",
   required: ["customer_id", ...rb.OpportunityDetails.required],
@@ -1971,6 +1991,39 @@ op("get", "/api/v1/invoices", {
   ],
   answer: "InvoicePage",
 });
+op("get", "/api/v1/tasks/me", {
+  id: "myTasks",
+  summary: "What the caller must do (提醒)",
+  description:
+    "Derived from the log: follow-ups whose next_at has come, installments of their customers due within 7 days or overdue, their items due for recycle (within remind_before), and the tasks they set themselves. Soonest first. The live topic tasks pushes the same answer.",
+  tag: "Tasks",
+  kind: "query",
+  params: [{ name: "due", in: "query", description: "overdue: due before now; today: by the end of the business day; week: within 7 days. Absent: everything open.", schema: str({ enum: ["overdue", "today", "week"] }) }],
+  answer: "Tasks",
+  errors: { 400: { validation_failed: "due is not overdue, today or week" } },
+});
+op("post", "/api/v1/tasks", {
+  id: "createTask",
+  summary: "Set oneself a task",
+  tag: "Tasks",
+  kind: "command",
+  ifMatch: "IfMatchNone",
+  body: { schema: "TaskRequest" },
+  status: 201,
+  answer: "CommandAnswer",
+  answerDescription: "Created: id and version are the task's.",
+  errors: { 400: { validation_failed: "a field is invalid, or record_id names no record the caller may see" } },
+});
+op("post", "/api/v1/tasks/{id}/done", {
+  id: "completeTask",
+  summary: "Mark one's task done",
+  tag: "Tasks",
+  kind: "command",
+  params: [{ name: "id", in: "path", required: true, description: "Task id (task_...).", schema: id("task") }],
+  body: { schema: "EmptyRequest" },
+  answer: "CommandAnswer",
+  errors: { 404: { not_found: "no such task of the caller's (another person's task reads as missing)" }, ...INVALID("the task is done already") },
+});
 op("get", "/api/v1/receivables", {
   id: "listReceivables",
   summary: "Installments not fully paid",
@@ -2027,6 +2080,7 @@ op("get", "/api/v1/live", {
     "Client → server:",
     "- {\"op\": \"subscribe\", \"topic\": \"dashboard\", \"period\": \"2026-11\", \"department_id\": null}",
     "- {\"op\": \"subscribe\", \"topic\": \"pool\"}",
+    "- {\"op\": \"subscribe\", \"topic\": \"tasks\"} (the caller's own, as GET /api/v1/tasks/me; rebuilt on every change and each minute, as what is due moves with the clock)",
     "- {\"op\": \"subscribe\", \"topic\": \"customer\", \"id\": \"cus_...\"}",
     "- {\"op\": \"subscribe\", \"topic\": \"events\", \"after\": 1200} (auditors, admins)",
     "- {\"op\": \"unsubscribe\", \"topic\": \"...\"}",
@@ -2123,7 +2177,8 @@ const doc = {
     { name: "Leads", description: "Leads (线索)." },
     { name: "Customers", description: "Customers (客户)." },
     { name: "Opportunities", description: "Opportunities (商机)." },
-    { name: "Contracts", description: "Contracts, payment plans and payments (合同 · 回款)." },
+    { name: "Contracts", description: "Contracts, payment plans, payments (合同 · 回款), reversals (冲销) and invoices (发票)." },
+    { name: "Tasks", description: "What each person must do (提醒), and the tasks they set themselves." },
     { name: "Targets and dashboards" },
     { name: "Live", description: "Live updates over a WebSocket." },
     { name: "Audit" },
