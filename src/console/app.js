@@ -4,11 +4,13 @@ import {t, tEnum, lang, setLang, onLangChange} from './i18n.js';
 import {getSession, me, role, onSessionChange, signOut} from './api.js';
 import * as live from './live.js';
 import {loadStaff} from './ui.js';
+import * as tasks from './tasks.js';
 
 // Each route: pattern, module, the roles that may open it (null: everyone signed in).
 const ROUTES = [
   {name: 'signin', re: /^#\/signin$/, load: () => import('./pages/signin.js'), public: true},
   {name: 'dashboard', re: /^#\/dashboard$/, load: () => import('./pages/dashboard.js'), roles: null, nav: 'nav.dashboard', icon: '▦'},
+  {name: 'tasks', re: /^#\/tasks(?:\?record=([^&]+))?$/, load: () => import('./pages/tasks.js'), roles: null, nav: 'nav.tasks', icon: '☑'},
   {name: 'pool', re: /^#\/pool$/, load: () => import('./pages/pool.js'), roles: ['sales', 'manager', 'admin'], nav: 'nav.pool', icon: '◎'},
   {name: 'leads', re: /^#\/leads$/, load: () => import('./pages/leads.js'), roles: ['sales', 'manager', 'admin', 'auditor'], nav: 'nav.leads', icon: '◇'},
   {name: 'lead', re: /^#\/leads\/([^/]+)$/, load: () => import('./pages/leads.js'), roles: ['sales', 'manager', 'admin', 'auditor'], parent: 'leads'},
@@ -53,6 +55,23 @@ function liveIndicator() {
   return el;
 }
 
+// The caller's task count beside "Tasks" in the navigation; red when any is overdue.
+function tasksBadge() {
+  const el = h('span', {id: 'tasks-badge', class: 'nav-count', hidden: true, 'data-count': '', 'data-overdue': ''});
+  shellDisposers.push(tasks.onTasks((d) => {
+    if (!d) { el.hidden = true; el.dataset.count = ''; el.dataset.overdue = ''; return; }
+    const overdue = (d.items || []).filter((i) => i.overdue).length;
+    el.hidden = d.count === 0;
+    el.textContent = d.count > 99 ? '99+' : String(d.count);
+    el.dataset.count = String(d.count);
+    el.dataset.overdue = String(overdue);
+    el.classList.toggle('nav-count-overdue', overdue > 0);
+    el.title = overdue > 0 ? t('tasks.badgeOverdue', {n: d.count, o: overdue}) : t('tasks.badge', {n: d.count});
+    el.setAttribute('aria-label', el.title);
+  }));
+  return el;
+}
+
 function langSwitch() {
   const next = () => (lang() === 'zh-CN' ? 'en' : 'zh-CN');
   return h('button', {type: 'button', class: 'btn btn-ghost lang-switch', 'data-lang': lang(),
@@ -77,7 +96,8 @@ function ensureShell() {
     ROUTES.filter((r) => r.nav && allowed(r, staff.role)).map((r) => h('li',
       h('a', {href: `#/${r.name}`, class: 'nav-link', 'data-nav': r.name,
         'aria-current': current && (current.name === r.name || current.parent === r.name) ? 'page' : null},
-      h('span', {class: 'nav-icon', 'aria-hidden': 'true'}, r.icon), h('span', t(r.nav))))));
+      h('span', {class: 'nav-icon', 'aria-hidden': 'true'}, r.icon), h('span', t(r.nav)),
+      r.name === 'tasks' ? tasksBadge() : null))));
   const menuBtn = h('button', {type: 'button', class: 'btn btn-ghost menu-toggle', 'aria-expanded': 'false', 'aria-controls': 'main-nav'}, '☰ ', t('shell.menu'));
   const nav = h('nav', {id: 'main-nav', class: 'nav', 'aria-label': t('shell.navigation')}, navList);
   menuBtn.addEventListener('click', () => {
@@ -114,7 +134,7 @@ function currentRoute() {
   const hash = location.hash || '';
   for (const r of ROUTES) {
     const m = r.re.exec(hash);
-    if (m) return {...r, params: m.slice(1).map(decodeURIComponent)};
+    if (m) return {...r, params: m.slice(1).map((x) => (x === undefined ? undefined : decodeURIComponent(x)))};
   }
   return null;
 }
@@ -142,6 +162,7 @@ async function render() {
     ensureShell();
     markNav(route);
     live.start();
+    tasks.ensure();
     target = shell.main;
     loadStaff().catch(() => {});
   }
@@ -168,5 +189,6 @@ async function render() {
 
 window.addEventListener('hashchange', render);
 onLangChange(render);
+onSessionChange(() => tasks.reset());
 onSessionChange((s) => { if (!s) { live.stop(); if (location.hash !== '#/signin') location.hash = '#/signin'; } });
 render();

@@ -148,6 +148,9 @@ export function subscribe(msg, handler) {
   };
 }
 
+// Whether a subscription of that name (e.g. 'tasks') is held.
+export function isSubscribed(name) { return subs.has(name); }
+
 // Reconnect now (a button, or the network coming back).
 export function retry() {
   if (!wanted) return;

@@ -192,6 +192,7 @@ async function renderCustomer(root, id) {
       if (!c.in_pool) {
         act('edit', t('c360.edit'), editProfile);
         if (isOwner) act('follow-up', t('followUp.add'), addFollowUp);
+        if (isOwner) actions.push(h('a', {href: `#/tasks?record=${encodeURIComponent(c.id)}`, class: 'btn', 'data-action': 'add-task'}, t('tasks.addFor')));
         if (mayManage) act('transfer', t('c360.transfer'), transfer);
         if (mayManage) act(c.locked ? 'unlock' : 'lock', c.locked ? t('c360.unlock') : t('c360.lock'),
           () => simple(c.locked ? '/unlock' : '/lock', c.locked ? t('c360.unlock') : t('c360.lock'), null, c.locked ? 'c360.unlocked' : 'c360.lockedMsg'));

@@ -183,6 +183,7 @@ async function renderLead(root, id) {
       if (mayManage && (open || l.state === 'unassigned')) act('assign', t('leads.assign'), assign);
       if (open && (isOwner || mayManage)) act('release', t('leads.release'), () => reasonCommand('release', t('leads.release'), 'leads.released'));
       if (['pending', 'following'].includes(l.state)) act('invalidate', t('leads.invalidate'), () => reasonCommand('invalidate', t('leads.invalidate'), 'leads.invalidated'));
+      if (isOwner && open) actions.push(h('a', {href: `#/tasks?record=${encodeURIComponent(l.id)}`, class: 'btn', 'data-action': 'add-task'}, t('tasks.addFor')));
       if (l.state !== 'converted' && l.state !== 'voided') act('void', t('leads.void'), () => reasonCommand('void', t('leads.void'), 'leads.voided', true), 'btn btn-danger');
     }
     const links = [];
