@@ -86,9 +86,8 @@ Result<nlohmann::json> TasksFor(const Services& s, const projections::ReadModels
       if (due_on > today + kInstallmentsAhead) continue;
       Time at = StartOfBusinessDay(due_on, s.utc_offset);
       if (!in_scope(at)) continue;
-      items.push_back(
-          {"installment", at, k->id,
-           k->number + " · " + std::to_string(inst.amount - inst.paid) + " " + k->currency, ""});
+      // The title names the contract and the day; the amounts are the contract's to show.
+      items.push_back({"installment", at, k->id, k->number + " · " + FormatDate(due_on), ""});
     }
   }
   for (const auto& id : view.org().OpenTasksOf(v.id)) {
