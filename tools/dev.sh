@@ -21,7 +21,7 @@ LISTEN=${LISTEN:-127.0.0.1:8080}
 BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo}
 PACKAGES=(g++ cmake ninja-build librocksdb-dev libflatbuffers-dev flatbuffers-compiler
           libboost1.81-dev nlohmann-json3-dev libgtest-dev libssl-dev libicu-dev libcli11-dev
-          libsodium-dev pkg-config libbenchmark-dev)
+          libsodium-dev pkg-config libbenchmark-dev libxlsxwriter-dev)
 
 install_missing() {
   local missing=()
@@ -103,8 +103,9 @@ fuzz() {
 }
 
 unit_tests() {
-  # promtool (Debian's prometheus) checks /metrics in ResourceTest.
-  install_missing prometheus
+  # promtool (Debian's prometheus) checks /metrics in ResourceTest; openpyxl reads the
+  # .xlsx exports (DayToDayTest, tests/web/export.test.js).
+  install_missing prometheus python3-openpyxl
   build
   ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)" --timeout 600
   validate_openapi

@@ -30,6 +30,14 @@ bool NestsDeeperThan(std::string_view text, size_t limit) {
 
 Result<json> ParseObject(std::string_view body) {
   if (body.empty()) return json::object();
+  CRM_ASSIGN_OR_RETURN(json j, ParseJson(body));
+  if (!j.is_object()) {
+    return MakeError(ErrorKind::kMalformed, "malformed_json", "the body must be a JSON object");
+  }
+  return j;
+}
+
+Result<json> ParseJson(std::string_view body) {
   if (NestsDeeperThan(body, kMaxJsonDepth)) {
     return MakeError(ErrorKind::kMalformed, "malformed_json",
                      "the body nests arrays and objects deeper than " +
@@ -65,9 +73,6 @@ Result<json> ParseObject(std::string_view body) {
   if (!duplicate.empty()) {
     return MakeError(ErrorKind::kMalformed, "malformed_json",
                      "the name '" + duplicate + "' appears twice in one object");
-  }
-  if (!j.is_object()) {
-    return MakeError(ErrorKind::kMalformed, "malformed_json", "the body must be a JSON object");
   }
   return j;
 }

@@ -24,6 +24,8 @@ inline constexpr size_t kMaxJsonDepth = 64;
 // Parses a request body: an object nested at most kMaxJsonDepth deep, or 400
 // malformed_json. An empty body is {}.
 Result<json> ParseObject(std::string_view body);
+// The same for any JSON value (an import's array), without the empty-body default.
+Result<json> ParseJson(std::string_view body);
 
 // Whether JSON text nests arrays and objects deeper than `limit`. Counts brackets outside
 // strings without parsing: exact for valid JSON, and harmless for anything else, which

@@ -114,6 +114,9 @@ CRM_TO_JSON(InvoiceIssued, invoice_id, contract_id, customer_id, number, amount,
 CRM_TO_JSON(InvoiceVoided, reason)
 CRM_TO_JSON(TaskCreated, task_id, owner_id, title, due_at, record_id)
 void to_json(json& j, const TaskCompleted&) { j = json::object(); }
+CRM_TO_JSON(RecordMoved, customer_id, from_customer_id, owner_id)
+CRM_TO_JSON(CustomerMerged, into_id)
+CRM_TO_JSON(CustomerAbsorbed, from_id)
 
 }  // namespace crm::domain
 

@@ -183,9 +183,14 @@ void RunCommand(const Services& s, const CallPtr& call, CommandSpec spec) {
   if (viewer->role == domain::Role::kAuditor && !spec.auditors_may) {
     return SendError(call, Forbidden("auditors read; they run no command"));
   }
-  auto body = ParseObject(call->req.body);
-  if (!body.ok()) return SendError(call, body.error());
-  auto command = spec.build(*viewer, *body);
+  Result<domain::Command> command = Internal("no command");
+  if (spec.build_upload) {
+    command = spec.build_upload(*viewer, call->req);
+  } else {
+    auto body = ParseObject(call->req.body);
+    if (!body.ok()) return SendError(call, body.error());
+    command = spec.build(*viewer, *body);
+  }
   if (!command.ok()) return SendError(call, command.error());
 
   writer::WriteRequest req;

@@ -74,6 +74,9 @@ struct CommandSpec {
   std::string if_match_stream;
   // Builds the command from the caller and the (object) body; validation errors out.
   std::function<Result<domain::Command>(const domain::Viewer&, const json& body)> build;
+  // Instead of `build`, for a body that is not a JSON object (an upload): the command
+  // from the caller and the whole request.
+  std::function<Result<domain::Command>(const domain::Viewer&, const HttpRequest&)> build_upload;
   // The answer, the same for the first request and every retry with its key; by default
   // {"id", "version", "position"} of the command's primary record.
   ReplyFn reply;

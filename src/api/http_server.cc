@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -214,7 +215,8 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(tcp::socket&& socket, HttpServer::Impl& server, std::atomic<size_t>& count)
       : stream_(std::move(socket)),
         buffer_(server.options.header_limit + 2 * kReadSize),
-        reader_({server.options.header_limit, server.options.body_limit}),
+        reader_({server.options.header_limit, server.options.body_limit,
+                 server.options.upload_limit, server.options.upload_paths}),
         server_(server),
         count_(count) {}
   ~Session() { --count_; }
@@ -327,6 +329,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Write(HttpResponse r) {
+    if (!r.file.empty()) return WriteFile(std::move(r));
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(r.status), version_);
     res->set(http::field::server, "evcrm");
@@ -349,6 +352,48 @@ class Session : public std::enable_shared_from_this<Session> {
                         if (ec || !keep) return self->Close();
                         self->BeginRequest();
                       });
+  }
+
+  // An answer from a file (an export), written a piece at a time: each piece gets the write
+  // timeout, so a download that makes progress is never cut, and one that stalls is.
+  void WriteFile(HttpResponse r) {
+    auto res = std::make_shared<http::response<http::file_body>>(
+        static_cast<http::status>(r.status), version_);
+    beast::error_code ec;
+    res->body().open(r.file.c_str(), beast::file_mode::scan, ec);
+    ::unlink(r.file.c_str());  // open, it lives until sent; closed, it is gone
+    if (ec) {
+      HttpResponse failed;
+      failed.status = 500;
+      failed.content_type = "application/problem+json";
+      failed.body = ProblemJson(Internal("the export could not be read: " + ec.message()));
+      return Write(std::move(failed));
+    }
+    res->set(http::field::server, "evcrm");
+    if (!r.content_type.empty()) res->set(http::field::content_type, r.content_type);
+    for (auto& [k, v] : r.headers) res->set(k, v);
+    bool keep = keep_alive_ && !server_.stopping;
+    res->keep_alive(keep);
+    res->prepare_payload();
+    auto sr = std::make_shared<http::response_serializer<http::file_body>>(*res);
+    if (head_) sr->split(true);
+    WriteSome(res, sr, keep);
+  }
+  void WriteSome(std::shared_ptr<http::response<http::file_body>> res,
+                 std::shared_ptr<http::response_serializer<http::file_body>> sr, bool keep) {
+    stream_.expires_after(server_.options.request_timeout);
+    auto done = [self = shared_from_this(), res, sr, keep](beast::error_code ec, size_t) {
+      if (ec) return self->Close();
+      bool finished = self->head_ ? sr->is_header_done() : sr->is_done();
+      if (!finished) return self->WriteSome(res, sr, keep);
+      if (!keep) return self->Close();
+      self->BeginRequest();
+    };
+    if (head_) {
+      http::async_write_header(stream_, *sr, std::move(done));
+    } else {
+      http::async_write_some(stream_, *sr, std::move(done));
+    }
   }
 
   // Answers a request that could not be read, then closes: after a framing error nothing

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/http_types.h"
 #include "domain/result.h"
@@ -22,6 +23,9 @@ struct HttpServerOptions {
   uint16_t port = 8080;  // 0: any free port
   int threads = 2;
   size_t body_limit = 1 << 20;
+  // Uploads: a lead import (10,000 rows) may be larger than any other body.
+  size_t upload_limit = 16 << 20;
+  std::vector<std::string> upload_paths = {"/api/v1/leads/import"};
   size_t header_limit = 16 * 1024;  // request line and headers
   // Open connections at most; one more is answered 503 and closed. 0: what the process's
   // file descriptor limit leaves room for (DefaultMaxConnections).

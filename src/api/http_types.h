@@ -21,6 +21,7 @@ struct HttpRequest {
   std::string body;
   std::string authorization;
   std::string if_match;
+  std::string content_type;   // as sent; only uploads read it (text/csv or application/json)
   std::string if_none_match;  // for the console's files (304 Not Modified)
   std::optional<std::string> idempotency_key;
   std::string correlation_id;
@@ -39,6 +40,9 @@ struct HttpResponse {
   unsigned status = 200;
   std::string body;
   std::string content_type = "application/json";  // none when empty (a 204 or 304)
+  // When set, the body is this file's content instead of `body` (an export): the server
+  // opens it, removes its name, and sends it a piece at a time.
+  std::string file;
   std::vector<std::pair<std::string, std::string>> headers;
 };
 

@@ -42,8 +42,8 @@ bool IsDigits(std::string_view s) {
 // both strings when they differ only in case (the fuzzer found it under ASan).
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) { return lower(x) == lower(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [&](char x, char y) { return lower(x) == lower(y); });
 }
 
 std::string_view Trim(std::string_view s) {
@@ -58,6 +58,22 @@ struct RequestReader::Impl {
   enum class Phase { kStart, kHeader, kBody, kDone, kFailed };
 
   Limits limits;
+  size_t body_limit = 0;  // this request's: limits.body_limit, or upload_limit for an upload
+
+  // The body limit of the request whose header section is `header`: the upload limit
+  // when its target's path is one of limits.upload_paths.
+  size_t BodyLimitFor(std::string_view header) const {
+    size_t sp = header.find(' ');
+    if (sp != std::string_view::npos && limits.upload_limit > limits.body_limit) {
+      size_t end = header.find_first_of(" ?\r", sp + 1);
+      std::string_view path =
+          header.substr(sp + 1, end == std::string_view::npos ? 0 : end - sp - 1);
+      for (const auto& upload : limits.upload_paths) {
+        if (path == upload) return limits.upload_limit;
+      }
+    }
+    return limits.body_limit;
+  }
   Phase phase = Phase::kStart;
   size_t skipped = 0;         // empty lines before the request line
   size_t header_scanned = 0;  // bytes of the header section checked so far
@@ -117,7 +133,7 @@ struct RequestReader::Impl {
           used += eol + 2;
           if (size == 0) {
             chunk = Chunk::kTrailer;
-          } else if (size > limits.body_limit - chunk_body.size()) {
+          } else if (size > body_limit - chunk_body.size()) {
             FailParse(http::error::body_limit);
             return used;
           } else {
@@ -169,9 +185,8 @@ struct RequestReader::Impl {
           "the request header is larger than " + std::to_string(limits.header_limit) + " bytes"));
     }
     if (ec == http::error::body_limit) {
-      return Fail(
-          MakeError(ErrorKind::kTooLarge, "payload_too_large",
-                    "the body is larger than " + std::to_string(limits.body_limit) + " bytes"));
+      return Fail(MakeError(ErrorKind::kTooLarge, "payload_too_large",
+                            "the body is larger than " + std::to_string(body_limit) + " bytes"));
     }
     Fail(Malformed("the request is not valid HTTP/1.1: " + ec.message()));
   }
@@ -251,6 +266,7 @@ struct RequestReader::Impl {
       r.websocket_version = header("Sec-WebSocket-Version").value_or("");
     }
     r.if_match = header("If-Match").value_or("");
+    r.content_type = header("Content-Type").value_or("");
     r.if_none_match = header("If-None-Match").value_or("");
     r.idempotency_key = header("Idempotency-Key");
     r.correlation_id = header("X-Correlation-Id").value_or("");
@@ -303,7 +319,8 @@ void RequestReader::Reset() {
   impl_->header_scanned = 0;
   impl_->parser.emplace();
   impl_->parser->header_limit(static_cast<std::uint32_t>(impl_->limits.header_limit));
-  impl_->parser->body_limit(impl_->limits.body_limit);
+  impl_->body_limit = impl_->limits.body_limit;
+  impl_->parser->body_limit(impl_->body_limit);
   impl_->parser->eager(true);
   impl_->failure = Error{};
   impl_->chunked = false;
@@ -368,6 +385,8 @@ size_t RequestReader::Feed(std::string_view bytes) {
       s.Fail(Malformed("obsolete line folding is not accepted"));
       return used;
     }
+    s.body_limit = s.BodyLimitFor(header);
+    s.parser->body_limit(s.body_limit);
     beast::error_code ec;
     size_t n = s.parser->put(boost::asio::buffer(header.data(), header.size()), ec);
     if (ec || n != header_size || !s.parser->is_header_done()) {
@@ -418,7 +437,7 @@ bool RequestReader::WantsContinue() const {
   auto it = m.find(http::field::expect);
   return m.version() >= 11 && it != m.end() &&
          EqualsIgnoreCase(Trim(std::string_view(it->value().data(), it->value().size())),
-                        "100-continue");
+                          "100-continue");
 }
 
 const Error& RequestReader::failure() const { return impl_->failure; }

@@ -13,7 +13,7 @@
 //  - the target is origin-form, or absolute-form whose path is used (§3.2);
 //  - a chunked body is decoded strictly here (no chunk extensions, no trailer fields),
 //    so that where it ends never depends on how its bytes arrive;
-//  - a body is at most `body_limit` bytes, else 413.
+//  - a body is at most `body_limit` bytes (`upload_limit` on an upload path), else 413.
 // After any refusal the connection must be closed: nothing later on it can be trusted.
 // Beast does the parsing; only request_reader.cc sees its types. Not thread-safe: one
 // reader per connection.
@@ -24,6 +24,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/http_types.h"
 #include "domain/result.h"
@@ -35,6 +36,10 @@ class RequestReader {
   struct Limits {
     size_t header_limit = 16 * 1024;
     size_t body_limit = 1 << 20;
+    // Uploads (a lead import) may be larger: a request whose path is one of these has
+    // `upload_limit` instead of `body_limit`.
+    size_t upload_limit = 0;
+    std::vector<std::string> upload_paths = {};
   };
   enum class State { kNeedMore, kDone, kFailed };
 

@@ -77,27 +77,43 @@ Router::Match Router::Find(HttpRequest& req, Handler* handler, std::string* allo
   auto segments = Split(req.path);
   bool path_found = false;
   allowed->clear();
+  // The most literal route wins ("/leads/export" over "/leads/{id}"), whatever the order
+  // the routes were added in.
+  const Route* best = nullptr;
+  size_t best_literals = 0;
+  std::map<std::string, std::string> best_params;
   for (const auto& r : routes_) {
     if (r.segments.size() != segments.size()) continue;
     std::map<std::string, std::string> params;
     bool match = true;
+    size_t literals = 0;
     for (size_t i = 0; i < segments.size() && match; ++i) {
       const std::string& p = r.segments[i];
       if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
         params[p.substr(1, p.size() - 2)] = segments[i];
       } else {
         match = p == segments[i];
+        ++literals;
       }
     }
     if (!match) continue;
     path_found = true;
     if (r.method == req.method || (req.method == "HEAD" && r.method == "GET")) {
-      req.params = std::move(params);
-      req.route = r.pattern;
-      *handler = r.handler;
-      return Match::kFound;
+      if (!best || literals > best_literals) {
+        best = &r;
+        best_literals = literals;
+        best_params = std::move(params);
+      }
+      continue;
     }
     *allowed += (allowed->empty() ? "" : ", ") + r.method;
+  }
+  if (best) {
+    allowed->clear();
+    req.params = std::move(best_params);
+    req.route = best->pattern;
+    *handler = best->handler;
+    return Match::kFound;
   }
   return path_found ? Match::kNoMethod : Match::kNoPath;
 }

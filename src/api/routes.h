@@ -17,6 +17,7 @@ void AddDealRoutes(Router& r, Services& s);
 void AddAuditRoutes(Router& r, Services& s);
 void AddDashboardRoutes(Router& r, Services& s);
 void AddTaskRoutes(Router& r, Services& s);
+void AddExportRoutes(Router& r, Services& s);
 
 // GET /api/v1/tasks/me (and the live topic): what `v` must do, due by `due` (overdue,
 // today, week; nullopt: everything open).

@@ -1,5 +1,5 @@
 // Customers (客户): create, list, the 360 view (now or as of a moment), edit, contacts,
-// follow-ups, claim, release, transfer, lock, and the timeline.
+// follow-ups, claim, release, transfer, merge, lock, and the timeline.
 #include <algorithm>
 #include <variant>
 
@@ -224,6 +224,16 @@ void AddCustomerRoutes(Router& r, Services& s) {
       auto to = f.Text("to", true, 64);
       CRM_RETURN_IF_ERROR(FieldsOk(errors));
       return d::Command(d::TransferCustomer{id, *to});
+    });
+  });
+
+  r.Add("POST", "/api/v1/customers/{id}/merge", [&s](const CallPtr& call) {
+    RunPathCommand(s, call, 200, [](const std::string& id, const json& body) -> Result<d::Command> {
+      std::vector<FieldError> errors;
+      Fields f(body, errors);
+      auto from = f.Text("from", true, 64);
+      CRM_RETURN_IF_ERROR(FieldsOk(errors));
+      return d::Command(d::MergeCustomers{id, *from});
     });
   });
 

@@ -1,8 +1,13 @@
 // Leads (线索).
+#include <algorithm>
+#include <map>
+
 #include "api/body.h"
+#include "api/csv.h"
 #include "api/handler_util.h"
 #include "api/request_parts.h"
 #include "api/routes.h"
+#include "api/text.h"
 #include "api/views_json.h"
 
 namespace crm::api {
@@ -14,6 +19,159 @@ namespace {
 const std::vector<std::string> kLeadStates = {"unassigned", "pending",   "following",
                                               "invalid",    "converted", "voided"};
 const std::vector<std::string> kStrategies = {"round_robin", "least_loaded", "region"};
+
+// The fields of a new lead, as POST /leads and an import's rows give them.
+void ReadNewLead(Fields& f, d::CreateLead& c) {
+  auto name = f.Text("name", true);
+  auto company = f.Text("company", true);
+  c.phone = f.Text("phone", false, 50);
+  c.email = f.Email("email", false);
+  c.source = f.Text("source", false, 100);
+  c.region = f.Text("region", false, 100);
+  c.name = name.value_or("");
+  c.company = company.value_or("");
+}
+
+// ---- import (导入) ----
+
+const std::vector<std::string> kImportFields = {"name",  "company", "phone",
+                                                "email", "source",  "region"};
+// A CSV header → the lead field it names: English, or Chinese as spreadsheets say it.
+const std::map<std::string, std::string, std::less<>> kImportHeaders = {
+    {"name", "name"},      {"姓名", "name"},        {"联系人", "name"}, {"company", "company"},
+    {"公司", "company"},   {"公司名称", "company"}, {"phone", "phone"}, {"电话", "phone"},
+    {"手机", "phone"},     {"手机号", "phone"},     {"email", "email"}, {"邮箱", "email"},
+    {"电子邮箱", "email"}, {"source", "source"},    {"来源", "source"}, {"region", "region"},
+    {"地区", "region"},    {"区域", "region"}};
+
+// One row of an upload before it is decided: its number and its body (a lead's fields).
+struct UploadRow {
+  size_t number = 0;
+  json body;
+};
+
+std::string LowerAscii(std::string s) {
+  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+// The rows of a CSV upload: a header row naming the columns, then one lead per row; empty
+// rows are skipped. 400 for the whole file when it cannot be read or its header is wrong.
+Result<std::vector<UploadRow>> CsvRows(std::string_view bytes) {
+  CRM_ASSIGN_OR_RETURN(std::string text, DecodeUpload(bytes));
+  CRM_ASSIGN_OR_RETURN(auto records, ParseCsv(text, d::kMaxImportRows + 1));
+  if (records.empty()) return InvalidField("body", "the file is empty: it needs a header row");
+  std::vector<std::string> columns;  // the field of each column; "" for an unnamed one
+  std::vector<FieldError> errors;
+  for (size_t i = 0; i < records[0].fields.size(); ++i) {
+    std::string header = LowerAscii(TrimSpace(records[0].fields[i]));
+    auto it = kImportHeaders.find(header);
+    if (header.empty()) {
+      columns.emplace_back();
+    } else if (it == kImportHeaders.end()) {
+      errors.push_back({"column " + std::to_string(i + 1),
+                        "'" + header +
+                            "' is not a lead field: name (姓名), company (公司), phone (电话), "
+                            "email (邮箱), source (来源) or region (地区)"});
+      columns.emplace_back();
+    } else if (std::find(columns.begin(), columns.end(), it->second) != columns.end()) {
+      errors.push_back({"column " + std::to_string(i + 1), "a second " + it->second + " column"});
+      columns.emplace_back();
+    } else {
+      columns.push_back(it->second);
+    }
+  }
+  for (const char* needed : {"name", "company"}) {
+    if (std::find(columns.begin(), columns.end(), needed) == columns.end()) {
+      errors.push_back({"header", std::string("the header row names no ") + needed + " column"});
+    }
+  }
+  CRM_RETURN_IF_ERROR(FieldsOk(errors));
+  std::vector<UploadRow> rows;
+  for (size_t r = 1; r < records.size(); ++r) {
+    UploadRow row{records[r].number, json::object()};
+    bool empty = true;
+    for (size_t i = 0; i < records[r].fields.size(); ++i) {
+      std::string value = TrimSpace(records[r].fields[i]);
+      if (value.empty()) continue;
+      empty = false;
+      if (i < columns.size() && !columns[i].empty()) {
+        row.body[columns[i]] = std::move(value);
+      } else {
+        // A value under no header: kept under its column, so that the row is refused.
+        row.body["column " + std::to_string(i + 1)] = std::move(value);
+      }
+    }
+    if (!empty) rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+// The rows of a JSON upload: an array of lead bodies, numbered from 1.
+Result<std::vector<UploadRow>> JsonRows(std::string_view bytes) {
+  CRM_ASSIGN_OR_RETURN(json array, ParseJson(bytes));
+  if (!array.is_array()) {
+    return MakeError(ErrorKind::kMalformed, "malformed_json",
+                     "a JSON import is an array of lead bodies");
+  }
+  if (array.size() > d::kMaxImportRows) {
+    return InvalidField("body", "more than " + std::to_string(d::kMaxImportRows) + " rows");
+  }
+  std::vector<UploadRow> rows;
+  for (size_t i = 0; i < array.size(); ++i) rows.push_back({i + 1, std::move(array[i])});
+  return rows;
+}
+
+// What an import decided before the writer saw it, for its answer.
+struct ImportPlan {
+  bool dry_run = false;
+  size_t rows = 0;
+  std::vector<size_t> numbers;   // the row number of each lead of the command
+  json invalid = json::array();  // rows refused before deciding: {row, errors}
+};
+
+json RowErrorsJson(const std::vector<FieldError>& fields) {
+  json errors = json::array();
+  for (const auto& f : fields) errors.push_back({{"field", f.field}, {"message", f.message}});
+  return errors;
+}
+
+json ImportReply(const ImportPlan& plan, const writer::CommandResult& r) {
+  json duplicates = json::array();
+  json invalid = plan.invalid;
+  json created = json::array();
+  std::map<std::string, size_t> row_of;  // lead id → its row, for duplicates of a row
+  if (const auto* out = std::get_if<d::ImportOutcome>(&r.outcome)) {
+    for (size_t i = 0; i < out->rows.size() && i < plan.numbers.size(); ++i) {
+      const d::ImportRowOutcome& o = out->rows[i];
+      size_t number = plan.numbers[i];
+      if (o.created) {
+        row_of[*o.created] = number;
+        if (!plan.dry_run) created.push_back({{"row", number}, {"id", *o.created}});
+      } else if (o.duplicate_of) {
+        json dup = {{"row", number}, {"existing_id", *o.duplicate_of}};
+        if (auto it = row_of.find(*o.duplicate_of); it != row_of.end()) {
+          // A duplicate of an earlier row of the file: in a dry run its lead does not exist.
+          dup["same_as_row"] = it->second;
+          if (plan.dry_run) dup["existing_id"] = nullptr;
+        }
+        duplicates.push_back(std::move(dup));
+      } else if (o.refusal) {
+        std::vector<FieldError> fields = o.refusal->fields;
+        if (fields.empty()) fields.push_back({"", o.refusal->detail});
+        invalid.push_back({{"row", number}, {"errors", RowErrorsJson(fields)}});
+      }
+    }
+  }
+  std::sort(invalid.begin(), invalid.end(),
+            [](const json& a, const json& b) { return a["row"] < b["row"]; });
+  // In a dry run, `created` counts what would be created.
+  json answer = {{"dry_run", plan.dry_run},       {"rows", plan.rows},
+                 {"created", row_of.size()},      {"duplicates", std::move(duplicates)},
+                 {"invalid", std::move(invalid)}, {"position", r.last_position}};
+  if (!plan.dry_run) answer["leads"] = std::move(created);
+  return answer;
+}
 
 // A command whose body is {"reason": "..."}.
 template <class Cmd>
@@ -35,19 +193,60 @@ void AddLeadRoutes(Router& r, Services& s) {
       Fields f(body, errors);
       d::CreateLead c;
       c.lead_id = s.ids.New("lead");
-      auto name = f.Text("name", true);
-      auto company = f.Text("company", true);
-      c.phone = f.Text("phone", false, 50);
-      c.email = f.Email("email", false);
-      c.source = f.Text("source", false, 100);
-      c.region = f.Text("region", false, 100);
+      ReadNewLead(f, c);
       c.owner_id = f.Text("owner_id", false, 64);
       c.allow_duplicate = f.Boolean("allow_duplicate", false).value_or(false);
       CRM_RETURN_IF_ERROR(FieldsOk(errors));
-      c.name = *name;
-      c.company = *company;
       return d::Command(std::move(c));
     };
+    RunCommand(s, call, std::move(spec));
+  });
+
+  // Import: a CSV file (UTF-8, UTF-16 or GB18030) or a JSON array of lead bodies. Rows are
+  // checked here as POST /leads checks a body; the valid ones go to the writer as one
+  // command, which skips duplicates (撞单) and reports each row; a dry run decides the same
+  // and records nothing. The leads go to the importer (a rep) or the pool.
+  r.Add("POST", "/api/v1/leads/import", [&s](const CallPtr& call) {
+    auto plan = std::make_shared<ImportPlan>();
+    CommandSpec spec;
+    spec.build_upload = [&s, plan](const d::Viewer&, const HttpRequest& req) -> Result<d::Command> {
+      CRM_RETURN_IF_ERROR(RequireKnownParams(req, {"dry_run"}));
+      auto dry_run = OptParam(req, "dry_run");
+      if (dry_run && *dry_run != "true" && *dry_run != "false") {
+        return InvalidField("dry_run", "must be true or false");
+      }
+      plan->dry_run = dry_run == "true";
+      bool is_json = LowerAscii(req.content_type).starts_with("application/json");
+      CRM_ASSIGN_OR_RETURN(auto rows, is_json ? JsonRows(req.body) : CsvRows(req.body));
+      plan->rows = rows.size();
+      d::ImportLeads c;
+      c.dry_run = plan->dry_run;
+      for (auto& row : rows) {
+        std::vector<FieldError> errors;
+        if (!row.body.is_object()) {
+          errors.push_back({"", "a row is an object of lead fields"});
+        } else {
+          Fields f(row.body, errors);
+          for (const auto& [key, value] : row.body.items()) {
+            if (std::find(kImportFields.begin(), kImportFields.end(), key) == kImportFields.end())
+              f.Fail(key,
+                     "is not a field an import sets (name, company, phone, email, source, "
+                     "region)");
+          }
+          d::CreateLead lead;
+          lead.lead_id = s.ids.New("lead");
+          ReadNewLead(f, lead);
+          if (errors.empty()) {
+            c.leads.push_back(std::move(lead));
+            plan->numbers.push_back(row.number);
+            continue;
+          }
+        }
+        plan->invalid.push_back({{"row", row.number}, {"errors", RowErrorsJson(errors)}});
+      }
+      return d::Command(std::move(c));
+    };
+    spec.reply = [plan](const writer::CommandResult& res) { return ImportReply(*plan, res); };
     RunCommand(s, call, std::move(spec));
   });
 

@@ -6,6 +6,7 @@
 
 #include <functional>
 
+#include "api/exporter.h"
 #include "api/http_server.h"
 #include "api/log_verifier.h"
 #include "api/metrics.h"
@@ -38,6 +39,7 @@ struct Services {
   SignInLimiter& sign_in;    // failed sign-ins per email and client address
   Metrics& metrics;
   LogVerifier& verifier;  // /api/v1/audit/verify, off the I/O threads
+  Exporter& exporter;     // exports (导出), off the I/O threads
   const writer::Clock& clock;
   writer::IdGenerator& ids;  // ids of the records commands create
   Seconds utc_offset;

@@ -256,11 +256,12 @@ void CustomerSummaryFields(Fields& o, const views::CustomerRowT& r, const d::Poo
   o.TextOrNull("address", r.address);
   o.TimeOrNull("created_at", r.created_at);
   o.Text("id", r.id);
-  o.Bool("in_pool", r.owner_id.empty());
+  o.Bool("in_pool", r.owner_id.empty() && r.merged_into.empty());
   o.TextOrNull("industry", r.industry);
   o.TimeOrNull("last_follow_up_at", r.last_follow_up_at);
   o.TextOrNull("level", r.level);
   o.Bool("locked", r.locked);
+  o.TextOrNull("merged_into", r.merged_into);
   o.Text("name", r.name);
   o.TextOrNull("owner_id", r.owner_id);
   o.TextOrNull("phone", r.phone);
@@ -397,6 +398,7 @@ json Customer360Json(const views::CustomerRowT& r, const projections::CustomerPr
   }
   j["owner_history"] = std::move(history);
   j["source_lead_ids"] = r.source_lead_ids;
+  j["merged_from"] = r.merged_from;
   json contacts = json::array();
   for (const auto& id : r.contact_ids) {
     if (const auto* c = p.FindContact(id)) contacts.push_back(ContactJson(*c));
@@ -457,6 +459,14 @@ std::vector<std::string> CustomerRecordIds(const views::CustomerRowT& row,
   for (const auto& id : row.contract_ids) {
     if (const auto* k = p.FindContract(id)) {
       for (const auto& inv : k->invoices) records.push_back(inv->id);
+    }
+  }
+  // The customers merged into it, and theirs (their streams hold their past).
+  std::vector<std::string> merged = row.merged_from;
+  for (size_t i = 0; i < merged.size(); ++i) {
+    records.push_back(merged[i]);
+    if (const auto* m = p.FindCustomer(merged[i])) {
+      merged.insert(merged.end(), m->merged_from.begin(), m->merged_from.end());
     }
   }
   return records;

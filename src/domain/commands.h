@@ -77,6 +77,14 @@ struct CreateLead {
   OptId owner_id;
   bool allow_duplicate = false;  // accept it although it matches a live lead (撞单)
 };
+// Creates many leads in one command (导入线索): each as CreateLead would, except that a
+// duplicate (撞单) of a live lead, or of an earlier row, is skipped and reported rather
+// than refusing the whole import. A dry run decides the same and records nothing.
+inline constexpr size_t kMaxImportRows = 10000;
+struct ImportLeads {
+  std::vector<CreateLead> leads;
+  bool dry_run = false;
+};
 struct EditLead {
   Id lead_id;
   OptText name = std::nullopt;
@@ -204,6 +212,11 @@ struct TransferCustomer {
   Id customer_id;
   Id to;
 };
+// Merges `from` into `customer_id` (合并客户): every record of `from` moves to the survivor.
+struct MergeCustomers {
+  Id customer_id;
+  Id from;
+};
 struct LockCustomer {
   Id customer_id;
   std::string reason;
@@ -295,7 +308,7 @@ using Command =
                  UnlockCustomer, CreateOpportunity, ChangeStage, WinOpportunity, LoseOpportunity,
                  SignContract, RecordPayment, SetPassword, EditStaff, EditDepartment, EditLead,
                  EditContact, EditOpportunity, ReversePayment, IssueInvoice, VoidInvoice,
-                 CreateTask, CompleteTask>;
+                 CreateTask, CompleteTask, MergeCustomers, ImportLeads>;
 
 }  // namespace crm::domain
 

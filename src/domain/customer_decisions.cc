@@ -1,5 +1,5 @@
 // Customers (客户) and their contacts: create, edit, follow up, claim, release,
-// transfer, lock.
+// transfer, merge, lock.
 #include "domain/deciders.h"
 #include "domain/rules.h"
 
@@ -132,6 +132,40 @@ CRM_DECIDER(TransferCustomer) {
   CRM_RETURN_IF_ERROR(rules::CheckCapacity(m, c.to, 0, 1));
   Decision d = Single(c.customer_id, CustomerTransferred{c.to, cus->own.owner_id});
   rules::MoveDealsWithCustomer(*cus, c.to, d);
+  return d;
+}
+
+CRM_DECIDER(MergeCustomers) {
+  (void)ctx;
+  CRM_ASSIGN_OR_RETURN(const CustomerRecord* into, VisibleCustomer(m, v, c.customer_id));
+  CRM_RETURN_IF_ERROR(RequireRole(v, {Role::kAdmin, Role::kManager}, "merge customers"));
+  CRM_RETURN_IF_ERROR(RequireEditor(m, v, into->own.owner_id, "merge customers"));
+  if (c.from == c.customer_id) {
+    return InvalidField("from", "a customer cannot be merged into itself");
+  }
+  auto found = VisibleCustomer(m, v, c.from);
+  if (!found.ok()) {
+    if (found.error().kind == ErrorKind::kNotFound) return InvalidField("from", "unknown customer");
+    return std::move(found).error();  // merged already
+  }
+  const CustomerRecord& from = **found;
+  CRM_RETURN_IF_ERROR(RequireEditor(m, v, from.own.owner_id, "merge customers"));
+
+  // Every record moves, each on its own stream; the deals take the survivor's owner.
+  Decision d;
+  d.primary = into->id;
+  for (const Id& id : from.contacts) {
+    d.events.push_back({id, RecordMoved{into->id, from.id, std::nullopt}});
+  }
+  for (const auto* deals : {&from.opportunities, &from.contracts}) {
+    for (const Id& id : *deals) {
+      d.events.push_back({id, RecordMoved{into->id, from.id, into->own.owner_id}});
+    }
+  }
+  d.events.push_back({from.id, CustomerMerged{into->id}});
+  d.events.push_back({into->id, CustomerAbsorbed{from.id}});
+  // The merged customer's name is released: nobody inherits it.
+  d.unique_keys.push_back({std::string(kCustomerNameScope), from.normalized_name, from.id, true});
   return d;
 }
 

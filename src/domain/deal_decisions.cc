@@ -31,7 +31,10 @@ Result<const OpportunityRecord*> EditableOpportunity(const Model& m, const Viewe
 // A customer named in a request body: unknown and invisible ones read the same.
 Result<const CustomerRecord*> BodyCustomer(const Model& m, const Viewer& v, const Id& id) {
   auto found = rules::VisibleCustomer(m, v, id);
-  if (!found.ok()) return InvalidField("customer_id", "unknown customer");
+  if (!found.ok()) {
+    bool merged = found.error().kind == ErrorKind::kConflict;
+    return InvalidField("customer_id", merged ? found.error().detail : "unknown customer");
+  }
   return *found;
 }
 

@@ -73,8 +73,20 @@ struct RecycleOutcome {
   int64_t customers = 0;
   bool more = false;  // more were due than one sweep handles
 };
+// What became of each row of an import, in the order given: created (or, in a dry run,
+// would be), a duplicate of a live lead (existing_id, possibly one the importer cannot
+// see, as a 409 duplicate_lead names it) or of an earlier row, or refused (`refusal`).
+struct ImportRowOutcome {
+  OptId created;
+  OptId duplicate_of;
+  std::optional<Error> refusal;
+};
+struct ImportOutcome {
+  std::vector<ImportRowOutcome> rows;
+  int64_t created = 0;
+};
 using Outcome = std::variant<std::monostate, ConversionOutcome, HandoverOutcome, AutoAssignOutcome,
-                             RecycleOutcome>;
+                             RecycleOutcome, ImportOutcome>;
 
 struct Decision {
   std::vector<NewEvent> events;

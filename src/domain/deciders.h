@@ -25,6 +25,7 @@ CRM_DECIDER(CompleteTask);
 CRM_DECIDER(RecycleDue);
 
 CRM_DECIDER(CreateLead);
+CRM_DECIDER(ImportLeads);
 CRM_DECIDER(AssignLead);
 CRM_DECIDER(AutoAssignLeads);
 CRM_DECIDER(ClaimLead);
@@ -41,6 +42,7 @@ CRM_DECIDER(FollowUpCustomer);
 CRM_DECIDER(ClaimCustomer);
 CRM_DECIDER(ReleaseCustomer);
 CRM_DECIDER(TransferCustomer);
+CRM_DECIDER(MergeCustomers);
 CRM_DECIDER(LockCustomer);
 CRM_DECIDER(UnlockCustomer);
 

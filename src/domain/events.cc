@@ -6,7 +6,7 @@ namespace crm::domain {
 namespace {
 
 // In the order of the `Event` variant.
-constexpr std::array<std::string_view, 44> kEventTypeNames = {
+constexpr std::array<std::string_view, 47> kEventTypeNames = {
     "DepartmentCreated", "StaffCreated",     "StaffDeparted",        "HandoverCompleted",
     "PoolPolicySet",     "TargetSet",        "LeadCreated",          "LeadAssigned",
     "LeadClaimed",       "LeadReleased",     "LeadRecycled",         "LeadInvalidated",
@@ -17,7 +17,8 @@ constexpr std::array<std::string_view, 44> kEventTypeNames = {
     "OpportunityWon",    "OpportunityLost",  "ContractSigned",       "PaymentReceived",
     "DealOwnerChanged",  "PasswordSet",      "StaffEdited",          "DepartmentEdited",
     "LeadEdited",        "ContactEdited",    "OpportunityEdited",    "PaymentReversed",
-    "InvoiceIssued",     "InvoiceVoided",    "TaskCreated",          "TaskCompleted"};
+    "InvoiceIssued",     "InvoiceVoided",    "TaskCreated",          "TaskCompleted",
+    "RecordMoved",       "CustomerMerged",   "CustomerAbsorbed"};
 static_assert(kEventTypeNames.size() == std::variant_size_v<Event>,
               "every event type needs its name");
 

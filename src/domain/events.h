@@ -252,6 +252,24 @@ struct DealOwnerChanged {
   bool operator==(const DealOwnerChanged&) const = default;
 };
 
+// A merge (合并客户): `from` is merged into the survivor in one command. Each contact,
+// opportunity and contract of `from` gets RecordMoved on its own stream; then `from` gets
+// CustomerMerged and the survivor CustomerAbsorbed. Their streams keep their history.
+struct RecordMoved {
+  Id customer_id;       // the survivor
+  Id from_customer_id;  // the merged customer
+  OptId owner_id;  // a deal's new owner: the survivor's (absent: in the pool); none for a contact
+  bool operator==(const RecordMoved&) const = default;
+};
+struct CustomerMerged {
+  Id into_id;
+  bool operator==(const CustomerMerged&) const = default;
+};
+struct CustomerAbsorbed {
+  Id from_id;
+  bool operator==(const CustomerAbsorbed&) const = default;
+};
+
 // ---- opportunities (streams opp_...) ----------------------------------------------------
 struct OpportunityCreated {
   Id opportunity_id;
@@ -363,15 +381,17 @@ struct TaskCompleted {
   bool operator==(const TaskCompleted&) const = default;
 };
 
-using Event = std::variant<
-    DepartmentCreated, StaffCreated, StaffDeparted, HandoverCompleted, PoolPolicySet, TargetSet,
-    LeadCreated, LeadAssigned, LeadClaimed, LeadReleased, LeadRecycled, LeadInvalidated, LeadVoided,
-    LeadConverted, FollowUpRecorded, RecordHandedOver, CustomerCreated, CustomerUpdated,
-    CustomerLeadAttached, CustomerClaimed, CustomerReleased, CustomerRecycled, CustomerTransferred,
-    CustomerLocked, CustomerUnlocked, ContactCreated, OpportunityCreated, OpportunityStageChanged,
-    OpportunityWon, OpportunityLost, ContractSigned, PaymentReceived, DealOwnerChanged, PasswordSet,
-    StaffEdited, DepartmentEdited, LeadEdited, ContactEdited, OpportunityEdited, PaymentReversed,
-    InvoiceIssued, InvoiceVoided, TaskCreated, TaskCompleted>;
+using Event =
+    std::variant<DepartmentCreated, StaffCreated, StaffDeparted, HandoverCompleted, PoolPolicySet,
+                 TargetSet, LeadCreated, LeadAssigned, LeadClaimed, LeadReleased, LeadRecycled,
+                 LeadInvalidated, LeadVoided, LeadConverted, FollowUpRecorded, RecordHandedOver,
+                 CustomerCreated, CustomerUpdated, CustomerLeadAttached, CustomerClaimed,
+                 CustomerReleased, CustomerRecycled, CustomerTransferred, CustomerLocked,
+                 CustomerUnlocked, ContactCreated, OpportunityCreated, OpportunityStageChanged,
+                 OpportunityWon, OpportunityLost, ContractSigned, PaymentReceived, DealOwnerChanged,
+                 PasswordSet, StaffEdited, DepartmentEdited, LeadEdited, ContactEdited,
+                 OpportunityEdited, PaymentReversed, InvoiceIssued, InvoiceVoided, TaskCreated,
+                 TaskCompleted, RecordMoved, CustomerMerged, CustomerAbsorbed>;
 
 // The event's type name as the log and the audit API show it ("LeadClaimed").
 std::string_view EventTypeName(const Event& e);

@@ -65,6 +65,50 @@ CRM_DECIDER(CreateLead) {
   return d;
 }
 
+CRM_DECIDER(ImportLeads) {
+  CRM_RETURN_IF_ERROR(RequireRole(v, {Role::kAdmin, Role::kManager, Role::kSales}, "import leads"));
+  if (c.leads.size() > kMaxImportRows) {
+    return InvalidField("rows", "at most " + std::to_string(kMaxImportRows) + " rows per import");
+  }
+  Decision d;
+  ImportOutcome out;
+  std::map<std::string, Id> earlier;  // the duplicate keys of the rows taken so far
+  for (const CreateLead& row : c.leads) {
+    ImportRowOutcome& o = out.rows.emplace_back();
+    CreateLead one = row;
+    one.allow_duplicate = false;
+    auto decided = DecideFor(m, v, ctx, one);
+    if (!decided.ok()) {
+      if (decided.error().code == "duplicate_lead") {
+        o.duplicate_of = decided.error().existing_id;
+      } else {
+        o.refusal = std::move(decided).error();
+      }
+      continue;
+    }
+    const auto& created = std::get<LeadCreated>(decided->events.front().event);
+    LeadRecord lead;
+    lead.id = row.lead_id;
+    lead.phone_key = created.phone_key;
+    lead.name_key = created.name_key;
+    std::vector<std::string> keys = LeadDuplicateKeys(lead);
+    for (const auto& key : keys) {
+      if (auto it = earlier.find(key); it != earlier.end()) o.duplicate_of = it->second;
+    }
+    if (o.duplicate_of) continue;
+    for (auto& key : keys) earlier.emplace(std::move(key), row.lead_id);
+    o.created = row.lead_id;
+    ++out.created;
+    if (c.dry_run) continue;
+    // Its keys are free in the model and among earlier rows, so its index entries (first
+    // live lead of each key) stand as they are.
+    for (auto& e : decided->events) d.events.push_back(std::move(e));
+    for (auto& k : decided->unique_keys) d.unique_keys.push_back(std::move(k));
+  }
+  d.outcome = std::move(out);
+  return d;
+}
+
 CRM_DECIDER(EditLead) {
   CRM_ASSIGN_OR_RETURN(const LeadRecord* lead, VisibleLead(m, v, c.lead_id));
   CRM_RETURN_IF_ERROR(RequireEditor(m, v, lead->own.owner_id, "edit a lead"));

@@ -77,7 +77,7 @@ Clocks ClocksOf(const LeadRecord& l) {
 }
 
 Clocks ClocksOf(const CustomerRecord& c) {
-  if (!c.own.owner_id || c.locked || c.has_signed_contract) return {};
+  if (!c.own.owner_id || c.locked || c.has_signed_contract || c.merged_into) return {};
   return {FollowUpClock(c.own), c.own.owned_since};
 }
 
@@ -466,6 +466,42 @@ void Apply(Model& m, const EventMeta& meta, const Event& event) {
           [&](const ContactCreated& e) {
             m.contacts[e.contact_id] = ContactRecord{
                 e.contact_id, e.customer_id, e.name, e.title, e.phone, e.email, e.decision_maker};
+            if (auto* c = Find(m.customers, e.customer_id)) c->contacts.push_back(e.contact_id);
+          },
+          [&](const RecordMoved& e) {
+            auto* from = Find(m.customers, e.from_customer_id);
+            auto* into = Find(m.customers, e.customer_id);
+            auto move = [&](std::vector<Id> CustomerRecord::*list) {
+              if (from) std::erase((from->*list), std::string(stream));
+              if (into) (into->*list).emplace_back(stream);
+            };
+            if (auto* c = Find(m.contacts, stream)) {
+              c->customer_id = e.customer_id;
+              move(&CustomerRecord::contacts);
+            } else if (auto* o = Find(m.opportunities, stream)) {
+              o->customer_id = e.customer_id;
+              o->owner_id = e.owner_id;
+              move(&CustomerRecord::opportunities);
+            } else if (auto* k = Find(m.contracts, stream)) {
+              k->customer_id = e.customer_id;
+              k->owner_id = e.owner_id;
+              move(&CustomerRecord::contracts);
+            }
+          },
+          [&](const CustomerMerged& e) {
+            auto* c = Find(m.customers, stream);
+            if (!c) return;
+            c->merged_into = e.into_id;
+            if (auto it = m.customer_by_name.find(c->normalized_name);
+                it != m.customer_by_name.end() && it->second == c->id) {
+              m.customer_by_name.erase(it);
+            }
+            if (c->own.owner_id) m.holdings[*c->own.owner_id].customers.erase(c->id);
+          },
+          [&](const CustomerAbsorbed& e) {
+            auto* c = Find(m.customers, stream);
+            const auto* from = Find(m.customers, e.from_id);
+            if (c && from && from->has_signed_contract) c->has_signed_contract = true;
           },
           [&](const ContactEdited& e) {
             auto* c = Find(m.contacts, stream);

@@ -74,9 +74,13 @@ struct CustomerRecord {
   OptText region;
   bool locked = false;
   bool has_signed_contract = false;
-  // Its deals, in the order they were made. Their owner is always the customer's.
+  // Its contacts and deals, in the order they were made or moved in. A deal's owner is
+  // always the customer's.
+  std::vector<Id> contacts;
   std::vector<Id> opportunities;
   std::vector<Id> contracts;
+  // Set once it was merged into another customer: it holds nothing and takes no command.
+  OptId merged_into;
 
   bool operator==(const CustomerRecord&) const = default;
 };

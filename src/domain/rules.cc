@@ -138,6 +138,9 @@ Result<const LeadRecord*> VisibleLead(const Model& m, const Viewer& v, const Id&
 Result<const CustomerRecord*> VisibleCustomer(const Model& m, const Viewer& v, const Id& id) {
   const CustomerRecord* c = FindIn(m.customers, id);
   if (!c || !CanSee(m.org, v, c->own.owner_id)) return NotFound("no customer " + id);
+  if (c->merged_into) {
+    return InvalidTransition("the customer " + id + " was merged into " + *c->merged_into);
+  }
   return c;
 }
 

@@ -54,7 +54,8 @@ Status RequireOwnedCustomer(const Model& m, const Id& customer_id);
 // `owner` with it, in the same command as the customer's own change of owner.
 void MoveDealsWithCustomer(const CustomerRecord& c, const OptId& owner, Decision& d);
 
-// Looks a record up for the viewer: 404 when missing or invisible.
+// Looks a record up for the viewer: 404 when missing or invisible; a merged customer is
+// 409 (it takes no command).
 Result<const LeadRecord*> VisibleLead(const Model& m, const Viewer& v, const Id& id);
 Result<const CustomerRecord*> VisibleCustomer(const Model& m, const Viewer& v, const Id& id);
 Result<const OpportunityRecord*> VisibleOpportunity(const Model& m, const Viewer& v, const Id& id);

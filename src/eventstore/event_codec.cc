@@ -250,6 +250,17 @@ std::pair<s::Payload, Offset<void>> EncodePayload(FlatBufferBuilder& fbb, const 
                 .Union();
           },
           [&](const d::TaskCompleted&) { return s::CreateTaskCompleted(fbb).Union(); },
+          [&](const d::RecordMoved& x) {
+            return s::CreateRecordMoved(fbb, e.Str(x.customer_id), e.Str(x.from_customer_id),
+                                        e.Str(x.owner_id))
+                .Union();
+          },
+          [&](const d::CustomerMerged& x) {
+            return s::CreateCustomerMerged(fbb, e.Str(x.into_id)).Union();
+          },
+          [&](const d::CustomerAbsorbed& x) {
+            return s::CreateCustomerAbsorbed(fbb, e.Str(x.from_id)).Union();
+          },
           [&](const d::InvoiceVoided& x) {
             return s::CreateInvoiceVoided(fbb, e.Str(x.reason)).Union();
           },
@@ -494,6 +505,15 @@ Result<d::Event> DecodePayload(const s::Envelope& env) {
     }
     case P::TaskCompleted:
       return d::Event(d::TaskCompleted{});
+    case P::RecordMoved: {
+      auto x = env.payload_as_RecordMoved();
+      return d::Event(
+          d::RecordMoved{Str(x->customer_id()), Str(x->from_customer_id()), Opt(x->owner_id())});
+    }
+    case P::CustomerMerged:
+      return d::Event(d::CustomerMerged{Str(env.payload_as_CustomerMerged()->into_id())});
+    case P::CustomerAbsorbed:
+      return d::Event(d::CustomerAbsorbed{Str(env.payload_as_CustomerAbsorbed()->from_id())});
     case P::InvoiceVoided:
       return d::Event(d::InvoiceVoided{Str(env.payload_as_InvoiceVoided()->reason())});
     case P::PasswordSet:

@@ -21,7 +21,11 @@ CustomerHistoryProjection::CustomerHistoryProjection(const CustomerProjection& c
 
 void CustomerHistoryProjection::Apply(const eventstore::RecordedEvent& ev, Topics&) {
   const auto* row = customers_.CustomerOfStream(ev.stream);
-  if (!row || row->event_count % kSnapshotEvery != 0) return;
+  if (!row) return;
+  // A merge snapshots the survivor too: what it absorbed was folded on other streams,
+  // which a replay from an earlier snapshot would not bring in.
+  bool merge = std::holds_alternative<d::CustomerAbsorbed>(ev.event);
+  if (row->event_count % kSnapshotEvery != 0 && !merge) return;
   pending_.emplace_back(Prefix(row->id) + eventstore::Fixed64Key(ev.position),
                         customers_.Snapshot(row->id));
 }
@@ -81,7 +85,8 @@ Result<std::unique_ptr<CustomerThen>> CustomerAsOf(const eventstore::EventStore&
   for (const auto& e : events) then->rows.Apply(e, ignored);
   then->replayed = events.size();
   // The pool policy then (its stream is short: one event per change).
-  CRM_ASSIGN_OR_RETURN(auto policy, store.ReadStreamBetween(d::kPoolPolicyStream, 0, position, SIZE_MAX));
+  CRM_ASSIGN_OR_RETURN(auto policy,
+                       store.ReadStreamBetween(d::kPoolPolicyStream, 0, position, SIZE_MAX));
   for (const auto& e : policy) {
     if (const auto* set = std::get_if<d::PoolPolicySet>(&e.event)) then->policy = set->policy;
   }

@@ -4,6 +4,7 @@
 // a snapshot of the customer's 360 rows right after that event. The view as of position
 // P is then the latest snapshot at or before P, plus the customer's events after it up
 // to P: fewer than kSnapshotEvery of them, read by position, never the whole history.
+// A merge (CustomerAbsorbed) is snapshotted too, so that no replay crosses it.
 //
 // Keys: "history/<customer id>/<u64 position, big-endian>" → views::CustomerSnapshot.
 // Runs after the CustomerProjection in the same runner, whose rows it reads: they are

@@ -155,6 +155,63 @@ void CustomerProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touc
             }
           },
           [&](const d::DealOwnerChanged& e) { SetDealOwner(ev, OrEmpty(e.owner_id), customer); },
+          [&](const d::RecordMoved& e) {
+            // The record leaves the merged customer's list for the survivor's.
+            std::vector<std::string> views::CustomerRowT::*list = nullptr;
+            if (auto* c = contacts_.EditExisting(ev.stream)) {
+              c->customer_id = e.customer_id;
+              c->version = ev.version;
+              list = &views::CustomerRowT::contact_ids;
+            } else if (auto* o = opportunities_.EditExisting(ev.stream)) {
+              opportunity_owners_.Move(o->id, o->owner_id, OrEmpty(e.owner_id));
+              o->owner_id = OrEmpty(e.owner_id);
+              o->customer_id = e.customer_id;
+              o->version = ev.version;
+              o->updated_at = at;
+              list = &views::CustomerRowT::opportunity_ids;
+            } else if (auto* k = contracts_.EditExisting(ev.stream)) {
+              contract_owners_.Move(k->id, k->owner_id, OrEmpty(e.owner_id));
+              k->owner_id = OrEmpty(e.owner_id);
+              k->customer_id = e.customer_id;
+              k->version = ev.version;
+              k->updated_at = at;
+              list = &views::CustomerRowT::contract_ids;
+            }
+            if (!list) return;
+            if (auto* from = customers_.EditExisting(e.from_customer_id)) {
+              std::erase(from->*list, ev.stream);
+              Index(*from);
+            }
+            if (auto* row = customer(e.customer_id)) (row->*list).push_back(ev.stream);
+          },
+          [&](const d::CustomerMerged& e) {
+            auto* row = on_stream_customer();
+            if (!row) return;
+            row->merged_into = e.into_id;
+            customer_owners_.Remove(row->id, row->owner_id);  // in no list any more
+          },
+          [&](const d::CustomerAbsorbed& e) {
+            auto* row = on_stream_customer();
+            const auto* from = customers_.Find(e.from_id);
+            if (!row || !from) return;
+            row->merged_from.push_back(e.from_id);
+            row->source_lead_ids.insert(row->source_lead_ids.end(), from->source_lead_ids.begin(),
+                                        from->source_lead_ids.end());
+            if (from->has_signed_contract) row->has_signed_contract = true;
+            // Both customers' follow-ups, newest first, at most as many as one keeps.
+            std::vector<std::unique_ptr<views::FollowUpRowT>> follow_ups;
+            using FollowUps = std::vector<std::unique_ptr<views::FollowUpRowT>>;
+            for (const FollowUps* list : {&std::as_const(row->follow_ups), &from->follow_ups}) {
+              for (const auto& f : *list) {
+                follow_ups.push_back(std::make_unique<views::FollowUpRowT>(*f));
+              }
+            }
+            std::stable_sort(follow_ups.begin(), follow_ups.end(),
+                             [](const auto& a, const auto& b) { return a->at > b->at; });
+            if (follow_ups.size() > kKeptFollowUps) follow_ups.resize(kKeptFollowUps);
+            row->follow_ups = std::move(follow_ups);
+            row->follow_up_count += from->follow_up_count;
+          },
           [&](const d::ContactCreated& e) {
             auto& c = contacts_.Edit(e.contact_id);
             c.id = e.contact_id;
@@ -387,7 +444,7 @@ Status CustomerProjection::Load(const LocalStore& store) {
   contract_owners_.Clear();
   search_.Clear();
   for (const auto& [id, r] : customers_.rows()) {
-    customer_owners_.Move(id, "", r.owner_id);
+    if (r.merged_into.empty()) customer_owners_.Move(id, "", r.owner_id);
     Index(r);
   }
   for (const auto& [id, r] : opportunities_.rows()) opportunity_owners_.Move(id, "", r.owner_id);
@@ -429,6 +486,7 @@ views::ContractRowT* CustomerProjection::EditInvoiceContract(const std::string& 
 }
 
 void CustomerProjection::Index(const views::CustomerRowT& row) {
+  if (!row.merged_into.empty()) return search_.Put(row.id, {}, {});  // found by nobody
   std::vector<std::string_view> texts = {row.name, row.industry};
   std::vector<std::string_view> phones = {row.phone};
   for (const auto& id : row.contact_ids) {
@@ -502,7 +560,8 @@ bool CustomerProjection::Restore(std::string_view snapshot) {
     for (const auto& inv : k->invoices) invoice_contract_[inv->id] = k->id;
     put(contracts_, *k);
   }
-  customer_owners_.Move(snap.customer->id, "", snap.customer->owner_id);
+  if (snap.customer->merged_into.empty())
+    customer_owners_.Move(snap.customer->id, "", snap.customer->owner_id);
   std::string id = snap.customer->id;
   put(customers_, *snap.customer);
   Index(*customers_.Find(id));
@@ -519,6 +578,7 @@ Page<views::CustomerRowT> CustomerProjection::ListCustomers(const CustomerFilter
                                                             const std::string& cursor,
                                                             size_t limit) const {
   std::function<bool(const views::CustomerRowT&)> keep = [&](const views::CustomerRowT& r) {
+    if (!r.merged_into.empty()) return false;
     if (f.pool_only && !r.owner_id.empty()) return false;
     if (f.level && r.level != *f.level) return false;
     if (f.region && r.region != *f.region) return false;
@@ -559,6 +619,7 @@ Page<views::ContractRowT> CustomerProjection::ListContracts(const ContractFilter
 }
 
 std::optional<Time> RecycleAt(const views::CustomerRowT& row, const d::PoolPolicy& policy) {
+  if (!row.merged_into.empty()) return std::nullopt;
   return d::RecycleAt(policy, true, !row.owner_id.empty(), row.locked, row.has_signed_contract,
                       FromMillis(row.owned_since), OptTime(row.last_follow_up_at));
 }

@@ -2,6 +2,8 @@
 // opportunities and contracts, and the conversions that fed it. Rows are
 //   "timeline/entry/<customer id>/<u64 position>" → "" (read newest first by key order)
 //   "timeline/owner/<record id>"                   → the customer the record belongs to
+//   "timeline/merged/<customer id>"                → the customer it was merged into
+// A merge copies the merged customer's entries to the survivor's timeline.
 // The events themselves are read from the log.
 #ifndef CRM_PROJECTIONS_TIMELINE_PROJECTION_H_
 #define CRM_PROJECTIONS_TIMELINE_PROJECTION_H_
@@ -32,7 +34,9 @@ class TimelineProjection final : public Projection {
 
  private:
   const LocalStore* store_;
-  std::map<std::string, std::string> owner_of_;  // record → customer
+  std::map<std::string, std::string> owner_of_;     // record → customer
+  std::map<std::string, std::string> merged_into_;  // merged customer → survivor
+  std::vector<std::pair<std::string, std::string>> pending_merges_;
   std::vector<std::pair<std::string, std::string>> pending_owners_;
   std::vector<std::pair<std::string, uint64_t>> pending_entries_;
 };

@@ -49,12 +49,15 @@ class OwnerIndex {
   // Moves `id` from owner `from` to owner `to`; "" is nobody (the pool), indexed too, so
   // that a list of the pool's records is a walk of its set.
   void Move(const std::string& id, const std::string& from, const std::string& to) {
-    auto it = by_owner_.find(from);
-    if (it != by_owner_.end()) {
-      it->second.erase(id);
-      if (it->second.empty()) by_owner_.erase(it);
-    }
+    Remove(id, from);
     by_owner_[to].insert(id);
+  }
+  // Takes `id` out of the index (a merged customer, in nobody's list).
+  void Remove(const std::string& id, const std::string& from) {
+    auto it = by_owner_.find(from);
+    if (it == by_owner_.end()) return;
+    it->second.erase(id);
+    if (it->second.empty()) by_owner_.erase(it);
   }
   const std::set<std::string>& Of(const std::string& owner) const {
     static const std::set<std::string> kNone;

@@ -77,6 +77,7 @@ struct App::Impl {
   api::SignInLimiter sign_in;
   api::Metrics metrics;
   std::unique_ptr<api::LogVerifier> verifier;
+  std::unique_ptr<api::Exporter> exporter;
   std::unique_ptr<api::LiveHub> live;
   std::unique_ptr<api::Services> services;
   std::unique_ptr<ControlSocket> control;
@@ -239,6 +240,7 @@ struct App::Impl {
     if (live) live->Stop();
     if (http) http->Stop(std::chrono::seconds(10));
     if (verifier) verifier->Stop();
+    if (exporter) exporter->Stop();
     if (passwords) passwords->Stop();
     {
       std::lock_guard<std::mutex> lock(recycler_mu);
@@ -333,9 +335,10 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
 
   Impl* ip = &a;
   a.verifier = std::make_unique<api::LogVerifier>(*a.store);
+  a.exporter = std::make_unique<api::Exporter>(options.data_dir + "/exports");
   a.services = std::unique_ptr<api::Services>(
       new api::Services{*a.store, *a.writer, *a.read, *a.tokens, *a.passwords, a.sign_in, a.metrics,
-                        *a.verifier, *a.clock, *a.ids, options.utc_offset,
+                        *a.verifier, *a.exporter, *a.clock, *a.ids, options.utc_offset,
                         [ip](std::function<void()> fn) { ip->http->Post(std::move(fn)); },
                         [ip] { return ip->http ? ip->http->Stats() : api::HttpStats{}; },
                         [ip] { return ip->live ? ip->live->Stats() : api::LiveStats{}; },
@@ -346,6 +349,7 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   api::AddOrgRoutes(a.router, *a.services);
   api::AddPoolRoutes(a.router, *a.services);
   api::AddTaskRoutes(a.router, *a.services);
+  api::AddExportRoutes(a.router, *a.services);
   api::AddLeadRoutes(a.router, *a.services);
   api::AddCustomerRoutes(a.router, *a.services);
   api::AddDealRoutes(a.router, *a.services);

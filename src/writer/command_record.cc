@@ -62,6 +62,26 @@ std::string EncodeCommandRecord(std::string_view request_hash, const CommandResu
             return std::pair{s::CommandOutcome::RecycleResult,
                              s::CreateRecycleResult(fbb, o.leads, o.customers, o.more).Union()};
           },
+          [&](const d::ImportOutcome& o) {
+            std::vector<flatbuffers::Offset<s::ImportRowResult>> rows;
+            for (const auto& row : o.rows) {
+              const Error* e = row.refusal ? &*row.refusal : nullptr;
+              std::vector<flatbuffers::Offset<s::RowError>> fields;
+              if (e) {
+                for (const auto& f : e->fields) {
+                  fields.push_back(s::CreateRowError(fbb, fbb.CreateString(f.field),
+                                                     fbb.CreateString(f.message)));
+                }
+              }
+              rows.push_back(s::CreateImportRowResult(
+                  fbb, Str(fbb, row.created), Str(fbb, row.duplicate_of), e != nullptr,
+                  e ? static_cast<int32_t>(e->kind) : 0, e ? fbb.CreateString(e->code) : 0,
+                  e ? fbb.CreateString(e->detail) : 0, e ? fbb.CreateVector(fields) : 0));
+            }
+            auto rv = fbb.CreateVector(rows);
+            return std::pair{s::CommandOutcome::ImportResult,
+                             s::CreateImportResult(fbb, rv, o.created).Union()};
+          },
       },
       r.outcome);
   std::vector<flatbuffers::Offset<s::StreamVersion>> versions;
@@ -128,6 +148,28 @@ Result<CommandRecord> DecodeCommandRecord(std::string_view bytes) {
     case s::CommandOutcome::RecycleResult: {
       auto o = fb->outcome_as_RecycleResult();
       r.outcome = d::RecycleOutcome{o->leads(), o->customers(), o->more()};
+      break;
+    }
+    case s::CommandOutcome::ImportResult: {
+      auto o = fb->outcome_as_ImportResult();
+      d::ImportOutcome imported;
+      imported.created = o->created();
+      if (o->rows()) {
+        for (const auto* x : *o->rows()) {
+          d::ImportRowOutcome row{Opt(x->created()), Opt(x->duplicate_of()), std::nullopt};
+          if (x->refused()) {
+            Error e = MakeError(static_cast<ErrorKind>(x->refusal_kind()), Str(x->refusal_code()),
+                                Str(x->refusal_detail()));
+            if (x->refusal_fields()) {
+              for (const auto* f : *x->refusal_fields())
+                e.fields.push_back({Str(f->field()), Str(f->message())});
+            }
+            row.refusal = std::move(e);
+          }
+          imported.rows.push_back(std::move(row));
+        }
+      }
+      r.outcome = std::move(imported);
       break;
     }
   }

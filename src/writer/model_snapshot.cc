@@ -230,10 +230,10 @@ Status EncodeModel(const d::Model& m, FrameWriter& out, ChunkBuilder& c) {
   }
   for (const auto& [id, cu] : m.customers) {
     auto own = EncodeOwnership(b, cu.own);
-    c.customers.push_back(s::CreateCustomer(b, b.CreateString(cu.id), b.CreateString(cu.name),
-                                            b.CreateString(cu.normalized_name), own,
-                                            Str(b, cu.region), cu.locked, cu.has_signed_contract,
-                                            Ids(b, cu.opportunities), Ids(b, cu.contracts)));
+    c.customers.push_back(s::CreateCustomer(
+        b, b.CreateString(cu.id), b.CreateString(cu.name), b.CreateString(cu.normalized_name), own,
+        Str(b, cu.region), cu.locked, cu.has_signed_contract, Ids(b, cu.opportunities),
+        Ids(b, cu.contracts), Ids(b, cu.contacts), Str(b, cu.merged_into)));
     CRM_RETURN_IF_ERROR(c.Counted(out));
   }
   for (const auto& [id, o] : m.opportunities) {
@@ -391,6 +391,8 @@ void DecodeChunk(const s::SnapshotChunk& c, d::Model& m) {
     cu.has_signed_contract = x.has_signed_contract();
     IdsInto(x.opportunities(), cu.opportunities);
     IdsInto(x.contracts(), cu.contracts);
+    IdsInto(x.contacts(), cu.contacts);
+    cu.merged_into = Opt(x.merged_into());
     Append(m.customers, cu.id, std::move(cu));
   });
   Each(c.opportunities(), [&](const s::Opportunity& x) {

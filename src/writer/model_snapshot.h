@@ -38,7 +38,7 @@
 namespace crm::writer {
 
 // Raised whenever the model, or what `Evolve` keeps in it, changes meaning.
-inline constexpr uint32_t kModelSnapshotFormat = 4;
+inline constexpr uint32_t kModelSnapshotFormat = 5;
 
 // The model after the event at `position` (0: the empty model, before any event).
 struct ModelAt {

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <strings.h>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -172,10 +173,14 @@ inline HttpResult Http(int port, const std::string& method, const std::string& t
   RawConnection conn(port, 30);
   if (!conn.ok()) return HttpResult{};
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
-  for (auto& [k, v] : headers) req += k + ": " + v + "\r\n";
+  bool typed = false;  // a Content-Type of the caller's (an upload's text/csv)
+  for (auto& [k, v] : headers) {
+    req += k + ": " + v + "\r\n";
+    typed = typed || strcasecmp(k.c_str(), "Content-Type") == 0;
+  }
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
-    req +=
-        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    if (!typed) req += "Content-Type: application/json\r\n";
+    req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   }
   req += "\r\n" + body;
   conn.Send(req);

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <ctime>
+#include <fstream>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "e2e_fixture.h"
 #include "ws_client.h"
@@ -506,6 +508,288 @@ TEST_F(DayToDayTest, TasksListWhatIsDueAndTheLiveTopicPushesANewOne) {
   EXPECT_TRUE(ws.NextWhere([&](const json& m) {
     return m.value("type", "") == "update" && m["data"]["count"].get<int>() == before;
   })) << "completing the task did not reach the socket";
+}
+
+// Excel's "CSV (逗号分隔)" on a Chinese Windows: GB18030 (GBK) with CRLF, Chinese headers,
+// a quoted comma and a quoted line break. Rows: 2 valid, 3 a duplicate of a live lead
+// (+86 folded), 4 an invalid email, 5 a duplicate of row 2, 6 valid.
+const std::string kExcelCsv =
+    "\xd0\xd5\xc3\xfb,\xb9\xab\xcb\xbe,\xb5\xe7\xbb\xb0,\xd3\xca\xcf\xe4,\xc0\xb4\xd4\xb4,"
+    "\xb5\xd8\xc7\xf8\r\n\xcd\xf5\xb7\xbc,\xc0\xb6\xcc\xec\xbf\xc6\xbc\xbc,13900000011,wang@"
+    "example.com,\xd5\xb9\xbb\xe1,\xbb\xaa\xb6\xab\r\n\xc0\xee\xc0\xd7,\"\xba\xec\xd0\xc7, "
+    "\xd3\xd0\xcf\xde\xb9\xab\xcb\xbe\",+86 138 0000 "
+    "0001,,\xcd\xf8\xd5\xbe,\xbb\xaa\xb1\xb1\r\n\xd5\xd4\xcb\xc4,\xb0\xd7\xd4\xc6\xb9\xab\xcb\xbe,"
+    "13900000022,not-an-email,,\r\n\xc7\xae\xce\xe5,\"\xc2\xcc\xb5\xd8\n\xbc\xaf\xcd\xc5\",139 "
+    "0000 "
+    "0011,,,\r\n\xcb\xef\xc1\xf9,\xbb\xc6\xba\xd3\xb9\xab\xcb\xbe,13900000033,,"
+    "\xd7\xaa\xbd\xe9\xc9\xdc,\xce\xf7\xc4\xcf\r\n";
+
+TEST_F(DayToDayTest, AnImportPreviewsEachRowThenCreatesTheValidOnesInOneCommand) {
+  auto [rep, token] = Rep("wang");
+  auto [other, other_token] = Rep("li");
+  std::string existing = Lead(other_token, {{"phone", "13800000001"}});
+  auto upload = [&](const std::string& query, const std::string& body,
+                    const std::string& type = "text/csv") {
+    return Http(crmd_->port(), "POST", "/api/v1/leads/import" + query, body,
+                {{"Authorization", "Bearer " + token}, {"Content-Type", type}});
+  };
+  uint64_t head = Head(*crmd_);
+  auto preview = upload("?dry_run=true", kExcelCsv);
+  ASSERT_EQ(preview.status, 200) << preview.body;
+  json p = preview.Json();
+  EXPECT_EQ(p["dry_run"], true);
+  EXPECT_EQ(p["rows"], 5);
+  EXPECT_EQ(p["created"], 2);
+  EXPECT_EQ(p["duplicates"], (json{{{"row", 3}, {"existing_id", existing}},
+                                   {{"row", 5}, {"existing_id", nullptr}, {"same_as_row", 2}}}));
+  ASSERT_EQ(p["invalid"].size(), 1u) << p;
+  EXPECT_EQ(p["invalid"][0]["row"], 4);
+  EXPECT_EQ(p["invalid"][0]["errors"][0]["field"], "email");
+  EXPECT_EQ(Head(*crmd_), head) << "a dry run records nothing";
+
+  auto done = upload("", kExcelCsv);
+  ASSERT_EQ(done.status, 200) << done.body;
+  json r = done.Json();
+  EXPECT_EQ(r["dry_run"], false);
+  EXPECT_EQ(r["created"], 2);
+  ASSERT_EQ(r["leads"].size(), 2u);
+  EXPECT_EQ(r["leads"][0]["row"], 2);
+  EXPECT_EQ(r["duplicates"][1]["existing_id"], r["leads"][0]["id"]);
+  EXPECT_EQ(Head(*crmd_), head + 2) << "one command, one event per created lead";
+  std::string min = "?min_position=" + std::to_string(r["position"].get<uint64_t>());
+  json lead = crmd_
+                  ->Call("GET", "/api/v1/leads/" + r["leads"][0]["id"].get<std::string>() + min,
+                         nullptr, token)
+                  .Json();
+  EXPECT_EQ(lead["name"], "王芳");
+  EXPECT_EQ(lead["company"], "蓝天科技");
+  EXPECT_EQ(lead["source"], "展会");
+  EXPECT_EQ(lead["owner_id"], rep) << "a rep's import is theirs";
+  // Imported again, every row is a duplicate now.
+  json again = upload("?dry_run=true", kExcelCsv).Json();
+  EXPECT_EQ(again["created"], 0);
+  EXPECT_EQ(again["duplicates"].size(), 4u);
+
+  // UTF-8 with a BOM and English headers; a JSON array of lead bodies.
+  auto utf8 = upload("?dry_run=true",
+                     "\xEF\xBB\xBFname,company,phone\r\nJoe,\"Acme \"\"Big\"\"\",555 0101\r\n");
+  ASSERT_EQ(utf8.status, 200) << utf8.body;
+  EXPECT_EQ(utf8.Json()["created"], 1);
+  auto array = upload("",
+                      json::array({{{"name", "Ann"}, {"company", "Initech"}},
+                                   {{"name", "Bo"}, {"company", "Initech"}, {"owner_id", rep}},
+                                   42})
+                          .dump(),
+                      "application/json");
+  ASSERT_EQ(array.status, 200) << array.body;
+  EXPECT_EQ(array.Json()["created"], 1);
+  EXPECT_EQ(array.Json()["invalid"].size(), 2u) << array.body;
+
+  // Refused as a whole, changing nothing: an unknown column, no company column, bad bytes,
+  // more than 10,000 rows, an auditor, a mistyped parameter.
+  auto [auditor, auditor_token] = Rep("sun", "auditor");
+  head = Head(*crmd_);
+  auto unknown = upload("", "姓名,公司,备注\r\nA,B,C\r\n");
+  EXPECT_EQ(unknown.status, 400) << unknown.body;
+  EXPECT_NE(unknown.body.find("备注"), std::string::npos) << unknown.body;
+  EXPECT_EQ(upload("", "name,phone\r\nA,1\r\n").status, 400);
+  EXPECT_EQ(upload("", "name,company\r\n\"A,B\r\n").status, 400) << "an unclosed quote";
+  std::string many = "name,company\r\n";
+  for (int i = 0; i <= 10000; ++i)
+    many += "N" + std::to_string(i) + ",C" + std::to_string(i) + "\r\n";
+  auto too_many = upload("?dry_run=true", many);
+  EXPECT_EQ(too_many.status, 400) << too_many.body;
+  EXPECT_EQ(Http(crmd_->port(), "POST", "/api/v1/leads/import", kExcelCsv,
+                 {{"Authorization", "Bearer " + auditor_token}, {"Content-Type", "text/csv"}})
+                .status,
+            403);
+  EXPECT_EQ(upload("?dryrun=true", kExcelCsv).status, 400);
+  EXPECT_EQ(upload("?dry_run=yes", kExcelCsv).status, 400);
+  EXPECT_EQ(Head(*crmd_), head);
+}
+
+TEST_F(DayToDayTest, AMergedCustomerHandsOverEveryRecordAndItsPastAndFreesItsName) {
+  auto [rep, token] = Rep("wang");
+  auto [mgr, mgr_token] = Rep("li", "manager");
+  auto customer = [&](const std::string& name) -> std::string {
+    auto c = crmd_->Call("POST", "/api/v1/customers", {{"name", name}}, token);
+    EXPECT_EQ(c.status, 201) << c.body;
+    return c.Json()["id"];
+  };
+  std::string a = customer("Acme"), b = customer("Acme Trading");
+  ASSERT_EQ(crmd_->Call("POST", "/api/v1/customers/" + b + "/contacts", {{"name", "Ms Li"}}, token)
+                .status,
+            201);
+  ASSERT_EQ(crmd_
+                ->Call("POST", "/api/v1/customers/" + b + "/follow-ups",
+                       {{"channel", "visit"}, {"note", "met at the fair"}}, token)
+                .status,
+            201);
+  auto opp = crmd_->Call("POST", "/api/v1/opportunities",
+                         {{"customer_id", b},
+                          {"name", "Pilot"},
+                          {"amount", 5000},
+                          {"currency", "CNY"},
+                          {"expected_close_date", Day(30)}},
+                         token);
+  ASSERT_EQ(opp.status, 201) << opp.body;
+  uint64_t before = Head(*crmd_);
+
+  std::string merge = "/api/v1/customers/" + a + "/merge";
+  EXPECT_EQ(crmd_->Call("POST", merge, {{"from", b}}, token).status, 403) << "a rep cannot merge";
+  EXPECT_EQ(crmd_->Call("POST", merge, {{"from", a}}, mgr_token).status, 400);
+  EXPECT_EQ(crmd_->Call("POST", merge, {}, mgr_token).status, 400);
+  auto merged = crmd_->Call("POST", merge, {{"from", b}}, mgr_token);
+  ASSERT_EQ(merged.status, 200) << merged.body;
+  EXPECT_EQ(merged.Json()["id"], a);
+  std::string min = "?min_position=" + std::to_string(merged.Json()["position"].get<uint64_t>());
+
+  json gone = crmd_->Call("GET", "/api/v1/customers/" + b + min, nullptr, token).Json();
+  EXPECT_EQ(gone["merged_into"], a);
+  EXPECT_EQ(gone["contacts"].size(), 0u);
+  json survivor = crmd_->Call("GET", "/api/v1/customers/" + a + min, nullptr, token).Json();
+  EXPECT_EQ(survivor["merged_into"], nullptr);
+  EXPECT_EQ(survivor["merged_from"], json::array({b}));
+  ASSERT_EQ(survivor["contacts"].size(), 1u);
+  EXPECT_EQ(survivor["contacts"][0]["customer_id"], a);
+  EXPECT_EQ(survivor["opportunities"].size(), 1u);
+  EXPECT_EQ(survivor["opportunities"][0]["customer_id"], a);
+  ASSERT_EQ(survivor["follow_ups"].size(), 1u);
+  EXPECT_EQ(survivor["follow_ups"][0]["note"], "met at the fair");
+  // Every list hides it; the survivor's timeline holds both pasts.
+  auto listed = crmd_->Call("GET", "/api/v1/customers" + min, nullptr, token).Json()["items"];
+  ASSERT_EQ(listed.size(), 1u) << listed;
+  EXPECT_EQ(listed[0]["id"], a);
+  EXPECT_EQ(
+      crmd_->Call("GET", "/api/v1/customers?q=Trading", nullptr, token).Json()["items"].size(), 0u);
+  auto timeline =
+      crmd_->Call("GET", "/api/v1/customers/" + a + "/timeline?limit=100", nullptr, token)
+          .Json()["items"];
+  std::set<std::string> types;
+  for (const auto& e : timeline)
+    types.insert(e["type"].get<std::string>() + "@" + e["stream"].get<std::string>());
+  EXPECT_TRUE(types.count("CustomerCreated@" + b)) << timeline;
+  EXPECT_TRUE(types.count("FollowUpRecorded@" + b)) << timeline;
+  EXPECT_TRUE(types.count("CustomerAbsorbed@" + a)) << timeline;
+  // As it was before the merge, the survivor had nothing of the other.
+  json then = crmd_
+                  ->Call("GET", "/api/v1/customers/" + a + "?as_of=" + std::to_string(before),
+                         nullptr, token)
+                  .Json();
+  EXPECT_EQ(then["contacts"].size(), 0u) << then;
+  EXPECT_EQ(then["merged_from"].size(), 0u);
+
+  // The merged customer takes no command; its name is free.
+  EXPECT_EQ(crmd_->Call("POST", merge, {{"from", b}}, mgr_token).status, 409);
+  EXPECT_EQ(
+      crmd_->Call("POST", "/api/v1/customers/" + b + "/release", {{"reason", "x"}}, token).status,
+      409);
+  EXPECT_EQ(crmd_->Call("POST", "/api/v1/customers", {{"name", "ACME  trading"}}, token).status,
+            201);
+  // Someone who cannot see the survivor gets 404; a finance person cannot merge.
+  std::string west = crmd_->Call("POST", "/api/v1/departments", {{"name", "West"}}).Json()["id"];
+  auto [far, far_token] = Person("chen", "manager", west);
+  EXPECT_EQ(crmd_->Call("POST", merge, {{"from", b}}, far_token).status, 404);
+  auto [fin, fin_token] = Rep("zhao", "finance");
+  EXPECT_EQ(crmd_->Call("POST", merge, {{"from", b}}, fin_token).status, 403);
+}
+
+// The lines of a CSV export, without its BOM (checked) and its CRLFs.
+std::vector<std::string> CsvLines(const std::string& body) {
+  EXPECT_EQ(body.substr(0, 3), "\xEF\xBB\xBF") << "Excel needs the BOM to read UTF-8";
+  std::vector<std::string> lines;
+  size_t at = 3;
+  while (at < body.size()) {
+    size_t end = body.find("\r\n", at);
+    if (end == std::string::npos) end = body.size();
+    lines.push_back(body.substr(at, end - at));
+    at = end + 2;
+  }
+  return lines;
+}
+
+TEST_F(DayToDayTest, ExportsAreWhatTheCallerMaySeeWithTheListsFiltersAsCsvAndXlsx) {
+  auto [rep, token] = Rep("wang");
+  for (const char* name : {"张三", "李四", "=HYPERLINK(\"x\")"}) {
+    Lead(token, {{"name", name}, {"region", "华东"}});
+  }
+  std::string west = crmd_->Call("POST", "/api/v1/departments", {{"name", "West"}}).Json()["id"];
+  auto [other, other_token] = Person("chen", "sales", west);
+  Lead(other_token, {{"name", "王五"}});
+  auto get = [&](const std::string& target, const std::string& who) {
+    return Http(crmd_->port(), "GET", target, "", {{"Authorization", "Bearer " + who}});
+  };
+
+  auto csv = get("/api/v1/leads/export?format=csv", token);
+  ASSERT_EQ(csv.status, 200) << csv.body;
+  EXPECT_EQ(csv.Header("content-type"), "text/csv; charset=utf-8");
+  EXPECT_NE(csv.Header("content-disposition").find("attachment; filename=\"leads-"),
+            std::string::npos);
+  auto lines = CsvLines(csv.body);
+  ASSERT_EQ(lines.size(), 4u) << csv.body << "the other department's lead is not theirs to see";
+  EXPECT_EQ(lines[0].substr(0, 25), "id,name,company,phone,ema");
+  EXPECT_NE(csv.body.find(",张三,"), std::string::npos);
+  EXPECT_EQ(csv.body.find("王五"), std::string::npos);
+  EXPECT_NE(csv.body.find("\"'=HYPERLINK(\"\"x\"\")\""), std::string::npos)
+      << "a formula is defused with a leading apostrophe";
+  // The list's filters; the admin sees everyone's.
+  EXPECT_EQ(CsvLines(get("/api/v1/leads/export?q=%E5%BC%A0%E4%B8%89", token).body).size(), 2u);
+  EXPECT_EQ(
+      CsvLines(get("/api/v1/leads/export?region=%E5%8D%8E%E4%B8%9C", crmd_->token()).body).size(),
+      4u);
+  EXPECT_EQ(CsvLines(get("/api/v1/leads/export", crmd_->token()).body).size(), 5u);
+  EXPECT_EQ(get("/api/v1/leads/export?format=pdf", token).status, 400);
+  EXPECT_EQ(get("/api/v1/leads/export?stat=pending", token).status, 400);
+  EXPECT_EQ(get("/api/v1/leads/export?state=gone", token).status, 400);
+  EXPECT_EQ(get("/api/v1/leads/export", "nobody").status, 401);
+
+  // .xlsx, read by openpyxl (Debian's python3-openpyxl), which nobody here wrote.
+  auto xlsx = get("/api/v1/leads/export?format=xlsx", token);
+  ASSERT_EQ(xlsx.status, 200);
+  EXPECT_EQ(xlsx.Header("content-type"),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+  std::string path = dir_.sub("leads.xlsx");
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << xlsx.body;
+  }
+  int rc = -1;
+  std::string read = RunTool(
+      "/usr/bin/python3 -c 'import openpyxl,sys,json; "
+      "ws=openpyxl.load_workbook(sys.argv[1]).active;"
+      " print(json.dumps([[c.value for c in r] for r in ws.iter_rows()], ensure_ascii=False))' " +
+          path,
+      &rc);
+  ASSERT_EQ(rc, 0) << "python3-openpyxl is needed (tools/dev.sh test installs it)";
+  json rows = json::parse(read);
+  ASSERT_EQ(rows.size(), 4u) << read;
+  EXPECT_EQ(rows[0][1], "name");
+  std::set<std::string> names;
+  for (size_t i = 1; i < rows.size(); ++i) names.insert(rows[i][1].get<std::string>());
+  EXPECT_EQ(names, (std::set<std::string>{"张三", "李四", "=HYPERLINK(\"x\")"}))
+      << "in .xlsx a formula-like text stays text, as written";
+
+  // Receivables for finance: amounts in yuan, one row per installment still owed.
+  std::string cus =
+      crmd_->Call("POST", "/api/v1/customers", {{"name", "Export Co"}}, token).Json()["id"];
+  ASSERT_EQ(crmd_
+                ->Call("POST", "/api/v1/contracts",
+                       {{"customer_id", cus},
+                        {"number", "HT-X"},
+                        {"title", "T"},
+                        {"amount", 123456},
+                        {"currency", "CNY"},
+                        {"signed_on", Day(0)},
+                        {"installments", {{{"due_on", Day(10)}, {"amount", 123456}}}}},
+                       token)
+                .status,
+            201);
+  auto owed = CsvLines(get("/api/v1/receivables/export", token).body);
+  ASSERT_EQ(owed.size(), 2u);
+  EXPECT_NE(owed[1].find(",CNY,1234.56,0.00,1234.56,pending,0"), std::string::npos) << owed[1];
+  auto customers = CsvLines(get("/api/v1/customers/export?format=csv", token).body);
+  ASSERT_EQ(customers.size(), 2u);
+  EXPECT_NE(customers[1].find("Export Co"), std::string::npos);
 }
 
 }  // namespace

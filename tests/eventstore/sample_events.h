@@ -93,6 +93,9 @@ inline std::vector<Event> OneOfEach() {
                   "13800000001",
                   "蓝天 ltd\x1fma",
                   "lead_1"},
+      RecordMoved{"cus_1", "cus_2", "stf_1"},
+      CustomerMerged{"cus_1"},
+      CustomerAbsorbed{"cus_2"},
   };
 }
 

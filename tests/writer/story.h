@@ -48,7 +48,7 @@ class Story {
     clock_.Advance(Millis(Pick(1, 3 * 3600 * 1000)));  // up to three hours pass
     std::string rep = PickOf(reps_);
     std::string actor = Pick(0, 1) == 0 ? "stf_mgr" : rep;
-    switch (Pick(0, 47)) {
+    switch (Pick(0, 49)) {
       case 0:
       case 1:
       case 2: {
@@ -80,7 +80,8 @@ class Story {
         break;
       case 35:
         if (!opps_.empty()) {
-          d::EditOpportunity e{.opportunity_id = PickOf(opps_)};
+          // The newest is the likeliest to be open still.
+          d::EditOpportunity e{.opportunity_id = Pick(0, 1) ? opps_.back() : PickOf(opps_)};
           e.amount = 1000 * Pick(1, 99);
           if (Pick(0, 3) == 0) e.currency = "USD";
           if (Pick(0, 1)) e.expected_close_date = Date{} + std::chrono::days(Pick(20000, 21000));
@@ -289,6 +290,38 @@ class Story {
       case 41:
         if (!invoices_.empty()) Do("stf_fin", d::VoidInvoice{PickOf(invoices_), "wrong title"});
         break;
+      case 48:
+        // Two records of one company are merged (合并客户); now and then refused (the same
+        // customer, one merged already, one the manager may not act on).
+        if (customers_.size() >= 2 && Pick(0, 2) == 0) {
+          std::string into = PickOf(customers_), from = PickOf(customers_);
+          if (Do(Pick(0, 1) ? "stf_admin" : "stf_mgr", d::MergeCustomers{into, from})) {
+            // Gone from the story's customers, which would otherwise fill with merged ones.
+            std::erase(customers_, from);
+          }
+        }
+        break;
+      case 49: {
+        // A small list is imported, its phones meeting live leads' and each other's now and
+        // then; sometimes only previewed.
+        d::ImportLeads import;
+        import.dry_run = Pick(0, 3) == 0;
+        for (int i = 0, n = static_cast<int>(Pick(1, 4)); i < n; ++i) {
+          std::string id = NewId("lead");
+          import.leads.push_back(d::CreateLead{id,
+                                               "I" + id,
+                                               "Co " + std::to_string(Pick(0, 40)),
+                                               Phone(),
+                                               {},
+                                               "import",
+                                               "east",
+                                               {},
+                                               false});
+          if (!import.dry_run) leads_.push_back(id);
+        }
+        Do(actor, std::move(import));
+        break;
+      }
       case 25: {
         d::PoolPolicy p;
         if (Pick(0, 1)) p.recycle_no_follow_up = hours(Pick(1, 48));
@@ -329,8 +362,14 @@ class Story {
 
  private:
   std::optional<writer::WriteOutcome> Do(const std::string& actor, d::Command c) {
+    size_t kind = c.index();
     auto out = commands_.Execute({.command = std::move(c), .actor = actor});
-    if (!out.ok()) return std::nullopt;
+    if (!out.ok()) {
+      if (std::getenv("STORY_DEBUG"))
+        std::fprintf(stderr, "command %zu refused: %s %s\n", kind, out.error().code.c_str(),
+                     out.error().detail.c_str());
+      return std::nullopt;
+    }
     ++accepted_;
     return std::move(out).value();
   }

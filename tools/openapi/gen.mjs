@@ -419,12 +419,13 @@ const schemas = {
       owner_id: nid("stf"),
       in_pool: bool(),
       locked: bool(),
+      merged_into: nid("cus", "Set once the customer was merged into that one: it holds nothing, takes no command and is in no list."),
       recycle_at: ntime(),
       last_follow_up_at: ntime(),
       created_at: ntime(),
       updated_at: ntime(),
     },
-    ["id", "version", "name", "industry", "region", "level", "owner_id", "in_pool", "locked", "recycle_at", "last_follow_up_at"],
+    ["id", "version", "name", "industry", "region", "level", "owner_id", "in_pool", "locked", "merged_into", "recycle_at", "last_follow_up_at"],
   ),
   Contact: obj(
     {
@@ -457,6 +458,7 @@ const schemas = {
             ),
           ),
           source_lead_ids: arr(id("lead")),
+          merged_from: arr(id("cus"), { description: "The customers merged into this one, in order; their pasts are in its timeline." }),
           contacts: arr(ref("Contact")),
           follow_ups: arr(ref("FollowUp"), { description: "The latest 20." }),
           follow_up_count: int({ minimum: 0 }),
@@ -924,6 +926,32 @@ schemas.PatchDepartmentRequest = patch(
 );
 schemas.ContactPage = page("Contact");
 schemas.TransferRequest = obj({ to: id("stf") }, ["to"]);
+schemas.MergeRequest = obj({ from: id("cus", "The customer merged into the one in the path.") }, ["from"]);
+schemas.ImportRowErrors = obj(
+  { row: int({ minimum: 1 }), errors: arr(obj({ field: str(), message: str() }, ["field", "message"])) },
+  ["row", "errors"],
+);
+schemas.ImportAnswer = obj(
+  {
+    dry_run: bool(),
+    rows: int({ minimum: 0, description: "Rows read (empty rows of a CSV are skipped)." }),
+    created: int({ minimum: 0, description: "Leads created; in a dry run, leads that would be." }),
+    duplicates: arr(
+      obj(
+        {
+          row: int({ minimum: 1 }),
+          existing_id: nid("lead", "The live lead it matches (撞单), as a 409 duplicate_lead names it; null in a dry run for a duplicate of an earlier row."),
+          same_as_row: int({ minimum: 1, description: "Present when it duplicates an earlier row of the upload." }),
+        },
+        ["row", "existing_id"],
+      ),
+    ),
+    invalid: arr(ref("ImportRowErrors"), { description: "Rows refused, with each field's problem; skipped." }),
+    leads: arr(obj({ row: int({ minimum: 1 }), id: id("lead") }, ["row", "id"]), { description: "Absent in a dry run." }),
+    position: int({ minimum: 0 }),
+  },
+  ["dry_run", "rows", "created", "duplicates", "invalid", "position"],
+);
 schemas.InvoiceRequest = obj(
   {
     number: str({ minLength: 1, maxLength: 64 }),
@@ -1155,7 +1183,8 @@ function op(method, path, spec) {
   if (kind === "query") {
     success.headers = { "X-Position": hdr("X-Position"), ...(etag ? { ETag: hdr("ETag") } : {}) };
   }
-  if (answer) success.content = { "application/json": { schema: typeof answer === "string" ? ref(answer) : answer } };
+  if (spec.answerContent) success.content = spec.answerContent;
+  else if (answer) success.content = { "application/json": { schema: typeof answer === "string" ? ref(answer) : answer } };
   o.responses = { [String(status)]: success, ...errorResponses(errMap) };
   Object.assign(o, extra);
   paths[path] ??= {};
@@ -1466,6 +1495,56 @@ op("post", "/api/v1/leads", {
     422: { ...DEPARTED, ...CAPACITY },
   },
 });
+op("post", "/api/v1/leads/import", {
+  id: "importLeads",
+  summary: "Import leads from a CSV file or a JSON array (导入线索)",
+  description:
+    "Admins, managers, sales; at most 10,000 rows and 16 MiB. text/csv: UTF-8 with or without a BOM, UTF-16 with a BOM, or GB18030/GBK as Excel writes it in China; a header row naming the columns name (姓名), company (公司), phone (电话), email (邮箱), source (来源), region (地区); rows are numbered as a spreadsheet shows them (the header is row 1). application/json: an array of lead bodies with those fields, numbered from 1. Each row is checked as POST /leads checks a body; the valid ones that duplicate no live lead nor an earlier row are created in one atomic command, owned by a rep who imports them, else in the pool. With dry_run=true the same is decided and nothing recorded.",
+  tag: "Leads",
+  kind: "command",
+  ifMatch: "IfMatchNone",
+  params: [{ name: "dry_run", in: "query", schema: str({ enum: ["true", "false"] }) }],
+  answer: "ImportAnswer",
+  errors: {
+    400: {
+      validation_failed: "the file is not UTF-8, UTF-16 or GB18030, a quote is not closed, a header names no lead field, the name or company column is missing, or there are more than 10,000 rows",
+      malformed_json: "a JSON upload is not an array",
+    },
+    ...FORBID("the role may not create leads"),
+    413: { payload_too_large: "the upload is larger than 16 MiB" },
+  },
+  extra: {
+    requestBody: {
+      required: true,
+      content: {
+        "text/csv": { schema: { type: "string" } },
+        "application/json": { schema: arr(ref("CreateLeadRequest"), { maxItems: 10000 }) },
+      },
+    },
+  },
+});
+// Exports: each list's filters, then the file.
+const exportOp = (list, id, summary, filters, sheet) =>
+  op("get", `/api/v1/${list}/export`, {
+    id,
+    summary,
+    description: `${sheet} Of what the caller may see, with the list's own filters, newest first; streamed from a file the server writes a page at a time (constant memory). CSV: UTF-8 with a BOM and CRLF, cells starting with = + - @ prefixed with ' (CSV injection); .xlsx: amounts as numbers in major units with the currency's decimals, past 1,048,576 rows on a further sheet. Times in the business time zone (--utc-offset). The column names are the API's field names, which the lead import reads back. At most 4 exports wait; then 503 with Retry-After.`,
+    tag: "Export",
+    kind: "query",
+    params: [{ name: "format", in: "query", schema: str({ enum: ["csv", "xlsx"], default: "csv" }) }, ...filters],
+    errors: { 400: { validation_failed: "format is neither csv nor xlsx, or a filter is invalid or unknown" }, 503: { unavailable: "too many exports wait; Retry-After says when to try again" } },
+    answerDescription: "The file (Content-Disposition: attachment).",
+    answerContent: {
+      "text/csv": { schema: { type: "string" } },
+      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": { schema: { type: "string", format: "binary" } },
+    },
+  });
+exportOp("leads", "exportLeads", "Export leads (CSV or Excel)", [
+  { name: "state", in: "query", schema: str({ enum: LEAD_STATES }) },
+  param("OwnerIdFilter"),
+  param("RegionFilter"),
+  param("QFilter"),
+], "One row per lead: id, name, company, phone, email, source, region, state, owner_id, owner, created_at, last_follow_up_at, next_follow_up_at, recycle_at, duplicate_of.");
 op("post", "/api/v1/leads/assign-auto", {
   id: "autoAssignLeads",
   summary: "Assign leads automatically",
@@ -1609,6 +1688,12 @@ op("get", "/api/v1/customers", {
   ],
   answer: "CustomerPage",
 });
+exportOp("customers", "exportCustomers", "Export customers (CSV or Excel)", [
+  param("OwnerIdFilter"),
+  param("QFilter"),
+  { name: "level", in: "query", schema: str({ enum: LEVELS }) },
+  param("RegionFilter"),
+], "One row per customer (merged ones are in no list): id, name, industry, level, region, phone, address, owner_id, owner, in_pool, locked, created_at, last_follow_up_at, recycle_at.");
 op("post", "/api/v1/customers", {
   id: "createCustomer",
   summary: "Create a customer",
@@ -1739,6 +1824,17 @@ cusCmd("transfer", {
     ...FORBID("the role may not transfer customers, or the customer or successor is outside the manager's departments"),
     ...INVALID("the customer is already theirs"),
     422: { ...DEPARTED, ...CAPACITY },
+  },
+});
+cusCmd("merge", {
+  id: "mergeCustomers",
+  summary: "Merge another customer into this one (合并客户)",
+  description: "Admins, and managers who may act on both. In one command every contact, opportunity and contract of `from` moves here (deals take this customer's owner), its lead links and follow-ups show here, and its timeline joins this one's; `from` is then merged (a GET shows merged_into), takes no command, is in no list, and its name is free for anyone.",
+  body: { schema: "MergeRequest" },
+  errors: {
+    400: { validation_failed: "from is missing, this customer itself, unknown or not visible" },
+    ...FORBID("the role may not merge customers, or one of them is outside the manager's departments"),
+    ...INVALID("one of the two was merged already"),
   },
 });
 cusCmd("lock", {
@@ -2038,6 +2134,10 @@ op("get", "/api/v1/receivables", {
   ],
   answer: "ReceivablePage",
 });
+exportOp("receivables", "exportReceivables", "Export receivables (CSV or Excel)", [
+  { name: "overdue", in: "query", description: "true: only overdue installments.", schema: str({ enum: ["true", "false"] }) },
+  param("OwnerIdFilter"),
+], "One row per installment not fully paid (应收), for finance: contract_id, contract_number, customer_id, customer, owner_id, owner, installment (1-based), due_on, currency, amount, paid, outstanding (major units), status, days_overdue.");
 
 // Targets and dashboards.
 op("put", "/api/v1/targets", {
@@ -2179,6 +2279,7 @@ const doc = {
     { name: "Opportunities", description: "Opportunities (商机)." },
     { name: "Contracts", description: "Contracts, payment plans, payments (合同 · 回款), reversals (冲销) and invoices (发票)." },
     { name: "Tasks", description: "What each person must do (提醒), and the tasks they set themselves." },
+    { name: "Export", description: "Leads, customers and receivables as CSV or Excel (导出)." },
     { name: "Targets and dashboards" },
     { name: "Live", description: "Live updates over a WebSocket." },
     { name: "Audit" },
