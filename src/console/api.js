@@ -91,7 +91,11 @@ export async function request(method, path, opts = {}) {
   const auth = opts.auth !== false;
   if (auth && session && session.token) headers.Authorization = `Bearer ${session.token}`;
   let body;
-  if (opts.body !== undefined) {
+  if (opts.raw !== undefined) {
+    // A file sent as it is (an ArrayBuffer), with its own content type.
+    headers['Content-Type'] = opts.contentType || 'application/octet-stream';
+    body = opts.raw;
+  } else if (opts.body !== undefined) {
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(opts.body);
   }
@@ -133,6 +137,37 @@ export async function getRecord(path, params) {
   const r = await request('GET', path, {params});
   const version = r.etag !== null ? r.etag : (r.data && r.data.version);
   return {data: r.data, version};
+}
+
+// A file's bytes, sent as they are: POST `path` with `bytes` (an ArrayBuffer) as the body.
+export function upload(path, bytes, contentType, opts = {}) {
+  return request('POST', path, {...opts, raw: bytes, contentType});
+}
+
+// A file the server makes (an export): GET with the token → {blob, filename}, the name
+// from Content-Disposition. A refusal is an ApiError like any other answer.
+export async function download(path, params) {
+  if (lastWrite > 0) params = {...params, min_position: lastWrite};
+  const headers = {Accept: '*/*'};
+  if (session && session.token) headers.Authorization = `Bearer ${session.token}`;
+  let res;
+  try {
+    res = await fetch(BASE + path + query(params), {headers, credentials: 'same-origin', cache: 'no-store'});
+  } catch (e) {
+    throw new ApiError({code: 'network', detail: String(e && e.message || e)});
+  }
+  if (!res.ok) {
+    let p = {};
+    try { p = JSON.parse(await res.text()) || {}; } catch { p = {}; }
+    if (res.status === 401) expireSession();
+    throw new ApiError({status: res.status, code: p.code || `http_${res.status}`, title: p.title || res.statusText,
+      detail: p.detail || '', errors: p.errors, headers: res.headers, body: p});
+  }
+  const cd = res.headers.get('Content-Disposition') || '';
+  const m = /filename\*=UTF-8''([^;]+)/i.exec(cd) || /filename="?([^";]+)"?/i.exec(cd);
+  let filename = 'export';
+  if (m) { try { filename = decodeURIComponent(m[1]); } catch { filename = m[1]; } }
+  return {blob: await res.blob(), filename};
 }
 
 export function post(path, body, opts = {}) { return request('POST', path, {...opts, body}); }

@@ -13,6 +13,7 @@ const ROUTES = [
   {name: 'tasks', re: /^#\/tasks(?:\?record=([^&]+))?$/, load: () => import('./pages/tasks.js'), roles: null, nav: 'nav.tasks', icon: '☑'},
   {name: 'pool', re: /^#\/pool$/, load: () => import('./pages/pool.js'), roles: ['sales', 'manager', 'admin'], nav: 'nav.pool', icon: '◎'},
   {name: 'leads', re: /^#\/leads$/, load: () => import('./pages/leads.js'), roles: ['sales', 'manager', 'admin', 'auditor'], nav: 'nav.leads', icon: '◇'},
+  {name: 'import', re: /^#\/leads\/import$/, load: () => import('./pages/import.js'), roles: ['sales', 'manager', 'admin'], parent: 'leads'},
   {name: 'lead', re: /^#\/leads\/([^/]+)$/, load: () => import('./pages/leads.js'), roles: ['sales', 'manager', 'admin', 'auditor'], parent: 'leads'},
   {name: 'customers', re: /^#\/customers$/, load: () => import('./pages/customers.js'), roles: null, nav: 'nav.customers', icon: '◈'},
   {name: 'customer', re: /^#\/customers\/([^/]+)$/, load: () => import('./pages/customers.js'), roles: null, parent: 'customers'},

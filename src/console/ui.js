@@ -2,7 +2,7 @@
 // edit events.
 import {h, clear, append, uid, replace} from './dom.js';
 import {t, tEnum, has, minorDigits, lang, fmtMoney, fmtNum, fmtDate} from './i18n.js';
-import {ApiError, newKey, staffList, departments, me, get} from './api.js';
+import {ApiError, newKey, staffList, departments, me, get, download} from './api.js';
 
 // --- alerts ------------------------------------------------------------------------
 
@@ -489,6 +489,37 @@ export function loading() {
   return h('div', {class: 'loading', role: 'status'}, t('common.loading'));
 }
 
+// --- export ------------------------------------------------------------------------
+
+// "Export CSV" and "Export Excel" for a list: GET `path` (…/export) with the format and
+// params() (the filters applied now, nothing else: the server refuses unknown ones), then
+// save the answer under the server's file name. The token travels as a header, so a
+// plain link cannot do it.
+export function exportButtons(path, params, box) {
+  const run = async (btn, format) => {
+    btn.disabled = true;
+    clearAlert(box);
+    try {
+      const {blob, filename} = await download(path, {...params(), format});
+      const url = URL.createObjectURL(blob);
+      const a = h('a', {href: url, download: filename, hidden: true});
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+    } catch (e) {
+      showError(box, e);
+    } finally {
+      btn.disabled = false;
+    }
+  };
+  const button = (format, label) => {
+    const b = h('button', {type: 'button', class: 'btn', 'data-action': `export-${format}`, onclick: () => run(b, format)}, label);
+    return b;
+  };
+  return [button('csv', t('export.csv')), button('xlsx', t('export.xlsx'))];
+}
+
 // --- people ------------------------------------------------------------------------
 
 let staffMap = new Map();
@@ -555,8 +586,9 @@ function changeValue(fieldName, v, currency) {
 }
 
 // What an edit event changed, one "field: old → new" line per field (and, for a lead,
-// the lead it was recorded as a duplicate of); a reversal or an invoice event reads as
-// one line of what it did; null when the event has none of these.
+// the lead it was recorded as a duplicate of); a reversal, an invoice or a merge event
+// (a record moved to the surviving customer, a customer merged or absorbed) reads as one
+// line of what it did; null when the event has none of these.
 // `currency`: the record's currency, for amounts when the event does not change it (or,
 // for a reversal, name it); `invoiceNumber`: the voided invoice's number, when known.
 export function eventChanges(e, {currency, invoiceNumber} = {}) {
@@ -588,6 +620,13 @@ export function eventChanges(e, {currency, invoiceNumber} = {}) {
     items.push(h('li', {class: 'change change-money', 'data-event': e.type}, t('changes.invoiceIssued', {number: data.number || '—', amount: money(data.amount),
       kind: data.tax_rate_pct === null || data.tax_rate_pct === undefined ? kind : `${kind} ${data.tax_rate_pct}%`,
       on: data.issued_on ? fmtDate(String(data.issued_on)) : '—'})));
+  } else if (e.type === 'RecordMoved') {
+    items.push(h('li', {class: 'change change-merge', 'data-event': e.type}, t(data.owner_id ? 'changes.recordMovedOwner' : 'changes.recordMoved',
+      {from: data.from_customer_id || '—', to: data.customer_id || '—', owner: staffName(data.owner_id)})));
+  } else if (e.type === 'CustomerMerged') {
+    items.push(h('li', {class: 'change change-merge', 'data-event': e.type}, t('changes.customerMerged', {id: data.into_id || '—'})));
+  } else if (e.type === 'CustomerAbsorbed') {
+    items.push(h('li', {class: 'change change-merge', 'data-event': e.type}, t('changes.customerAbsorbed', {id: data.from_id || '—'})));
   } else if (e.type === 'InvoiceVoided') {
     items.push(h('li', {class: 'change change-money', 'data-event': e.type}, t('changes.invoiceVoided', {number: data.number || invoiceNumber || e.stream, reason: data.reason || '—'})));
   }

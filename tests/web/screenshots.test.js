@@ -3,7 +3,8 @@
 //     no horizontal overflow at 375 px, no message key shown untranslated, no empty list.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {writeFile} from 'node:fs/promises';
+import {writeFile, mkdtemp, rm} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fixture, T, openRoute, signIn, SCREENSHOT_DIR, ensureDir, consoleModuleUrl} from './harness.js';
 
@@ -18,8 +19,25 @@ function shots(ids) {
   return [
     {page: 'signin', role: null, hash: '#/signin', ready: '#signin'},
     {page: 'dashboard', role: 'manager', hash: '#/dashboard', ready: '[data-tile] .tile-value'},
+    {page: 'tasks', role: 'rep1', hash: '#/tasks', ready: '#tasks-list li[data-kind]'},
     {page: 'pool', role: 'rep1', hash: '#/pool', ready: '#pool-list tr[data-id]'},
     {page: 'leads', role: 'rep1', hash: '#/leads', ready: 'tr[data-id]'},
+    {page: 'import', role: 'rep1', hash: '#/leads/import', ready: 'input[type="file"]',
+      // The preview of a file with a new row, a duplicate of a pool lead and a bad email.
+      async then(p) {
+        const dir = await mkdtemp(path.join(tmpdir(), 'evcrm-shot-'));
+        const file = path.join(dir, 'leads.csv');
+        await writeFile(file, '\ufeff姓名,公司,电话,邮箱,来源,地区\r\n' +
+          '曹宁,嘉兴禾田农业科技有限公司,13811112001,caoning@example.cn,展会,嘉兴\r\n' +
+          '陈静,杭州云帆信息技术有限公司,138-0000-0001,,展会,杭州\r\n' +
+          '邹凯,绍兴纺织印染有限公司,13811112003,zoukai@,官网,绍兴\r\n');
+        try {
+          await (await p.$('[data-page="import"] input[type="file"]')).uploadFile(file);
+          await p.waitForSelector('#import-preview:not([hidden]) [data-action="confirm-import"]', {timeout: T.wait});
+        } finally {
+          await rm(dir, {recursive: true, force: true});
+        }
+      }},
     {page: 'lead', role: 'rep1', hash: `#/leads/${ids.rep1Leads[0]}`, ready: 'h1'},
     {page: 'customers', role: 'rep1', hash: '#/customers', ready: 'tr[data-id]'},
     {page: 'customer', role: 'rep1', hash: `#/customers/${ids.customer}`, ready: '[data-id="' + ids.contract + '"]'},

@@ -4,7 +4,7 @@
 import {h, clear, replace, append, pageHeader, section, sectionWithActions, input, select, textarea, field, table,
   appendRows, alertBox, showError, clearAlert, showOk, badge, flag, staffName, loadStaff, loading, facts, wireForm,
   formDialog, FormInvalid, parseAmount, localToIso, isRole, assignableOptions, todayYmd, pagedList, editDialog, diffFields,
-  amountToInput, eventChanges} from './_shared.js';
+  amountToInput, eventChanges, exportButtons} from './_shared.js';
 import {t, tEnum, fmtDateTime, fmtDate, fmtRelative, fmtNum, fmtMoney, fmtMoneyMap} from '../i18n.js';
 import {get, getAll, getRecord, post, patch, me, staffList, ApiError} from '../api.js';
 import * as live from '../live.js';
@@ -55,7 +55,8 @@ async function renderList(root) {
     empty: t('customers.empty'), caption: t('nav.customers'), box, listBox, more});
   const canCreate = isRole('sales', 'manager', 'admin');
   root.append(pageHeader(t('nav.customers'), t('customers.subtitle'),
-    canCreate ? h('button', {type: 'button', class: 'btn btn-primary', 'data-action': 'new-customer', onclick: () => create()}, t('customers.new')) : null),
+    h('div', {class: 'btn-row'}, exportButtons('/customers/export', fp, box),
+      canCreate ? h('button', {type: 'button', class: 'btn btn-primary', 'data-action': 'new-customer', onclick: () => create()}, t('customers.new')) : null)),
   box, h('section', {class: 'card'}, filters, listBox, h('div', {class: 'more-row'}, more)));
   const staff = await staffList().catch(() => []);
   await loadStaff().catch(() => {});
@@ -168,7 +169,8 @@ async function renderCustomer(root, id) {
     });
   }
 
-  const readOnly = () => !!asOfIso || isRole('auditor', 'finance');
+  // A merged customer is read-only too: its records live on in the survivor.
+  const readOnly = () => !!asOfIso || isRole('auditor', 'finance') || !!(c && c.merged_into);
   const cmd = (path, payload, key, withVersion = true) =>
     post(`/customers/${encodeURIComponent(id)}${path}`, payload, {key, version: withVersion ? version : undefined});
   const onConflict = (err) => {
@@ -187,7 +189,9 @@ async function renderCustomer(root, id) {
     const isOwner = c.owner_id === m.id;
     const actions = [];
     const act = (key, label, fn, cls = 'btn') => actions.push(h('button', {type: 'button', class: cls, 'data-action': key, onclick: fn}, label));
+    const merged = !!c.merged_into;
     if (!ro) {
+      if (mayManage) act('merge', t('merge.action'), mergeFrom);
       if (c.in_pool) act('claim', t('pool.claim'), () => simple('/claim', t('pool.claim'), t('c360.claimConfirm'), 'c360.claimed', false), 'btn btn-primary');
       if (!c.in_pool) {
         act('edit', t('c360.edit'), editProfile);
@@ -200,8 +204,12 @@ async function renderCustomer(root, id) {
       }
     }
     const totals = c.totals || {};
+    const mergedFrom = c.merged_from || [];
     replace(body,
       pageHeader(c.name, [c.industry, c.region].filter(Boolean).join(' · ') || null, h('div', {class: 'btn-row'}, actions)),
+      merged ? mergedBanner(c.merged_into) : null,
+      mergedFrom.length ? h('p', {class: 'merged-from small', 'data-field': 'merged_from'}, t('merge.mergedFrom'), ' ',
+        mergedFrom.map((x, i) => [i ? ', ' : '', customerLink(x)])) : null,
       h('div', {class: 'badges'},
         c.level ? h('span', {class: 'badge badge-purple'}, tEnum('level', c.level)) : null,
         c.in_pool ? flag(t('customers.inPool'), 'amber') : flag(t('c360.ownedBy', {name: staffName(c.owner_id)}), 'blue'),
@@ -257,6 +265,56 @@ async function renderCustomer(root, id) {
           {label: t('c360.to'), cell: (o) => (o.to ? fmtDateTime(o.to) : t('c360.now'))},
           {label: t('common.reason'), cell: (o) => tEnum('ownerReason', o.reason)},
         ], (c.owner_history || []).slice().reverse(), {empty: t('common.empty')}))));
+  }
+
+  function customerLink(cid) {
+    return h('a', {href: `#/customers/${encodeURIComponent(cid)}`, class: 'id-link', 'data-id': cid}, cid);
+  }
+
+  // "Merged into X": the survivor's name when the caller may read it, else its id.
+  function mergedBanner(into) {
+    const link = h('a', {href: `#/customers/${encodeURIComponent(into)}`, class: 'strong', 'data-action': 'open-survivor', 'data-id': into}, into);
+    get(`/customers/${encodeURIComponent(into)}`).then((s) => { if (s && s.name) link.textContent = s.name; }).catch(() => {});
+    return h('div', {class: 'merged-banner', role: 'status', 'data-merged-into': into},
+      h('strong', t('merge.mergedInto')), ' ', link, h('div', {class: 'small'}, t('merge.mergedIntoHint')));
+  }
+
+  // 合并客户: pick the other customer (searched by name), then confirm; the other one's
+  // contacts, deals, follow-ups and history move here and it leaves every list.
+  function mergeFrom() {
+    const q = input('q', {type: 'search', placeholder: t('customers.searchHint'), 'aria-label': t('merge.search')});
+    const results = h('ul', {class: 'merge-results', 'data-results': ''});
+    const searchBtn = h('button', {type: 'button', class: 'btn btn-sm', 'data-action': 'merge-search', onclick: () => search()}, t('common.search'));
+    let found = [];
+    async function search() {
+      replace(results, h('li', {class: 'muted'}, t('common.loading')));
+      try {
+        const page = await get('/customers', {q: q.value.trim(), limit: 20});
+        found = (page.items || []).filter((x) => x.id !== id);
+        replace(results, found.length ? found.map((x) => h('li', {'data-id': x.id},
+          h('label', {class: 'check'}, h('input', {type: 'radio', name: 'from', value: x.id}), ' ', h('span', {class: 'strong'}, x.name),
+            h('span', {class: 'muted small'}, ` · ${[x.region, x.in_pool ? t('customers.inPool') : staffName(x.owner_id)].filter(Boolean).join(' · ')}`))))
+          : h('li', {class: 'muted'}, t('customers.empty')));
+      } catch (e) {
+        replace(results, h('li', {class: 'muted'}, e.message || String(e)));
+      }
+    }
+    q.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); search(); } });
+    formDialog(t('merge.title', {name: c.name}), [
+      h('div', {class: 'field-wide merge-pick'}, field(t('merge.search'), q), h('div', searchBtn), results),
+    ], (v) => {
+      const other = found.find((x) => x.id === v.from);
+      if (!other) throw new FormInvalid([['q', t('merge.pickOne')]]);
+      return other;
+    }, {intro: t('merge.pickIntro', {name: c.name}), submitLabel: t('merge.next'), wide: true, onDone: (other) => confirmMerge(other)});
+    search();
+  }
+
+  function confirmMerge(other) {
+    formDialog(t('merge.confirmTitle'), [
+      h('div', {class: 'field-wide'}, h('p', {class: 'confirm-text'}, t('merge.confirmText', {from: other.name, into: c.name})),
+        h('p', {class: 'muted small'}, t('merge.irreversible'))),
+    ], (v, key) => cmd('/merge', {from: other.id}, key, false), {danger: true, submitLabel: t('merge.confirm'), onDone: done('merge.done')});
   }
 
   function moneyTile(path, label, map, danger) {

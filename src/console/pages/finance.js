@@ -1,6 +1,6 @@
 // Finance (回款): receivables, overdue or all, and recording a payment against a contract.
 import {h, clear, replace, pageHeader, select, field, table, appendRows, alertBox, showError, clearAlert, showOk,
-  badge, staffName, loadStaff, loading, isRole, assignableOptions, pagedList, openDialog, facts} from './_shared.js';
+  badge, staffName, loadStaff, loading, isRole, assignableOptions, pagedList, openDialog, facts, exportButtons} from './_shared.js';
 import {t, fmtDate, fmtMoney, fmtNum} from '../i18n.js';
 import {get, getAll, staffList} from '../api.js';
 import {paymentDialog} from './customers.js';
@@ -103,7 +103,8 @@ export async function render(root) {
 
   root.append(pageHeader(t('nav.finance'), t('finance.subtitle'),
     mayRecord ? h('button', {type: 'button', class: 'btn btn-primary', 'data-action': 'new-payment', onclick: paymentAny}, t('payments.record')) : null),
-  box, h('section', {class: 'card'}, h('div', {class: 'card-head'}, h('h2', t('finance.receivables'))), filters, listBox, h('div', {class: 'more-row'}, more)),
+  box, h('section', {class: 'card', id: 'finance-receivables'}, h('div', {class: 'card-head'}, h('h2', t('finance.receivables')),
+    h('div', {class: 'card-actions'}, exportButtons('/receivables/export', fp, box))), filters, listBox, h('div', {class: 'more-row'}, more)),
   h('section', {class: 'card', id: 'finance-contracts'}, h('div', {class: 'card-head'}, h('h2', t('finance.contracts'))),
     h('form', {class: 'toolbar', onsubmit: (e) => e.preventDefault()}, field(t('common.state'), statusSel)), contractsBox));
   const staff = await staffList().catch(() => []);

@@ -3,7 +3,7 @@
 import {h, clear, replace, pageHeader, section, sectionWithActions, input, select, textarea, field, table,
   appendRows, alertBox, showError, clearAlert, showOk, badge, staffName, loadStaff, loading, facts, wireForm,
   formDialog, FormInvalid, parseAmount, localToIso, isRole, assignableOptions, flag, pagedList, showWarning, editDialog,
-  diffFields} from './_shared.js';
+  diffFields, exportButtons} from './_shared.js';
 import {t, tEnum, fmtDateTime, fmtRelative, fmtNum} from '../i18n.js';
 import {get, getRecord, post, patch, me, staffList, ApiError} from '../api.js';
 
@@ -105,7 +105,9 @@ async function renderList(root) {
 
   const canCreate = isRole('sales', 'manager', 'admin');
   const newBtn = canCreate ? h('button', {type: 'button', class: 'btn btn-primary', 'data-action': 'new-lead', onclick: () => createLead()}, t('leads.new')) : null;
-  root.append(pageHeader(t('nav.leads'), isRole('sales') ? t('leads.subtitleOwn') : t('leads.subtitleVisible'), newBtn), box,
+  const importBtn = canCreate ? h('a', {href: '#/leads/import', class: 'btn', 'data-action': 'import-leads'}, t('leads.import')) : null;
+  root.append(pageHeader(t('nav.leads'), isRole('sales') ? t('leads.subtitleOwn') : t('leads.subtitleVisible'),
+    h('div', {class: 'btn-row'}, exportButtons('/leads/export', filterParams, box), importBtn, newBtn)), box,
     h('section', {class: 'card'}, filters, listBox, h('div', {class: 'more-row'}, more)));
 
   const staff = await staffList().catch(() => []);
