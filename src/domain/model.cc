@@ -121,6 +121,23 @@ const FieldChange* ChangeOf(const std::vector<FieldChange>& changes, std::string
   return nullptr;
 }
 
+std::optional<int64_t> EditedAmount(const std::vector<FieldChange>& changes,
+                                    std::string_view field) {
+  const FieldChange* c = ChangeOf(changes, field);
+  if (!c || !c->new_value) return std::nullopt;
+  int64_t amount = 0;
+  const std::string& v = *c->new_value;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), amount);
+  if (ec != std::errc() || end != v.data() + v.size()) return std::nullopt;
+  return amount;
+}
+
+std::optional<Date> EditedDate(const std::vector<FieldChange>& changes, std::string_view field) {
+  const FieldChange* c = ChangeOf(changes, field);
+  if (!c || !c->new_value) return std::nullopt;
+  return ParseDate(*c->new_value);
+}
+
 std::vector<std::string> LeadDuplicateKeys(const LeadRecord& l) {
   std::vector<std::string> keys;
   if (l.state == LeadState::kVoided || l.state == LeadState::kConverted) return keys;
@@ -525,13 +542,9 @@ void Apply(Model& m, const EventMeta& meta, const Event& event) {
             if (!o) return;
             SetField(e.changes, "name", o->name);
             SetField(e.changes, "currency", o->currency);
-            if (const FieldChange* c = ChangeOf(e.changes, "amount")) {
-              const std::string& v = c->new_value.value_or("");
-              std::from_chars(v.data(), v.data() + v.size(), o->amount);
-            }
-            if (const FieldChange* c = ChangeOf(e.changes, "expected_close_date")) {
-              if (auto d = ParseDate(c->new_value.value_or(""))) o->expected_close_date = *d;
-            }
+            if (auto amount = EditedAmount(e.changes, "amount")) o->amount = *amount;
+            if (auto day = EditedDate(e.changes, "expected_close_date"))
+              o->expected_close_date = *day;
           },
           [&](const OpportunityStageChanged& e) {
             if (auto* o = Find(m.opportunities, stream)) o->stage = e.stage;
@@ -559,20 +572,16 @@ void Apply(Model& m, const EventMeta& meta, const Event& event) {
             auto* k = Find(m.contracts, stream);
             if (!k) return;
             k->paid += e.amount;
-            for (const auto& a : e.allocations) {
-              if (a.installment >= 0 && static_cast<size_t>(a.installment) < k->installments.size())
-                k->installments[static_cast<size_t>(a.installment)].paid += a.amount;
-            }
+            ApplyAllocations(e.allocations, 1, k->installments,
+                             [](InstallmentRecord& i) -> int64_t& { return i.paid; });
             k->payments.push_back({e.payment_id, e.amount, e.allocations, false});
           },
           [&](const PaymentReversed& e) {
             auto* k = Find(m.contracts, stream);
             if (!k) return;
             k->paid -= e.amount;
-            for (const auto& a : e.allocations) {
-              if (a.installment >= 0 && static_cast<size_t>(a.installment) < k->installments.size())
-                k->installments[static_cast<size_t>(a.installment)].paid -= a.amount;
-            }
+            ApplyAllocations(e.allocations, -1, k->installments,
+                             [](InstallmentRecord& i) -> int64_t& { return i.paid; });
             for (auto& p : k->payments) {
               if (p.id == e.payment_id) p.reversed = true;
             }

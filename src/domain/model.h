@@ -247,8 +247,26 @@ std::vector<std::string> LeadDuplicateKeys(const LeadRecord& lead);
 // than 5 digits remain (nothing to compare).
 OptText PhoneKey(std::string_view phone);
 
+// Adds `sign` (1: a payment, -1: its reversal) times each allocation to the paid amount of
+// the installment it names; `paid(installment)` is that amount. Allocations naming no
+// installment of `installments` are ignored. For the model and the read side alike.
+template <class Installments, class PaidOf>
+void ApplyAllocations(const std::vector<Allocation>& allocations, int64_t sign,
+                      Installments& installments, PaidOf&& paid) {
+  for (const auto& a : allocations) {
+    if (a.installment >= 0 && static_cast<size_t>(a.installment) < installments.size()) {
+      paid(installments[static_cast<size_t>(a.installment)]) += sign * a.amount;
+    }
+  }
+}
+
 // The new value of `field`, when `changes` changed it (nullptr otherwise).
 const FieldChange* ChangeOf(const std::vector<FieldChange>& changes, std::string_view field);
+// The new amount (minor units) or date that `changes` set in `field`, when it changed it
+// to one.
+std::optional<int64_t> EditedAmount(const std::vector<FieldChange>& changes,
+                                    std::string_view field);
+std::optional<Date> EditedDate(const std::vector<FieldChange>& changes, std::string_view field);
 
 // What kind of record a stream id names, by its prefix.
 enum class RecordKind {

@@ -1,7 +1,5 @@
 #include "projections/customer_projection.h"
 
-#include <charconv>
-
 #include "domain/model.h"
 #include "domain/overloaded.h"
 
@@ -261,14 +259,9 @@ void CustomerProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touc
             if (!o) return;
             SetEdited(e.changes, "name", o->name);
             SetEdited(e.changes, "currency", o->currency);
-            if (const auto* a = d::ChangeOf(e.changes, "amount")) {
-              const std::string& v = a->new_value.value_or("0");
-              std::from_chars(v.data(), v.data() + v.size(), o->amount);
-            }
-            if (const auto* c = d::ChangeOf(e.changes, "expected_close_date")) {
-              if (auto day = ParseDate(c->new_value.value_or("")))
-                o->expected_close_date = ToDays(*day);
-            }
+            if (auto amount = d::EditedAmount(e.changes, "amount")) o->amount = *amount;
+            if (auto day = d::EditedDate(e.changes, "expected_close_date"))
+              o->expected_close_date = ToDays(*day);
             o->version = ev.version;
             o->updated_at = at;
             customer(o->customer_id);
@@ -334,12 +327,8 @@ void CustomerProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touc
             auto* k = contracts_.EditExisting(ev.stream);
             if (!k) return;
             k->paid += e.amount;
-            for (const auto& a : e.allocations) {
-              if (a.installment >= 0 &&
-                  static_cast<size_t>(a.installment) < k->installments.size()) {
-                k->installments[static_cast<size_t>(a.installment)]->paid += a.amount;
-              }
-            }
+            d::ApplyAllocations(e.allocations, 1, k->installments,
+                                [](auto& i) -> int64_t& { return i->paid; });
             auto pay = std::make_unique<views::PaymentRowT>();
             pay->id = e.payment_id;
             pay->amount = e.amount;
@@ -357,12 +346,8 @@ void CustomerProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touc
             auto* k = contracts_.EditExisting(ev.stream);
             if (!k) return;
             k->paid -= e.amount;
-            for (const auto& a : e.allocations) {
-              if (a.installment >= 0 &&
-                  static_cast<size_t>(a.installment) < k->installments.size()) {
-                k->installments[static_cast<size_t>(a.installment)]->paid -= a.amount;
-              }
-            }
+            d::ApplyAllocations(e.allocations, -1, k->installments,
+                                [](auto& i) -> int64_t& { return i->paid; });
             for (auto& pay : k->payments) {
               if (pay->id != e.payment_id) continue;
               pay->reversed_at = at;
