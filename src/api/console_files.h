@@ -8,7 +8,7 @@
 namespace crm::api {
 
 struct EmbeddedFile {
-  std::string_view path;    // relative to src/console, e.g. "pages/pool.js"
+  std::string_view path;  // relative to src/console, e.g. "pages/pool.js"
   std::string_view bytes;
   std::string_view sha256;  // hex
 };

@@ -4,6 +4,7 @@
 #include <unicode/ucnv_err.h>
 #include <unicode/ustring.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "api/text.h"
@@ -75,9 +76,6 @@ Result<std::vector<CsvRecord>> ParseCsv(std::string_view text, size_t max_record
   };
   while (i < text.size()) {
     ++number;
-    if (records.size() >= max_records) {
-      return InvalidField("body", "more than " + std::to_string(max_records - 1) + " rows");
-    }
     CsvRecord& rec = records.emplace_back();
     rec.number = number;
     std::string field;
@@ -123,6 +121,15 @@ Result<std::vector<CsvRecord>> ParseCsv(std::string_view text, size_t max_record
         ++i;
         done = true;
       }
+    }
+    // A blank record (an empty line, or only separators, as Excel leaves below a table)
+    // is dropped and does not count; its number stays used.
+    bool blank = std::all_of(rec.fields.begin(), rec.fields.end(),
+                             [](const std::string& f) { return f.empty(); });
+    if (blank) {
+      records.pop_back();
+    } else if (records.size() > max_records) {
+      return InvalidField("body", "more than " + std::to_string(max_records - 1) + " rows");
     }
   }
   return records;

@@ -28,8 +28,9 @@ struct CsvRecord {
   size_t number = 0;  // 1-based, the header's being 1: the row number a spreadsheet shows
   std::vector<std::string> fields;
 };
-// The records of UTF-8 `text`; 400 on an unterminated quote, a quote inside an unquoted
-// field, or more than `max_records` records.
+// The records of UTF-8 `text`, blank ones (every field empty) left out; 400 on an
+// unterminated quote, a quote inside an unquoted field, or more than `max_records`
+// records that are not blank.
 Result<std::vector<CsvRecord>> ParseCsv(std::string_view text, size_t max_records);
 
 // Appends `value` as one CSV field (without the separator).

@@ -147,20 +147,26 @@ void RunQuery(const Services& s, const CallPtr& call, QueryParams accepted, Quer
   if (Status known = RequireKnownParams(call->req, accepted); !known.ok()) {
     return SendError(call, known.error());
   }
+  if (!OptParam(call->req, "min_position")) return QueryAs(s, call, *viewer, fn);
+  const Services* sp = &s;
+  AfterMinPosition(s, call, [sp, call, fn = std::move(fn)] { QueryNow(*sp, call, fn); });
+}
+
+void AfterMinPosition(const Services& s, const CallPtr& call, std::function<void()> then) {
   auto min = OptParam(call->req, "min_position");
-  if (!min) return QueryAs(s, call, *viewer, fn);
+  if (!min) return then();
   auto position = ParseU64(*min);
   if (!position) return SendError(call, InvalidField("min_position", "must be a log position"));
   const Services* sp = &s;
   s.read.runner().WhenApplied(
       *position, Steady::now() + kMinPositionWait,
-      [sp, call, fn = std::move(fn), position](bool reached) {
+      [sp, call, then = std::move(then), position](bool reached) {
         if (!reached) {
           return SendError(call, MakeError(ErrorKind::kUnavailable, "projection_lagging",
                                            "the read model has not reached " +
                                                std::to_string(*position) + " within 5 s"));
         }
-        sp->post([sp, call, fn] { QueryNow(*sp, call, fn); });
+        sp->post(then);
       });
 }
 
@@ -218,7 +224,16 @@ void RunCommand(const Services& s, const CallPtr& call, CommandSpec spec) {
     req.idempotency_key = key;
     // The request is the route and the body's bytes as sent: hashing the parsed body
     // would mean serialising it again, which recurses over whatever the client nested.
-    std::string head = call->req.method + " " + call->req.path + "\n";
+    // The query is part of the request (an import's dry_run): in its decoded, sorted
+    // form, and only when there is one, so that the hashes of query-less commands stay
+    // what they were.
+    std::string head = call->req.method + " " + call->req.path;
+    char sep = '?';
+    for (const auto& [k, v] : call->req.query) {
+      head += sep + k + "=" + v;
+      sep = '&';
+    }
+    head += "\n";
     req.request_hash = spec.secret_body ? s.tokens.RequestDigest(head, call->req.body)
                                         : eventstore::Sha256(head, call->req.body);
   }

@@ -61,6 +61,10 @@ inline const QueryParams kPageParams = {"limit", "cursor"};
 // A route's own parameters, and its page's when it is a list.
 QueryParams ListParams(QueryParams own);
 void RunQuery(const Services& s, const CallPtr& call, QueryParams accepted, QueryFn fn);
+// Runs `then` on an I/O thread once the read models have applied the request's
+// `min_position` (at once without one); answers 400 for a malformed one and 503
+// projection_lagging when it is not reached within 5 s.
+void AfterMinPosition(const Services& s, const CallPtr& call, std::function<void()> then);
 // 400 validation_failed naming every query parameter of `req` not in `accepted` (nor
 // `min_position`).
 Status RequireKnownParams(const HttpRequest& req, const QueryParams& accepted);

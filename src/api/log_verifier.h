@@ -39,10 +39,10 @@ class LogVerifier {
   const eventstore::EventStore& store_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<Done> waiting_;  // guarded by mu_
-  bool stopping_ = false;      // guarded by mu_
+  std::vector<Done> waiting_;               // guarded by mu_
+  bool stopping_ = false;                   // guarded by mu_
   std::atomic<bool> stopping_flag_{false};  // the same, for the pass in hand
-  uint64_t passes_ = 0;        // guarded by mu_
+  uint64_t passes_ = 0;                     // guarded by mu_
   std::thread thread_;
 };
 

@@ -34,7 +34,8 @@ PasswordStore::PasswordStore(projections::LocalStore& store, size_t threads) : s
   auto decoy = HashPassword(NewToken());
   if (!decoy.ok()) throw std::runtime_error(decoy.error().detail);
   decoy_ = *decoy;
-  for (size_t i = 0; i < std::max<size_t>(threads, 1); ++i) threads_.emplace_back([this] { Run(); });
+  for (size_t i = 0; i < std::max<size_t>(threads, 1); ++i)
+    threads_.emplace_back([this] { Run(); });
 }
 
 PasswordStore::~PasswordStore() { Stop(); }

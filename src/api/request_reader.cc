@@ -61,10 +61,14 @@ struct RequestReader::Impl {
   size_t body_limit = 0;  // this request's: limits.body_limit, or upload_limit for an upload
 
   // The body limit of the request whose header section is `header`: the upload limit
-  // when its target's path is one of limits.upload_paths.
+  // when its target's path is one of limits.upload_paths and it carries credentials (an
+  // anonymous caller never gets more than body_limit buffered).
   size_t BodyLimitFor(std::string_view header) const {
     size_t sp = header.find(' ');
-    if (sp != std::string_view::npos && limits.upload_limit > limits.body_limit) {
+    std::string lower(header);
+    for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    bool credentials = lower.find("\r\nauthorization:") != std::string::npos;
+    if (sp != std::string_view::npos && credentials && limits.upload_limit > limits.body_limit) {
       size_t end = header.find_first_of(" ?\r", sp + 1);
       std::string_view path =
           header.substr(sp + 1, end == std::string_view::npos ? 0 : end - sp - 1);

@@ -106,7 +106,9 @@ Router::Match Router::Find(HttpRequest& req, Handler* handler, std::string* allo
       }
       continue;
     }
-    *allowed += (allowed->empty() ? "" : ", ") + r.method;
+    if (allowed->find(r.method) == std::string::npos) {
+      *allowed += (allowed->empty() ? "" : ", ") + r.method;
+    }
   }
   if (best) {
     allowed->clear();

@@ -58,8 +58,8 @@ Result<json> EventsPage(const eventstore::EventStore& store, const EventsQuery& 
   uint64_t last = q.after;  // the last position read
   size_t scanned = 0;
   while (items.size() < q.limit && last < head && scanned < kMaxScannedPerPage) {
-    size_t want = q.type ? std::min<size_t>(1000, kMaxScannedPerPage - scanned)
-                         : q.limit - items.size();
+    size_t want =
+        q.type ? std::min<size_t>(1000, kMaxScannedPerPage - scanned) : q.limit - items.size();
     auto events = q.stream ? store.ReadStreamBetween(*q.stream, last, head, want)
                            : store.ReadAll(last + 1, want);
     if (!events.ok()) return events.error();
@@ -84,17 +84,18 @@ Result<json> EventsPage(const eventstore::EventStore& store, const EventsQuery& 
 
 void AddAuditRoutes(Router& r, Services& s) {
   r.Add("GET", "/api/v1/events", [&s](const CallPtr& call) {
-    RunQuery(s, call, ListParams({"after", "stream", "type"}), [&s, call](const d::Viewer& v, const ReadView&) -> Result<Answer> {
-      CRM_RETURN_IF_ERROR(AuditorOrAdmin(v, "event log pages"));
-      CRM_ASSIGN_OR_RETURN(EventsQuery q, ParseEventsQuery(call->req));
-      // The log is read once the projections' lock is released.
-      Answer answer;
-      answer.unlocked = [&s, q]() -> Result<Answer> {
-        CRM_ASSIGN_OR_RETURN(json page, EventsPage(s.store, q));
-        return Answer{std::move(page), std::nullopt};
-      };
-      return answer;
-    });
+    RunQuery(s, call, ListParams({"after", "stream", "type"}),
+             [&s, call](const d::Viewer& v, const ReadView&) -> Result<Answer> {
+               CRM_RETURN_IF_ERROR(AuditorOrAdmin(v, "event log pages"));
+               CRM_ASSIGN_OR_RETURN(EventsQuery q, ParseEventsQuery(call->req));
+               // The log is read once the projections' lock is released.
+               Answer answer;
+               answer.unlocked = [&s, q]() -> Result<Answer> {
+                 CRM_ASSIGN_OR_RETURN(json page, EventsPage(s.store, q));
+                 return Answer{std::move(page), std::nullopt};
+               };
+               return answer;
+             });
   });
 
   r.Add("GET", "/api/v1/audit/verify", [&s](const CallPtr& call) {

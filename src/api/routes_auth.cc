@@ -23,9 +23,7 @@ void SendTooMany(const CallPtr& call, int64_t seconds) {
             {{"Retry-After", std::to_string(seconds)}});
 }
 
-Error HashersBusy() {
-  return Unavailable("too many sign-ins at once; try again in a moment");
-}
+Error HashersBusy() { return Unavailable("too many sign-ins at once; try again in a moment"); }
 
 // After the password check, on an I/O thread.
 void FinishSignIn(const Services& s, const CallPtr& call, const std::string& staff_id,
@@ -38,11 +36,11 @@ void FinishSignIn(const Services& s, const CallPtr& call, const std::string& sta
     if (!row || row->departed) {
       match = false;
     } else {
-      staff = {{"id", row->id},
-               {"name", row->name},
-               {"role", row->role},
-               {"department_id", row->department_id.empty() ? json(nullptr)
-                                                            : json(row->department_id)}};
+      staff = {
+          {"id", row->id},
+          {"name", row->name},
+          {"role", row->role},
+          {"department_id", row->department_id.empty() ? json(nullptr) : json(row->department_id)}};
     }
   }
   if (!match) {
@@ -174,19 +172,18 @@ void AddAuthRoutes(Router& r, Services& s) {
     if (int64_t wait = s.sign_in.Begin(email, address, s.clock.Now())) {
       return SendTooMany(call, wait);
     }
-    bool queued = s.passwords.Verify(
-        id, *current, [sp, call, email, hash_then_set](bool match) {
-          sp->post([sp, call, email, hash_then_set, match] {
-            const std::string& from = call->req.remote_address;
-            if (match) {
-              sp->sign_in.Succeeded(email, from);
-              return hash_then_set();
-            }
-            int64_t wait = sp->sign_in.Failed(email, from, sp->clock.Now());
-            if (wait > 0) return SendTooMany(call, wait);
-            SendError(call, ValidationFailed({{"current_password", "does not match"}}));
-          });
-        });
+    bool queued = s.passwords.Verify(id, *current, [sp, call, email, hash_then_set](bool match) {
+      sp->post([sp, call, email, hash_then_set, match] {
+        const std::string& from = call->req.remote_address;
+        if (match) {
+          sp->sign_in.Succeeded(email, from);
+          return hash_then_set();
+        }
+        int64_t wait = sp->sign_in.Failed(email, from, sp->clock.Now());
+        if (wait > 0) return SendTooMany(call, wait);
+        SendError(call, ValidationFailed({{"current_password", "does not match"}}));
+      });
+    });
     if (!queued) {
       s.sign_in.Abandoned(email, address);
       SendError(call, HashersBusy(), {{"Retry-After", "1"}});

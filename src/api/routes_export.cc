@@ -180,6 +180,8 @@ Status WriteExport(const Services& s, const HttpRequest& req, const ExportKind& 
   return table.Finish();
 }
 
+void ExportNow(Services& s, const CallPtr& call, const ExportKind& kind, const std::string& format);
+
 void Export(Services& s, const CallPtr& call, const ExportKind& kind) {
   auto viewer = Authenticate(s, call->req.authorization);
   if (!viewer.ok()) return SendError(call, viewer.error());
@@ -192,6 +194,15 @@ void Export(Services& s, const CallPtr& call, const ExportKind& kind) {
   if (format != "csv" && format != "xlsx") {
     return SendError(call, InvalidField("format", "must be csv or xlsx"));
   }
+  // With min_position, the file holds at least what the log held there (read-your-writes).
+  Services* sp = &s;
+  AfterMinPosition(s, call, [sp, call, kind, format] { ExportNow(*sp, call, kind, format); });
+}
+
+void ExportNow(Services& s, const CallPtr& call, const ExportKind& kind,
+               const std::string& format) {
+  auto viewer = Authenticate(s, call->req.authorization, /*use=*/false);
+  if (!viewer.ok()) return SendError(call, viewer.error());
   // A filter's mistake is answered now, from a first page, before any file is made.
   {
     Rows probe;

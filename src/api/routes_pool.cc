@@ -105,14 +105,15 @@ void AddPoolRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/pool", [&s](const CallPtr& call) {
-    RunQuery(s, call, ListParams({"kind", "region", "q"}), [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
-      CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
-      auto kind = OptParam(call->req, "kind");
-      if (kind && *kind != "lead" && *kind != "customer") {
-        return InvalidField("kind", "must be lead or customer");
-      }
-      return Answer{PoolPage(view, v, call->req, kind, limit), std::nullopt};
-    });
+    RunQuery(s, call, ListParams({"kind", "region", "q"}),
+             [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
+               CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
+               auto kind = OptParam(call->req, "kind");
+               if (kind && *kind != "lead" && *kind != "customer") {
+                 return InvalidField("kind", "must be lead or customer");
+               }
+               return Answer{PoolPage(view, v, call->req, kind, limit), std::nullopt};
+             });
   });
 
   r.Add("GET", "/api/v1/pool/me", [&s](const CallPtr& call) {

@@ -49,11 +49,11 @@ class SignInLimiter {
 
  private:
   struct Entry {
-    int failures = 0;           // within the window
-    int64_t window_start = 0;   // ms
-    int64_t locked_until = 0;   // ms
-    int lockouts = 0;           // in a row: each doubles the next
-    int pending = 0;            // attempts in flight
+    int failures = 0;          // within the window
+    int64_t window_start = 0;  // ms
+    int64_t locked_until = 0;  // ms
+    int lockouts = 0;          // in a row: each doubles the next
+    int pending = 0;           // attempts in flight
   };
   static std::string EmailKey(const std::string& email) { return "e:" + email; }
   static std::string AddressKey(const std::string& address) { return "a:" + address; }

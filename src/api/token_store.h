@@ -90,7 +90,7 @@ class TokenStore {
   const writer::Clock& clock_;
   Millis idle_;
   std::string request_key_;
-  std::mutex mu_;                                  // writes, and sessions_
+  std::mutex mu_;                                   // writes, and sessions_
   std::unordered_map<std::string, Live> sessions_;  // by token hash: those seen since start
 };
 

@@ -150,6 +150,10 @@ CRM_DECIDER(MergeCustomers) {
   }
   const CustomerRecord& from = **found;
   CRM_RETURN_IF_ERROR(RequireEditor(m, v, from.own.owner_id, "merge customers"));
+  // Neither may be in the pool: a pool customer is claimed or assigned first (its rules
+  // apply), and a survivor in the pool would send the deals there without a release.
+  CRM_RETURN_IF_ERROR(rules::RequireOwnedCustomer(*into));
+  CRM_RETURN_IF_ERROR(rules::RequireOwnedCustomer(from));
 
   // Every record moves, each on its own stream; the deals take the survivor's owner.
   Decision d;

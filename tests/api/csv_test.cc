@@ -37,11 +37,17 @@ TEST(CsvTest, UploadsAreReadAsUtf8WhateverSpreadsheetWroteThem) {
 TEST(CsvTest, RecordsFollowRfc4180AndAreNumberedAsASpreadsheetShowsThem) {
   auto r = ParseCsv("a,b,c\r\n1,\"x, y\",\"say \"\"hi\"\"\"\n2,\"two\r\nlines\",\n,,\n", 100);
   ASSERT_TRUE(r.ok()) << r.error().detail;
-  EXPECT_EQ(
-      Fields(*r),
-      (std::vector<std::vector<std::string>>{
-          {"a", "b", "c"}, {"1", "x, y", "say \"hi\""}, {"2", "two\r\nlines", ""}, {"", "", ""}}));
-  EXPECT_EQ((*r)[3].number, 4u) << "a line break inside quotes stays in its row";
+  EXPECT_EQ(Fields(*r),
+            (std::vector<std::vector<std::string>>{
+                {"a", "b", "c"}, {"1", "x, y", "say \"hi\""}, {"2", "two\r\nlines", ""}}))
+      << "a record of empty fields only is left out";
+  EXPECT_EQ((*r)[2].number, 3u) << "a line break inside quotes stays in its row";
+  // Blank lines (Excel leaves rows of bare separators below a table) neither count toward
+  // the limit nor shift the numbers of the rows after them.
+  auto blanks = ParseCsv("h\n1\n\n,,\n2\n", 3);
+  ASSERT_TRUE(blanks.ok());
+  ASSERT_EQ(blanks->size(), 3u);
+  EXPECT_EQ((*blanks)[2].number, 5u);
   // Tabs separate when the header has tabs and no commas.
   auto tabs = ParseCsv("name\tcompany\nA, Ltd\tB\n", 100);
   ASSERT_TRUE(tabs.ok());

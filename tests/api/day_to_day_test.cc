@@ -547,6 +547,26 @@ TEST_F(DayToDayTest, AnImportPreviewsEachRowThenCreatesTheValidOnesInOneCommand)
   EXPECT_EQ(p["invalid"][0]["errors"][0]["field"], "email");
   EXPECT_EQ(Head(*crmd_), head) << "a dry run records nothing";
 
+  // A dry run's Idempotency-Key never stands for the import: the key binds the query too,
+  // so the same key with dry_run=false is another request (idempotency_key_reused), not a
+  // replay of the preview.
+  auto keyed = Http(crmd_->port(), "POST", "/api/v1/leads/import?dry_run=true", kExcelCsv,
+                    {{"Authorization", "Bearer " + token},
+                     {"Content-Type", "text/csv"},
+                     {"Idempotency-Key", "import-1"}});
+  ASSERT_EQ(keyed.status, 200) << keyed.body;
+  auto reused = Http(crmd_->port(), "POST", "/api/v1/leads/import", kExcelCsv,
+                     {{"Authorization", "Bearer " + token},
+                      {"Content-Type", "text/csv"},
+                      {"Idempotency-Key", "import-1"}});
+  EXPECT_EQ(reused.status, 422) << reused.body;
+  EXPECT_EQ(reused.Json()["code"], "idempotency_key_reused");
+  EXPECT_EQ(Head(*crmd_), head);
+  // An anonymous caller never gets the upload limit: 2 MiB is refused before it is read.
+  auto anonymous = Http(crmd_->port(), "POST", "/api/v1/leads/import", std::string(2 << 20, 'a'),
+                        {{"Content-Type", "text/csv"}});
+  EXPECT_EQ(anonymous.status, 413);
+
   auto done = upload("", kExcelCsv);
   ASSERT_EQ(done.status, 200) << done.body;
   json r = done.Json();
@@ -742,6 +762,13 @@ TEST_F(DayToDayTest, ExportsAreWhatTheCallerMaySeeWithTheListsFiltersAsCsvAndXls
   EXPECT_EQ(get("/api/v1/leads/export?stat=pending", token).status, 400);
   EXPECT_EQ(get("/api/v1/leads/export?state=gone", token).status, 400);
   EXPECT_EQ(get("/api/v1/leads/export", "nobody").status, 401);
+  // min_position: the file holds at least what the log held there.
+  EXPECT_EQ(CsvLines(get("/api/v1/leads/export?min_position=" + std::to_string(Head(*crmd_)),
+                         crmd_->token())
+                         .body)
+                .size(),
+            5u);
+  EXPECT_EQ(get("/api/v1/leads/export?min_position=x", token).status, 400);
 
   // .xlsx, read by openpyxl (Debian's python3-openpyxl), which nobody here wrote.
   auto xlsx = get("/api/v1/leads/export?format=xlsx", token);

@@ -78,6 +78,12 @@ TEST_F(MergeTest, OnlyAnAdminOrAManagerWhoMayActOnBothMerges) {
             "validation_failed");
   ThenError(When("stf_mgr", MergeCustomers{"cus_3", "cus_1"}), ErrorKind::kNotFound, "not_found");
   EXPECT_TRUE(When("stf_admin", MergeCustomers{"cus_3", "cus_1"}).ok());
+  // Neither may be in the pool: its rules (claim limits, capacity) would be skipped.
+  Do("stf_rep1", ReleaseCustomer{"cus_2", "not mine"});
+  ThenError(When("stf_mgr", MergeCustomers{"cus_1", "cus_2"}), ErrorKind::kConflict,
+            "invalid_transition");
+  ThenError(When("stf_admin", MergeCustomers{"cus_2", "cus_1"}), ErrorKind::kConflict,
+            "invalid_transition");
 }
 
 TEST_F(MergeTest, TheDealsTakeTheSurvivorsOwner) {

@@ -165,6 +165,9 @@ TEST_P(SnapshotStoryTest, ASnapshotAndTheLogAfterItEqualAFoldOfTheWholeLog) {
   EXPECT_FALSE(m.invoices.empty());
   EXPECT_FALSE(m.invoice_by_number.empty());
   EXPECT_FALSE(m.tasks.empty());
+  bool merged = false;
+  for (const auto& [id, c] : m.customers) merged |= c.merged_into.has_value();
+  EXPECT_TRUE(merged) << "no customer was merged";
   EXPECT_TRUE(lost) << "no lead changed hands";
   EXPECT_TRUE(followed) << "no lead was followed up";
   EXPECT_TRUE(paid) << "no contract is paid";

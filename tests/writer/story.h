@@ -355,6 +355,17 @@ class Story {
   // The last act: the caps are lifted, and a rep leaves, handing everything to a colleague.
   void Finale() {
     Do("stf_admin", d::SetPoolPolicy{d::PoolPolicy{.recycle_no_follow_up = hours(24 * 30)}});
+    // Acts every story ends with, whatever the dice said before: two records of one
+    // company, the second with a contact and an invoiced (then voided) contract, merged.
+    std::string a = NewId("cus"), b = NewId("cus"), contract = NewId("con"), inv = NewId("inv");
+    Date day = BusinessDay(clock_.Now(), kStoryOffset);
+    Do("stf_admin", d::CreateCustomer{a, d::CustomerDetails{.name = "Finale " + a}, reps_[1]});
+    Do("stf_admin", d::CreateCustomer{b, d::CustomerDetails{.name = "Finale " + b}, reps_[1]});
+    Do(reps_[1], d::AddContact{b, NewId("ctc"), {"C", {}, {}, {}, false}});
+    Do(reps_[1], d::SignContract{contract, b, {}, contract, "T", 1000, "CNY", day, {{day, 1000}}});
+    Do("stf_fin", d::IssueInvoice{inv, contract, "FIN-" + inv, 500, "CNY", day, "vat_normal", 13});
+    Do("stf_fin", d::VoidInvoice{inv, "wrong title"});
+    Do("stf_admin", d::MergeCustomers{a, b});
     Do("stf_mgr", d::Handover{reps_[0], reps_[1], true});
   }
 
