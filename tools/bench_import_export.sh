@@ -22,33 +22,14 @@ LEADS=${LEADS:-$([ $SMOKE = 1 ] && echo 10000 || echo 1000000)}
 IMPORT_ROWS=${IMPORT_ROWS:-$([ $SMOKE = 1 ] && echo 1000 || echo 10000)}
 
 tools/dev.sh build >/dev/null
-work=${WORK:-$(mktemp -d /tmp/evcrm-io.XXXXXX)}
-mkdir -p "$work"
+. tools/bench_lib.sh
+bench_work evcrm-io
 rm -rf "$work/data"
-pid=""
-cleanup() {
-  [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  [ -z "${WORK:-}" ] && rm -rf "$work"
-  return 0
-}
-trap cleanup EXIT
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
-rss() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
 
 token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-start() {
-  CRMD_ADMIN_TOKEN=$token "$BUILD_DIR/crmd" --data-dir "$work/data" --listen 127.0.0.1:0 \
-    2>"$work/crmd.log" &
-  pid=$!
-  for _ in $(seq 1 6000); do
-    grep -q "listening on" "$work/crmd.log" && break
-    kill -0 "$pid" 2>/dev/null || { cat "$work/crmd.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/crmd.log")
-}
-stop() { kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=""; }
+export CRMD_ADMIN_TOKEN=$token
+start() { crmd_start "$work/crmd.log" "$work/data"; }
+stop() { crmd_stop; }
 
 # Runs a command while sampling crmd's RSS every 50 ms; prints "seconds peak_rss_kb".
 measured() {

@@ -26,39 +26,22 @@ CONNECTIONS=${CONNECTIONS:-64}
 SUBSCRIBERS=${SUBSCRIBERS:-$([ $SMOKE = 1 ] && echo 50 || echo 1000)}
 
 tools/dev.sh build >/dev/null
-work=${WORK:-$(mktemp -d /tmp/evcrm-scale.XXXXXX)}
-mkdir -p "$work"
+. tools/bench_lib.sh
+bench_work evcrm-scale
 rm -rf "$work/big" "$work/empty"  # a WORK of an earlier run: start from nothing
-pid=""
-cleanup() {
-  [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  [ -z "${WORK:-}" ] && rm -rf "$work"
-  return 0
-}
-trap cleanup EXIT
 figures="$work/figures"
 : > "$figures"
 say() { echo "$1=$2" >> "$figures"; }
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 
 start() {  # label data-dir: starts crmd, says how long it took to serve and its memory
   local label=$1 dir=$2 t0
   t0=$(now)
-  "$BUILD_DIR/crmd" --data-dir "$dir" --listen 127.0.0.1:0 2>"$work/crmd-$label.log" &
-  pid=$!
-  for _ in $(seq 1 6000); do
-    grep -q "listening on" "$work/crmd-$label.log" && break
-    kill -0 "$pid" 2>/dev/null || { cat "$work/crmd-$label.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/crmd-$label.log")
-  [ -n "$port" ] || { echo "bench_scale.sh: crmd did not start" >&2; exit 1; }
+  crmd_start "$work/crmd-$label.log" "$dir"
   say "$label.seconds" "$(since "$t0")"
-  say "$label.rss_kb" "$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")"
+  say "$label.rss_kb" "$(rss)"
   say "$label.model" "\"$(sed -n 's/.*decision model loaded \(.*\)/\1/p' "$work/crmd-$label.log")\""
 }
-stop() { kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=""; }
+stop() { crmd_stop; }
 bench() {  # name data-dir scenario connections [options...]: one crmctl bench run -> name.json
   local name=$1 dir=$2 scenario=$3 connections=$4
   shift 4

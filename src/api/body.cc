@@ -37,7 +37,7 @@ Result<json> ParseObject(std::string_view body) {
   return j;
 }
 
-Result<json> ParseJson(std::string_view body) {
+Result<json> ParseJson(std::string_view body, size_t max_elements, std::string_view elements) {
   if (NestsDeeperThan(body, kMaxJsonDepth)) {
     return MakeError(ErrorKind::kMalformed, "malformed_json",
                      "the body nests arrays and objects deeper than " +
@@ -47,13 +47,35 @@ Result<json> ParseJson(std::string_view body) {
   // must mean one thing to every reader of it (a proxy, an audit log, this server).
   std::vector<std::set<std::string>> names;
   std::string duplicate;
+  // Nesting, to count the elements of a top-level array; the callback cannot stop the
+  // parser but by throwing.
+  struct TooMany {};
+  size_t open = 0;
+  size_t count = 0;
+  bool top_array = false;
+  auto element = [&] {
+    if (open == 1 && top_array && ++count > max_elements) throw TooMany{};
+  };
   json::parser_callback_t check = [&](int, json::parse_event_t event, json& parsed) {
     switch (event) {
       case json::parse_event_t::object_start:
+        element();
+        ++open;
         names.emplace_back();
         break;
       case json::parse_event_t::object_end:
+        --open;
         names.pop_back();
+        break;
+      case json::parse_event_t::array_start:
+        element();
+        if (open++ == 0) top_array = true;
+        break;
+      case json::parse_event_t::array_end:
+        --open;
+        break;
+      case json::parse_event_t::value:
+        element();
         break;
       case json::parse_event_t::key:
         if (!names.empty() && !names.back().insert(parsed.get<std::string>()).second &&
@@ -66,7 +88,13 @@ Result<json> ParseJson(std::string_view body) {
     }
     return true;
   };
-  json j = json::parse(body, check, false);
+  json j;
+  try {
+    j = json::parse(body, check, false);
+  } catch (const TooMany&) {
+    return InvalidField("body",
+                        "more than " + std::to_string(max_elements) + " " + std::string(elements));
+  }
   if (j.is_discarded()) {
     return MakeError(ErrorKind::kMalformed, "malformed_json", "the body is not valid JSON");
   }

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,8 +25,12 @@ inline constexpr size_t kMaxJsonDepth = 64;
 // Parses a request body: an object nested at most kMaxJsonDepth deep, or 400
 // malformed_json. An empty body is {}.
 Result<json> ParseObject(std::string_view body);
-// The same for any JSON value (an import's array), without the empty-body default.
-Result<json> ParseJson(std::string_view body);
+// The same for any JSON value (an import's array), without the empty-body default. A
+// top-level array of more than `max_elements` is refused (400 naming them `elements`) as
+// soon as the parser reaches one more, so a huge array of small values never becomes a
+// huge tree.
+Result<json> ParseJson(std::string_view body, size_t max_elements = SIZE_MAX,
+                       std::string_view elements = "elements");
 
 // Whether JSON text nests arrays and objects deeper than `limit`. Counts brackets outside
 // strings without parsing: exact for valid JSON, and harmless for anything else, which

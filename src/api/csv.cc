@@ -13,8 +13,6 @@ namespace crm::api {
 
 namespace {
 
-constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
-
 // `bytes` in the ICU converter `charset`, as UTF-8; nullopt on a byte sequence the
 // charset does not define (the converter stops instead of substituting).
 std::optional<std::string> Convert(std::string_view bytes, const char* charset) {

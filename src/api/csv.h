@@ -21,6 +21,10 @@
 
 namespace crm::api {
 
+// The UTF-8 byte order mark: dropped from uploads, written first in exports (Excel reads a
+// CSV without it in the system's code page).
+inline constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+
 // The upload as UTF-8; 400 when it is neither UTF-8, UTF-16 with a BOM, nor GB18030.
 Result<std::string> DecodeUpload(std::string_view bytes);
 

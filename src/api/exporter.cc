@@ -14,8 +14,6 @@ namespace crm::api {
 
 namespace {
 
-constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
-
 std::string MajorUnits(const Amount& a) {
   uint64_t abs = a.minor < 0 ? 0 - static_cast<uint64_t>(a.minor) : static_cast<uint64_t>(a.minor);
   std::string digits = std::to_string(abs);

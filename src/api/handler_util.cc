@@ -328,6 +328,18 @@ std::optional<std::vector<std::string>> VisibleOwners(const ReadView& view,
   return owners;
 }
 
+void ForEachHeld(const ReadView& view, const std::string& staff_id,
+                 const std::function<void(const views::LeadRowT&)>& lead,
+                 const std::function<void(const views::CustomerRowT&)>& customer) {
+  for (const auto& id : view.leads().OwnedBy(staff_id)) {
+    const auto* row = view.leads().Find(id);
+    if (row && projections::IsOwnedLead(*row)) lead(*row);
+  }
+  for (const auto& id : view.customers().CustomersOf(staff_id)) {
+    if (const auto* row = view.customers().FindCustomer(id)) customer(*row);
+  }
+}
+
 Status AuditorOrAdmin(const domain::Viewer& v, std::string_view what) {
   if (v.role == domain::Role::kAuditor || v.role == domain::Role::kAdmin) return Status::Ok();
   return Forbidden(std::string(what) + " are for auditors and admins");

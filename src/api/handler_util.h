@@ -159,6 +159,12 @@ std::function<bool(const std::string&)> VisibleTo(const ReadView& view, const do
 std::optional<std::vector<std::string>> VisibleOwners(const ReadView& view,
                                                       const domain::Viewer& v);
 
+// Calls `lead` with each lead `staff_id` holds (owned, not converted or voided) and
+// `customer` with each customer they own: what the pool rules may take back from them.
+void ForEachHeld(const ReadView& view, const std::string& staff_id,
+                 const std::function<void(const views::LeadRowT&)>& lead,
+                 const std::function<void(const views::CustomerRowT&)>& customer);
+
 // 403 unless `v` is an auditor or an admin, who read the log and the server's figures;
 // `what` names what is refused ("the event log").
 Status AuditorOrAdmin(const domain::Viewer& v, std::string_view what);

@@ -161,6 +161,14 @@ class WsSession : public WebSocket, public std::enable_shared_from_this<WsSessio
                       // A peer that does not take the message in hand will not take a close frame
                       // either: give the write a moment, then drop the connection.
                       self->close_after_write_ = true;
+                      // From here the grace decides, not the keep-alive pings (which such a
+                      // peer cannot answer either): one that resumes reading within it finds
+                      // the close frame, however long ago it last sent anything.
+                      websocket::stream_base::timeout grace;
+                      grace.handshake_timeout = kCloseGrace;  // also bounds the close handshake
+                      grace.idle_timeout = websocket::stream_base::none();
+                      grace.keep_alive_pings = false;
+                      self->ws_.set_option(grace);
                       self->abort_timer_.expires_after(kCloseGrace);
                       self->abort_timer_.async_wait([self](beast::error_code ec) {
                         if (ec || !self->writing_) return;

@@ -6,6 +6,7 @@
 #include "api/body.h"
 #include "api/event_json.h"
 #include "api/handler_util.h"
+#include "api/list_filters.h"
 #include "api/request_parts.h"
 #include "api/routes.h"
 #include "api/views_json.h"
@@ -109,15 +110,10 @@ void AddCustomerRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/customers", [&s](const CallPtr& call) {
-    RunQuery(s, call, ListParams({"owner_id", "level", "region", "q"}),
+    RunQuery(s, call, ListParams(kCustomerFilterParams),
              [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
                CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
-               projections::CustomerFilter f;
-               f.owner_id = OptParam(call->req, "owner_id");
-               f.level = OptParam(call->req, "level");
-               f.region = OptParam(call->req, "region");
-               f.q = OptParam(call->req, "q").value_or("");
-               f.owners = VisibleOwners(view, v);
+               auto f = CustomerFilterFrom(call->req, view, v);
                auto page = view.customers().ListCustomers(f, VisibleTo(view, v),
                                                           CursorParam(call->req), limit);
                return PageTextAnswer(page, [&](JsonWriter& w, const auto& row) {

@@ -1,6 +1,7 @@
 // Opportunities (商机), contracts (合同), payments and receivables (回款).
 #include "api/body.h"
 #include "api/handler_util.h"
+#include "api/list_filters.h"
 #include "api/request_parts.h"
 #include "api/routes.h"
 #include "api/views_json.h"
@@ -224,31 +225,20 @@ void AddDealRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/receivables", [&s](const CallPtr& call) {
-    RunQuery(s, call, ListParams({"overdue", "owner_id"}),
+    RunQuery(s, call, ListParams(kReceivableFilterParams),
              [&s, call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
                CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
-               auto overdue = OptParam(call->req, "overdue");
-               if (overdue && *overdue != "true" && *overdue != "false") {
-                 return InvalidField("overdue", "must be true or false");
-               }
-               bool only_overdue = overdue && *overdue == "true";
-               projections::ContractFilter f;
-               f.status = "active";
-               f.owner_id = OptParam(call->req, "owner_id");
+               CRM_ASSIGN_OR_RETURN(auto f, ReceivableFilterFrom(call->req));
                // Paged by contract: the cursor is the last contract of the previous page.
-               auto page = view.customers().ListContracts(f, VisibleTo(view, v),
+               auto page = view.customers().ListContracts(f.contracts, VisibleTo(view, v),
                                                           CursorParam(call->req), limit);
                Date today = Today(s);
                json items = json::array();
                for (const auto* k : page.items) {
-                 auto installments = projections::Installments(*k, today);
-                 for (size_t i = 0; i < installments.size(); ++i) {
-                   const auto& inst = installments[i];
-                   if (inst.status == "paid" || (only_overdue && inst.status != "overdue"))
-                     continue;
-                   items.push_back(
-                       ReceivableJson(*k, inst, i, view.customers().FindCustomer(k->customer_id)));
-                 }
+                 const auto* customer = view.customers().FindCustomer(k->customer_id);
+                 ForEachReceivable(*k, today, f, [&](const auto& inst, size_t i) {
+                   items.push_back(ReceivableJson(*k, inst, i, customer));
+                 });
                }
                return Answer{ListJson(std::move(items), page.next_cursor), std::nullopt};
              });

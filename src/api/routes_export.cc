@@ -7,6 +7,7 @@
 
 #include "api/exporter.h"
 #include "api/handler_util.h"
+#include "api/list_filters.h"
 #include "api/routes.h"
 #include "api/views_json.h"
 #include "projections/customer_projection.h"
@@ -63,22 +64,12 @@ Cell AmountCell(int64_t minor, const std::string& currency) {
 ExportKind Leads() {
   return {
       "leads",
-      {"state", "owner_id", "region", "q"},
+      kLeadFilterParams,
       {"id", "name", "company", "phone", "email", "source", "region", "state", "owner_id", "owner",
        "created_at", "last_follow_up_at", "next_follow_up_at", "recycle_at", "duplicate_of"},
       [](const Services& s, const HttpRequest& req, const d::Viewer& v, const ReadView& view,
          const std::string& cursor, Rows& rows) -> Result<std::string> {
-        projections::LeadFilter f;
-        f.state = OptParam(req, "state");
-        if (f.state && !d::ParseLeadState(*f.state)) {
-          return InvalidField("state",
-                              "must be one of unassigned, pending, following, invalid, "
-                              "converted, voided");
-        }
-        f.owner_id = OptParam(req, "owner_id");
-        f.region = OptParam(req, "region");
-        f.q = OptParam(req, "q").value_or("");
-        f.owners = VisibleOwners(view, v);
+        CRM_ASSIGN_OR_RETURN(auto f, LeadFilterFrom(req, view, v));
         auto page = view.leads().List(f, VisibleTo(view, v), cursor, kExportPage);
         for (const auto* r : page.items) {
           rows.push_back({r->id, r->name, r->company, Text(r->phone), Text(r->email),
@@ -94,17 +85,12 @@ ExportKind Leads() {
 
 ExportKind Customers() {
   return {"customers",
-          {"owner_id", "level", "region", "q"},
+          kCustomerFilterParams,
           {"id", "name", "industry", "level", "region", "phone", "address", "owner_id", "owner",
            "in_pool", "locked", "created_at", "last_follow_up_at", "recycle_at"},
           [](const Services& s, const HttpRequest& req, const d::Viewer& v, const ReadView& view,
              const std::string& cursor, Rows& rows) -> Result<std::string> {
-            projections::CustomerFilter f;
-            f.owner_id = OptParam(req, "owner_id");
-            f.level = OptParam(req, "level");
-            f.region = OptParam(req, "region");
-            f.q = OptParam(req, "q").value_or("");
-            f.owners = VisibleOwners(view, v);
+            auto f = CustomerFilterFrom(req, view, v);
             auto page = view.customers().ListCustomers(f, VisibleTo(view, v), cursor, kExportPage);
             for (const auto* r : page.items) {
               rows.push_back({r->id, r->name, Text(r->industry), Text(r->level), Text(r->region),
@@ -123,36 +109,26 @@ ExportKind Customers() {
 ExportKind Receivables() {
   return {
       "receivables",
-      {"overdue", "owner_id"},
+      kReceivableFilterParams,
       {"contract_id", "contract_number", "customer_id", "customer", "owner_id", "owner",
        "installment", "due_on", "currency", "amount", "paid", "outstanding", "status",
        "days_overdue"},
       [](const Services& s, const HttpRequest& req, const d::Viewer& v, const ReadView& view,
          const std::string& cursor, Rows& rows) -> Result<std::string> {
-        auto overdue = OptParam(req, "overdue");
-        if (overdue && *overdue != "true" && *overdue != "false") {
-          return InvalidField("overdue", "must be true or false");
-        }
-        projections::ContractFilter f;
-        f.status = "active";
-        f.owner_id = OptParam(req, "owner_id");
-        auto page = view.customers().ListContracts(f, VisibleTo(view, v), cursor, kExportPage);
+        CRM_ASSIGN_OR_RETURN(auto f, ReceivableFilterFrom(req));
+        auto page =
+            view.customers().ListContracts(f.contracts, VisibleTo(view, v), cursor, kExportPage);
         Date today = Today(s);
         for (const auto* k : page.items) {
           const auto* customer = view.customers().FindCustomer(k->customer_id);
-          auto installments = projections::Installments(*k, today);
-          for (size_t i = 0; i < installments.size(); ++i) {
-            const auto& inst = installments[i];
-            if (inst.status == "paid" || (overdue == "true" && inst.status != "overdue")) {
-              continue;
-            }
+          ForEachReceivable(*k, today, f, [&](const auto& inst, size_t i) {
             rows.push_back(
                 {k->id, k->number, k->customer_id, customer ? Text(customer->name) : Cell{},
                  Text(k->owner_id), OwnerName(view, k->owner_id), static_cast<int64_t>(i + 1),
                  FormatDate(FromDays(static_cast<int32_t>(inst.due_on_days))), k->currency,
                  AmountCell(inst.amount, k->currency), AmountCell(inst.paid, k->currency),
                  AmountCell(inst.amount - inst.paid, k->currency), inst.status, inst.days_overdue});
-          }
+          });
         }
         return page.next_cursor.value_or("");
       }};

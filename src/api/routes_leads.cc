@@ -5,6 +5,7 @@
 #include "api/body.h"
 #include "api/csv.h"
 #include "api/handler_util.h"
+#include "api/list_filters.h"
 #include "api/request_parts.h"
 #include "api/routes.h"
 #include "api/text.h"
@@ -16,8 +17,6 @@ namespace d = crm::domain;
 
 namespace {
 
-const std::vector<std::string> kLeadStates = {"unassigned", "pending",   "following",
-                                              "invalid",    "converted", "voided"};
 const std::vector<std::string> kStrategies = {"round_robin", "least_loaded", "region"};
 
 // The fields of a new lead, as POST /leads and an import's rows give them.
@@ -50,11 +49,6 @@ struct UploadRow {
   json body;
 };
 
-std::string LowerAscii(std::string s) {
-  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return s;
-}
-
 // The rows of a CSV upload: a header row naming the columns, then one lead per row; empty
 // rows are skipped. 400 for the whole file when it cannot be read or its header is wrong.
 Result<std::vector<UploadRow>> CsvRows(std::string_view bytes) {
@@ -64,7 +58,7 @@ Result<std::vector<UploadRow>> CsvRows(std::string_view bytes) {
   std::vector<std::string> columns;  // the field of each column; "" for an unnamed one
   std::vector<FieldError> errors;
   for (size_t i = 0; i < records[0].fields.size(); ++i) {
-    std::string header = LowerAscii(TrimSpace(records[0].fields[i]));
+    std::string header = d::LowerAscii(TrimSpace(records[0].fields[i]));
     auto it = kImportHeaders.find(header);
     if (header.empty()) {
       columns.emplace_back();
@@ -109,13 +103,10 @@ Result<std::vector<UploadRow>> CsvRows(std::string_view bytes) {
 
 // The rows of a JSON upload: an array of lead bodies, numbered from 1.
 Result<std::vector<UploadRow>> JsonRows(std::string_view bytes) {
-  CRM_ASSIGN_OR_RETURN(json array, ParseJson(bytes));
+  CRM_ASSIGN_OR_RETURN(json array, ParseJson(bytes, d::kMaxImportRows, "rows"));
   if (!array.is_array()) {
     return MakeError(ErrorKind::kMalformed, "malformed_json",
                      "a JSON import is an array of lead bodies");
-  }
-  if (array.size() > d::kMaxImportRows) {
-    return InvalidField("body", "more than " + std::to_string(d::kMaxImportRows) + " rows");
   }
   std::vector<UploadRow> rows;
   for (size_t i = 0; i < array.size(); ++i) rows.push_back({i + 1, std::move(array[i])});
@@ -216,7 +207,7 @@ void AddLeadRoutes(Router& r, Services& s) {
         return InvalidField("dry_run", "must be true or false");
       }
       plan->dry_run = dry_run == "true";
-      bool is_json = LowerAscii(req.content_type).starts_with("application/json");
+      bool is_json = d::LowerAscii(req.content_type).starts_with("application/json");
       CRM_ASSIGN_OR_RETURN(auto rows, is_json ? JsonRows(req.body) : CsvRows(req.body));
       plan->rows = rows.size();
       d::ImportLeads c;
@@ -251,20 +242,10 @@ void AddLeadRoutes(Router& r, Services& s) {
   });
 
   r.Add("GET", "/api/v1/leads", [&s](const CallPtr& call) {
-    RunQuery(s, call, ListParams({"state", "owner_id", "region", "q"}),
+    RunQuery(s, call, ListParams(kLeadFilterParams),
              [call](const d::Viewer& v, const ReadView& view) -> Result<Answer> {
                CRM_ASSIGN_OR_RETURN(size_t limit, LimitParam(call->req));
-               projections::LeadFilter f;
-               f.state = OptParam(call->req, "state");
-               if (f.state && !d::ParseLeadState(*f.state)) {
-                 return InvalidField("state",
-                                     "must be one of unassigned, pending, following, invalid, "
-                                     "converted, voided");
-               }
-               f.owner_id = OptParam(call->req, "owner_id");
-               f.region = OptParam(call->req, "region");
-               f.q = OptParam(call->req, "q").value_or("");
-               f.owners = VisibleOwners(view, v);
+               CRM_ASSIGN_OR_RETURN(auto f, LeadFilterFrom(call->req, view, v));
                auto page = view.leads().List(f, VisibleTo(view, v), CursorParam(call->req), limit);
                return PageTextAnswer(page, [&](JsonWriter& w, const auto& row) {
                  AppendLeadText(w, row, view.pool().policy());

@@ -129,21 +129,20 @@ void AddPoolRoutes(Router& r, Services& s) {
         due.push_back(std::move(item));
       };
       int64_t owned_leads = 0;
-      for (const auto& id : view.leads().OwnedBy(v.id)) {
-        const auto* row = view.leads().Find(id);
-        if (!row || !projections::IsOwnedLead(*row)) continue;
-        ++owned_leads;
-        remind(projections::RecycleAt(*row, p),
-               {{"kind", "lead"}, {"id", id}, {"name", row->name}, {"company", row->company}});
-      }
       int64_t owned_customers = 0;
-      for (const auto& id : view.customers().CustomersOf(v.id)) {
-        const auto* row = view.customers().FindCustomer(id);
-        if (!row) continue;
-        ++owned_customers;
-        remind(projections::RecycleAt(*row, p),
-               {{"kind", "customer"}, {"id", id}, {"name", row->name}});
-      }
+      ForEachHeld(
+          view, v.id,
+          [&](const views::LeadRowT& row) {
+            ++owned_leads;
+            remind(
+                projections::RecycleAt(row, p),
+                {{"kind", "lead"}, {"id", row.id}, {"name", row.name}, {"company", row.company}});
+          },
+          [&](const views::CustomerRowT& row) {
+            ++owned_customers;
+            remind(projections::RecycleAt(row, p),
+                   {{"kind", "customer"}, {"id", row.id}, {"name", row.name}});
+          });
       std::sort(due.begin(), due.end(), [](const json& a, const json& b) {
         return a["recycle_at"].get<std::string>() < b["recycle_at"].get<std::string>();
       });

@@ -53,30 +53,28 @@ Result<nlohmann::json> TasksFor(const Services& s, const projections::ReadModels
   const d::PoolPolicy& policy = view.pool().policy();
   const Time recycle_horizon = now + policy.remind_before.value_or(Seconds(0));
   std::vector<Item> items;
-  for (const auto& id : view.leads().OwnedBy(v.id)) {
-    const auto* row = view.leads().Find(id);
-    if (!row || !projections::IsOwnedLead(*row)) continue;
-    std::string title = row->name + " · " + row->company;
-    if (row->next_follow_up_at && follow_up_due(FromMillis(row->next_follow_up_at))) {
-      items.push_back({"follow_up", FromMillis(row->next_follow_up_at), id, title, ""});
-    }
-    if (auto at = projections::RecycleAt(*row, policy);
-        at && *at <= recycle_horizon && in_scope(*at)) {
-      items.push_back({"recycle", *at, id, title, ""});
-    }
-  }
-  for (const auto& id : view.customers().CustomersOf(v.id)) {
-    const auto* row = view.customers().FindCustomer(id);
-    if (!row) continue;
-    auto next = NextFollowUp(row->follow_ups);
-    if (next && follow_up_due(*next)) {
-      items.push_back({"follow_up", *next, id, row->name, ""});
-    }
-    if (auto at = projections::RecycleAt(*row, policy);
-        at && *at <= recycle_horizon && in_scope(*at)) {
-      items.push_back({"recycle", *at, id, row->name, ""});
-    }
-  }
+  ForEachHeld(
+      view, v.id,
+      [&](const views::LeadRowT& row) {
+        std::string title = row.name + " · " + row.company;
+        if (row.next_follow_up_at && follow_up_due(FromMillis(row.next_follow_up_at))) {
+          items.push_back({"follow_up", FromMillis(row.next_follow_up_at), row.id, title, ""});
+        }
+        if (auto at = projections::RecycleAt(row, policy);
+            at && *at <= recycle_horizon && in_scope(*at)) {
+          items.push_back({"recycle", *at, row.id, title, ""});
+        }
+      },
+      [&](const views::CustomerRowT& row) {
+        auto next = NextFollowUp(row.follow_ups);
+        if (next && follow_up_due(*next)) {
+          items.push_back({"follow_up", *next, row.id, row.name, ""});
+        }
+        if (auto at = projections::RecycleAt(row, policy);
+            at && *at <= recycle_horizon && in_scope(*at)) {
+          items.push_back({"recycle", *at, row.id, row.name, ""});
+        }
+      });
   for (const auto& id : view.customers().ContractsOf(v.id)) {
     const auto* k = view.customers().FindContract(id);
     if (!k) continue;

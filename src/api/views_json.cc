@@ -469,6 +469,13 @@ std::vector<std::string> CustomerRecordIds(const views::CustomerRowT& row,
       merged.insert(merged.end(), m->merged_from.begin(), m->merged_from.end());
     }
   }
+  // A merged customer's records have moved to the survivor; their streams hold its past.
+  if (!row.merged_into.empty()) {
+    if (const auto* into = p.FindCustomer(row.merged_into)) {
+      auto theirs = CustomerRecordIds(*into, p);
+      records.insert(records.end(), theirs.begin(), theirs.end());
+    }
+  }
   return records;
 }
 

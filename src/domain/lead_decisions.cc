@@ -37,11 +37,6 @@ namespace {
 
 bool Assignable(LeadState s) { return s != LeadState::kConverted && s != LeadState::kVoided; }
 
-std::string LowerAscii(std::string s) {
-  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return s;
-}
-
 }  // namespace
 
 CRM_DECIDER(CreateLead) {

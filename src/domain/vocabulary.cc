@@ -61,4 +61,11 @@ std::optional<AssignStrategy> ParseAssignStrategy(std::string_view s) {
 
 int Probability(Stage s) { return kProbabilities[static_cast<size_t>(s)]; }
 
+std::string LowerAscii(std::string s) {
+  for (auto& ch : s) {
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  }
+  return s;
+}
+
 }  // namespace crm::domain

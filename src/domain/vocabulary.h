@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace crm::domain {
@@ -36,6 +37,10 @@ std::optional<Stage> ParseStage(std::string_view s);
 std::optional<Channel> ParseChannel(std::string_view s);
 std::optional<Level> ParseLevel(std::string_view s);
 std::optional<AssignStrategy> ParseAssignStrategy(std::string_view s);
+
+// `s` with its ASCII letters lower-cased (regions, column headers and media types compare
+// so; other letters are left as they are).
+std::string LowerAscii(std::string s);
 
 // Default probability (percent) of each stage.
 int Probability(Stage s);

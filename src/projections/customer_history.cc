@@ -75,6 +75,8 @@ Result<std::unique_ptr<CustomerThen>> CustomerAsOf(const eventstore::EventStore&
   std::vector<eventstore::RecordedEvent> events;
   std::vector<std::string> streams = {customer_id};
   streams.insert(streams.end(), record_ids.begin(), record_ids.end());
+  std::sort(streams.begin(), streams.end());
+  streams.erase(std::unique(streams.begin(), streams.end()), streams.end());
   for (const auto& stream : streams) {
     CRM_ASSIGN_OR_RETURN(auto part, store.ReadStreamBetween(stream, from, position, SIZE_MAX));
     std::move(part.begin(), part.end(), std::back_inserter(events));

@@ -44,22 +44,27 @@ void CustomerProjection::ToPool(views::CustomerRowT& row, const eventstore::Reco
 }
 
 template <class TouchCustomer>
-void CustomerProjection::SetDealOwner(const eventstore::RecordedEvent& ev, const std::string& owner,
-                                      TouchCustomer&& touch_customer) {
-  const int64_t at = ToMillis(ev.at);
+CustomerProjection::DealList CustomerProjection::SetDealOwner(const eventstore::RecordedEvent& ev,
+                                                              const std::string& owner,
+                                                              const std::string* moved_to,
+                                                              TouchCustomer&& touch_customer) {
+  auto set = [&](auto& row, auto& owners) {
+    owners.Move(row.id, row.owner_id, owner);
+    row.owner_id = owner;
+    if (moved_to) row.customer_id = *moved_to;
+    row.version = ev.version;
+    row.updated_at = ToMillis(ev.at);
+    touch_customer(row.customer_id);
+  };
   if (auto* o = opportunities_.EditExisting(ev.stream)) {
-    opportunity_owners_.Move(o->id, o->owner_id, owner);
-    o->owner_id = owner;
-    o->version = ev.version;
-    o->updated_at = at;
-    touch_customer(o->customer_id);
-  } else if (auto* k = contracts_.EditExisting(ev.stream)) {
-    contract_owners_.Move(k->id, k->owner_id, owner);
-    k->owner_id = owner;
-    k->version = ev.version;
-    k->updated_at = at;
-    touch_customer(k->customer_id);
+    set(*o, opportunity_owners_);
+    return &views::CustomerRowT::opportunity_ids;
   }
+  if (auto* k = contracts_.EditExisting(ev.stream)) {
+    set(*k, contract_owners_);
+    return &views::CustomerRowT::contract_ids;
+  }
+  return nullptr;
 }
 
 void CustomerProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touched) {
@@ -146,34 +151,24 @@ void CustomerProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touc
                 break;
               case d::RecordKind::kOpportunity:
               case d::RecordKind::kContract:
-                SetDealOwner(ev, OrEmpty(e.owner_id), customer);
+                SetDealOwner(ev, OrEmpty(e.owner_id), nullptr, customer);
                 break;
               default:
                 break;
             }
           },
-          [&](const d::DealOwnerChanged& e) { SetDealOwner(ev, OrEmpty(e.owner_id), customer); },
+          [&](const d::DealOwnerChanged& e) {
+            SetDealOwner(ev, OrEmpty(e.owner_id), nullptr, customer);
+          },
           [&](const d::RecordMoved& e) {
             // The record leaves the merged customer's list for the survivor's.
-            std::vector<std::string> views::CustomerRowT::*list = nullptr;
+            DealList list = nullptr;
             if (auto* c = contacts_.EditExisting(ev.stream)) {
               c->customer_id = e.customer_id;
               c->version = ev.version;
               list = &views::CustomerRowT::contact_ids;
-            } else if (auto* o = opportunities_.EditExisting(ev.stream)) {
-              opportunity_owners_.Move(o->id, o->owner_id, OrEmpty(e.owner_id));
-              o->owner_id = OrEmpty(e.owner_id);
-              o->customer_id = e.customer_id;
-              o->version = ev.version;
-              o->updated_at = at;
-              list = &views::CustomerRowT::opportunity_ids;
-            } else if (auto* k = contracts_.EditExisting(ev.stream)) {
-              contract_owners_.Move(k->id, k->owner_id, OrEmpty(e.owner_id));
-              k->owner_id = OrEmpty(e.owner_id);
-              k->customer_id = e.customer_id;
-              k->version = ev.version;
-              k->updated_at = at;
-              list = &views::CustomerRowT::contract_ids;
+            } else {
+              list = SetDealOwner(ev, OrEmpty(e.owner_id), &e.customer_id, customer);
             }
             if (!list) return;
             if (auto* from = customers_.EditExisting(e.from_customer_id)) {

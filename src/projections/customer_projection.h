@@ -100,10 +100,13 @@ class CustomerProjection final : public Projection {
                         const std::string& owner, const std::string& reason);
   void ToPool(views::CustomerRowT& row, const eventstore::RecordedEvent& ev,
               domain::PoolReason reason);
-  // The opportunity or contract on `ev`'s stream now belongs to `owner` ("" = nobody).
+  // The opportunity or contract on `ev`'s stream now belongs to `owner` ("" = nobody), and
+  // to customer `moved_to` when given (a merge). Returns the customer's list the deal is
+  // in (nullptr: no such deal).
+  using DealList = std::vector<std::string> views::CustomerRowT::*;
   template <class TouchCustomer>
-  void SetDealOwner(const eventstore::RecordedEvent& ev, const std::string& owner,
-                    TouchCustomer&& touch_customer);
+  DealList SetDealOwner(const eventstore::RecordedEvent& ev, const std::string& owner,
+                        const std::string* moved_to, TouchCustomer&& touch_customer);
 
   // The contract holding invoice `id`, for its edit; nullptr when none.
   views::ContractRowT* EditInvoiceContract(const std::string& invoice_id);

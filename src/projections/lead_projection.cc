@@ -38,6 +38,20 @@ std::optional<Time> RecycleAt(const views::LeadRowT& row, const d::PoolPolicy& p
 }
 
 void LeadProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touched) {
+  if (const auto* e = std::get_if<d::CustomerMerged>(&ev.event)) {
+    // The leads converted into the merged customer now lead to the survivor.
+    auto from = converted_into_.find(ev.stream);
+    if (from == converted_into_.end()) return;
+    std::vector<std::string> ids = std::move(from->second);
+    converted_into_.erase(from);
+    for (const auto& id : ids) {
+      if (auto* row = rows_.EditExisting(id)) row->customer_id = e->into_id;
+      touched.insert("lead:" + id);
+    }
+    auto& into = converted_into_[e->into_id];
+    into.insert(into.end(), ids.begin(), ids.end());
+    return;
+  }
   if (d::KindOfId(ev.stream) != d::RecordKind::kLead) return;
   views::LeadRowT* row = nullptr;
   if (const auto* e = std::get_if<d::LeadCreated>(&ev.event)) {
@@ -113,6 +127,7 @@ void LeadProjection::Apply(const eventstore::RecordedEvent& ev, Topics& touched)
                  [&](const d::LeadConverted& e) {
                    row->state = std::string(d::Name(d::LeadState::kConverted));
                    row->customer_id = e.customer_id;
+                   converted_into_[e.customer_id].push_back(row->id);
                    row->contact_id = OrEmpty(e.contact_id);
                    row->opportunity_id = OrEmpty(e.opportunity_id);
                  },
@@ -139,6 +154,7 @@ Status LeadProjection::Load(const LocalStore& store) {
   for (const auto& [id, row] : rows_.rows()) {
     owners_.Move(id, "", row.owner_id);
     Index(row);
+    if (!row.customer_id.empty()) converted_into_[row.customer_id].push_back(id);
   }
   return Status::Ok();
 }

@@ -2,6 +2,10 @@
 #ifndef CRM_PROJECTIONS_LEAD_PROJECTION_H_
 #define CRM_PROJECTIONS_LEAD_PROJECTION_H_
 
+#include <map>
+#include <string>
+#include <vector>
+
 #include "domain/policy.h"
 #include "projections/projection.h"
 #include "projections/row_map.h"
@@ -33,6 +37,7 @@ class LeadProjection final : public Projection {
     rows_.Clear();
     owners_.Clear();
     search_.Clear();
+    converted_into_.clear();
   }
 
   const views::LeadRowT* Find(const std::string& id) const { return rows_.Find(id); }
@@ -54,6 +59,8 @@ class LeadProjection final : public Projection {
   RowMap<views::LeadRowT> rows_;
   OwnerIndex owners_;
   SearchIndex search_;
+  // The leads converted into each customer: a merge points them at the survivor.
+  std::map<std::string, std::vector<std::string>> converted_into_;
 };
 
 // Whether a lead counts as owned for capacity and handover.

@@ -26,6 +26,24 @@ TEST(BodyTest, ANameTwiceInOneObjectIsRefused) {
       ParseObject(R"({"name":"a","contact":{"name":"b"},"list":[{"name":1},{"name":2}]})").ok());
 }
 
+TEST(BodyTest, ATopLevelArrayIsCutAtItsLimitWhateverItsElements) {
+  EXPECT_TRUE(ParseJson(R"([{"a":[1,2,3]},[4,5],6])", 3).ok());
+  for (const char* more : {R"([{"a":[1,2,3]},[4,5],6,7])", R"([1,2,3,{}])", R"([1,2,3,[]])"}) {
+    auto r = ParseJson(more, 3, "rows");
+    ASSERT_FALSE(r.ok()) << more;
+    EXPECT_EQ(r.error().code, "validation_failed");
+    EXPECT_NE(r.error().detail.find("more than 3 rows"), std::string::npos) << r.error().detail;
+  }
+  // Only a top-level array's elements count; its elements' own members do not.
+  EXPECT_TRUE(ParseJson(R"({"a":1,"b":2,"c":3,"d":4})", 3).ok());
+  EXPECT_TRUE(ParseJson(R"([[1,2,3,4,5,6]])", 3).ok());
+  // A million small values stop at the limit instead of becoming a million-node tree.
+  std::string many = "[";
+  for (int i = 0; i < 1000000; ++i) many += "1,";
+  many.back() = ']';
+  EXPECT_FALSE(ParseJson(many, 10000, "rows").ok());
+}
+
 TEST(BodyTest, NestingIsCountedOutsideStringsOnly) {
   std::string deep = std::string(64, '[') + std::string(64, ']');
   EXPECT_FALSE(NestsDeeperThan(deep, 64));

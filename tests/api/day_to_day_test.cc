@@ -637,6 +637,11 @@ TEST_F(DayToDayTest, AMergedCustomerHandsOverEveryRecordAndItsPastAndFreesItsNam
     return c.Json()["id"];
   };
   std::string a = customer("Acme"), b = customer("Acme Trading");
+  // A lead converted into the customer that will be merged away.
+  std::string lead = Lead(token, {{"name", "Mr Wu"}, {"company", "Acme Trading"}});
+  auto converted =
+      crmd_->Call("POST", "/api/v1/leads/" + lead + "/convert", {{"customer_id", b}}, token);
+  ASSERT_EQ(converted.status, 200) << converted.body;
   ASSERT_EQ(crmd_->Call("POST", "/api/v1/customers/" + b + "/contacts", {{"name", "Ms Li"}}, token)
                 .status,
             201);
@@ -676,6 +681,9 @@ TEST_F(DayToDayTest, AMergedCustomerHandsOverEveryRecordAndItsPastAndFreesItsNam
   EXPECT_EQ(survivor["opportunities"][0]["customer_id"], a);
   ASSERT_EQ(survivor["follow_ups"].size(), 1u);
   EXPECT_EQ(survivor["follow_ups"][0]["note"], "met at the fair");
+  // The lead converted into the merged customer now leads to the survivor.
+  EXPECT_EQ(crmd_->Call("GET", "/api/v1/leads/" + lead + min, nullptr, token).Json()["customer_id"],
+            a);
   // Every list hides it; the survivor's timeline holds both pasts.
   auto listed = crmd_->Call("GET", "/api/v1/customers" + min, nullptr, token).Json()["items"];
   ASSERT_EQ(listed.size(), 1u) << listed;
@@ -698,6 +706,15 @@ TEST_F(DayToDayTest, AMergedCustomerHandsOverEveryRecordAndItsPastAndFreesItsNam
                   .Json();
   EXPECT_EQ(then["contacts"].size(), 0u) << then;
   EXPECT_EQ(then["merged_from"].size(), 0u);
+  // And the merged one had its own, though they have moved since.
+  json theirs = crmd_
+                    ->Call("GET", "/api/v1/customers/" + b + "?as_of=" + std::to_string(before),
+                           nullptr, token)
+                    .Json();
+  ASSERT_EQ(theirs["contacts"].size(), 1u) << theirs;
+  EXPECT_EQ(theirs["contacts"][0]["name"], "Ms Li");
+  EXPECT_EQ(theirs["opportunities"].size(), 1u);
+  EXPECT_EQ(theirs["merged_into"], nullptr);
 
   // The merged customer takes no command; its name is free.
   EXPECT_EQ(crmd_->Call("POST", merge, {{"from", b}}, mgr_token).status, 409);
