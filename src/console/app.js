@@ -19,6 +19,7 @@ const ROUTES = [
   {name: 'customer', re: /^#\/customers\/([^/]+)$/, load: () => import('./pages/customers.js'), roles: null, parent: 'customers'},
   {name: 'finance', re: /^#\/finance$/, load: () => import('./pages/finance.js'), roles: ['finance', 'admin', 'manager', 'auditor'], nav: 'nav.finance', icon: '¥'},
   {name: 'handover', re: /^#\/handover$/, load: () => import('./pages/handover.js'), roles: ['admin', 'manager'], nav: 'nav.handover', icon: '⇄'},
+  {name: 'org', re: /^#\/org$/, load: () => import('./pages/org.js'), roles: ['admin', 'manager'], nav: 'nav.org', icon: '▤'},
   {name: 'audit', re: /^#\/audit$/, load: () => import('./pages/audit.js'), roles: ['auditor', 'admin'], nav: 'nav.audit', icon: '✓'},
   {name: 'account', re: /^#\/account$/, load: () => import('./pages/account.js'), roles: null},
 ];

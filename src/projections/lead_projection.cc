@@ -151,6 +151,7 @@ Status LeadProjection::Load(const LocalStore& store) {
   CRM_RETURN_IF_ERROR(rows_.Load(store));
   owners_.Clear();
   search_.Clear();
+  converted_into_.clear();
   for (const auto& [id, row] : rows_.rows()) {
     owners_.Move(id, "", row.owner_id);
     Index(row);

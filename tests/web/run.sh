@@ -23,4 +23,4 @@ npm ci --no-audit --no-fund --loglevel=error
 if [[ $# -gt 0 ]]; then files=("$@"); else files=(*.test.js); fi
 # One file at a time (each starts its own crmd and Chromium); every test is bounded by
 # its own timeout, the runner by --test-timeout, the whole run by `timeout`.
-exec timeout --kill-after=10 360 node --test --test-concurrency=1 --test-timeout=180000 --test-reporter=spec "${files[@]}"
+exec timeout --kill-after=10 600 node --test --test-concurrency=1 --test-timeout=180000 --test-reporter=spec "${files[@]}"

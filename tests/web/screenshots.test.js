@@ -47,6 +47,7 @@ function shots(ids) {
         await p.select('[data-page="handover"] select[name="staff_id"]', c.people.rep2.id);
         await p.waitForSelector('[data-page="handover"] [data-tile="counts.leads"]', {timeout: T.wait});
       }},
+    {page: 'org', role: 'admin', hash: '#/org', ready: '#staff-list tr[data-id]'},
     {page: 'audit', role: 'auditor', hash: '#/audit', ready: '#event-feed > [data-position]',
       async then(p) {
         await p.click('#verify');
