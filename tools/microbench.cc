@@ -13,6 +13,8 @@
 //   RecycleSweep/N       the pool rules' sweep (RecycleDue) over N owned leads, none due
 //   RecycleScan/N        the same question asked of every owned lead, as the sweep did
 //                        before the model kept its recycle clocks
+//   ModelBytesPerLead/N  the decision model's heap per lead, N leads with a phone and an
+//                        e-mail (so both duplicate keys), owned by 200 reps
 //
 // Everything runs on scratch directories under $TMPDIR and stops by itself; the usual
 // Google Benchmark flags apply (--benchmark_filter, --benchmark_format=json, ...).
@@ -430,6 +432,38 @@ void RecycleScan(benchmark::State& state) {
   }
 }
 BENCHMARK(RecycleScan)->Arg(10'000)->Arg(1'000'000)->Unit(benchmark::kMicrosecond);
+
+// The heap the decision model takes per lead, as glibc counts what is allocated
+// (mallinfo2), with every field a lead keeps for its edits and both duplicate keys.
+void ModelBytesPerLead(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  crm::Time at = crm::FromMillis(1'790'000'000'000);
+  for (auto _ : state) {
+    malloc_trim(0);
+    size_t before = mallinfo2().uordblks;
+    auto m = std::make_unique<d::Model>();
+    m->policy.recycle_no_follow_up = std::chrono::days(30);
+    for (int64_t i = 0; i < n; ++i) {
+      std::string id = Numbered("lead", static_cast<uint64_t>(i));
+      std::string owner = Numbered("stf", static_cast<uint64_t>(i % 200));
+      std::string phone = "138" + std::to_string(10'000'000 + i);
+      d::Evolve(
+          *m, {id, 1, static_cast<uint64_t>(i + 1), at, owner},
+          d::LeadCreated{
+              id, "王先生 " + std::to_string(i), "上海蓝天科技有限公司 " + std::to_string(i), phone,
+              "wang" + std::to_string(i) + "@example.com", "web", "华东", owner, phone,
+              "上海蓝天科技有限公司 " + std::to_string(i) + "\x1f王先生 " + std::to_string(i)});
+    }
+    size_t after = mallinfo2().uordblks;
+    state.counters["bytes_per_lead"] = static_cast<double>(after - before) / static_cast<double>(n);
+    m.reset();
+  }
+}
+BENCHMARK(ModelBytesPerLead)
+    ->Arg(100'000)
+    ->Arg(1'000'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
 
 }  // namespace
 
