@@ -173,14 +173,16 @@ export function wireForm(form, box, submit, {onDone, onError} = {}) {
   return {resetKey() { key = newKey(); }};
 }
 
-// Non-empty values of the named controls; checkboxes as booleans.
+// Non-empty values of the named controls, trimmed (but passwords); checkboxes as booleans.
 export function formValues(form) {
   const out = {};
   for (const el of form.elements) {
     if (!el.name) continue;
     if (el.type === 'checkbox') { out[el.name] = el.checked; continue; }
     if (el.type === 'radio') { if (el.checked) out[el.name] = el.value; continue; }
-    const v = typeof el.value === 'string' ? el.value.trim() : el.value;
+    // A password is kept exactly as typed, as the server keeps it: trimmed here, one set
+    // through the API with a space at either end could never be typed at sign-in.
+    const v = typeof el.value === 'string' && el.type !== 'password' ? el.value.trim() : el.value;
     if (v !== '') out[el.name] = v;
   }
   return out;
@@ -240,11 +242,11 @@ export function openDialog(title, body, {onClose, wide} = {}) {
   return {el: dlg, close};
 }
 
-// A form in a dialog. fields: array of nodes; submit(values, key) → result.
-// → {el, close, form, resetKey}.
-export function formDialog(title, fields, submit, {submitLabel, onDone, onError, danger, intro, wide} = {}) {
+// A form in a dialog. fields: array of nodes; submit(values, key) → result; `name`
+// becomes the form's data-form. → {el, close, form, resetKey}.
+export function formDialog(title, fields, submit, {submitLabel, onDone, onError, danger, intro, wide, name} = {}) {
   const box = alertBox();
-  const form = h('form', {class: 'form'},
+  const form = h('form', {class: 'form', 'data-form': name},
     intro ? h('p', {class: 'muted'}, intro) : null,
     h('div', {class: 'form-grid'}, fields),
     box,
@@ -261,6 +263,17 @@ export function confirmDialog(title, message, action, {confirmLabel, danger} = {
 }
 
 // --- edits -----------------------------------------------------------------------
+
+// Reads a record (reload() → {data, version}) until the read side shows a version other
+// than `version` — it may not have applied a change yet — trying a few times with a
+// growing pause; → the last answer, changed or not.
+export async function readPast(reload, version, tries = 5) {
+  for (let i = 0; ; i++) {
+    const fresh = await reload();
+    if (String(fresh.version) !== String(version) || i >= tries) return fresh;
+    await new Promise((r) => setTimeout(r, 100 * (i + 1)));
+  }
+}
 
 // What a control shows: checkboxes as booleans, the rest as trimmed text.
 function controlValue(el) {
@@ -322,13 +335,8 @@ export function editDialog(title, {record, version, fields, values, changes, sen
   async function conflict(err) {
     let fresh;
     try {
-      // The read side may not have applied the other change yet: read until it has (a
-      // version past ours), a few times.
-      for (let i = 0; ; i++) {
-        fresh = await reload();
-        if (String(fresh.version) !== String(current) || i >= 5) break;
-        await new Promise((r) => setTimeout(r, 100 * (i + 1)));
-      }
+      // The read side may not have applied the other change yet.
+      fresh = await readPast(reload, current);
     } catch (e) {
       showError(box, e);
       return;

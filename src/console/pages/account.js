@@ -1,5 +1,6 @@
 // The account: who is signed in, changing one's own password, signing out.
-import {h, pageHeader, section, input, field, alertBox, showOk, wireForm, facts, FormInvalid} from './_shared.js';
+import {h, pageHeader, section, input, field, alertBox, showOk, wireForm, facts} from './_shared.js';
+import {newPasswordFields, checkNewPassword} from './_password.js';
 import {t, tEnum, fmtDateTime} from '../i18n.js';
 import {put, me, getSession, signOut} from '../api.js';
 import * as live from '../live.js';
@@ -11,14 +12,12 @@ export function render(root) {
   const form = h('form', {class: 'form', id: 'password-form', 'data-form': 'password'},
     h('div', {class: 'form-grid'},
       field(t('account.current'), input('current_password', {type: 'password', autocomplete: 'current-password'}), {required: true}),
-      field(t('account.new'), input('password', {type: 'password', autocomplete: 'new-password', minlength: 12, maxlength: 200}), {required: true, hint: t('account.rule')}),
-      field(t('account.repeat'), input('password_again', {type: 'password', autocomplete: 'new-password'}), {required: true})),
+      ...newPasswordFields()),
     box,
     h('div', {class: 'form-actions'}, h('button', {type: 'submit', class: 'btn btn-primary'}, t('account.change'))));
-  wireForm(form, box, (v, key) => {
-    if (v.password !== v.password_again) throw new FormInvalid([['password_again', t('account.mismatch')]]);
-    return put(`/staff/${encodeURIComponent(staff.id)}/password`, {password: v.password, current_password: v.current_password}, {key});
-  }, {onDone: () => { form.reset(); showOk(box, t('account.changed')); }});
+  wireForm(form, box, (v, key) => put(`/staff/${encodeURIComponent(staff.id)}/password`,
+    {password: checkNewPassword(v), current_password: v.current_password}, {key}),
+  {onDone: () => { form.reset(); showOk(box, t('account.changed')); }});
   root.append(pageHeader(t('page.account'), null,
     h('button', {type: 'button', class: 'btn', onclick: async () => { live.stop(); await signOut(); location.hash = '#/signin'; }}, t('shell.signOut'))),
   h('div', {class: 'grid-2'},

@@ -1,12 +1,14 @@
 // Organisation (组织架构): the department tree with each department's people, and the
 // staff list, filtered here (the API lists everyone). Admins create and edit departments
-// and people (edits carry If-Match; a stale form is read again by editDialog) and issue
-// API tokens, which the server shows once; everyone else who may open the page reads it.
-import {h, replace, pageHeader, input, select, field, table, alertBox, showError, showOk, badge, flag, loading,
-  formDialog, editDialog, openDialog, diffFields, markField, isRole, loadStaff, loadDepartments, departmentName,
-  uid} from './_shared.js';
+// and people (edits carry If-Match; a stale form is read again by editDialog), set
+// people's sign-in passwords (a new person's first one in the create form) and issue API
+// tokens, which the server shows once; everyone else who may open the page reads it.
+import {h, replace, pageHeader, input, select, field, table, alertBox, showError, showOk, showWarning, badge, flag,
+  loading, formDialog, editDialog, openDialog, diffFields, markField, readPast, isRole, loadStaff, loadDepartments,
+  departmentName, uid} from './_shared.js';
+import {newPasswordFields, checkNewPassword} from './_password.js';
 import {t, tEnum, fmtDate, fmtNum} from '../i18n.js';
-import {post, patch, getRecord, me, departments, departmentSubtree, ApiError} from '../api.js';
+import {post, put, patch, getRecord, me, departments, departmentSubtree, ApiError} from '../api.js';
 
 const ROLES = ['admin', 'manager', 'sales', 'finance', 'auditor'];
 const STAFF_FIELDS = ['name', 'email', 'role', 'department_id', 'region'];
@@ -135,6 +137,11 @@ export async function render(root) {
       admin ? {label: '', class: 'actions', cell: (s) => (s.departed ? null : h('div', {class: 'btn-row row-actions'},
         h('button', {type: 'button', class: 'btn btn-sm', 'data-action': 'edit-staff', 'aria-label': t('org.editStaffNamed', {name: s.name}),
           onclick: () => editStaff(s)}, t('common.edit')),
+        // One's own password wants the current one too: the account page asks for it.
+        s.id === self.id
+          ? h('a', {href: '#/account', class: 'btn btn-sm', 'data-action': 'set-password', title: t('org.ownPassword')}, t('org.setPassword'))
+          : h('button', {type: 'button', class: 'btn btn-sm', 'data-action': 'set-password', 'aria-label': t('org.setPasswordNamed', {name: s.name}),
+            onclick: () => setPassword(s)}, t('org.setPassword')),
         h('button', {type: 'button', class: 'btn btn-sm btn-danger', 'data-action': 'new-token', 'aria-label': t('org.issueTokenNamed', {name: s.name}),
           onclick: () => issueToken(s)}, t('org.issueToken'))))} : null,
     ].filter(Boolean);
@@ -214,18 +221,77 @@ export async function render(root) {
     ];
   }
 
+  // A new person, and their first password when one is typed: two requests. When the
+  // second fails the person exists all the same: the form is done (sent again, its key
+  // would replay the create, without the token), the token is shown, and the page says
+  // what is missing, with the way to set it.
   function createStaff() {
-    let name = '';
-    formDialog(t('org.newStaff'), staffFields(null), (v, key) => {
-      name = v.name;
-      return post('/staff', {name: v.name, email: v.email, role: v.role, department_id: v.department_id, region: v.region}, {key});
+    formDialog(t('org.newStaff'), [
+      ...staffFields(null),
+      h('div', {class: 'field-wide'}, h('h3', {class: 'form-section'}, t('org.initialPasswordSection')),
+        h('p', {class: 'hint'}, t('org.initialPasswordHelp'))),
+      ...newPasswordFields({label: t('org.initialPassword'), repeatLabel: t('org.initialPasswordRepeat'), required: false}),
+    ], async (v, key) => {
+      const password = checkNewPassword(v);
+      const r = await post('/staff', {name: v.name, email: v.email, role: v.role, department_id: v.department_id, region: v.region}, {key});
+      const done = {person: {id: r.data.id, name: v.name, email: v.email}, data: r.data, password: password !== undefined, failed: null};
+      if (done.password) {
+        try {
+          await put(`/staff/${enc(done.person.id)}/password`, {password});
+        } catch (e) {
+          done.failed = e;
+        }
+      }
+      return done;
     }, {
+      name: 'new-staff',
       submitLabel: t('common.create'),
-      onDone: async (r) => {
+      onDone: async ({person, data, password, failed}) => {
         // The token first: it is shown this once, whatever happens to the reload.
-        showToken({id: r.data.id, name}, r.data);
+        let note = null;
+        if (failed) {
+          note = h('div', {class: 'alert', role: 'alert', 'data-password': 'failed'}, passwordFailure(person, failed));
+        } else if (password) {
+          note = h('p', {class: 'small ok', 'data-password': 'set'}, t('org.tokenPasswordSet', {name: person.name, email: person.email}));
+        }
+        showToken(person, data, note);
         await load();
-        showOk(box, t('org.staffCreated', {name}));
+        if (!failed) {
+          showOk(box, t(password ? 'org.staffCreatedWithPassword' : 'org.staffCreated', {name: person.name}));
+          return;
+        }
+        showWarning(box, passwordFailure(person, failed),
+          h('div', {class: 'btn-row alert-extra'}, h('button', {type: 'button', class: 'btn btn-sm', 'data-action': 'retry-password',
+            onclick: () => setPassword(staff.find((x) => x.id === person.id) || person)}, t('org.retryPassword'))));
+      },
+    });
+  }
+
+  // What a new person's failed first password says, in the token dialog and on the page:
+  // that the person exists, why the password did not take, and where to set it.
+  function passwordFailure(person, err) {
+    const why = h('div', {class: 'alert-extra', 'data-error': 'password'});
+    showError(why, err);
+    return [h('strong', {class: 'alert-title'}, t('org.passwordFailed', {name: person.name})), why, h('span', t('org.passwordFailedHelp'))];
+  }
+
+  // An admin sets someone else's password. The server ends every session that person is
+  // signed in with (their API tokens keep working); the form says so.
+  function setPassword(s) {
+    formDialog(t('org.setPasswordNamed', {name: s.name}), [
+      h('p', {class: 'confirm-text field-wide'}, t('org.passwordSignIn', {name: s.name, email: s.email})),
+      h('p', {class: 'warn field-wide', 'data-notice': 'sessions'}, t('org.passwordSessions', {name: s.name})),
+      ...newPasswordFields(),
+    ], (v, key) => put(`/staff/${enc(s.id)}/password`, {password: checkNewPassword(v)}, {key}), {
+      name: 'set-password',
+      submitLabel: t('org.setPassword'),
+      onDone: async () => {
+        // The password is an event of the person (a new version) but its answer (204)
+        // has no position to read after: read them until the version moves, so that an
+        // edit opened next goes against the new one (a failed read shows in load()).
+        if (s.version !== undefined) await readPast(() => getRecord(`/staff/${enc(s.id)}`), s.version).catch(() => {});
+        await load();
+        showOk(box, t('org.passwordSet', {name: s.name}));
       },
     });
   }
@@ -262,6 +328,7 @@ export async function render(root) {
       h('p', {class: 'confirm-text field-wide'}, t('org.newTokenConfirm', {name: s.name})),
       self ? h('p', {class: 'warn field-wide'}, t('org.newTokenSelf')) : null,
     ], (v, key) => post(`/staff/${enc(s.id)}/tokens`, undefined, {key}), {
+      name: 'new-token',
       danger: true,
       submitLabel: t('org.issueToken'),
       onDone: (r) => showToken(s, r.data),
@@ -269,12 +336,14 @@ export async function render(root) {
   }
 
   // The token the server just answered, shown this once: a warning, the token selected
-  // for copying, and a copy button.
-  function showToken(person, data) {
+  // for copying, and a copy button; `note`, what else the admin must know (a new person's
+  // password).
+  function showToken(person, data, note = null) {
     if (!data || !data.token) {
       // A create retried with the same key answers without the token (it is never stored).
       const d = openDialog(t('org.tokenTitle'), h('div', {class: 'form', 'data-token-for': person.id},
         h('div', {class: 'alert alert-warn', role: 'alert'}, t('org.tokenRedacted')),
+        note,
         h('div', {class: 'form-actions'},
           h('button', {type: 'button', class: 'btn', onclick: () => d.close()}, t('common.close')),
           h('button', {type: 'button', class: 'btn btn-primary', onclick: () => { d.close(); issueToken(person); }}, t('org.issueToken')))));
@@ -310,6 +379,7 @@ export async function render(root) {
         h('div', {class: 'token-row'}, value,
           h('button', {type: 'button', class: 'btn', 'data-action': 'copy-token', onclick: copy}, t('org.copy')))),
       status,
+      note,
       h('p', {class: 'muted small'}, t('org.tokenUse')),
       h('div', {class: 'form-actions'},
         h('button', {type: 'button', class: 'btn btn-primary', 'data-action': 'token-done', onclick: () => d.close()}, t('org.tokenDone')))));
