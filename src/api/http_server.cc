@@ -163,7 +163,10 @@ class WsSession : public WebSocket, public std::enable_shared_from_this<WsSessio
                       self->close_after_write_ = true;
                       // From here the grace decides, not the keep-alive pings (which such a
                       // peer cannot answer either): one that resumes reading within it finds
-                      // the close frame, however long ago it last sent anything.
+                      // the close frame, however long ago it last sent anything. Whatever
+                      // still stands between it and the close (the write, a ping Beast
+                      // queued behind it, the close handshake), the connection is dropped
+                      // once the grace is over.
                       websocket::stream_base::timeout grace;
                       grace.handshake_timeout = kCloseGrace;  // also bounds the close handshake
                       grace.idle_timeout = websocket::stream_base::none();
@@ -171,7 +174,7 @@ class WsSession : public WebSocket, public std::enable_shared_from_this<WsSessio
                       self->ws_.set_option(grace);
                       self->abort_timer_.expires_after(kCloseGrace);
                       self->abort_timer_.async_wait([self](beast::error_code ec) {
-                        if (ec || !self->writing_) return;
+                        if (ec || self->closed_) return;
                         beast::error_code ignored;
                         beast::get_lowest_layer(self->ws_).socket().close(ignored);
                       });
@@ -198,7 +201,10 @@ class WsSession : public WebSocket, public std::enable_shared_from_this<WsSessio
   void SendClose() {
     closing_ = true;
     close_after_write_ = false;
-    ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) {});
+    ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) {
+      self->closed_ = true;
+      self->abort_timer_.cancel();  // nothing left to drop; the session may go at once
+    });
   }
 
   websocket::stream<beast::tcp_stream> ws_;
@@ -211,6 +217,7 @@ class WsSession : public WebSocket, public std::enable_shared_from_this<WsSessio
   bool open_ = false;
   bool writing_ = false;
   bool closing_ = false;
+  bool closed_ = false;  // the close handshake is over (or failed)
   bool close_after_write_ = false;
 };
 

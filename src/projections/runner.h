@@ -28,7 +28,7 @@ namespace crm::projections {
 
 // Bumped whenever a row schema or a projection's fold changes: stored read models of
 // another version are rebuilt from the log at start.
-inline constexpr uint32_t kViewsVersion = 5;
+inline constexpr uint32_t kViewsVersion = 6;
 
 class ProjectionRunner {
  public:

@@ -310,8 +310,11 @@ export async function render(root) {
       reload: () => getRecord(`/staff/${enc(s.id)}`),
       onReloaded: () => load(),
       onError: (err, ebox) => {
-        // A role change refused while the person still owns leads or customers.
-        if (!(err instanceof ApiError && err.code === 'invalid_transition' && sent && 'role' in sent)) return false;
+        // A role change refused while the person still owns leads or customers (the other
+        // refusals of the same code, a departed person or an admin's own role, keep the
+        // server's words).
+        if (!(err instanceof ApiError && err.code === 'invalid_transition' && sent && 'role' in sent &&
+              /\d+ leads and \d+ customers/.test(err.detail || ''))) return false;
         markField(dlg.form, 'role', t('org.roleHoldings'));
         showError(ebox, err, h('div', {class: 'alert-extra', 'data-error': 'holdings'}, t('org.roleHoldingsHelp'), ' ',
           h('a', {href: '#/handover', onclick: () => dlg.close()}, t('org.openHandover'))));
