@@ -4,9 +4,10 @@
 #   bench_work PREFIX      sets work: $WORK, or a fresh /tmp/PREFIX.XXXXXX removed at exit
 #                          (with the crmd still running, if any)
 #   now, since T0          seconds since the epoch; seconds since T0, to the millisecond
-#   crmd_start LOG DIR     starts $BUILD_DIR/crmd on DIR with its stderr in LOG and waits
-#                          until it serves (exits with the log if it dies first); sets pid
-#                          and port
+#   crmd_start LOG DIR [ARGS...]
+#                          starts $BUILD_DIR/crmd on DIR (with ARGS) with its stderr in LOG
+#                          and waits until it serves (exits with the log if it dies first);
+#                          sets pid and port
 #   crmd_stop              stops it (SIGTERM) and waits
 #   rss                    its resident memory, in KB
 
@@ -25,7 +26,8 @@ now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 crmd_start() {
   local log=$1 dir=$2
-  "$BUILD_DIR/crmd" --data-dir "$dir" --listen 127.0.0.1:0 2>"$log" &
+  shift 2
+  "$BUILD_DIR/crmd" --data-dir "$dir" --listen 127.0.0.1:0 "$@" 2>"$log" &
   pid=$!
   for _ in $(seq 1 6000); do
     grep -q "listening on" "$log" && break

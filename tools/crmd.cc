@@ -1,9 +1,12 @@
 // crmd: the evcrm server.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <thread>
 
 #include "server/app.h"
@@ -39,7 +42,39 @@ int main(int argc, char** argv) {
   cli.add_option("--console-dir", console_dir,
                  "Serve the web console from this directory (src/console), uncached, instead "
                  "of the copy built in: for working on the console");
+  std::string store = "rocksdb", nats, stream = "evcrm", node;
+  int replicas = 1;
+  cli.add_option("--store", store,
+                 "Where the log is: rocksdb (embedded, in the data dir) or jetstream (a NATS "
+                 "JetStream stream, with this node's copy in the data dir)")
+      ->check(CLI::IsMember({"rocksdb", "jetstream"}))
+      ->capture_default_str();
+  cli.add_option("--nats", nats,
+                 "With --store jetstream: the NATS servers, nats://host:port[,nats://...]");
+  cli.add_option("--stream", stream, "With --store jetstream: the stream's name")
+      ->capture_default_str();
+  cli.add_option("--replicas", replicas,
+                 "With --store jetstream: the stream's replicas when it is created (3 on a "
+                 "cluster of three)")
+      ->check(CLI::Range(1, 5))
+      ->capture_default_str();
+  cli.add_option("--node", node,
+                 "With --store jetstream: this node's name in the log (default: --listen)");
+  std::string advertise;
+  cli.add_option("--advertise", advertise,
+                 "With --store jetstream: where this node takes commands, as the other nodes "
+                 "name it to clients (default: http://<--listen>)");
+  int64_t lease_ms = 5000;
+  cli.add_option("--writer-lease-ms", lease_ms,
+                 "With --store jetstream: how long after the writer last renewed its lease a "
+                 "standby takes over")
+      ->check(CLI::Range(int64_t{500}, int64_t{600000}))
+      ->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
+  if ((store == "jetstream") != !nats.empty()) {
+    std::fprintf(stderr, "crmd: --store jetstream and --nats go together\n");
+    return 2;
+  }
 
   auto utc_offset = crm::ParseUtcOffset(offset);
   if (!utc_offset) {
@@ -65,6 +100,16 @@ int main(int argc, char** argv) {
   options.console_dir = console_dir;
   options.snapshot_every = snapshot_every;
   options.idempotency_ttl = crm::Seconds(idempotency_hours * 3600);
+  for (size_t start = 0; start < nats.size();) {
+    size_t comma = std::min(nats.find(',', start), nats.size());
+    if (comma > start) options.nats.push_back(nats.substr(start, comma - start));
+    start = comma + 1;
+  }
+  options.stream = stream;
+  options.replicas = replicas;
+  options.node = node;
+  options.advertise = advertise;
+  options.writer_lease = std::chrono::milliseconds(lease_ms);
   if (const char* token = std::getenv("CRMD_ADMIN_TOKEN")) options.admin_token = token;
   if (const char* password = std::getenv("CRMD_ADMIN_PASSWORD")) options.admin_password = password;
 

@@ -11,7 +11,8 @@
 #                       build the libFuzzer targets with clang (in build-fuzz) and run each
 #                       for SECONDS (default 60) on a copy of its seeds in tests/fuzz/corpus
 # Environment: BUILD_DIR (default build), DATA_DIR (default data), LISTEN, BUILD_TYPE,
-# EVCRM_SANITIZE=ON for an AddressSanitizer + UBSan build.
+# EVCRM_SANITIZE=ON for an AddressSanitizer + UBSan build, EVCRM_BROWSER_TESTS=OFF to
+# leave out the browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +22,7 @@ LISTEN=${LISTEN:-127.0.0.1:8080}
 BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo}
 PACKAGES=(g++ cmake ninja-build librocksdb-dev libflatbuffers-dev flatbuffers-compiler
           libboost1.81-dev nlohmann-json3-dev libgtest-dev libssl-dev libicu-dev libcli11-dev
-          libsodium-dev pkg-config libbenchmark-dev libxlsxwriter-dev)
+          libsodium-dev pkg-config libbenchmark-dev libxlsxwriter-dev libnats-dev)
 
 install_missing() {
   local missing=()
@@ -104,12 +105,13 @@ fuzz() {
 
 unit_tests() {
   # promtool (Debian's prometheus) checks /metrics in ResourceTest; openpyxl reads the
-  # .xlsx exports (DayToDayTest, tests/web/export.test.js).
-  install_missing prometheus python3-openpyxl
+  # .xlsx exports (DayToDayTest, tests/web/export.test.js); nats-server runs the JetStream
+  # log's tests.
+  install_missing prometheus python3-openpyxl nats-server
   build
   ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)" --timeout 600
   validate_openapi
-  browser_tests
+  if [ "${EVCRM_BROWSER_TESTS:-ON}" != OFF ]; then browser_tests; fi
 }
 
 # The console in a real browser: Debian's chromium driven by puppeteer-core (pinned by

@@ -89,6 +89,9 @@ const std::vector<ProblemCode>& ProblemCodes() {
       {"too_many_attempts", 429, "Too many attempts",
        "too many failed sign-ins for the email or from the client address; `Retry-After` "
        "says in how many seconds to try again"},
+      {"not_leader", 503, "Not the writer",
+       "the log is replicated (crmd --store jetstream) and this node is a standby: `detail` "
+       "names the writer node and where it takes commands; nothing was written"},
       {"projection_lagging", 503, "Read model lagging",
        "the read model did not reach min_position within 5 s"},
       {"unavailable", 503, "Service unavailable",

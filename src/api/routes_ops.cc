@@ -4,6 +4,7 @@
 #include "api/handler_util.h"
 #include "api/openapi.h"
 #include "api/routes.h"
+#include "eventstore/jetstream_event_store.h"
 
 namespace crm::api {
 
@@ -78,6 +79,31 @@ std::string StoreMetrics(const Services& s) {
         << "# TYPE evcrm_model_snapshot_build_seconds gauge\n"
         << "evcrm_model_snapshot_build_seconds " << snap.last_build_seconds << "\n";
   }
+  if (auto replica = eventstore::ReplicaOf(s.store)) {
+    eventstore::WriterLease::Stats lease =
+        s.lease ? s.lease->GetStats() : eventstore::WriterLease::Stats{};
+    out << "# HELP evcrm_stream_sequence The JetStream stream's last sequence in this node's "
+           "copy of the log.\n"
+        << "# TYPE evcrm_stream_sequence gauge\n"
+        << "evcrm_stream_sequence " << replica->applied << "\n"
+        << "# HELP evcrm_stream_lag Stream messages this node's copy has not applied yet.\n"
+        << "# TYPE evcrm_stream_lag gauge\n"
+        << "evcrm_stream_lag " << replica->stream_last - replica->applied << "\n"
+        << "# HELP evcrm_writer 1 when this node holds the writer's lease and decides.\n"
+        << "# TYPE evcrm_writer gauge\n"
+        << "evcrm_writer " << (s.lease && s.lease->IsWriter() ? 1 : 0) << "\n"
+        << "# HELP evcrm_writer_terms_taken_total Times this node took the writer's lease.\n"
+        << "# TYPE evcrm_writer_terms_taken_total counter\n"
+        << "evcrm_writer_terms_taken_total " << lease.terms_taken << "\n"
+        << "# HELP evcrm_writer_terms_lost_total Times this node stopped writing without "
+           "releasing the lease (refused, or not renewed in time).\n"
+        << "# TYPE evcrm_writer_terms_lost_total counter\n"
+        << "evcrm_writer_terms_lost_total " << lease.terms_lost << "\n"
+        << "# HELP evcrm_writer_model_followed_events_total Events other nodes appended that "
+           "this node's decision model folded in.\n"
+        << "# TYPE evcrm_writer_model_followed_events_total counter\n"
+        << "evcrm_writer_model_followed_events_total " << st.followed_events << "\n";
+  }
   RenderHistogram(out, "evcrm_commit_batch_size", "Commands per group commit.", st.batch_size, 1);
   RenderHistogram(out, "evcrm_fsync_seconds", "Time to write and sync one group commit.",
                   appends.micros, 1e-6);
@@ -145,6 +171,24 @@ void AddOpsRoutes(Router& r, Services& s) {
     // the read models that failed a write leaves them served from memory: degraded.
     std::string halted = s.writer.Stats().halted;
     std::string failing = s.read.runner().failure();
+    // A log on a JetStream stream: which, and how far this node's copy has followed it. A
+    // copy that stopped following serves the past and takes no command.
+    if (auto replica = eventstore::ReplicaOf(s.store)) {
+      health["log"] = {{"store", "jetstream"},
+                       {"stream", replica->stream},
+                       {"node", replica->node},
+                       {"sequence", replica->applied},
+                       {"lag", replica->stream_last - replica->applied}};
+      // Whether this node decides, and which node does.
+      health["role"] = s.lease && s.lease->IsWriter() ? "writer" : "standby";
+      auto writer = s.lease ? s.lease->Writer() : std::nullopt;
+      health["writer"] =
+          writer ? json{{"node", writer->node}, {"url", writer->url}, {"term", writer->term}}
+                 : json(nullptr);
+      if (failing.empty() && !replica->broken.empty()) {
+        failing = "this node's copy of the log stopped following the stream: " + replica->broken;
+      }
+    }
     if (!halted.empty()) {
       health["status"] = "halted";
       health["detail"] = halted;

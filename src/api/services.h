@@ -14,6 +14,7 @@
 #include "api/sign_in_limiter.h"
 #include "api/token_store.h"
 #include "eventstore/event_store.h"
+#include "eventstore/jetstream_lease.h"
 #include "projections/read_models.h"
 #include "writer/clock.h"
 #include "writer/ids.h"
@@ -51,6 +52,8 @@ struct Services {
   std::function<LiveStats()> live_stats;
   // The decision-model snapshots' figures, for /metrics.
   std::function<writer::SnapshotStats()> snapshot_stats;
+  // On a replicated log (crmd --store jetstream): who writes; null on RocksDB.
+  const eventstore::WriterLease* lease;
 };
 
 }  // namespace crm::api

@@ -68,6 +68,9 @@ struct AppendBatch {
   Time at;                           // recorded on each event; never earlier than the last one's
   std::vector<PendingEvent> events;  // in log order
   std::vector<IndexWrite> index;
+  // The head the batch was decided on: when set, the batch is refused unless the log
+  // still ends there (a replicated log's copy may have taken another node's commit).
+  std::optional<uint64_t> after{};
 };
 
 struct VerifyReport {
@@ -95,8 +98,10 @@ class EventStore {
   // atomically, and syncs them before returning the position of its first event (the
   // others follow densely; a batch without events returns Head() + 1). Refuses the whole
   // batch when an event does not continue its stream (kPrecondition "version_conflict"),
-  // or when storage fails (kUnavailable); nothing is written then. One caller at a time:
-  // the writer.
+  // when the head is not `batch.after` (kPrecondition "head_moved"), when another node
+  // wrote to a replicated log first (kPrecondition "wrong_last_sequence"), or when
+  // storage fails (kUnavailable); nothing is written then (after kUnavailable: as far as
+  // anyone knows). One caller at a time: the writer.
   virtual Result<uint64_t> Append(const AppendBatch& batch) = 0;
 
   // The last durable position (0 for an empty log). Thread-safe, like every read below.

@@ -17,8 +17,8 @@
 
 #include "eventstore/coding.h"
 #include "eventstore/event_codec.h"
-#include "eventstore/rocks_logger.h"
 #include "eventstore/log_format.h"
+#include "eventstore/rocks_logger.h"
 #include "eventstore/sha256.h"
 
 namespace crm::eventstore {
@@ -401,6 +401,11 @@ class RocksEventStore final : public EventStore {
   // WriteBatch. Runs on the caller's thread (the writer's): nothing else writes.
   Result<uint64_t> Write(const AppendBatch& batch) {
     uint64_t head = head_.load();
+    if (batch.after && *batch.after != head) {
+      return MakeError(ErrorKind::kPrecondition, "head_moved",
+                       "the batch was decided at position " + std::to_string(*batch.after) +
+                           " but the log ends at " + std::to_string(head));
+    }
     // Each stream's first event in the batch must follow what is stored (its version
     // absent, the one before present: two point lookups, cheap with the bloom filter);
     // later ones must follow each other.

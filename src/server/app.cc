@@ -27,6 +27,8 @@
 #include "api/services.h"
 #include "api/text.h"
 #include "api/token_store.h"
+#include "eventstore/jetstream_event_store.h"
+#include "eventstore/jetstream_lease.h"
 #include "eventstore/rocks_event_store.h"
 #include "projections/local_store.h"
 #include "projections/read_models.h"
@@ -72,6 +74,8 @@ struct App::Impl {
   std::unique_ptr<projections::LocalStore> local;
   std::unique_ptr<projections::ReadModels> read;
   std::unique_ptr<writer::Writer> writer;
+  // On a JetStream log: whether this node is the one that decides.
+  std::unique_ptr<eventstore::WriterLease> lease;
   std::unique_ptr<api::TokenStore> tokens;
   std::unique_ptr<api::PasswordStore> passwords;
   api::SignInLimiter sign_in;
@@ -145,6 +149,17 @@ struct App::Impl {
   // the hash and the files come first, the events last: a crash in between leaves an empty
   // log, so the next start does it all again.
   Status BootstrapAdmin() {
+    if (lease) {
+      // One node of a fresh cluster writes the first events; the others find them.
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      while (store->Head() == 0 && !lease->IsWriter()) {
+        if (std::chrono::steady_clock::now() > deadline) {
+          return Unavailable("no node took the writer's lease of an empty log within 60 s");
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      if (store->Head() != 0) return AdminTokenOnThisNode();
+    }
     if (store->Head() != 0) return Status::Ok();
     if (!options.admin_password.empty()) {
       size_t n = api::CodePoints(options.admin_password);
@@ -179,14 +194,48 @@ struct App::Impl {
     return Status::Ok();
   }
 
+  // Tokens are kept by each node (api/token_store.h): a node that joins a log another node
+  // started takes CRMD_ADMIN_TOKEN, when set, for the admin that node created.
+  Status AdminTokenOnThisNode() {
+    if (options.admin_token.empty() || tokens->Lookup(options.admin_token, false)) {
+      return Status::Ok();
+    }
+    if (!read->runner().WaitApplied(store->Head(), std::chrono::seconds(60))) {
+      return Unavailable("the read models did not catch up with the log within 60 s");
+    }
+    std::string admin;
+    {
+      projections::ReadModels::View view = read->Read();
+      if (const auto* row = view.org().FindStaffByEmail("admin@localhost")) admin = row->id;
+    }
+    if (admin.empty()) return Status::Ok();
+    CRM_RETURN_IF_ERROR(tokens->Issue(admin, options.admin_token));
+    log("took CRMD_ADMIN_TOKEN for the admin " + admin + " on this node");
+    return Status::Ok();
+  }
+
+  // Why this node takes no command now, or nullopt when it decides.
+  std::optional<Error> NotTheWriter() const {
+    if (!lease || lease->IsWriter()) return std::nullopt;
+    if (auto w = lease->Writer()) {
+      return MakeError(ErrorKind::kUnavailable, "not_leader",
+                       "this node is a standby; the writer is node " + w->node + ", at " + w->url +
+                           ": send commands there");
+    }
+    return MakeError(ErrorKind::kUnavailable, "not_leader",
+                     "no node holds the writer's lease just now (a failover takes a few "
+                     "seconds): retry");
+  }
+
   void RecycleLoop() {
     std::unique_lock<std::mutex> lock(recycler_mu);
     for (;;) {
       recycler_cv.wait_for(lock, options.recycle_interval, [&] { return stopping; });
       if (stopping) return;
       lock.unlock();
-      // A sweep handles at most 1000 items; when more were due, sweep again at once.
-      bool more = true;
+      // A sweep handles at most 1000 items; when more were due, sweep again at once. A
+      // standby leaves the sweeps to the writer.
+      bool more = !NotTheWriter();
       while (more) {
         auto r = ExecuteSync(d::RecycleDue{1000}, std::string(d::kSystemActor));
         more = r.ok() && std::get<d::RecycleOutcome>(r->result.outcome).more;
@@ -249,6 +298,7 @@ struct App::Impl {
     recycler_cv.notify_all();
     if (recycler.joinable()) recycler.join();
     if (writer) writer->Close();
+    if (lease) lease->Stop();  // after the last decision; a standby takes over at once
     if (read) read->Stop();
     if (snapshots) snapshots->Stop();
     if (store) store->Close();
@@ -293,7 +343,21 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
     return writer::CommandRecordExpired(record, clock->Now(), ttl);
   };
   store_options.idempotency_compaction = options.idempotency_ttl;
-  CRM_ASSIGN_OR_RETURN(a.store, eventstore::OpenRocksEventStore(store_options));
+  if (options.nats.empty()) {
+    CRM_ASSIGN_OR_RETURN(a.store, eventstore::OpenRocksEventStore(store_options));
+  } else {
+    eventstore::JetStreamOptions js;
+    js.servers = options.nats;
+    js.stream = options.stream;
+    js.subject = options.stream + ".log";
+    js.replicas = options.replicas;
+    js.node = options.node.empty() ? options.listen : options.node;
+    js.local = store_options;
+    a.log("the log is the JetStream stream " + js.stream + " (" + std::to_string(js.replicas) +
+          " replicas) on " + options.nats.front() + (options.nats.size() > 1 ? ", ..." : "") +
+          "; catching up");
+    CRM_ASSIGN_OR_RETURN(a.store, eventstore::OpenJetStreamEventStore(js));
+  }
   CRM_ASSIGN_OR_RETURN(a.local, projections::LocalStore::Open(options.data_dir + "/readmodels"));
   a.read = std::make_unique<projections::ReadModels>(
       *a.store, *a.local, projections::ReadModels::Options{options.utc_offset, a.log});
@@ -306,6 +370,9 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
       *a.store, writer::ModelSnapshots::Options{options.data_dir + "/snapshots", options.utc_offset,
                                                 options.snapshot_every, a.log});
   writer_options.snapshots = a.snapshots.get();
+  Impl* ip = &a;
+  // The lease is made below, before any command is submitted.
+  writer_options.gate = [ip] { return ip->NotTheWriter(); };
   // The decision model loads while the read models do: each reads the log on its own.
   auto writer_opened = std::async(std::launch::async, [&] {
     return writer::Writer::Open(*a.store, *a.clock, *a.ids, writer_options);
@@ -324,6 +391,24 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
     a.log(line);
   }
   a.snapshots->Start();
+  if (!options.nats.empty()) {
+    eventstore::LeaseOptions lo;
+    lo.servers = options.nats;
+    lo.stream = options.stream;
+    lo.replicas = options.replicas;
+    lo.node = options.node.empty() ? options.listen : options.node;
+    lo.url = options.advertise.empty() ? "http://" + options.listen : options.advertise;
+    lo.ttl = options.writer_lease;
+    lo.may_lead = [ip] {
+      auto replica = eventstore::ReplicaOf(*ip->store);
+      return ip->writer->Stats().halted.empty() && replica && replica->broken.empty();
+    };
+    lo.catch_up = [ip] {
+      return eventstore::CatchUpWithStream(*ip->store, std::chrono::seconds(30));
+    };
+    lo.log = a.log;
+    CRM_ASSIGN_OR_RETURN(a.lease, eventstore::WriterLease::Start(std::move(lo)));
+  }
   a.tokens = std::make_unique<api::TokenStore>(*a.local, *a.clock);
   // Two hashing threads: each Argon2id run takes 64 MiB for about 0.1 s.
   a.passwords = std::make_unique<api::PasswordStore>(*a.local, 2);
@@ -333,7 +418,6 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
     a.log("the read models are still catching up; serving anyway");
   }
 
-  Impl* ip = &a;
   a.verifier = std::make_unique<api::LogVerifier>(*a.store);
   a.exporter = std::make_unique<api::Exporter>(options.data_dir + "/exports");
   a.services = std::unique_ptr<api::Services>(
@@ -342,7 +426,7 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
                         [ip](std::function<void()> fn) { ip->http->Post(std::move(fn)); },
                         [ip] { return ip->http ? ip->http->Stats() : api::HttpStats{}; },
                         [ip] { return ip->live ? ip->live->Stats() : api::LiveStats{}; },
-                        [ip] { return ip->snapshots->Stats(); }});
+                        [ip] { return ip->snapshots->Stats(); }, a.lease.get()});
   a.live = std::make_unique<api::LiveHub>(*a.services);
   api::AddOpsRoutes(a.router, *a.services);
   api::AddAuthRoutes(a.router, *a.services);

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/http_types.h"
 #include "domain/result.h"
@@ -20,6 +21,18 @@ namespace crm::server {
 
 struct AppOptions {
   std::string data_dir;
+  // The log on a NATS JetStream stream, replicated by the NATS cluster, with this node's
+  // copy in the data dir (eventstore/jetstream_event_store.h); empty: the embedded
+  // RocksDB log.
+  std::vector<std::string> nats;  // nats://host:port of the cluster's servers
+  std::string stream = "evcrm";   // its subject is "<stream>.log"
+  int replicas = 1;               // the stream's replicas when this node creates it
+  std::string node;               // this node's name in the commits; empty: the listen address
+  // Where this node takes commands, as the standbys name it; empty: http://<listen>.
+  std::string advertise;
+  // The writer's lease (eventstore/jetstream_lease.h): a standby takes over this long after
+  // the writer last renewed it.
+  std::chrono::milliseconds writer_lease{5000};
   std::string listen = "127.0.0.1:8080";  // host:port; port 0 picks a free one
   int threads = 0;                        // 0: one per core, at least 2
   size_t max_connections = 0;             // 0: what the file descriptor limit allows

@@ -110,8 +110,10 @@ Status Writer::Replay() {
   const uint64_t from = m.position;
   CRM_RETURN_IF_ERROR(FoldLog(store_, m, store_.Head()));
   model_ = std::move(m.model);
+  folded_ = m.position;
   last_at_ = m.at;
   std::lock_guard<std::mutex> lock(stats_mu_);
+  stats_.model_position = folded_;
   stats_.loaded_from = from;
   stats_.loaded_events = m.position - from;
   stats_.load_seconds =
@@ -159,12 +161,40 @@ void Writer::Close() {
   if (thread_.joinable()) thread_.join();
 }
 
+Status Writer::CatchUp() {
+  if (store_.Head() <= folded_) return Status::Ok();
+  ModelAt m(options_.utc_offset);
+  m.model = std::move(model_);
+  m.position = folded_;
+  m.at = last_at_;
+  Status folded = FoldLog(store_, m, store_.Head());
+  uint64_t added = m.position - folded_;
+  model_ = std::move(m.model);
+  folded_ = m.position;
+  last_at_ = std::max(last_at_, m.at);
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  stats_.model_position = folded_;
+  stats_.followed_events += added;
+  return folded;
+}
+
 void Writer::Loop() {
   for (;;) {
     std::vector<std::pair<WriteRequest, WriteDone>> batch;
     {
       std::unique_lock<std::mutex> lock(queue_mu_);
-      queue_cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
+      bool woken = queue_cv_.wait_for(lock, options_.follow_interval,
+                                      [&] { return !queue_.empty() || closing_; });
+      if (!woken) {
+        // Idle: keep the model as current as the log, so deciding starts at once.
+        lock.unlock();
+        if (!halted_) {
+          if (Status s = CatchUp(); !s.ok()) {
+            Halt(Unavailable("the decision model could not follow the log: " + s.error().detail));
+          }
+        }
+        continue;
+      }
       if (queue_.empty()) return;  // closing, and everything queued is done
       while (!queue_.empty() && batch.size() < options_.max_batch) {
         batch.push_back(std::move(queue_.front()));
@@ -284,10 +314,22 @@ void Writer::Process(std::vector<std::pair<WriteRequest, WriteDone>>& requests) 
     for (auto& [req, done] : requests) done(*halted_);
     return;
   }
+  if (options_.gate) {
+    if (std::optional<Error> refused = options_.gate()) {
+      for (auto& [req, done] : requests) done(*refused);
+      return;
+    }
+  }
+  if (Status s = CatchUp(); !s.ok()) {
+    Halt(Unavailable("the decision model could not follow the log: " + s.error().detail));
+    for (auto& [req, done] : requests) done(*halted_);
+    return;
+  }
   // One time for the whole batch, never earlier than the log's last event.
   Time now = std::max(clock_.Now(), last_at_);
-  uint64_t head = store_.Head();
+  const uint64_t head = folded_;
   Batch b(store_, now, head);
+  b.append.after = head;
   std::vector<Result<WriteOutcome>> outcomes;
   outcomes.reserve(requests.size());
   std::optional<Error> abandon;
@@ -313,8 +355,9 @@ void Writer::Process(std::vector<std::pair<WriteRequest, WriteDone>>& requests) 
       } else {
         abandon = Unavailable("the log refused the batch, nothing was written: " + e.detail);
       }
-    } else if (appended > 0) {
-      last_at_ = now;
+    } else {
+      folded_ = head + appended;
+      if (appended > 0) last_at_ = now;
     }
   }
   bool failed = abandon.has_value();
@@ -338,6 +381,7 @@ void Writer::Process(std::vector<std::pair<WriteRequest, WriteDone>>& requests) 
     stats_.largest_batch = std::max<uint64_t>(stats_.largest_batch, requests.size());
     stats_.batch_size.Observe(requests.size());
     if (failed) ++stats_.failed_batches;
+    stats_.model_position = folded_;
     if (!failed && appended > 0) listeners = listeners_;
   }
   // Listeners (projections, live feeds) first, so that they are already at work when the

@@ -11,6 +11,11 @@
 //                      one EventStore::Append for the whole batch (one fsync);
 //                      listeners, then every command's `done`.
 //
+// On a replicated log, other nodes' commits reach the store's copy beside the writer: the
+// writer folds them into its model before each batch and when idle, and decides every
+// batch at the position its model is at (AppendBatch::after), so a commit that slips in
+// between refuses the batch rather than being decided past.
+//
 // Guarantees: decisions never race (one thread); a command's events are appended all or
 // nothing; a `done` that reports success runs only after its events are durable; when the
 // append fails, every command of the batch fails (refusals too: they may rest on what the
@@ -81,6 +86,13 @@ struct WriterOptions {
   // Where the model starts from: the newest usable snapshot, then the log after it.
   // Null: the whole log. Not owned; must outlive the writer.
   const ModelSnapshots* snapshots = nullptr;
+  // Asked before each batch: an error refuses every command of the batch with it, and
+  // nothing is decided (a standby of a replicated log answers "not_leader"). Null: always
+  // decide.
+  std::function<std::optional<Error>()> gate;
+  // How often an idle writer looks for events that others appended to the log (a
+  // replicated log's copy follows the writer node), and folds them into its model.
+  std::chrono::milliseconds follow_interval{100};
 };
 
 struct WriterStats {
@@ -99,6 +111,10 @@ struct WriterStats {
   uint64_t loaded_from = 0;
   uint64_t loaded_events = 0;
   double load_seconds = 0;
+  // The last position folded into the model, and the events folded in that other nodes
+  // appended (a replicated log).
+  uint64_t model_position = 0;
+  uint64_t followed_events = 0;
 };
 
 // The single writer. When the log fails to write, whether the batch reached the disk is
@@ -139,6 +155,8 @@ class Writer {
   Writer(eventstore::EventStore& store, const Clock& clock, IdGenerator& ids,
          WriterOptions options);
   Status Replay();
+  // Folds what the log holds past the model (another node's commits) into it.
+  Status CatchUp();
   void Halt(const Error& why);
   void Loop();
   void Process(std::vector<std::pair<WriteRequest, WriteDone>>& requests);
@@ -156,6 +174,7 @@ class Writer {
 
   // The writer thread's own (and Open's, before the thread starts).
   domain::Model model_;
+  uint64_t folded_ = 0;  // the log's position the model is at
   Time last_at_{};
   std::optional<Error> halted_;
   std::vector<std::function<void(uint64_t)>> listeners_;

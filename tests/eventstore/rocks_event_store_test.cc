@@ -132,6 +132,18 @@ TEST_F(RocksEventStoreTest, AMultiStreamAppendIsAllOrNothing) {
   EXPECT_EQ(store_->Head(), 4u);
 }
 
+TEST_F(RocksEventStoreTest, ABatchDecidedOnAnotherHeadIsRefused) {
+  ASSERT_TRUE(Put({LeadEvent("lead_a")}).ok());
+  AppendBatch stale = Batch(*store_, {LeadEvent("lead_b")}, at_);
+  stale.after = 0;
+  auto refused = store_->Append(stale);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "head_moved");
+  EXPECT_EQ(store_->Head(), 1u);
+  stale.after = 1;
+  EXPECT_EQ(*store_->Append(stale), 2u);
+}
+
 TEST_F(RocksEventStoreTest, ANewStreamMustNotExistYet) {
   ASSERT_TRUE(Put({LeadEvent("lead_a")}).ok());
   AppendBatch again = Batch(*store_, {LeadEvent("lead_b")}, at_);

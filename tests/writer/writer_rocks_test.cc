@@ -135,5 +135,47 @@ TEST_F(WriterRocksTest, TheModelSurvivesARestartOfTheService) {
   EXPECT_EQ(r.error().code, "capacity_reached");
 }
 
+// A replicated log's copy takes other nodes' commits beside the writer: the writer folds
+// them into its model before deciding, and when idle.
+TEST_F(WriterRocksTest, CommitsAnotherWriterAppendedAreFoldedBeforeDeciding) {
+  auto other = Writer::Open(*store_, clock_, ids_, {});
+  ASSERT_TRUE(other.ok());
+  // Only the other writer knows this person...
+  ASSERT_TRUE(
+      (*other)
+          ->Execute({.command = d::CreateStaff{"stf_new", "N", "n@x", d::Role::kSales, "dep_1", {}},
+                     .actor = "stf_admin"})
+          .ok());
+  (*other)->Close();
+  // ...yet their first command, decided here, sees them and continues the log.
+  const uint64_t head = store_->Head();
+  auto r = Run("stf_new", d::CreateCustomer{"cus_new", d::CustomerDetails{.name = "Nova"}, {}});
+  ASSERT_TRUE(r.ok()) << r.error().code << ": " << r.error().detail;
+  EXPECT_EQ(r->result.first_position, head + 1);
+  EXPECT_EQ(commands_->Stats().followed_events, 1u);
+  EXPECT_EQ(commands_->Stats().model_position, head + 1);
+  EXPECT_TRUE(store_->Verify().ok);
+}
+
+TEST_F(WriterRocksTest, AGateRefusesEveryCommandAndNothingIsWritten) {
+  commands_->Close();
+  std::atomic<bool> open{false};
+  WriterOptions o;
+  o.gate = [&]() -> std::optional<Error> {
+    if (open) return std::nullopt;
+    return MakeError(ErrorKind::kUnavailable, "not_leader", "a standby");
+  };
+  auto w = Writer::Open(*store_, clock_, ids_, o);
+  ASSERT_TRUE(w.ok());
+  commands_ = std::move(w).value();
+  const uint64_t head = store_->Head();
+  auto refused = Run("stf_rep", d::CreateCustomer{"cus_g", d::CustomerDetails{.name = "G"}, {}});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "not_leader");
+  EXPECT_EQ(store_->Head(), head);
+  open = true;
+  EXPECT_TRUE(Run("stf_rep", d::CreateCustomer{"cus_g", d::CustomerDetails{.name = "G"}, {}}).ok());
+}
+
 }  // namespace
 }  // namespace crm::writer

@@ -72,6 +72,7 @@ const PROBLEM_CODES = [
   "idempotency_key_reused",
   "staff_departed",
   "too_many_attempts",
+  "not_leader",
   "projection_lagging",
   "unavailable",
   "internal",
@@ -148,6 +149,28 @@ const schemas = {
         description: "Position each projection has applied.",
       },
       detail: str({ description: "What is wrong (every status but ok)." }),
+      log: obj(
+        {
+          store: str({ enum: ["jetstream"] }),
+          stream: str({ description: "The JetStream stream holding the log." }),
+          node: str({ description: "This node's name (crmd --node)." }),
+          sequence: int({ minimum: 0, description: "The last stream sequence in this node's copy of the log." }),
+          lag: int({ minimum: 0, description: "Stream messages this node has not applied yet, as it last heard." }),
+        },
+        ["store", "stream", "node", "sequence", "lag"],
+        { description: "Only on a replicated log (crmd --store jetstream)." },
+      ),
+      role: str({ enum: ["writer", "standby"], description: "Only on a replicated log: whether this node decides commands." }),
+      writer: {
+        oneOf: [
+          obj(
+            { node: str(), url: str({ description: "Where the writer takes commands." }), term: int({ minimum: 1 }) },
+            ["node", "url", "term"],
+          ),
+          { type: "null" },
+        ],
+        description: "Only on a replicated log: the node holding the writer's lease as this node knows it; null while none does (a failover).",
+      },
     },
     ["status", "position", "projections"],
   ),
@@ -1116,7 +1139,10 @@ const COMMAND_ERRORS = {
   412: { version_conflict: "If-Match did not match" },
   413: { payload_too_large: "body over 1 MiB" },
   422: { idempotency_key_reused: "the Idempotency-Key was used for a different request" },
-  503: { unavailable: "storage failing, or the server busy or stopping; nothing was written unless detail says the log failed while writing" },
+  503: {
+    unavailable: "storage failing, or the server busy or stopping; nothing was written unless detail says the log failed while writing",
+    not_leader: "the log is replicated (crmd --store jetstream) and this node is a standby: detail names the writer node and where it takes commands; nothing was written",
+  },
 };
 
 function mergeErrors(...maps) {
