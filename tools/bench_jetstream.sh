@@ -44,7 +44,7 @@ commands_per_second() {  # data dir → commands/s of `crmctl bench --scenario c
   "$BUILD_DIR/crmctl" bench --quiet --listen "127.0.0.1:$port" --data-dir "$1" \
     --scenario commands --connections "$CONNECTIONS" --seconds "$SECONDS_EACH" --warmup 1 \
     --json "$1.json" >/dev/null
-  python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["total"]; print(f"{t[\"per_second\"]:.0f} {t[\"p99_ms\"]:.1f}")' "$1.json"
+  python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["total"]; print("%.0f %.1f" % (t["per_second"], t["p99_ms"]))' "$1.json"
 }
 
 echo "bench_jetstream.sh: HTTP runs of ${SECONDS_EACH}s, $CONNECTIONS connections" >&2

@@ -256,6 +256,8 @@ class JetStreamEventStore final : public EventStore {
     }
   }
 
+  EventStore& local() { return *local_; }
+
   // Never waits for an append in progress: /health asks.
   ReplicaState State() const {
     uint64_t applied = applied_;
@@ -396,6 +398,11 @@ Status CatchUpWithStream(EventStore& store, std::chrono::milliseconds timeout) {
   auto* js = dynamic_cast<JetStreamEventStore*>(&store);
   if (!js) return Unavailable("the log is not on a JetStream stream");
   return js->CatchUp(timeout);
+}
+
+EventStore& LocalLog(EventStore& store) {
+  auto* js = dynamic_cast<JetStreamEventStore*>(&store);
+  return js ? js->local() : store;
 }
 
 std::optional<ReplicaState> ReplicaOf(const EventStore& store) {

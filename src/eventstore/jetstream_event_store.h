@@ -61,6 +61,10 @@ struct ReplicaState {
 // nullopt for a store that is not a copy of a stream.
 std::optional<ReplicaState> ReplicaOf(const EventStore& store);
 
+// The RocksDB log a store keeps: the copy of a store opened above, else `store` itself
+// (for backups, which checkpoint it).
+EventStore& LocalLog(EventStore& store);
+
 // Waits until a store opened above has applied the stream's last sequence as the stream
 // has it now: what a node does before it takes commands. kUnavailable when the stream
 // cannot be asked or the copy does not get there within `timeout`, or when `store` is no

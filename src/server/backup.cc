@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "eventstore/coding.h"
+#include "eventstore/jetstream_event_store.h"
 #include "eventstore/rocks_event_store.h"
 #include "writer/model_snapshot.h"
 
@@ -114,7 +115,9 @@ Result<BackupManifest> Backup(eventstore::EventStore& log, const projections::Lo
   };
   // The read models first: their checkpoints are then never ahead of the log copied next.
   if (Status s = local.Checkpoint(dest + "/readmodels"); !s.ok()) return fail(s.error());
-  if (Status s = eventstore::CheckpointRocksEventStore(log, dest + "/log"); !s.ok())
+  // On a replicated log, this node's copy (with the stream sequence it holds).
+  if (Status s = eventstore::CheckpointRocksEventStore(eventstore::LocalLog(log), dest + "/log");
+      !s.ok())
     return fail(s.error());
   auto head = ReadHead(dest + "/log", false);
   if (!head.ok()) return fail(head.error());

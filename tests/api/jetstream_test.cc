@@ -115,6 +115,16 @@ TEST_F(JetStreamTest, NodesFollowTheStreamAndEveryCopyEndsWithTheSameVerifiedLog
   EXPECT_EQ(again.Json()["id"], first.Json()["id"]);
   EXPECT_EQ(Health(*a)["position"], head) << "a replay writes nothing";
 
+  // A backup of the standby while it serves: its copy of the log, at the same head.
+  int rc = -1;
+  std::string made = RunTool(CrmctlPath() + " backup --data-dir " + dir_.sub("b") + " --to " +
+                                 dir_.sub("b-backup") + " 2>&1",
+                             &rc);
+  ASSERT_EQ(rc, 0) << made;
+  json manifest = json::parse(made, nullptr, false);
+  ASSERT_TRUE(manifest.is_object()) << made;
+  EXPECT_EQ(manifest["head"], head);
+
   ASSERT_EQ(a->Stop(), 0);
   ASSERT_EQ(b->Stop(), 0);
   // A third node on an empty data dir rebuilds everything from the stream alone.
@@ -126,6 +136,7 @@ TEST_F(JetStreamTest, NodesFollowTheStreamAndEveryCopyEndsWithTheSameVerifiedLog
   EXPECT_EQ(hash.size(), 64u);
   EXPECT_EQ(VerifiedHash("b"), hash);
   EXPECT_EQ(VerifiedHash("c"), hash);
+  EXPECT_EQ(manifest["head_hash"], hash);
   for (const char* node : {"a", "b", "c"}) ExpectDataDirSound(dir_.sub(node));
 
   // The writer, restarted, resumes from its copy and continues the log densely.
