@@ -59,7 +59,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 5))
       ->capture_default_str();
   cli.add_option("--node", node,
-                 "With --store jetstream: this node's name in the log (default: --listen)");
+                 "With --store jetstream: this node's name in the log and the writer's lease, "
+                 "different on every node (default: the host's name and the --listen port)");
   std::string advertise;
   cli.add_option("--advertise", advertise,
                  "With --store jetstream: where this node takes commands, as the other nodes "

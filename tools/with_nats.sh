@@ -7,12 +7,14 @@ set -euo pipefail
 command -v nats-server >/dev/null || { echo "with_nats.sh: no nats-server (apt-get install nats-server)" >&2; exit 1; }
 store=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-nats-server -js -a 127.0.0.1 -p "$port" -sd "$store" >"$store.log" 2>&1 &
+# max_payload as docs/scale-out.md asks of a cluster for crmd.
+printf 'listen: 127.0.0.1:%s\nmax_payload: 8MB\njetstream {\n  store_dir: "%s"\n}\n' "$port" "$store" >"$store.conf"
+nats-server -c "$store.conf" >"$store.log" 2>&1 &
 pid=$!
 cleanup() {
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
-  rm -rf "$store" "$store.log"
+  rm -rf "$store" "$store.log" "$store.conf"
 }
 trap cleanup EXIT
 for _ in $(seq 1 100); do

@@ -166,6 +166,13 @@ Result<JetStreamClient::Ack> JetStreamClient::Publish(const std::string& subject
       return MakeError(ErrorKind::kPrecondition, "wrong_last_sequence",
                        Describe(s, "the stream has moved past " + last));
     }
+    if (code != 0) {
+      // The stream answered and refused (a limit, a configuration): nothing was stored,
+      // and the same message would be refused again.
+      return MakeError(ErrorKind::kPrecondition, "stream_refused",
+                       Describe(s, "publishing to " + subject) + " (JetStream error " +
+                           std::to_string(static_cast<int>(code)) + ")");
+    }
     return Failed(s, "publishing to " + subject);
   }
   return Ack{ack->Sequence, ack->Duplicate};

@@ -70,8 +70,9 @@ class JetStreamClient {
   // Publishes `data` on `subject` with the headers Nats-Msg-Id and
   // Nats-Expected-Last-Sequence. kPrecondition "wrong_last_sequence" when the stream's
   // last sequence is no longer `expected_last` (another writer published): nothing was
-  // stored. kUnavailable when no answer came (no quorum, no server, timeout): it may or
-  // may not have been stored, and only the stream can tell.
+  // stored; kPrecondition "stream_refused" when the stream answered with another refusal
+  // (nothing stored either). kUnavailable when no answer came (no quorum, no server,
+  // timeout): it may or may not have been stored, and only the stream can tell.
   Result<Ack> Publish(const std::string& subject, std::string_view data, const std::string& msg_id,
                       uint64_t expected_last);
 

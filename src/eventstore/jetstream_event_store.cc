@@ -1,9 +1,11 @@
 #include "eventstore/jetstream_event_store.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "eventstore/coding.h"
 #include "eventstore/event_codec.h"
@@ -23,6 +25,10 @@ const std::string kZeroHash(kHashSize, '\0');
 // message id, so it is stored once, for this long before Append gives up.
 constexpr auto kPublishPatience = std::chrono::seconds(20);
 constexpr auto kPublishRetryWait = std::chrono::milliseconds(200);
+// A commit's message: the stream's limit, and room for its headers within max_payload.
+constexpr int32_t kMaxCommitBytes = 8 << 20;
+constexpr int64_t kHeaderAllowance = 1024;
+constexpr size_t kMaxStreamName = 200;  // as the RocksDB log takes
 // Catching up at open: how long the stream may stay silent before its last sequence.
 constexpr auto kCatchUpSilence = std::chrono::seconds(30);
 
@@ -116,7 +122,10 @@ class JetStreamEventStore final : public EventStore {
     if (state.last_sequence < applied_) {
       return Internal("this node's copy holds sequence " + std::to_string(applied_) +
                       " but the stream " + options_.stream + " ends at " +
-                      std::to_string(state.last_sequence) + ": it is another stream's copy");
+                      std::to_string(state.last_sequence) +
+                      ": the copy is another stream's, or the stream lost messages this copy "
+                      "holds (NATS acknowledges before it syncs: a cluster that lost power "
+                      "everywhere at once): docs/scale-out.md");
     }
     if (state.last_sequence > applied_) {
       CRM_ASSIGN_OR_RETURN(auto follower,
@@ -152,6 +161,9 @@ class JetStreamEventStore final : public EventStore {
                            " but this node's copy of the log ends at " + std::to_string(head) +
                            ": another node wrote to the stream");
     }
+    // What the copy would refuse is refused before it is published: once in the stream, a
+    // commit is every node's.
+    CRM_RETURN_IF_ERROR(CheckAgainstCopy(batch));
     CRM_ASSIGN_OR_RETURN(std::string prior, HeadHash(head));
     std::string hash = prior;
     std::vector<std::string> envelopes;
@@ -163,12 +175,14 @@ class JetStreamEventStore final : public EventStore {
       hash = Sha256(hash, envelopes.back());
     }
     std::string data = EncodeCommit(batch, head + 1, prior, hash, envelopes, options_.node);
-    if (static_cast<int64_t>(data.size()) > client_->MaxPayload()) {
+    // The server counts the headers too; the stream has its own limit.
+    const int64_t limit =
+        std::min<int64_t>(client_->MaxPayload() - kHeaderAllowance, kMaxCommitBytes);
+    if (static_cast<int64_t>(data.size()) > limit) {
       return MakeError(ErrorKind::kPrecondition, "commit_too_large",
                        "this commit is " + std::to_string(data.size()) +
-                           " bytes and the NATS server takes at most " +
-                           std::to_string(client_->MaxPayload()) +
-                           " (raise max_payload: docs/scale-out.md)");
+                           " bytes and the stream takes at most " + std::to_string(limit) +
+                           " (the NATS servers' max_payload: docs/scale-out.md)");
     }
     // The message id names these bytes: a retry is the same message, another commit at
     // the same position (another writer's) a different one.
@@ -195,11 +209,17 @@ class JetStreamEventStore final : public EventStore {
       return ack.error();  // whether it was stored, the stream will tell at the next start
     }
     stream_last_ = std::max(stream_last_.load(), ack->sequence);
+    // From here the commit is in the stream: whatever fails is no refusal ("nothing
+    // written") but a log this node cannot follow, which the writer must halt on.
     if (ack->sequence != applied_ + 1) {
-      return Internal("the stream acknowledged the commit at " + std::to_string(ack->sequence) +
-                      ", not " + std::to_string(applied_ + 1));
+      Break(Internal("the stream acknowledged this node's commit at " +
+                     std::to_string(ack->sequence) + ", not " + std::to_string(applied_ + 1)));
+      return Unavailable(broken_->detail);
     }
-    CRM_RETURN_IF_ERROR(ApplyLocked(ack->sequence, batch, hash));
+    if (Status applied = ApplyLocked(ack->sequence, batch, hash); !applied.ok()) {
+      return Unavailable("the commit is in the stream but this node's copy could not take it: " +
+                         applied.error().detail);
+    }
     return head + 1;
   }
 
@@ -273,6 +293,42 @@ class JetStreamEventStore final : public EventStore {
     return last.front().hash;
   }
 
+  // With apply_mu_ held: what the copy's own append would refuse (RocksEventStore::Write).
+  Status CheckAgainstCopy(const AppendBatch& batch) const {
+    std::unordered_map<std::string_view, uint64_t> versions;
+    for (const auto& ev : batch.events) {
+      if (ev.stream.empty() || ev.stream.size() > kMaxStreamName ||
+          ev.stream.find('\0') != std::string::npos) {
+        return Internal("invalid stream name");
+      }
+      auto it = versions.find(ev.stream);
+      uint64_t before = 0;
+      if (it != versions.end()) {
+        before = it->second;
+      } else {
+        CRM_ASSIGN_OR_RETURN(before, local_->StreamVersion(ev.stream));
+      }
+      if (ev.version != before + 1) {
+        return MakeError(ErrorKind::kPrecondition, "version_conflict",
+                         "version " + std::to_string(ev.version) + " of " + ev.stream +
+                             " does not follow the stored stream");
+      }
+      versions[ev.stream] = ev.version;
+    }
+    for (const auto& w : batch.index) {
+      if (w.scope.empty() || w.scope.find('\0') != std::string::npos) {
+        return Internal("invalid index scope");
+      }
+    }
+    if (!batch.events.empty()) {
+      CRM_ASSIGN_OR_RETURN(auto last, local_->ReadAll(local_->Head(), 1));
+      if (!last.empty() && batch.at < last.front().at) {
+        return Internal("the batch's time is earlier than the log's last event");
+      }
+    }
+    return Status::Ok();
+  }
+
   // With apply_mu_ held: the copy cannot follow the stream any more.
   void Break(Error e) {
     std::lock_guard<std::mutex> lock(broken_mu_);
@@ -336,7 +392,17 @@ class JetStreamEventStore final : public EventStore {
       }
       while (!stopping_) {
         auto m = (*follower)->Next(std::chrono::milliseconds(250));
-        if (!m.ok()) break;  // subscribe again from the next sequence
+        if (!m.ok()) {
+          // A gap is for good: the copy cannot follow past it. Anything else (a lost
+          // connection, missed heartbeats): subscribe again from the next sequence.
+          if (m.error().kind == ErrorKind::kInternal) {
+            std::lock_guard<std::mutex> lock(apply_mu_);
+            Break(m.error());
+            return;
+          }
+          std::this_thread::sleep_for(std::chrono::milliseconds(250));
+          break;
+        }
         if (!*m) continue;
         std::lock_guard<std::mutex> lock(apply_mu_);
         stream_last_ = std::max(stream_last_.load(), (*m)->sequence + (*m)->pending);
@@ -369,8 +435,8 @@ class JetStreamEventStore final : public EventStore {
 
 Result<std::unique_ptr<EventStore>> OpenJetStreamEventStore(const JetStreamOptions& options) {
   CRM_ASSIGN_OR_RETURN(auto client, JetStreamClient::Connect({options.servers, options.node}));
-  CRM_RETURN_IF_ERROR(client->EnsureStream(
-      {options.stream, options.subject, options.replicas, 8 << 20, std::chrono::seconds(120)}));
+  CRM_RETURN_IF_ERROR(client->EnsureStream({options.stream, options.subject, options.replicas,
+                                            kMaxCommitBytes, std::chrono::seconds(120)}));
   CRM_ASSIGN_OR_RETURN(auto local, OpenRocksEventStore(options.local));
   uint64_t applied = 0;
   CRM_ASSIGN_OR_RETURN(auto stored,

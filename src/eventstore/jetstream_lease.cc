@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <random>
 #include <sstream>
@@ -17,6 +18,7 @@ using Clock = std::chrono::steady_clock;
 struct LeaseClaim {
   std::string node;
   std::string url;
+  std::string boot;  // which process of the node
   uint64_t term = 0;
   bool released = false;
 };
@@ -31,6 +33,7 @@ LeaseClaim ParseClaim(const std::string& text) {
     std::string key = line.substr(0, eq), value = line.substr(eq + 1);
     if (key == "node") c.node = value;
     if (key == "url") c.url = value;
+    if (key == "boot") c.boot = value;
     if (key == "term") c.term = std::strtoull(value.c_str(), nullptr, 10);
     if (key == "released") c.released = value == "1";
   }
@@ -43,7 +46,12 @@ WriterLease::WriterLease(LeaseOptions options, std::unique_ptr<JetStreamClient> 
     : options_(std::move(options)),
       stream_(options_.stream + "_writer"),
       subject_(options_.stream + ".writer"),
-      client_(std::move(client)) {}
+      client_(std::move(client)) {
+  std::random_device random;
+  char boot[17];
+  std::snprintf(boot, sizeof boot, "%08x%08x", random(), random());
+  boot_ = boot;
+}
 
 Result<std::unique_ptr<WriterLease>> WriterLease::Start(LeaseOptions options) {
   if (!options.log) options.log = [](std::string_view) {};
@@ -70,8 +78,8 @@ Result<std::unique_ptr<WriterLease>> WriterLease::Start(LeaseOptions options) {
 WriterLease::~WriterLease() { Stop(); }
 
 std::string WriterLease::ClaimText(uint64_t term, bool released) const {
-  return "node=" + options_.node + "\nurl=" + options_.url + "\nterm=" + std::to_string(term) +
-         "\nttl_ms=" + std::to_string(options_.ttl.count()) +
+  return "node=" + options_.node + "\nurl=" + options_.url + "\nboot=" + boot_ +
+         "\nterm=" + std::to_string(term) + "\nttl_ms=" + std::to_string(options_.ttl.count()) +
          "\nreleased=" + (released ? "1" : "0") + "\n";
 }
 
@@ -103,8 +111,9 @@ void WriterLease::StepDown(std::string_view why, bool lost) {
                "): " + std::string(why));
 }
 
+std::string WriterLease::NextMessageId() { return boot_ + "-" + std::to_string(++published_); }
+
 void WriterLease::Round() {
-  const auto now = Clock::now();
   auto fail = [&](const Error& e) {
     std::lock_guard<std::mutex> lock(mu_);
     if (held_) {
@@ -123,41 +132,57 @@ void WriterLease::Round() {
     if (!data.ok()) return fail(data.error());
     claim = ParseClaim(*data);
   }
-  uint64_t expected = last;
+  // Only now has this node seen the claim: a standby that counted from before it asked
+  // could count a renewal stored meanwhile as older than it is.
+  const auto now = Clock::now();
+  const bool this_process = claim && claim->node == options_.node && claim->boot == boot_;
+  bool mine = false;
+  uint64_t term = last + 1;  // a claim's term is the sequence it will have if it succeeds
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (last != seen_sequence_) {
       seen_sequence_ = last;
       seen_since_ = now;
     }
-    if (held_ && last != my_sequence_) StepDown("another node took the lease", true);
+    if (held_ && last != my_sequence_) {
+      if (this_process && !claim->released) {
+        my_sequence_ = last;  // a renewal stored whose answer was lost
+      } else {
+        StepDown("another node took the lease", true);
+      }
+    }
     if (!held_) {
       const bool expired = now - seen_since_ >= options_.ttl;
       other_.reset();
+      // A claim of this node's name but of an earlier process (a restart) is free to take.
       if (claim && !claim->released && claim->node != options_.node && !expired) {
         other_ = Holder{claim->node, claim->url, claim->term};
         return;  // held by another node, within its time
       }
     }
+    mine = held_;
+    if (mine) term = term_;
   }
-  // A renewal keeps the term; a claim's term is the sequence it will have if it succeeds.
-  const auto [mine, term] = [&] {
-    std::lock_guard<std::mutex> lock(mu_);
-    return std::make_pair(held_, held_ ? term_ : last + 1);
-  }();
   if (options_.may_lead && !options_.may_lead()) {
     if (mine) {
-      (void)client_->Publish(subject_, ClaimText(term, true),
-                             options_.node + "-" + std::to_string(++published_), last);
-      std::lock_guard<std::mutex> lock(mu_);
-      StepDown("this node may not decide (see /health)", true);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        StepDown("this node may not decide (see /health)", true);  // before the release
+      }
+      (void)client_->Publish(subject_, ClaimText(term, true), NextMessageId(), last);
     }
     return;
   }
+  // A standby follows the log all along; before it claims, its copy reaches the stream's
+  // end, so that it decides as soon as it holds the lease.
+  if (!mine && options_.catch_up) {
+    if (Status s = options_.catch_up(); !s.ok()) {
+      options_.log("not taking the writer's lease: " + s.error().detail);
+      return;
+    }
+  }
   const auto sent = Clock::now();
-  std::string msg_id = options_.node + "-" + std::to_string(std::random_device{}()) + "-" +
-                       std::to_string(++published_);
-  auto ack = client_->Publish(subject_, ClaimText(term, false), msg_id, expected);
+  auto ack = client_->Publish(subject_, ClaimText(term, false), NextMessageId(), last);
   if (!ack.ok()) {
     if (!mine) return;  // another node was quicker, or NATS cannot answer: try next round
     if (ack.error().code == "wrong_last_sequence") {
@@ -167,28 +192,13 @@ void WriterLease::Round() {
     }
     return fail(ack.error());
   }
-  if (mine) {
-    std::lock_guard<std::mutex> lock(mu_);
-    my_sequence_ = seen_sequence_ = ack->sequence;
-    seen_since_ = Clock::now();
-    held_until_ = sent + options_.ttl;
-    return;
-  }
-  // Taken: the copy of the log catches up with the stream before this node decides.
-  if (options_.catch_up) {
-    if (Status s = options_.catch_up(); !s.ok()) {
-      options_.log("took the lease but could not catch up with the log, so released it: " +
-                   s.error().detail);
-      (void)client_->Publish(subject_, ClaimText(term, true),
-                             options_.node + "-" + std::to_string(++published_), ack->sequence);
-      return;
-    }
-  }
   std::lock_guard<std::mutex> lock(mu_);
-  held_ = true;
-  my_sequence_ = seen_sequence_ = term_ = ack->sequence;
+  my_sequence_ = seen_sequence_ = ack->sequence;
   seen_since_ = Clock::now();
   held_until_ = sent + options_.ttl;
+  if (mine) return;
+  held_ = true;
+  term_ = ack->sequence;
   other_.reset();
   ++stats_.terms_taken;
   options_.log("this node writes now (term " + std::to_string(term_) + ")");
@@ -220,8 +230,7 @@ void WriterLease::Stop() {
     sequence = my_sequence_;
   }
   // Released, so that a standby need not wait for the lease to run out.
-  auto released = client_->Publish(subject_, ClaimText(term_, true),
-                                   options_.node + "-" + std::to_string(++published_), sequence);
+  auto released = client_->Publish(subject_, ClaimText(term_, true), NextMessageId(), sequence);
   options_.log(released.ok() ? "released the lease (term " + std::to_string(term_) + ")"
                              : "could not release the lease: " + released.error().detail);
 }

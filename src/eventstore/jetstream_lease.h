@@ -10,16 +10,18 @@
 //     its own view ends first: it stops deciding at sent + ttl - ttl/10 without a newer
 //     acknowledgement (a NATS leader election, a network split), and at once when a
 //     renewal is refused (another node took the lease).
-//   - A standby counts from when it saw the lease stream's last message change, on its
-//     own clock (no clock of another machine is trusted), and may take the lease once it
-//     has not changed for ttl; the node named in the last message (restarted) or a
-//     released lease may be taken at once.
+//   - A standby counts from when it saw the lease stream's last message change (after its
+//     reads of it returned), on its own clock (no clock of another machine is trusted),
+//     and may take the lease once it has not changed for ttl; a released lease, or one
+//     that names this node (a process of it that ended), may be taken at once. Each claim
+//     names the process that made it (a random boot id), so that a renewal whose answer
+//     was lost is recognised as this process's own. Node names must differ between nodes.
 //   - Whatever the clocks do, the log is safe: a writer's append expects the log's last
 //     sequence (jetstream_event_store.h), so a deposed writer that still publishes is
 //     refused and writes nothing.
-// Before a node counts as the writer it runs `catch_up` (its copy of the log reaches the
+// Before a node claims the lease it runs `catch_up` (its copy of the log reaches the
 // stream's end), and it never takes or keeps the lease while `may_lead` says no (a halted
-// writer, a broken copy).
+// writer, a broken copy); giving the lease up, it stops deciding before it releases.
 #ifndef CRM_EVENTSTORE_JETSTREAM_LEASE_H_
 #define CRM_EVENTSTORE_JETSTREAM_LEASE_H_
 
@@ -49,7 +51,7 @@ struct LeaseOptions {
   std::string url;   // where this node takes commands, for the standbys to name
   std::chrono::milliseconds ttl{6000};
   std::function<bool()> may_lead;    // null: always
-  std::function<Status()> catch_up;  // run after taking the lease, before deciding
+  std::function<Status()> catch_up;  // run before claiming the lease
   std::function<void(std::string_view)> log;
 };
 
@@ -89,6 +91,7 @@ class WriterLease {
   void Round();
   void StepDown(std::string_view why, bool lost);
   std::string ClaimText(uint64_t term, bool released) const;
+  std::string NextMessageId();
 
   const LeaseOptions options_;
   const std::string stream_, subject_;
@@ -106,6 +109,7 @@ class WriterLease {
   std::chrono::steady_clock::time_point seen_since_{};
   std::optional<Holder> other_;  // the last claim of another node
   Stats stats_;
+  std::string boot_;        // this process: random, in each claim and message id
   uint64_t published_ = 0;  // for message ids
   std::thread thread_;
 };

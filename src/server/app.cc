@@ -59,6 +59,14 @@ Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) 
   return std::make_pair(host, static_cast<uint16_t>(port));
 }
 
+// This node's name on a replicated log: --node, else the host's name and the port.
+std::string NodeName(const AppOptions& options, uint16_t port) {
+  if (!options.node.empty()) return options.node;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "localhost");
+  return std::string(host) + ":" + std::to_string(port);
+}
+
 }  // namespace
 
 // Owns everything; destroyed in reverse order of the members below, after Shutdown.
@@ -174,6 +182,11 @@ struct App::Impl {
         options.admin_password.empty() ? api::NewToken().substr(0, 24) : options.admin_password;
     CRM_ASSIGN_OR_RETURN(std::string hash, api::HashPassword(password));
     CRM_RETURN_IF_ERROR(tokens->Issue(id, token));
+    if (lease) {  // the other nodes take it on their own (AdminTokenOnThisNode)
+      if (auto marked = WriteSecretFile("admin.token.taken", id); !marked.ok()) {
+        return std::move(marked).error();
+      }
+    }
     CRM_RETURN_IF_ERROR(passwords->Set(id, hash, 0));
     if (options.admin_token.empty()) {
       CRM_ASSIGN_OR_RETURN(admin_token_file, WriteSecretFile("admin.token", token));
@@ -195,21 +208,32 @@ struct App::Impl {
   }
 
   // Tokens are kept by each node (api/token_store.h): a node that joins a log another node
-  // started takes CRMD_ADMIN_TOKEN, when set, for the admin that node created.
+  // started takes CRMD_ADMIN_TOKEN, when set, for the admin that node created, at its first
+  // start only (a token rotated since is not brought back by a restart).
   Status AdminTokenOnThisNode() {
-    if (options.admin_token.empty() || tokens->Lookup(options.admin_token, false)) {
+    if (options.admin_token.empty() ||
+        std::filesystem::exists(options.data_dir + "/admin.token.taken")) {
       return Status::Ok();
     }
-    if (!read->runner().WaitApplied(store->Head(), std::chrono::seconds(60))) {
-      return Unavailable("the read models did not catch up with the log within 60 s");
-    }
+    // The admin is among the log's first events: the read models have it long before they
+    // reach the head of a large log.
     std::string admin;
-    {
-      projections::ReadModels::View view = read->Read();
-      if (const auto* row = view.org().FindStaffByEmail("admin@localhost")) admin = row->id;
+    for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+         admin.empty() && std::chrono::steady_clock::now() < deadline;) {
+      {
+        projections::ReadModels::View view = read->Read();
+        if (const auto* row = view.org().FindStaffByEmail("admin@localhost")) admin = row->id;
+      }
+      if (admin.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    if (admin.empty()) return Status::Ok();
+    if (admin.empty()) {
+      log("CRMD_ADMIN_TOKEN not taken: the log has no admin@localhost yet");
+      return Status::Ok();
+    }
     CRM_RETURN_IF_ERROR(tokens->Issue(admin, options.admin_token));
+    if (auto marked = WriteSecretFile("admin.token.taken", admin); !marked.ok()) {
+      return std::move(marked).error();
+    }
     log("took CRMD_ADMIN_TOKEN for the admin " + admin + " on this node");
     return Status::Ok();
   }
@@ -351,7 +375,7 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
     js.stream = options.stream;
     js.subject = options.stream + ".log";
     js.replicas = options.replicas;
-    js.node = options.node.empty() ? options.listen : options.node;
+    js.node = NodeName(options, listen.second);
     js.local = store_options;
     a.log("the log is the JetStream stream " + js.stream + " (" + std::to_string(js.replicas) +
           " replicas) on " + options.nats.front() + (options.nats.size() > 1 ? ", ..." : "") +
@@ -396,7 +420,7 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
     lo.servers = options.nats;
     lo.stream = options.stream;
     lo.replicas = options.replicas;
-    lo.node = options.node.empty() ? options.listen : options.node;
+    lo.node = NodeName(options, listen.second);
     lo.url = options.advertise.empty() ? "http://" + options.listen : options.advertise;
     lo.ttl = options.writer_lease;
     lo.may_lead = [ip] {

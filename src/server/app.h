@@ -27,7 +27,7 @@ struct AppOptions {
   std::vector<std::string> nats;  // nats://host:port of the cluster's servers
   std::string stream = "evcrm";   // its subject is "<stream>.log"
   int replicas = 1;               // the stream's replicas when this node creates it
-  std::string node;               // this node's name in the commits; empty: the listen address
+  std::string node;  // this node's name in the log and the lease; empty: host name and port
   // Where this node takes commands, as the standbys name it; empty: http://<listen>.
   std::string advertise;
   // The writer's lease (eventstore/jetstream_lease.h): a standby takes over this long after

@@ -19,7 +19,8 @@ using namespace std::chrono_literals;
 class JetStreamEventStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!nats_.ok()) GTEST_SKIP() << kNoNatsServer;
+    if (!NatsServer::Installed()) GTEST_SKIP() << kNoNatsServer;
+    ASSERT_TRUE(nats_.ok()) << "nats-server is installed but did not start";
   }
   Result<std::unique_ptr<EventStore>> Node(const std::string& name) {
     JetStreamOptions o;

@@ -20,7 +20,8 @@ using namespace std::chrono_literals;
 class JetStreamLeaseTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!nats_.ok()) GTEST_SKIP() << kNoNatsServer;
+    if (!NatsServer::Installed()) GTEST_SKIP() << kNoNatsServer;
+    ASSERT_TRUE(nats_.ok()) << "nats-server is installed but did not start";
   }
 
   std::unique_ptr<WriterLease> Lease(const std::string& node,
@@ -111,7 +112,8 @@ TEST_F(JetStreamLeaseTest, ANodeThatMayNotLeadGivesTheLeaseUp) {
 TEST_F(JetStreamLeaseTest, NeverTwoWritersAtOnce) {
   std::vector<std::unique_ptr<WriterLease>> leases;
   for (const char* n : {"a", "b", "c"}) leases.push_back(Lease(n));
-  // Holders stop and start again while the others watch; sampled every millisecond.
+  // Each holder in turn stops (and stays stopped) while the others watch; sampled every
+  // millisecond: a standby's IsWriter() may turn true only after the holder's turned false.
   std::atomic<bool> done{false};
   std::atomic<int> overlaps{0}, writer_seen{0};
   std::thread sampler([&] {

@@ -75,6 +75,9 @@ class NatsServer {
     for (size_t i = 0; i < nodes_.size(); ++i) Kill(static_cast<int>(i));
   }
   bool ok() const { return ok_; }
+  // Whether nats-server is installed at all: when it is, a server that does not start is
+  // a failure, not a reason to skip.
+  static bool Installed() { return std::filesystem::exists(kBinary); }
   // Every node's address, and them joined by commas (as crmd --nats takes them).
   std::vector<std::string> urls() const {
     std::vector<std::string> out;
