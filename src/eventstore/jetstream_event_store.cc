@@ -163,8 +163,9 @@ class JetStreamEventStore final : public EventStore {
     }
     // What the copy would refuse is refused before it is published: once in the stream, a
     // commit is every node's.
-    CRM_RETURN_IF_ERROR(CheckAgainstCopy(batch));
-    CRM_ASSIGN_OR_RETURN(std::string prior, HeadHash(head));
+    CRM_ASSIGN_OR_RETURN(std::optional<RecordedEvent> last, LastEvent(head));
+    CRM_RETURN_IF_ERROR(CheckAgainstCopy(batch, last ? last->at : Time{}));
+    const std::string prior = last ? last->hash : kZeroHash;
     std::string hash = prior;
     std::vector<std::string> envelopes;
     uint64_t position = head;
@@ -286,15 +287,21 @@ class JetStreamEventStore final : public EventStore {
   }
 
  private:
-  Result<std::string> HeadHash(uint64_t head) const {
-    if (head == 0) return kZeroHash;
+  // The copy's event at `head` (none when the log is empty).
+  Result<std::optional<RecordedEvent>> LastEvent(uint64_t head) const {
+    if (head == 0) return std::optional<RecordedEvent>();
     CRM_ASSIGN_OR_RETURN(auto last, local_->ReadAll(head, 1));
     if (last.empty()) return Internal("the copy has no event at its head " + std::to_string(head));
-    return last.front().hash;
+    return std::optional<RecordedEvent>(std::move(last.front()));
+  }
+  Result<std::string> HeadHash(uint64_t head) const {
+    CRM_ASSIGN_OR_RETURN(std::optional<RecordedEvent> last, LastEvent(head));
+    return last ? last->hash : kZeroHash;
   }
 
-  // With apply_mu_ held: what the copy's own append would refuse (RocksEventStore::Write).
-  Status CheckAgainstCopy(const AppendBatch& batch) const {
+  // With apply_mu_ held: what the copy's own append would refuse (RocksEventStore::Write),
+  // `last_at` being the time of the copy's last event.
+  Status CheckAgainstCopy(const AppendBatch& batch, Time last_at) const {
     std::unordered_map<std::string_view, uint64_t> versions;
     for (const auto& ev : batch.events) {
       if (ev.stream.empty() || ev.stream.size() > kMaxStreamName ||
@@ -320,11 +327,8 @@ class JetStreamEventStore final : public EventStore {
         return Internal("invalid index scope");
       }
     }
-    if (!batch.events.empty()) {
-      CRM_ASSIGN_OR_RETURN(auto last, local_->ReadAll(local_->Head(), 1));
-      if (!last.empty() && batch.at < last.front().at) {
-        return Internal("the batch's time is earlier than the log's last event");
-      }
+    if (!batch.events.empty() && batch.at < last_at) {
+      return Internal("the batch's time is earlier than the log's last event");
     }
     return Status::Ok();
   }

@@ -161,8 +161,8 @@ void Writer::Close() {
   if (thread_.joinable()) thread_.join();
 }
 
-Status Writer::CatchUp() {
-  if (store_.Head() <= folded_) return Status::Ok();
+bool Writer::CatchUp() {
+  if (store_.Head() <= folded_) return true;
   ModelAt m(options_.utc_offset);
   m.model = std::move(model_);
   m.position = folded_;
@@ -172,10 +172,16 @@ Status Writer::CatchUp() {
   model_ = std::move(m.model);
   folded_ = m.position;
   last_at_ = std::max(last_at_, m.at);
-  std::lock_guard<std::mutex> lock(stats_mu_);
-  stats_.model_position = folded_;
-  stats_.followed_events += added;
-  return folded;
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    stats_.model_position = folded_;
+    stats_.followed_events += added;
+  }
+  if (!folded.ok()) {
+    Halt(Unavailable("the decision model could not follow the log: " + folded.error().detail));
+    return false;
+  }
+  return true;
 }
 
 void Writer::Loop() {
@@ -188,11 +194,7 @@ void Writer::Loop() {
       if (!woken) {
         // Idle: keep the model as current as the log, so deciding starts at once.
         lock.unlock();
-        if (!halted_) {
-          if (Status s = CatchUp(); !s.ok()) {
-            Halt(Unavailable("the decision model could not follow the log: " + s.error().detail));
-          }
-        }
+        if (!halted_) CatchUp();
         continue;
       }
       if (queue_.empty()) return;  // closing, and everything queued is done
@@ -320,8 +322,7 @@ void Writer::Process(std::vector<std::pair<WriteRequest, WriteDone>>& requests) 
       return;
     }
   }
-  if (Status s = CatchUp(); !s.ok()) {
-    Halt(Unavailable("the decision model could not follow the log: " + s.error().detail));
+  if (!CatchUp()) {
     for (auto& [req, done] : requests) done(*halted_);
     return;
   }

@@ -155,8 +155,9 @@ class Writer {
   Writer(eventstore::EventStore& store, const Clock& clock, IdGenerator& ids,
          WriterOptions options);
   Status Replay();
-  // Folds what the log holds past the model (another node's commits) into it.
-  Status CatchUp();
+  // Folds what the log holds past the model (another node's commits) into it; when that
+  // fails, the writer halts and this returns false.
+  bool CatchUp();
   void Halt(const Error& why);
   void Loop();
   void Process(std::vector<std::pair<WriteRequest, WriteDone>>& requests);
