@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -51,7 +52,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   cli.add_option("--nats", nats,
                  "With --store jetstream: the NATS servers, nats://host:port[,nats://...]");
-  cli.add_option("--stream", stream, "With --store jetstream: the stream's name")
+  cli.add_option("--stream", stream,
+                 "With --store jetstream: the stream's name (letters, digits, - and _)")
+      ->check([](const std::string& name) -> std::string {
+        bool ok = !name.empty() && name.size() <= 200;
+        for (char c : name)
+          ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
+        return ok ? "" : "a stream's name is 1 to 200 letters, digits, - and _";
+      })
       ->capture_default_str();
   cli.add_option("--replicas", replicas,
                  "With --store jetstream: the stream's replicas when it is created (3 on a "

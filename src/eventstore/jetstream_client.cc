@@ -20,7 +20,12 @@ std::string Describe(natsStatus s, std::string_view what) {
   return detail;
 }
 
-Error Failed(natsStatus s, std::string_view what) { return Unavailable(Describe(s, what)); }
+// What the library refuses as invalid is refused again on every try: not "unavailable",
+// which callers retry.
+Error Failed(natsStatus s, std::string_view what) {
+  if (s == NATS_INVALID_ARG) return Internal(Describe(s, what));
+  return Unavailable(Describe(s, what));
+}
 
 template <class T, void (*Destroy)(T*)>
 struct Deleter {

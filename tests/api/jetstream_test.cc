@@ -331,6 +331,12 @@ TEST_F(JetStreamTest, AStoreFlagWithoutServersIsRefused) {
   EXPECT_FALSE(bad.Start());
   EXPECT_NE(bad.stderr_text().find("--store jetstream and --nats go together"), std::string::npos)
       << bad.stderr_text();
+  // A stream name NATS would refuse is refused at once, not after retries.
+  Crmd dotted(dir_.sub("dotted"),
+              {"--store", "jetstream", "--nats", nats_.url(), "--stream", "a.b"});
+  EXPECT_FALSE(dotted.Start());
+  EXPECT_NE(dotted.stderr_text().find("letters, digits, - and _"), std::string::npos)
+      << dotted.stderr_text();
   // A plain RocksDB data dir is not taken for a copy of a stream.
   Crmd plain(dir_.sub("plain"));
   ASSERT_TRUE(plain.Start());
