@@ -202,6 +202,7 @@ void RunCommand(const Services& s, const CallPtr& call, CommandSpec spec) {
   writer::WriteRequest req;
   req.command = std::move(command).value();
   req.actor = viewer->id;
+  req.index = std::move(spec.index);
   if (!IsStorableHeaderValue(call->req.correlation_id)) {
     return SendError(
         call, InvalidField("X-Correlation-Id", "must be UTF-8 text without control characters"));
@@ -238,19 +239,14 @@ void RunCommand(const Services& s, const CallPtr& call, CommandSpec spec) {
                                         : eventstore::Sha256(head, call->req.body);
   }
   // What follows the outcome runs on the I/O threads: `done` runs on the writer thread,
-  // which must not wait (an `after` may revoke tokens, a synced write).
+  // which must not wait.
   const Services* sp = &s;
   auto conclude = std::make_shared<std::function<void(Result<writer::WriteOutcome>)>>(
       [sp, call, status = spec.success_status,
        reply = spec.reply ? std::move(spec.reply) : DefaultReply, after = std::move(spec.after),
-       finish = std::move(spec.finish),
-       commit = std::move(spec.commit)](Result<writer::WriteOutcome> outcome) {
+       finish = std::move(spec.finish)](Result<writer::WriteOutcome> outcome) {
         if (after) after(outcome);
         if (!outcome.ok()) return SendError(call, outcome.error());
-        if (commit) {
-          Status committed = commit(*outcome);
-          if (!committed.ok()) return SendError(call, committed.error());
-        }
         auto done = std::make_shared<writer::WriteOutcome>(std::move(outcome).value());
         // Answer once the read models show the change, so that the caller's next read does.
         sp->read.runner().WhenApplied(done->result.last_position,
@@ -264,6 +260,17 @@ void RunCommand(const Services& s, const CallPtr& call, CommandSpec spec) {
   s.writer.Submit(std::move(req), [sp, conclude](Result<writer::WriteOutcome> outcome) {
     sp->post(
         [conclude, outcome = std::move(outcome)]() mutable { (*conclude)(std::move(outcome)); });
+  });
+}
+
+void WriteIndex(const Services& s, const std::string& actor, writer::IndexEffects index,
+                std::function<void(Result<writer::WriteOutcome>)> then) {
+  writer::WriteRequest req;
+  req.actor = actor;
+  req.index = std::move(index);
+  const Services* sp = &s;
+  s.writer.Submit(std::move(req), [sp, then = std::move(then)](Result<writer::WriteOutcome> out) {
+    sp->post([then, out = std::move(out)]() mutable { then(std::move(out)); });
   });
 }
 

@@ -90,10 +90,9 @@ struct CommandSpec {
   // Adds to a successful answer what only the first request may see (a secret shown
   // once); `replayed` says whether this is a retry's answer.
   std::function<void(json& answer, bool replayed)> finish;
-  // Runs on an I/O thread once the command is durable (first request or retry), before the
-  // answer: for what the events record but the log must not hold (a password's hash). Its
-  // error is the answer.
-  std::function<Status(const writer::WriteOutcome&)> commit;
+  // Index entries written in the same commit as the command's events (credentials:
+  // api/token_store.h), not on a retry that replays the first answer.
+  writer::IndexEffects index;
   // Auditors run no command, but this one (setting their own password).
   bool auditors_may = false;
   // The body holds secrets: what the Idempotency-Key keeps of the request is a keyed
@@ -101,6 +100,11 @@ struct CommandSpec {
   bool secret_body = false;
 };
 void RunCommand(const Services& s, const CallPtr& call, CommandSpec spec);
+
+// Writes index entries alone (an index-only commit, through the writer: a standby answers
+// not_leader), then calls `then` with the outcome on an I/O thread.
+void WriteIndex(const Services& s, const std::string& actor, writer::IndexEffects index,
+                std::function<void(Result<writer::WriteOutcome>)> then);
 
 // A command on the record named by the path's {id}, with `If-Match` on its stream:
 // `build(id, body)` makes the command; `reply` as in CommandSpec (empty: the default).

@@ -10,7 +10,6 @@
 namespace crm::api {
 namespace {
 
-const std::string kPasswordPrefix = "auth/password/";
 // libsodium's "interactive" limits: 2 passes over 64 MiB.
 constexpr unsigned long long kOpsLimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
 constexpr size_t kMemLimit = crypto_pwhash_MEMLIMIT_INTERACTIVE;
@@ -28,7 +27,7 @@ Result<std::string> HashPassword(const std::string& password) {
   return std::string(out);
 }
 
-PasswordStore::PasswordStore(projections::LocalStore& store, size_t threads) : store_(store) {
+PasswordStore::PasswordStore(const eventstore::EventStore& log, size_t threads) : log_(log) {
   if (sodium_init() < 0) throw std::runtime_error("libsodium cannot start");
   // A random password nobody is told: checking against it costs what a real check costs.
   auto decoy = HashPassword(NewToken());
@@ -88,10 +87,8 @@ bool PasswordStore::Verify(std::string staff_id, std::string password,
                            std::function<void(bool)> done) {
   return Post([this, staff_id = std::move(staff_id), password = std::move(password),
                done = std::move(done)]() mutable {
-    auto stored = store_.Get(kPasswordPrefix + staff_id);
-    std::string_view hash = decoy_;
-    if (stored) hash = std::string_view(*stored).substr(stored->find(' ') + 1);
-    std::string encoded(hash);
+    auto stored = Stored(staff_id);
+    const std::string& encoded = stored ? *stored : decoy_;
     bool match =
         crypto_pwhash_str_verify(encoded.c_str(), password.data(), password.size()) == 0 && stored;
     sodium_memzero(password.data(), password.size());
@@ -99,22 +96,17 @@ bool PasswordStore::Verify(std::string staff_id, std::string password,
   });
 }
 
-Result<bool> PasswordStore::Set(const std::string& staff_id, const std::string& hash,
-                                uint64_t position) {
-  std::lock_guard<std::mutex> lock(set_mu_);
-  if (auto old = store_.Get(kPasswordPrefix + staff_id)) {
-    uint64_t kept = std::strtoull(old->c_str(), nullptr, 10);
-    // Position 0 is the first start's own password, set before its event.
-    if (position > 0 && kept >= position) return false;
-  }
-  projections::LocalBatch batch;
-  batch.Put(kPasswordPrefix + staff_id, std::to_string(position) + " " + hash);
-  CRM_RETURN_IF_ERROR(store_.Write(batch, true));
-  return true;
+writer::IndexEffects PasswordStore::Set(std::string staff_id, std::string hash) {
+  return [staff_id = std::move(staff_id), hash = std::move(hash)](writer::IndexEdit& index) {
+    index.Put(std::string(kPasswordScope), staff_id, hash);
+  };
 }
 
-bool PasswordStore::Has(const std::string& staff_id) const {
-  return store_.Get(kPasswordPrefix + staff_id).has_value();
+std::optional<std::string> PasswordStore::Stored(const std::string& staff_id) const {
+  auto stored = log_.ReadIndex(eventstore::Index::kUnique, kPasswordScope, staff_id);
+  return stored.ok() ? std::move(stored).value() : std::nullopt;
 }
+
+bool PasswordStore::Has(const std::string& staff_id) const { return Stored(staff_id).has_value(); }
 
 }  // namespace crm::api

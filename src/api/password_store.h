@@ -1,8 +1,10 @@
-// Sign-in passwords, kept outside the event log as Argon2id hashes (libsodium's
-// crypto_pwhash_str, in its self-describing "$argon2id$v=19$m=...,t=...,p=...$salt$hash"
-// form) in the local store:
-//   "auth/password/<staff id>" → "<position of its PasswordSet event> <encoded hash>"
-// The log records only that a password was set and by whom (PasswordSet). Writes are synced.
+// Sign-in passwords, kept as Argon2id hashes (libsodium's crypto_pwhash_str, in its
+// self-describing "$argon2id$v=19$m=...,t=...,p=...$salt$hash" form) in the log's unique
+// index under a reserved scope, written in the same commit as the PasswordSet event that
+// records that a password was set and by whom (writer::WriteRequest::index):
+//   ("$password", <staff id>) → the encoded hash
+// Every copy of a replicated log has them, so a person signs in on any node; the index is
+// not the event stream, so no event, export or audit answer shows a hash.
 //
 // Hashing and checking are memory-hard on purpose (64 MiB and about 0.1 s each), so they
 // run on threads of their own, at most `threads` at once, never on the I/O threads; a
@@ -15,14 +17,19 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "domain/result.h"
-#include "projections/local_store.h"
+#include "eventstore/event_store.h"
+#include "writer/writer.h"
 
 namespace crm::api {
+
+inline constexpr std::string_view kPasswordScope = "$password";
 
 // The encoded Argon2id hash of `password` with a fresh salt, on the calling thread (about
 // 0.1 s and 64 MiB): for the server's own start; requests use PasswordStore::Hash.
@@ -30,8 +37,8 @@ Result<std::string> HashPassword(const std::string& password);
 
 class PasswordStore {
  public:
-  // Starts `threads` hashing threads (at least one).
-  PasswordStore(projections::LocalStore& store, size_t threads);
+  // Starts `threads` hashing threads (at least one); the hashes are read from `log`.
+  PasswordStore(const eventstore::EventStore& log, size_t threads);
   ~PasswordStore();  // Stop()
   PasswordStore(const PasswordStore&) = delete;
   PasswordStore& operator=(const PasswordStore&) = delete;
@@ -45,10 +52,10 @@ class PasswordStore {
   // False when the queue is full.
   bool Verify(std::string staff_id, std::string password, std::function<void(bool)> done);
 
-  // Makes `hash` (from Hash) the password of `staff_id`, as set by the event at
-  // `position`, unless a password of that or a later event is kept already (a retry, or a
-  // change that overtook this one): whether it was kept. Synced.
-  Result<bool> Set(const std::string& staff_id, const std::string& hash, uint64_t position);
+  // The index entry (for writer::WriteRequest::index) that makes `hash` (from Hash) the
+  // password of `staff_id`: written with the command that records it, it ends as that
+  // command's events do.
+  static writer::IndexEffects Set(std::string staff_id, std::string hash);
   bool Has(const std::string& staff_id) const;
 
   // Refuses more work, drops what waits (its callbacks are never called: the server is
@@ -59,9 +66,11 @@ class PasswordStore {
   bool Post(std::function<void()> work);
   void Run();
 
-  projections::LocalStore& store_;
+  // The stored hash of `staff_id`'s password.
+  std::optional<std::string> Stored(const std::string& staff_id) const;
+
+  const eventstore::EventStore& log_;
   std::string decoy_;  // the hash a person without a password is checked against
-  std::mutex set_mu_;  // Set reads, then writes
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;  // guarded by mu_

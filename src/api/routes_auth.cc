@@ -49,12 +49,16 @@ void FinishSignIn(const Services& s, const CallPtr& call, const std::string& sta
     return SendError(call, WrongCredentials());
   }
   s.sign_in.Succeeded(email_key, address);
-  auto session = s.tokens.StartSession(staff_id);
-  if (!session.ok()) return SendError(call, session.error());
-  SendJson(call, 201,
-           json{{"token", session->token},
-                {"staff", std::move(staff)},
-                {"expires_at", FormatTime(session->expires_at)}});
+  const Services* sp = &s;
+  std::string token = NewToken();
+  WriteIndex(s, staff_id, s.tokens.StartSession(staff_id, token),
+             [sp, call, token, staff = std::move(staff)](Result<writer::WriteOutcome> out) {
+               if (!out.ok()) return SendError(call, out.error());
+               SendJson(call, 201,
+                        json{{"token", token},
+                             {"staff", staff},
+                             {"expires_at", FormatTime(sp->tokens.SessionExpiry(out->result.at))}});
+             });
 }
 
 // Records that `id`'s password was set, then keeps `hash` as it (and ends the person's
@@ -68,19 +72,16 @@ void SetPasswordCommand(const Services& s, const CallPtr& call, const std::strin
   spec.build = [id](const d::Viewer&, const json&) -> Result<d::Command> {
     return d::Command(d::SetPassword{id});
   };
-  const std::string keep = call->req.authorization.substr(7);
   // The request's digest is keyed: a plain hash of a body with passwords in it, kept with
   // the Idempotency-Key, could be tested against guesses by whoever copies the log.
   spec.secret_body = true;
-  // The event is durable first: the log never misses a password change. The hash is kept
-  // with the event's position and never over a later one's, so a retry (with the same
-  // Idempotency-Key) keeps it only when the first try did not, and concurrent changes
-  // end as their events do. Should keeping it fail, the answer is an error, the old
-  // password still works, and a retry completes it.
-  spec.commit = [&s, id, hash = std::move(hash), keep](const writer::WriteOutcome& out) -> Status {
-    CRM_ASSIGN_OR_RETURN(bool kept, s.passwords.Set(id, hash, out.result.last_position));
-    // A new password ends the person's other sessions (theirs, when they set it themself).
-    return kept ? s.tokens.EndSessions(id, keep) : Status::Ok();
+  // The hash is kept in the commit of the event, so concurrent changes end as their events
+  // do; a new password ends the person's other sessions (theirs, when they set it themself).
+  spec.index = [set = PasswordStore::Set(id, std::move(hash)),
+                end = s.tokens.EndSessions(id, call->req.authorization.substr(7))](
+                   writer::IndexEdit& index) {
+    set(index);
+    end(index);
   };
   RunCommand(s, call, std::move(spec));
 }
@@ -119,9 +120,11 @@ void AddAuthRoutes(Router& r, Services& s) {
   r.Add("DELETE", "/api/v1/sessions/current", [&s](const CallPtr& call) {
     auto viewer = Authenticate(s, call->req.authorization);
     if (!viewer.ok()) return SendError(call, viewer.error());
-    Status ended = s.tokens.End(call->req.authorization.substr(7));
-    if (!ended.ok()) return SendError(call, ended.error());
-    SendJson(call, 204, nullptr);
+    WriteIndex(s, viewer->id, s.tokens.End(call->req.authorization.substr(7)),
+               [call](Result<writer::WriteOutcome> out) {
+                 if (!out.ok()) return SendError(call, out.error());
+                 SendJson(call, 204, nullptr);
+               });
   });
 
   r.Add("PUT", "/api/v1/staff/{id}/password", [&s](const CallPtr& call) {

@@ -111,7 +111,9 @@ void AddOrgRoutes(Router& r, Services& s) {
     std::string token = NewToken();
     CommandSpec spec;
     spec.success_status = 201;
-    spec.build = [&s, staff_id, token](const d::Viewer&, const json& body) -> Result<d::Command> {
+    // The token is stored in the commit that creates the person.
+    spec.index = s.tokens.Issue(staff_id, token);
+    spec.build = [staff_id](const d::Viewer&, const json& body) -> Result<d::Command> {
       std::vector<FieldError> errors;
       Fields f(body, errors);
       auto name = f.Text("name", true, 100);
@@ -120,9 +122,6 @@ void AddOrgRoutes(Router& r, Services& s) {
       auto department = f.Text("department_id", true, 64);
       auto region = f.Text("region", false, 100);
       CRM_RETURN_IF_ERROR(FieldsOk(errors));
-      // The token works as soon as the person exists; it is issued first so that the
-      // answer never names a token that was not stored.
-      CRM_RETURN_IF_ERROR(s.tokens.Issue(staff_id, token));
       return d::Command(
           d::CreateStaff{staff_id, *name, *email, *d::ParseRole(*role), department, region});
     };
@@ -130,9 +129,6 @@ void AddOrgRoutes(Router& r, Services& s) {
       json j = DefaultReply(res);
       j["token"] = nullptr;  // what is stored for a retry: tokens are never stored in clear
       return j;
-    };
-    spec.after = [&s, staff_id](const Result<writer::WriteOutcome>& outcome) {
-      if (!outcome.ok() || outcome->replayed) (void)s.tokens.Revoke(staff_id);
     };
     spec.finish = [token](json& answer, bool replayed) {
       if (!replayed)
@@ -178,9 +174,14 @@ void AddOrgRoutes(Router& r, Services& s) {
     }
     if (!found.ok()) return SendError(call, found.error());
     std::string token = NewToken();
-    Status issued = s.tokens.Issue(id, token);
-    if (!issued.ok()) return SendError(call, issued.error());
-    SendJson(call, 201, json{{"staff_id", id}, {"token", token}, {"position", s.store.Head()}});
+    WriteIndex(
+        s, viewer->id, s.tokens.Issue(id, token),
+        [call, id, token](Result<writer::WriteOutcome> out) {
+          if (!out.ok()) return SendError(call, out.error());
+          SendJson(
+              call, 201,
+              json{{"staff_id", id}, {"token", token}, {"position", out->result.last_position}});
+        });
   });
 
   r.Add("GET", "/api/v1/staff/{id}/portfolio", [&s](const CallPtr& call) {
@@ -220,9 +221,10 @@ void AddOrgRoutes(Router& r, Services& s) {
                     {"contracts", out.contracts}};
       return j;
     };
-    spec.after = [&s, id, departs](const Result<writer::WriteOutcome>& outcome) {
-      // A departed person's tokens go with them (authentication refuses them anyway).
-      if (outcome.ok() && *departs) (void)s.tokens.Revoke(id);
+    // A departed person's tokens go with them, in the same commit (authentication refuses
+    // them anyway).
+    spec.index = [departs, revoke = s.tokens.Revoke(id)](writer::IndexEdit& index) {
+      if (*departs) revoke(index);
     };
     RunCommand(s, call, std::move(spec));
   });

@@ -9,28 +9,75 @@
 #include <stdexcept>
 
 #include "api/handler_util.h"
+#include "api/password_store.h"
 #include "eventstore/coding.h"
 #include "eventstore/sha256.h"
 
 namespace crm::api {
 namespace {
-const std::string kTokenPrefix = "auth/token/";
-const std::string kStaffPrefix = "auth/staff/";
-const std::string kSessionPrefix = "auth/session/";
-const std::string kStaffSessionPrefix = "auth/staff-session/";
-const std::string kRequestKey = "auth/request-key";
-// How stale the stored last use of a session may get.
-constexpr int64_t kWriteThroughMs = 60'000;
+using eventstore::Index;
 
-std::string SessionValue(const std::string& staff_id, int64_t last_used_ms) {
-  return staff_id + " " + std::to_string(last_used_ms);
+constexpr std::string_view kTokenScope = "$token";
+constexpr std::string_view kTokenOfScope = "$token-of";
+constexpr std::string_view kSessionScope = "$session";
+constexpr std::string_view kSessionsOfScope = "$sessions-of";
+const std::string kRequestKey = "auth/request-key";
+
+struct SessionEntry {
+  std::string staff_id;
+  int64_t started_ms = 0;
+  int64_t last_use_ms = 0;  // as the index has it
+};
+std::string SessionValue(const SessionEntry& s) {
+  return s.staff_id + " " + std::to_string(s.started_ms) + " " + std::to_string(s.last_use_ms);
 }
-// The staff id and last use in a SessionValue.
-std::optional<std::pair<std::string, int64_t>> ParseSessionValue(const std::string& value) {
-  auto space = value.rfind(' ');
-  if (space == std::string::npos) return std::nullopt;
-  return std::pair{value.substr(0, space),
-                   static_cast<int64_t>(ParseU64(value.substr(space + 1)).value_or(0))};
+std::vector<std::string> Words(std::string_view text) {
+  std::vector<std::string> out;
+  for (size_t at = 0; at < text.size();) {
+    size_t space = std::min(text.find(' ', at), text.size());
+    if (space > at) out.emplace_back(text.substr(at, space - at));
+    at = space + 1;
+  }
+  return out;
+}
+std::optional<SessionEntry> ParseSessionValue(std::string_view value) {
+  auto words = Words(value);
+  if (words.size() != 3) return std::nullopt;
+  auto started = ParseU64(words[1]), last_use = ParseU64(words[2]);
+  if (!started || !last_use) return std::nullopt;
+  return SessionEntry{words[0], static_cast<int64_t>(*started), static_cast<int64_t>(*last_use)};
+}
+std::string Joined(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
+  return out;
+}
+// Ends every session of `staff_id` but `keep` (a token hash, may be empty).
+void DropSessions(writer::IndexEdit& index, const std::string& staff_id, const std::string& keep) {
+  bool kept = false;
+  for (const auto& hash : Words(index.Get(kSessionsOfScope, staff_id).value_or(""))) {
+    if (hash == keep) {
+      kept = true;
+    } else {
+      index.Delete(std::string(kSessionScope), hash);
+    }
+  }
+  if (kept) {
+    index.Put(std::string(kSessionsOfScope), staff_id, keep);
+  } else {
+    index.Delete(std::string(kSessionsOfScope), staff_id);
+  }
+}
+// Ends `staff_id`'s API token.
+void DropToken(writer::IndexEdit& index, const std::string& staff_id) {
+  if (auto old = index.Get(kTokenOfScope, staff_id)) index.Delete(std::string(kTokenScope), *old);
+  index.Delete(std::string(kTokenOfScope), staff_id);
+}
+// An entry of the log's unique index; a failed read is none.
+std::optional<std::string> ReadEntry(const eventstore::EventStore& log, std::string_view scope,
+                                     std::string_view key) {
+  auto entry = log.ReadIndex(Index::kUnique, scope, key);
+  return entry.ok() ? std::move(entry).value() : std::nullopt;
 }
 }  // namespace
 
@@ -46,10 +93,11 @@ std::string TokenHash(std::string_view token) {
   return eventstore::ToHex(eventstore::Sha256(token));
 }
 
-TokenStore::TokenStore(projections::LocalStore& store, const writer::Clock& clock,
+TokenStore::TokenStore(const eventstore::EventStore& log, writer::Writer& writer,
+                       projections::LocalStore& local, const writer::Clock& clock,
                        Millis session_idle)
-    : store_(store), clock_(clock), idle_(session_idle) {
-  if (auto key = store_.Get(kRequestKey)) {
+    : log_(log), writer_(writer), local_(local), clock_(clock), idle_(session_idle) {
+  if (auto key = local_.Get(kRequestKey)) {
     request_key_ = *key;
   } else {
     request_key_ = NewToken();
@@ -57,7 +105,7 @@ TokenStore::TokenStore(projections::LocalStore& store, const writer::Clock& cloc
     batch.Put(kRequestKey, request_key_);
     // Should this fail, the key lasts this run only: a retry after a restart is then
     // refused as a different request (422), never confused with another.
-    (void)store_.Write(batch, true);
+    (void)local_.Write(batch, true);
   }
 }
 
@@ -72,135 +120,185 @@ std::string TokenStore::RequestDigest(std::string_view head, std::string_view bo
   return std::string(reinterpret_cast<const char*>(out), n);
 }
 
-Status TokenStore::Issue(const std::string& staff_id, const std::string& token) {
-  std::lock_guard<std::mutex> lock(mu_);
-  projections::LocalBatch batch;
-  if (auto old = store_.Get(kStaffPrefix + staff_id)) batch.Delete(kTokenPrefix + *old);
-  std::string hash = TokenHash(token);
-  batch.Put(kTokenPrefix + hash, staff_id);
-  batch.Put(kStaffPrefix + staff_id, hash);
-  DropSessions(staff_id, "", batch);
-  return store_.Write(batch, true);
+writer::IndexEffects TokenStore::Issue(std::string staff_id, std::string token) const {
+  return [staff_id = std::move(staff_id), hash = TokenHash(token)](writer::IndexEdit& index) {
+    DropToken(index, staff_id);
+    index.Put(std::string(kTokenScope), hash, staff_id);
+    index.Put(std::string(kTokenOfScope), staff_id, hash);
+    DropSessions(index, staff_id, "");
+  };
 }
 
-Status TokenStore::Revoke(const std::string& staff_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  projections::LocalBatch batch;
-  if (auto old = store_.Get(kStaffPrefix + staff_id)) batch.Delete(kTokenPrefix + *old);
-  batch.Delete(kStaffPrefix + staff_id);
-  DropSessions(staff_id, "", batch);
-  return store_.Write(batch, true);
+writer::IndexEffects TokenStore::Revoke(std::string staff_id) const {
+  return [staff_id = std::move(staff_id)](writer::IndexEdit& index) {
+    DropToken(index, staff_id);
+    DropSessions(index, staff_id, "");
+  };
 }
 
-std::vector<std::pair<std::string, int64_t>> TokenStore::SessionsOf(const std::string& staff_id) {
-  std::string prefix = kStaffSessionPrefix + staff_id + "/";
-  std::vector<std::pair<std::string, int64_t>> out;
-  store_.Scan(prefix, "", false, [&](std::string_view key, std::string_view) {
-    out.emplace_back(std::string(key.substr(prefix.size())), 0);
-    return true;
-  });
-  for (auto& [hash, last_used] : out) {
-    if (auto it = sessions_.find(hash); it != sessions_.end()) {
-      last_used = it->second.last_used_ms;
-    } else if (auto v = store_.Get(kSessionPrefix + hash)) {
-      if (auto session = ParseSessionValue(*v)) last_used = session->second;
+writer::IndexEffects TokenStore::StartSession(std::string staff_id, std::string token) const {
+  return [this, staff_id = std::move(staff_id), hash = TokenHash(token)](writer::IndexEdit& index) {
+    const int64_t now = ToMillis(clock_.Now());
+    // The person's sessions by last use, the expired and vanished ones left out.
+    std::vector<std::pair<int64_t, std::string>> live;
+    for (auto& other : Words(index.Get(kSessionsOfScope, staff_id).value_or(""))) {
+      auto entry = index.Get(kSessionScope, other);
+      auto session = entry ? ParseSessionValue(*entry) : std::nullopt;
+      if (!session) continue;
+      int64_t last_use = LastUse(other, session->last_use_ms);
+      if (now - last_use >= idle_.count()) {
+        index.Delete(std::string(kSessionScope), other);
+      } else {
+        live.emplace_back(last_use, std::move(other));
+      }
     }
-  }
-  return out;
+    std::sort(live.begin(), live.end());
+    size_t ended = live.size() + 1 > kMaxSessions ? live.size() + 1 - kMaxSessions : 0;
+    for (size_t i = 0; i < ended; ++i) index.Delete(std::string(kSessionScope), live[i].second);
+    std::vector<std::string> hashes;
+    for (size_t i = ended; i < live.size(); ++i) hashes.push_back(std::move(live[i].second));
+    hashes.push_back(hash);
+    index.Put(std::string(kSessionScope), hash, SessionValue({staff_id, now, now}));
+    index.Put(std::string(kSessionsOfScope), staff_id, Joined(hashes));
+  };
 }
 
-void TokenStore::DropSession(const std::string& staff_id, const std::string& hash,
-                             projections::LocalBatch& batch) {
-  batch.Delete(kSessionPrefix + hash);
-  batch.Delete(kStaffSessionPrefix + staff_id + "/" + hash);
-  sessions_.erase(hash);
+writer::IndexEffects TokenStore::End(std::string token) const { return EndHash(TokenHash(token)); }
+
+writer::IndexEffects TokenStore::EndHash(std::string hash) {
+  return [hash = std::move(hash)](writer::IndexEdit& index) {
+    if (auto staff_id = index.Get(kTokenScope, hash)) {
+      index.Delete(std::string(kTokenScope), hash);
+      if (index.Get(kTokenOfScope, *staff_id) == hash)
+        index.Delete(std::string(kTokenOfScope), *staff_id);
+      return;
+    }
+    auto entry = index.Get(kSessionScope, hash);
+    auto session = entry ? ParseSessionValue(*entry) : std::nullopt;
+    if (!session) return;
+    auto hashes = Words(index.Get(kSessionsOfScope, session->staff_id).value_or(""));
+    std::erase(hashes, hash);
+    index.Delete(std::string(kSessionScope), hash);
+    if (hashes.empty()) {
+      index.Delete(std::string(kSessionsOfScope), session->staff_id);
+    } else {
+      index.Put(std::string(kSessionsOfScope), session->staff_id, Joined(hashes));
+    }
+  };
 }
 
-void TokenStore::DropSessions(const std::string& staff_id, const std::string& keep,
-                              projections::LocalBatch& batch) {
-  for (const auto& [hash, last_used] : SessionsOf(staff_id)) {
-    if (hash != keep) DropSession(staff_id, hash, batch);
-  }
+writer::IndexEffects TokenStore::EndSessions(std::string staff_id, std::string keep) const {
+  return [staff_id = std::move(staff_id), keep = keep.empty() ? "" : TokenHash(keep)](
+             writer::IndexEdit& index) { DropSessions(index, staff_id, keep); };
 }
 
-Result<TokenStore::Session> TokenStore::StartSession(const std::string& staff_id) {
-  std::string token = NewToken(), hash = TokenHash(token);
-  int64_t now = ToMillis(clock_.Now());
+int64_t TokenStore::LastUse(const std::string& hash, int64_t recorded_ms) const {
   std::lock_guard<std::mutex> lock(mu_);
-  projections::LocalBatch batch;
-  // The person's expired sessions go, and the least recently used beyond the cap.
-  auto sessions = SessionsOf(staff_id);
-  std::erase_if(sessions, [&](const auto& s) {
-    if (now - s.second < idle_.count()) return false;
-    DropSession(staff_id, s.first, batch);
-    return true;
-  });
-  std::sort(sessions.begin(), sessions.end(),
-            [](const auto& a, const auto& b) { return a.second < b.second; });
-  for (size_t i = 0; i + kMaxSessions <= sessions.size(); ++i) {
-    DropSession(staff_id, sessions[i].first, batch);
-  }
-  batch.Put(kSessionPrefix + hash, SessionValue(staff_id, now));
-  batch.Put(kStaffSessionPrefix + staff_id + "/" + hash, "");
-  CRM_RETURN_IF_ERROR(store_.Write(batch, true));
-  sessions_[hash] = Live{staff_id, now, now};
-  return Session{token, FromMillis(now) + idle_};
-}
-
-Status TokenStore::End(const std::string& token) {
-  std::string hash = TokenHash(token);
-  std::lock_guard<std::mutex> lock(mu_);
-  projections::LocalBatch batch;
-  if (auto staff_id = store_.Get(kTokenPrefix + hash)) {
-    batch.Delete(kTokenPrefix + hash);
-    batch.Delete(kStaffPrefix + *staff_id);
-  } else if (auto v = store_.Get(kSessionPrefix + hash)) {
-    if (auto session = ParseSessionValue(*v)) DropSession(session->first, hash, batch);
-  }
-  return store_.Write(batch, true);
-}
-
-Status TokenStore::EndSessions(const std::string& staff_id, const std::string& keep) {
-  std::lock_guard<std::mutex> lock(mu_);
-  projections::LocalBatch batch;
-  DropSessions(staff_id, keep.empty() ? "" : TokenHash(keep), batch);
-  return store_.Write(batch, true);
+  auto it = seen_.find(hash);
+  return it == seen_.end() ? recorded_ms : std::max(recorded_ms, it->second.last_use_ms);
 }
 
 std::optional<std::string> TokenStore::Lookup(const std::string& token, bool use) {
   if (token.empty() || token.size() > 256) return std::nullopt;
   std::string hash = TokenHash(token);
-  if (auto staff_id = store_.Get(kTokenPrefix + hash)) return staff_id;
-  return LookupSession(hash, use);
-}
-
-std::optional<std::string> TokenStore::LookupSession(const std::string& hash, bool use) {
-  int64_t now = ToMillis(clock_.Now());
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = sessions_.find(hash);
-  if (it == sessions_.end()) {
-    auto v = store_.Get(kSessionPrefix + hash);
-    auto session = v ? ParseSessionValue(*v) : std::nullopt;
-    if (!session) return std::nullopt;
-    it = sessions_.emplace(hash, Live{session->first, session->second, session->second}).first;
-  }
-  Live& s = it->second;
-  if (now - s.last_used_ms >= idle_.count()) {
-    projections::LocalBatch batch;
-    DropSession(std::string(s.staff_id), hash, batch);
-    // Unsynced: should a crash lose it, the next look finds the session expired again.
-    (void)store_.Write(batch, false);
+  if (auto staff_id = ReadEntry(log_, kTokenScope, hash)) return staff_id;
+  auto entry = ReadEntry(log_, kSessionScope, hash);
+  auto session = entry ? ParseSessionValue(*entry) : std::nullopt;
+  const int64_t now = ToMillis(clock_.Now());
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!session) {
+    seen_.erase(hash);  // ended, or never was
     return std::nullopt;
   }
-  if (use) {
-    s.last_used_ms = std::max(s.last_used_ms, now);
-    if (now - s.stored_ms >= kWriteThroughMs) {
-      projections::LocalBatch batch;
-      batch.Put(kSessionPrefix + hash, SessionValue(s.staff_id, s.last_used_ms));
-      if (store_.Write(batch, false).ok()) s.stored_ms = s.last_used_ms;
-    }
+  auto [it, fresh] = seen_.try_emplace(hash);
+  Seen& seen = it->second;
+  seen.last_use_ms = std::max(seen.last_use_ms, session->last_use_ms);
+  seen.recorded_ms = std::max(seen.recorded_ms, session->last_use_ms);
+  if (now - seen.last_use_ms >= idle_.count()) {
+    seen_.erase(it);
+    lock.unlock();
+    // It goes from the index (best effort: a standby's writer refuses it, and the person's
+    // next sign-in sweeps it), so that no clock stepping back brings it back.
+    writer::WriteRequest end;
+    end.actor = std::string(domain::kSystemActor);
+    end.index = EndHash(hash);
+    writer_.Submit(std::move(end), [](const Result<writer::WriteOutcome>&) {});
+    return std::nullopt;
   }
-  return s.staff_id;
+  if (!use) return session->staff_id;
+  seen.last_use_ms = std::max(seen.last_use_ms, now);
+  if (now - seen.recorded_ms < kRecordUseEvery.count()) return session->staff_id;
+  seen.recorded_ms = now;  // asked once per period: a standby's writer refuses it
+  lock.unlock();
+  RecordUse(hash, now);
+  return session->staff_id;
+}
+
+void TokenStore::RecordUse(const std::string& hash, int64_t use_ms) {
+  writer::WriteRequest req;
+  req.actor = std::string(domain::kSystemActor);
+  req.index = [hash, use_ms](writer::IndexEdit& index) {
+    auto entry = index.Get(kSessionScope, hash);
+    auto session = entry ? ParseSessionValue(*entry) : std::nullopt;
+    if (!session || session->last_use_ms >= use_ms) return;  // ended, or a later use is in
+    session->last_use_ms = use_ms;
+    index.Put(std::string(kSessionScope), hash, SessionValue(*session));
+  };
+  // Best effort: should it fail, the session only looks older elsewhere.
+  writer_.Submit(std::move(req), [](const Result<writer::WriteOutcome>&) {});
+}
+
+Result<size_t> TokenStore::TakeOverLocalCredentials() {
+  const std::string staff_prefix = "auth/staff/", session_prefix = "auth/session/",
+                    password_prefix = "auth/password/";
+  std::vector<std::pair<std::string, std::string>> tokens, passwords;  // staff → hash
+  std::vector<std::pair<std::string, SessionEntry>> sessions;          // hash → session
+  local_.Scan(staff_prefix, "", false, [&](std::string_view key, std::string_view value) {
+    tokens.emplace_back(key.substr(staff_prefix.size()), value);
+    return true;
+  });
+  local_.Scan(session_prefix, "", false, [&](std::string_view key, std::string_view value) {
+    // "<staff id> <last use>"
+    auto words = Words(value);
+    auto last_use = words.size() == 2 ? ParseU64(words[1]) : std::nullopt;
+    if (last_use) {
+      auto ms = static_cast<int64_t>(*last_use);
+      sessions.emplace_back(key.substr(session_prefix.size()), SessionEntry{words[0], ms, ms});
+    }
+    return true;
+  });
+  local_.Scan(password_prefix, "", false, [&](std::string_view key, std::string_view value) {
+    // "<position of its event> <encoded hash>"
+    if (auto space = value.find(' '); space != std::string_view::npos)
+      passwords.emplace_back(key.substr(password_prefix.size()), value.substr(space + 1));
+    return true;
+  });
+  size_t moved = tokens.size() + sessions.size() + passwords.size();
+  if (moved > 0) {
+    writer::WriteRequest req;
+    req.actor = std::string(domain::kSystemActor);
+    req.index = [&](writer::IndexEdit& index) {
+      for (const auto& [staff_id, hash] : tokens) {
+        index.Put(std::string(kTokenScope), hash, staff_id);
+        index.Put(std::string(kTokenOfScope), staff_id, hash);
+      }
+      std::unordered_map<std::string, std::vector<std::string>> of;
+      for (const auto& [hash, session] : sessions) {
+        index.Put(std::string(kSessionScope), hash, SessionValue(session));
+        of[session.staff_id].push_back(hash);
+      }
+      for (const auto& [staff_id, hashes] : of)
+        index.Put(std::string(kSessionsOfScope), staff_id, Joined(hashes));
+      for (const auto& [staff_id, hash] : passwords)
+        index.Put(std::string(kPasswordScope), staff_id, hash);
+    };
+    CRM_RETURN_IF_ERROR(writer_.Execute(std::move(req)));
+  }
+  for (const char* prefix :
+       {"auth/token/", "auth/staff/", "auth/session/", "auth/staff-session/", "auth/password/"}) {
+    CRM_RETURN_IF_ERROR(local_.DeletePrefix(prefix));
+  }
+  return moved;
 }
 
 }  // namespace crm::api

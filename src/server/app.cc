@@ -153,12 +153,14 @@ struct App::Impl {
   }
 
   // The first start: the admin (admin@localhost), with an API token and a first sign-in
-  // password, each chosen by the environment or random and kept in the data dir. The token,
-  // the hash and the files come first, the events last: a crash in between leaves an empty
-  // log, so the next start does it all again.
+  // password, each chosen by the environment or random and kept in the data dir. The
+  // files come first, then the admin with the token's and the password's hashes in one
+  // commit, then the event that records the password was set: a crash before the commit
+  // leaves an empty log, so the next start does it all again.
   Status BootstrapAdmin() {
     if (lease) {
-      // One node of a fresh cluster writes the first events; the others find them.
+      // One node of a fresh cluster writes the first events; the others find them, the
+      // admin's token and password with them.
       auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
       while (store->Head() == 0 && !lease->IsWriter()) {
         if (std::chrono::steady_clock::now() > deadline) {
@@ -166,7 +168,6 @@ struct App::Impl {
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
-      if (store->Head() != 0) return AdminTokenOnThisNode();
     }
     if (store->Head() != 0) return Status::Ok();
     if (!options.admin_password.empty()) {
@@ -181,22 +182,22 @@ struct App::Impl {
     std::string password =
         options.admin_password.empty() ? api::NewToken().substr(0, 24) : options.admin_password;
     CRM_ASSIGN_OR_RETURN(std::string hash, api::HashPassword(password));
-    CRM_RETURN_IF_ERROR(tokens->Issue(id, token));
-    if (lease) {  // the other nodes take it on their own (AdminTokenOnThisNode)
-      if (auto marked = WriteSecretFile("admin.token.taken", id); !marked.ok()) {
-        return std::move(marked).error();
-      }
-    }
-    CRM_RETURN_IF_ERROR(passwords->Set(id, hash, 0));
     if (options.admin_token.empty()) {
       CRM_ASSIGN_OR_RETURN(admin_token_file, WriteSecretFile("admin.token", token));
     }
     if (options.admin_password.empty()) {
       CRM_ASSIGN_OR_RETURN(admin_password_file, WriteSecretFile("admin.password", password));
     }
-    auto r = ExecuteSync(d::CreateStaff{id, "admin", "admin@localhost", d::Role::kAdmin, {}, {}},
-                         std::string(d::kSystemActor));
-    if (!r.ok()) return std::move(r).error();
+    writer::WriteRequest create;
+    create.command = d::CreateStaff{id, "admin", "admin@localhost", d::Role::kAdmin, {}, {}};
+    create.actor = d::kSystemActor;
+    create.correlation_id = ids->New("job");
+    create.index = [issue = tokens->Issue(id, token),
+                    set = api::PasswordStore::Set(id, hash)](writer::IndexEdit& index) {
+      issue(index);
+      set(index);
+    };
+    CRM_RETURN_IF_ERROR(writer->Execute(std::move(create)));
     auto set = ExecuteSync(d::SetPassword{id}, std::string(d::kSystemActor));
     if (!set.ok()) return std::move(set).error();
     log("created the admin " + id + " (admin@localhost); its token is " +
@@ -204,37 +205,6 @@ struct App::Impl {
         ", its first password " +
         (admin_password_file.empty() ? "from CRMD_ADMIN_PASSWORD" : "in " + admin_password_file));
     read->runner().WaitApplied(set->result.last_position, std::chrono::seconds(30));
-    return Status::Ok();
-  }
-
-  // Tokens are kept by each node (api/token_store.h): a node that joins a log another node
-  // started takes CRMD_ADMIN_TOKEN, when set, for the admin that node created, at its first
-  // start only (a token rotated since is not brought back by a restart).
-  Status AdminTokenOnThisNode() {
-    if (options.admin_token.empty() ||
-        std::filesystem::exists(options.data_dir + "/admin.token.taken")) {
-      return Status::Ok();
-    }
-    // The admin is among the log's first events: the read models have it long before they
-    // reach the head of a large log.
-    std::string admin;
-    for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-         admin.empty() && std::chrono::steady_clock::now() < deadline;) {
-      {
-        projections::ReadModels::View view = read->Read();
-        if (const auto* row = view.org().FindStaffByEmail("admin@localhost")) admin = row->id;
-      }
-      if (admin.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    if (admin.empty()) {
-      log("CRMD_ADMIN_TOKEN not taken: the log has no admin@localhost yet");
-      return Status::Ok();
-    }
-    CRM_RETURN_IF_ERROR(tokens->Issue(admin, options.admin_token));
-    if (auto marked = WriteSecretFile("admin.token.taken", admin); !marked.ok()) {
-      return std::move(marked).error();
-    }
-    log("took CRMD_ADMIN_TOKEN for the admin " + admin + " on this node");
     return Status::Ok();
   }
 
@@ -369,6 +339,13 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   store_options.idempotency_compaction = options.idempotency_ttl;
   if (options.nats.empty()) {
     CRM_ASSIGN_OR_RETURN(a.store, eventstore::OpenRocksEventStore(store_options));
+    if (eventstore::IsStreamCopy(*a.store)) {
+      // Written to, it would part from the stream the other nodes follow.
+      return InvalidField("--data-dir", options.data_dir +
+                                            " holds a copy of a JetStream stream: serve it with "
+                                            "--store jetstream, or make a log of its own with "
+                                            "crmctl migrate --from-stream (docs/scale-out.md)");
+    }
   } else {
     eventstore::JetStreamOptions js;
     js.servers = options.nats;
@@ -380,6 +357,13 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
     a.log("the log is the JetStream stream " + js.stream + " (" + std::to_string(js.replicas) +
           " replicas) on " + options.nats.front() + (options.nats.size() > 1 ? ", ..." : "") +
           "; catching up");
+    js.progress = [log = a.log, last_said = std::chrono::steady_clock::now()](
+                      uint64_t applied, uint64_t last) mutable {
+      if (std::chrono::steady_clock::now() - last_said < std::chrono::seconds(5)) return;
+      last_said = std::chrono::steady_clock::now();
+      log("caught up with " + std::to_string(applied) + " of " + std::to_string(last) +
+          " commits of the stream");
+    };
     CRM_ASSIGN_OR_RETURN(a.store, eventstore::OpenJetStreamEventStore(js));
   }
   CRM_ASSIGN_OR_RETURN(a.local, projections::LocalStore::Open(options.data_dir + "/readmodels"));
@@ -433,9 +417,14 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
     lo.log = a.log;
     CRM_ASSIGN_OR_RETURN(a.lease, eventstore::WriterLease::Start(std::move(lo)));
   }
-  a.tokens = std::make_unique<api::TokenStore>(*a.local, *a.clock);
+  a.tokens = std::make_unique<api::TokenStore>(*a.store, *a.writer, *a.local, *a.clock);
   // Two hashing threads: each Argon2id run takes 64 MiB for about 0.1 s.
-  a.passwords = std::make_unique<api::PasswordStore>(*a.local, 2);
+  a.passwords = std::make_unique<api::PasswordStore>(*a.store, 2);
+  if (!a.lease) {
+    // Earlier versions kept credentials in the local store; they move into the log.
+    CRM_ASSIGN_OR_RETURN(size_t moved, a.tokens->TakeOverLocalCredentials());
+    if (moved > 0) a.log("moved " + std::to_string(moved) + " credentials into the log's index");
+  }
   CRM_RETURN_IF_ERROR(a.BootstrapAdmin());
   // Serve once the read models have caught up with the log (they keep following it).
   if (!a.read->runner().WaitApplied(a.store->Head(), std::chrono::seconds(120))) {

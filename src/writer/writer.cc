@@ -5,6 +5,7 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <stdexcept>
 #include <unordered_map>
 
 namespace crm::writer {
@@ -31,7 +32,7 @@ Error VersionConflict(const std::string& stream, uint64_t expected, uint64_t act
 
 // A batch in the making: what it will append, and the log as its decisions see it (the
 // stored streams and indexes, plus what earlier commands of the batch staged).
-struct Writer::Batch {
+struct Writer::Batch final : IndexEdit {
   Batch(const eventstore::EventStore& store_in, Time now, uint64_t head)
       : store(store_in), next_position(head + 1) {
     append.at = now;
@@ -67,6 +68,27 @@ struct Writer::Batch {
     auto& staged = index == Index::kUnique ? unique : idempotency;
     staged[IndexKey(scope, key)] = value;
     append.index.push_back({index, std::move(scope), std::move(key), std::move(value)});
+  }
+
+  // IndexEdit, for a request's own index entries: the unique index, reserved scopes only.
+  std::optional<std::string> Get(std::string_view scope, std::string_view key) override {
+    auto value = Read(Index::kUnique, scope, key);
+    if (read_error) throw std::runtime_error("the index could not be read: " + read_error->detail);
+    return value;
+  }
+  void Put(std::string scope, std::string key, std::string value) override {
+    Reserved(scope);
+    Write(Index::kUnique, std::move(scope), std::move(key), std::move(value));
+  }
+  void Delete(std::string scope, std::string key) override {
+    Reserved(scope);
+    Write(Index::kUnique, std::move(scope), std::move(key), std::nullopt);
+  }
+  static void Reserved(std::string_view scope) {
+    if (scope.empty() || scope[0] != '$') {
+      throw std::logic_error("a request may write only the reserved index scopes, not '" +
+                             std::string(scope) + "'");
+    }
   }
 
   const eventstore::EventStore& store;
@@ -235,9 +257,9 @@ Result<WriteOutcome> Stage(const WriteRequest& req, d::Model& model, Writer::Bat
   }
 
   d::Context ctx{req.actor, now, options.normalize_name};
-  Result<d::Decision> decided = Internal("no decision");
+  Result<d::Decision> decided = d::Decision{};  // an index-only request decides nothing
   try {
-    decided = d::Decide(model, req.command, ctx);
+    if (req.command) decided = d::Decide(model, *req.command, ctx);
   } catch (const std::exception& e) {
     decided = Internal(std::string("the decision failed: ") + e.what());
   }
@@ -294,6 +316,9 @@ Result<WriteOutcome> Stage(const WriteRequest& req, d::Model& model, Writer::Bat
   result.primary_version =
       result.primary.empty() ? 0 : b.StreamVersion(result.primary);  // read or staged above
   result.outcome = std::move(decision.outcome);
+  // Throws (and so abandons the batch) when it reads a broken index or writes a domain
+  // scope.
+  if (req.index) req.index(b);
   if (scope) {
     b.Write(Index::kIdempotency, *scope, *req.idempotency_key,
             EncodeCommandRecord(req.request_hash, result));

@@ -36,6 +36,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -51,8 +52,25 @@
 
 namespace crm::writer {
 
+// The log's unique index as a batch sees it (what is stored, with what earlier commands of
+// the batch staged), for the index entries a request writes beside its events. Only the
+// server's reserved scopes, those starting with '$', may be written here: the domain's
+// scopes are the deciders' alone.
+class IndexEdit {
+ public:
+  virtual ~IndexEdit() = default;
+  virtual std::optional<std::string> Get(std::string_view scope, std::string_view key) = 0;
+  virtual void Put(std::string scope, std::string key, std::string value) = 0;
+  virtual void Delete(std::string scope, std::string key) = 0;
+};
+// Computes a request's index entries on the writer thread, once its command is decided,
+// so that they commit with its events or not at all (api/token_store.h keeps the
+// server's credentials so, on every node of a replicated log).
+using IndexEffects = std::function<void(IndexEdit&)>;
+
 struct WriteRequest {
-  domain::Command command;
+  // Nullopt: the request writes only its `index` entries (an index-only commit).
+  std::optional<domain::Command> command;
   std::string actor;             // a staff id, or "system" for the server's own jobs
   std::string correlation_id{};  // kept with the events; "" → the command id
   // Idempotency-Key and the hash of the request it came with (32 raw bytes).
@@ -60,6 +78,9 @@ struct WriteRequest {
   std::string request_hash{};
   // If-Match: the version a stream must have for the command to run.
   std::optional<std::pair<std::string, uint64_t>> expected_version{};
+  // Index entries written in the same commit as the command's events (not when the
+  // command is refused or replayed from its Idempotency-Key). Null: none.
+  IndexEffects index{};
 };
 
 struct WriteOutcome {

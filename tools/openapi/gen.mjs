@@ -1353,7 +1353,7 @@ op("patch", "/api/v1/departments/{id}", {
 op("post", "/api/v1/staff/{id}/tokens", {
   id: "issueStaffToken",
   summary: "Issue a new token",
-  description: "Admins. Earlier tokens of that person stop working, their console sessions too. Tokens are kept outside the event log: this endpoint reads no body and does not honour Idempotency-Key or If-Match (each request issues a fresh token).",
+  description: "Admins. Earlier tokens of that person stop working, their console sessions too. Only the token's hash is kept, in the log's index (never in its events): this endpoint reads no body and does not honour Idempotency-Key or If-Match (each request issues a fresh token).",
   tag: "Organisation",
   params: [param("StaffId"), param("IdempotencyKey"), param("IfMatch")],
   status: 201,
@@ -1365,13 +1365,13 @@ op("post", "/api/v1/staff/{id}/tokens", {
     404: { not_found: "no such staff member" },
     413: { payload_too_large: "body over 1 MiB" },
     422: DEPARTED,
-    503: { unavailable: "the token store failed" },
+    503: { unavailable: "the log failed", not_leader: "the log is replicated (crmd --store jetstream) and this node is a standby: detail names the writer node and where it takes commands; nothing was written" },
   },
 });
 op("put", "/api/v1/staff/{id}/password", {
   id: "setStaffPassword",
   summary: "Set a person's sign-in password",
-  description: "Admins for anyone; every person (auditors too) for themself, with current_password once they have one. The password is hashed with Argon2id and kept beside the token hashes; the log records only a PasswordSet event (who set it is its actor). Setting it ends the person's other sessions (all of them when an admin sets it). A wrong current_password counts as a failed sign-in.",
+  description: "Admins for anyone; every person (auditors too) for themself, with current_password once they have one. The password is hashed with Argon2id and the hash kept in the log's index, beside the token hashes (never in its events); the log records only a PasswordSet event (who set it is its actor). Setting it ends the person's other sessions (all of them when an admin sets it). A wrong current_password counts as a failed sign-in.",
   tag: "Sign-in",
   kind: "command",
   params: [param("StaffId")],
@@ -1400,7 +1400,7 @@ op("post", "/api/v1/sessions", {
     401: { unauthorized: "wrong email or password" },
     413: { payload_too_large: "body over 1 MiB" },
     429: { too_many_attempts: "too many failed sign-ins for the email or from the address" },
-    503: { unavailable: "too many sign-ins at once (Retry-After: 1), or the token store failed" },
+    503: { unavailable: "too many sign-ins at once (Retry-After: 1), or the log failed", not_leader: "the log is replicated (crmd --store jetstream) and this node is a standby: detail names the writer node and where it takes commands; nothing was written" },
   },
   extra: { security: [] },
 });
@@ -1414,7 +1414,7 @@ op("delete", "/api/v1/sessions/current", {
   answerDescription: "No Content: the token no longer works.",
   errors: {
     401: { unauthorized: "no token, unknown token, revoked or expired token" },
-    503: { unavailable: "the token store failed" },
+    503: { unavailable: "the log failed", not_leader: "the log is replicated (crmd --store jetstream) and this node is a standby: detail names the writer node and where it takes commands; nothing was written" },
   },
 });
 op("get", "/api/v1/staff/{id}/portfolio", {
