@@ -15,6 +15,10 @@
 //                                    socket, or straight from a stopped one's stores
 //   crmctl restore --from DEST --data-dir NEW
 //                                    a backup into a new data dir, verified
+//   crmctl migrate --data-dir DIR --to-stream|--from-stream --nats URL[,URL...]
+//                                    a stopped server's log into a new JetStream stream
+//                                    (DIR then a copy of it), or a stream into a new data
+//                                    dir's log of its own; positions and hashes kept
 // Long runs show their progress on stderr.
 #include <fcntl.h>
 #include <sys/file.h>
@@ -35,6 +39,7 @@
 #include "api/json_text.h"
 #include "api/views_json.h"
 #include "domain/time.h"
+#include "eventstore/jetstream_event_store.h"
 #include "eventstore/rocks_event_store.h"
 #include "projections/local_store.h"
 #include "projections/read_models.h"
@@ -56,6 +61,14 @@ crm::Result<std::unique_ptr<crm::eventstore::EventStore>> OpenLog(const std::str
 int Fail(const crm::Error& e) {
   std::fprintf(stderr, "crmctl: %s\n", e.detail.c_str());
   return 2;
+}
+
+// Takes DIR/crmd.lock, so that no crmd starts on DIR meanwhile; -1 when a crmd holds it.
+int LockDataDir(const std::string& dir) {
+  int lock = ::open((dir + "/crmd.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock >= 0 && ::flock(lock, LOCK_EX | LOCK_NB) == 0) return lock;
+  if (lock >= 0) ::close(lock);
+  return -1;
 }
 
 // Asks the crmd serving `dir` for a backup, or, when none does, makes it from the stores.
@@ -84,8 +97,8 @@ int Backup(const std::string& dir, const std::string& to) {
                                     dir + " holds no data dir of crmd (no " + dir + store + ")"));
     }
   }
-  int lock = ::open((dir + "/crmd.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock < 0 || ::flock(lock, LOCK_EX | LOCK_NB) != 0) {
+  int lock = LockDataDir(dir);
+  if (lock < 0) {
     return Fail(crm::Unavailable("a crmd runs on " + dir +
                                  " but did not answer on its "
                                  "control socket: " +
@@ -100,6 +113,61 @@ int Backup(const std::string& dir, const std::string& to) {
   ::close(lock);
   if (!made.ok()) return Fail(made.error());
   std::printf("%s\n", made->ToJson().c_str());
+  return 0;
+}
+
+struct MigrateOptions {
+  bool to_stream = false, from_stream = false;
+  std::string nats, stream = "evcrm", node = "crmctl";
+  int replicas = 1;
+};
+
+// A stopped server's log into a new stream, leaving DIR a copy of it; or a stream into a
+// new data dir's log of its own.
+int Migrate(const std::string& dir, const MigrateOptions& m) {
+  crm::eventstore::JetStreamOptions js;
+  js.servers = crm::eventstore::ServerList(m.nats);
+  js.stream = m.stream;
+  js.subject = m.stream + ".log";
+  js.replicas = m.replicas;
+  js.node = m.node;
+  js.local.path = dir + "/log";
+  Progress progress("migrate");
+  auto show = [&](uint64_t done, uint64_t total) { progress.Update(done, total); };
+  crm::Result<crm::eventstore::MigrationReport> report = crm::Internal("nothing migrated");
+  if (m.to_stream) {
+    std::error_code ec;
+    if (!std::filesystem::exists(dir + "/log/CURRENT", ec)) {
+      return Fail(crm::InvalidField("--data-dir", dir + " holds no log (no " + dir + "/log)"));
+    }
+    int lock = LockDataDir(dir);
+    if (lock < 0) return Fail(crm::Unavailable("a crmd runs on " + dir + ": stop it first"));
+    auto log = crm::eventstore::OpenRocksEventStore({dir + "/log", false});
+    if (!log.ok()) return Fail(log.error());
+    report = crm::eventstore::MigrateToStream(**log, js, show);
+    // The data dir goes on as the first node's copy, read models and all.
+    if (report.ok()) {
+      if (auto marked = crm::eventstore::MarkAsCopy(**log, report->sequence); !marked.ok()) {
+        report = std::move(marked).error();
+      }
+    }
+    (*log)->Close();
+    ::close(lock);
+  } else {
+    std::error_code ec;
+    if (std::filesystem::exists(dir, ec) && !std::filesystem::is_empty(dir, ec)) {
+      return Fail(crm::InvalidField("--data-dir", dir + " is not empty: migrate into a new one"));
+    }
+    report = crm::eventstore::MigrateFromStream(js, show);
+  }
+  if (!report.ok()) return Fail(report.error());
+  progress.Finish(m.to_stream ? report->events : report->sequence);
+  nlohmann::json out = {{"stream", m.stream},
+                        {"sequence", report->sequence},
+                        {"events", report->events},
+                        {"index_entries", report->index_entries},
+                        {"head_hash", report->head_hash}};
+  std::printf("%s\n", out.dump().c_str());
   return 0;
 }
 
@@ -433,7 +501,36 @@ int main(int argc, char** argv) {
   auto* restore = cli.add_subcommand("restore", "A backup into a new data dir, verified");
   restore->add_option("--from", restore_from, "The backup's directory")->required();
   data_dir(restore);
+  MigrateOptions migrate_options;
+  auto* migrate = cli.add_subcommand(
+      "migrate",
+      "A stopped server's log into a new JetStream stream (the data dir then its first "
+      "copy), or a stream into a new data dir; every position, hash and index entry kept");
+  data_dir(migrate);
+  auto* to = migrate->add_flag("--to-stream", migrate_options.to_stream,
+                               "From the data dir's log into the stream");
+  auto* from = migrate->add_flag("--from-stream", migrate_options.from_stream,
+                                 "From the stream into a new data dir");
+  to->excludes(from);
+  migrate->add_option("--nats", migrate_options.nats, "The NATS servers, nats://host:port[,...]")
+      ->required();
+  migrate->add_option("--stream", migrate_options.stream, "The stream")
+      ->check(crm::eventstore::StreamNameProblem)
+      ->capture_default_str();
+  migrate
+      ->add_option("--replicas", migrate_options.replicas,
+                   "The stream's replicas: those it has, or is created with")
+      ->check(CLI::Range(1, 5))
+      ->capture_default_str();
+  migrate->add_option("--node", migrate_options.node, "The name the commits carry")
+      ->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
+  if (migrate->parsed()) {
+    if (migrate_options.to_stream == migrate_options.from_stream) {
+      return Fail(crm::InvalidField("migrate", "needs --to-stream or --from-stream"));
+    }
+    return Migrate(dir, migrate_options);
+  }
   if (seed->parsed()) return crm::tools::RunSeed(seed_options);
   if (backup->parsed()) return Backup(dir, backup_to);
   if (restore->parsed()) return Restore(restore_from, dir);

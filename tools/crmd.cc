@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "eventstore/jetstream_event_store.h"
 #include "server/app.h"
 
 int main(int argc, char** argv) {
@@ -54,12 +55,7 @@ int main(int argc, char** argv) {
                  "With --store jetstream: the NATS servers, nats://host:port[,nats://...]");
   cli.add_option("--stream", stream,
                  "With --store jetstream: the stream's name (letters, digits, - and _)")
-      ->check([](const std::string& name) -> std::string {
-        bool ok = !name.empty() && name.size() <= 200;
-        for (char c : name)
-          ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
-        return ok ? "" : "a stream's name is 1 to 200 letters, digits, - and _";
-      })
+      ->check(crm::eventstore::StreamNameProblem)
       ->capture_default_str();
   cli.add_option("--replicas", replicas,
                  "With --store jetstream: the stream's replicas when it is created (3 on a "
@@ -109,11 +105,7 @@ int main(int argc, char** argv) {
   options.console_dir = console_dir;
   options.snapshot_every = snapshot_every;
   options.idempotency_ttl = crm::Seconds(idempotency_hours * 3600);
-  for (size_t start = 0; start < nats.size();) {
-    size_t comma = std::min(nats.find(',', start), nats.size());
-    if (comma > start) options.nats.push_back(nats.substr(start, comma - start));
-    start = comma + 1;
-  }
+  options.nats = crm::eventstore::ServerList(nats);
   options.stream = stream;
   options.replicas = replicas;
   options.node = node;

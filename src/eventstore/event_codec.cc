@@ -556,6 +556,7 @@ Status DecodeEnvelope(std::string_view bytes, EnvelopeHeader* header, domain::Ev
   header->actor = Str(env->actor());
   header->command_id = Str(env->command_id());
   header->correlation_id = Str(env->correlation_id());
+  if (!event) return Status::Ok();
   auto decoded = DecodePayload(*env);
   if (!decoded.ok()) return std::move(decoded).error();
   *event = std::move(decoded).value();

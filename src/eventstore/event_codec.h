@@ -26,7 +26,7 @@ struct EnvelopeHeader {
 std::string EncodeEnvelope(const EnvelopeHeader& header, const domain::Event& event);
 
 // Verifies and parses envelope bytes. Fails (kInternal, "corrupt_event") on bytes that
-// are not a well-formed envelope of a known event type.
+// are not a well-formed envelope of a known event type. A null `event`: the header only.
 Status DecodeEnvelope(std::string_view bytes, EnvelopeHeader* header, domain::Event* event);
 
 }  // namespace crm::eventstore

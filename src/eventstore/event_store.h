@@ -47,6 +47,11 @@ struct PendingEvent {
   std::string command_id;
   std::string correlation_id;
   domain::Event event;
+  // The event as another log stored it (a copy of a log: a replicated stream's commit, a
+  // migration): its envelope bytes, stored byte for byte instead of an encoding of the
+  // fields above. Its position must be the one the event gets, its stream and version
+  // those above, and its time no later than the batch's `at`.
+  std::string envelope{};
 };
 
 // The store's two indexes, kept beside the events and written in the same batch.
@@ -65,7 +70,7 @@ struct IndexWrite {
 
 // What one Append writes.
 struct AppendBatch {
-  Time at;                           // recorded on each event; never earlier than the last one's
+  Time at;  // recorded on each event (but a copied envelope); never earlier than the last one's
   std::vector<PendingEvent> events;  // in log order
   std::vector<IndexWrite> index;
   // The head the batch was decided on: when set, the batch is refused unless the log

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -68,6 +70,40 @@ std::string EncodeCommit(const AppendBatch& batch, uint64_t first_position,
   return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
 }
 
+// The largest commit the stream takes: the servers count the headers too, and the stream
+// has its own limit.
+int64_t CommitLimit(JetStreamClient& client) {
+  return std::min<int64_t>(client.MaxPayload() - kHeaderAllowance, kMaxCommitBytes);
+}
+
+// Publishes a commit expecting the stream to end at `expected_last`; a publish without an
+// answer (or without a stream leader) is retried with the same message id for
+// kPublishPatience, or until `stopping`.
+Result<JetStreamClient::Ack> PublishCommit(JetStreamClient& client, const std::string& subject,
+                                           const std::string& data, uint64_t expected_last,
+                                           const std::atomic<bool>* stopping) {
+  const int64_t limit = CommitLimit(client);
+  if (static_cast<int64_t>(data.size()) > limit) {
+    return MakeError(ErrorKind::kPrecondition, "commit_too_large",
+                     "this commit is " + std::to_string(data.size()) +
+                         " bytes and the stream takes at most " + std::to_string(limit) +
+                         " (the NATS servers' max_payload: docs/scale-out.md)");
+  }
+  // The message id names these bytes: a retry is the same message, another commit at the
+  // same position (another writer's) a different one.
+  std::string msg_id = ToHex(Sha256(data));
+  Result<JetStreamClient::Ack> ack = Unavailable("not published");
+  const auto give_up = std::chrono::steady_clock::now() + kPublishPatience;
+  for (;;) {
+    ack = client.Publish(subject, data, msg_id, expected_last);
+    if (ack.ok() || ack.error().kind != ErrorKind::kUnavailable || (stopping && *stopping) ||
+        std::chrono::steady_clock::now() + kPublishRetryWait > give_up) {
+      return ack;
+    }
+    std::this_thread::sleep_for(kPublishRetryWait);
+  }
+}
+
 Result<Commit> DecodeCommit(std::string_view bytes) {
   flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   if (!schema::VerifyCommitBuffer(verifier))
@@ -84,12 +120,14 @@ Result<Commit> DecodeCommit(std::string_view bytes) {
   uint64_t position = out.first_position;
   if (c->envelopes()) {
     for (const auto* e : *c->envelopes()) {
+      // The copy stores the envelope as the writer did, byte for byte; its header is read
+      // for the copy's checks and stream index.
       EnvelopeHeader h;
-      domain::Event event;
-      CRM_RETURN_IF_ERROR(DecodeEnvelope(View(e->envelope()), &h, &event));
+      std::string envelope(View(e->envelope()));
+      CRM_RETURN_IF_ERROR(DecodeEnvelope(envelope, &h, nullptr));
       if (h.position != position++) return Internal("a commit's positions are not dense");
-      out.batch.events.push_back(PendingEvent{h.stream, h.version, h.actor, h.command_id,
-                                              h.correlation_id, std::move(event)});
+      out.batch.events.push_back(PendingEvent{
+          h.stream, h.version, h.actor, h.command_id, h.correlation_id, {}, std::move(envelope)});
     }
   }
   if (c->index()) {
@@ -143,6 +181,9 @@ class JetStreamEventStore final : public EventStore {
         silent_since = std::chrono::steady_clock::now();
         std::lock_guard<std::mutex> lock(apply_mu_);
         CRM_RETURN_IF_ERROR(ApplyMessage(m->sequence, m->data));
+        if (options_.progress && (applied_ % 256 == 0 || applied_ == state.last_sequence)) {
+          options_.progress(applied_, state.last_sequence);
+        }
       }
     }
     follower_ = std::thread([this] { FollowStream(); });
@@ -176,28 +217,7 @@ class JetStreamEventStore final : public EventStore {
       hash = Sha256(hash, envelopes.back());
     }
     std::string data = EncodeCommit(batch, head + 1, prior, hash, envelopes, options_.node);
-    // The server counts the headers too; the stream has its own limit.
-    const int64_t limit =
-        std::min<int64_t>(client_->MaxPayload() - kHeaderAllowance, kMaxCommitBytes);
-    if (static_cast<int64_t>(data.size()) > limit) {
-      return MakeError(ErrorKind::kPrecondition, "commit_too_large",
-                       "this commit is " + std::to_string(data.size()) +
-                           " bytes and the stream takes at most " + std::to_string(limit) +
-                           " (the NATS servers' max_payload: docs/scale-out.md)");
-    }
-    // The message id names these bytes: a retry is the same message, another commit at
-    // the same position (another writer's) a different one.
-    std::string msg_id = ToHex(Sha256(data));
-    Result<JetStreamClient::Ack> ack = Unavailable("not published");
-    const auto give_up = std::chrono::steady_clock::now() + kPublishPatience;
-    for (;;) {
-      ack = client_->Publish(options_.subject, data, msg_id, applied_);
-      if (ack.ok() || ack.error().kind != ErrorKind::kUnavailable || stopping_ ||
-          std::chrono::steady_clock::now() + kPublishRetryWait > give_up) {
-        break;
-      }
-      std::this_thread::sleep_for(kPublishRetryWait);
-    }
+    auto ack = PublishCommit(*client_, options_.subject, data, applied_, &stopping_);
     if (!ack.ok()) {
       if (ack.error().code == "wrong_last_sequence") {
         // Another node wrote since this one last read: nothing was stored, and this
@@ -479,6 +499,172 @@ std::optional<ReplicaState> ReplicaOf(const EventStore& store) {
   const auto* js = dynamic_cast<const JetStreamEventStore*>(&store);
   if (!js) return std::nullopt;
   return js->State();
+}
+
+std::vector<std::string> ServerList(std::string_view comma_separated) {
+  std::vector<std::string> out;
+  for (size_t start = 0; start < comma_separated.size();) {
+    size_t comma = std::min(comma_separated.find(',', start), comma_separated.size());
+    if (comma > start) out.emplace_back(comma_separated.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::string StreamNameProblem(std::string_view name) {
+  bool ok = !name.empty() && name.size() <= 200;
+  for (char c : name)
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
+  return ok ? "" : "a stream's name is 1 to 200 letters, digits, - and _";
+}
+
+bool IsStreamCopy(const EventStore& log) {
+  auto stored = log.ReadIndex(Index::kUnique, kReplicationScope, kSequenceKey);
+  return !stored.ok() || stored->has_value();
+}
+
+Result<MigrationReport> MigrateToStream(const EventStore& source, const JetStreamOptions& options,
+                                        const MigrationProgress& progress) {
+  if (IsStreamCopy(source)) {
+    return InvalidField("--data-dir", "its log is a copy of a stream already");
+  }
+  CRM_ASSIGN_OR_RETURN(auto client, JetStreamClient::Connect({options.servers, options.node}));
+  CRM_RETURN_IF_ERROR(client->EnsureStream({options.stream, options.subject, options.replicas,
+                                            kMaxCommitBytes, std::chrono::seconds(120)}));
+  CRM_ASSIGN_OR_RETURN(auto state, client->State(options.stream));
+  if (state.last_sequence != 0) {
+    return MakeError(ErrorKind::kPrecondition, "stream_not_empty",
+                     "the stream " + options.stream + " holds " +
+                         std::to_string(state.last_sequence) +
+                         " messages already: a log is migrated into a new stream only");
+  }
+  // Each commit is filled up to the stream's limit, less room for the commit's own fields.
+  const int64_t room = CommitLimit(*client) - 4096;
+  const uint64_t head = source.Head();
+  MigrationReport report;
+  std::string prior(kHashSize, '\0');  // the chain hash before the pending commit
+  AppendBatch pending;                 // its `at` and index writes
+  std::vector<std::string> envelopes;  // its events
+  std::string hash = prior;            // the chain hash after it
+  int64_t bytes = 0;
+  auto publish = [&]() -> Status {
+    if (envelopes.empty() && pending.index.empty()) return Status::Ok();
+    uint64_t first = report.events - envelopes.size() + 1;
+    std::string data = EncodeCommit(pending, first, prior, hash, envelopes, options.node);
+    CRM_ASSIGN_OR_RETURN(auto ack,
+                         PublishCommit(*client, options.subject, data, report.sequence, nullptr));
+    if (ack.sequence != report.sequence + 1) {
+      return Internal("the stream took commit " + std::to_string(report.sequence + 1) + " as " +
+                      std::to_string(ack.sequence) + ": another writer uses it");
+    }
+    report.sequence = ack.sequence;
+    prior = hash;
+    envelopes.clear();
+    pending.index.clear();
+    bytes = 0;
+    if (progress) progress(report.events, head);
+    return Status::Ok();
+  };
+  for (uint64_t from = 1; from <= head;) {
+    CRM_ASSIGN_OR_RETURN(auto chunk, ReadStoredEvents(source, from, 1024));
+    if (chunk.empty()) return Internal("the log ends before its head " + std::to_string(head));
+    for (auto& e : chunk) {
+      EnvelopeHeader h;
+      CRM_RETURN_IF_ERROR(DecodeEnvelope(e.envelope, &h, nullptr));
+      // The chain is checked as it is copied: what is published is what verifies.
+      std::string next = Sha256(hash, e.envelope);
+      if (next != e.hash || h.position != e.position) {
+        return Internal("the log does not verify at position " + std::to_string(e.position) +
+                        ": nothing after it is migrated (crmctl verify)");
+      }
+      int64_t size = static_cast<int64_t>(e.envelope.size()) + 32;
+      if (size > room) {
+        return MakeError(ErrorKind::kPrecondition, "commit_too_large",
+                         "the event at position " + std::to_string(e.position) + " is " +
+                             std::to_string(e.envelope.size()) +
+                             " bytes, more than the stream takes (the NATS servers' "
+                             "max_payload: docs/scale-out.md)");
+      }
+      if (bytes + size > room) CRM_RETURN_IF_ERROR(publish());
+      envelopes.push_back(std::move(e.envelope));
+      hash = std::move(next);
+      pending.at = h.at;
+      bytes += size;
+      ++report.events;
+    }
+    from = chunk.back().position + 1;
+  }
+  CRM_RETURN_IF_ERROR(publish());
+  // Then every index entry: unique keys (the credentials among them) and idempotency
+  // records, in index-only commits.
+  Status published = Status::Ok();
+  CRM_RETURN_IF_ERROR(ScanIndexes(source, [&](const IndexWrite& w) {
+    int64_t size = static_cast<int64_t>(w.scope.size() + w.key.size() + w.value->size()) + 32;
+    if (bytes + size > room) published = publish();
+    if (!published.ok()) return false;
+    pending.index.push_back(w);
+    bytes += size;
+    ++report.index_entries;
+    return true;
+  }));
+  CRM_RETURN_IF_ERROR(published);
+  CRM_RETURN_IF_ERROR(publish());
+  report.head_hash = ToHex(hash);
+  return report;
+}
+
+Status MarkAsCopy(EventStore& log, uint64_t sequence) {
+  CRM_ASSIGN_OR_RETURN(auto last, log.ReadAll(log.Head(), 1));
+  AppendBatch mark;
+  if (!last.empty()) mark.at = last.front().at;
+  std::string value;
+  PutFixed64(&value, sequence);
+  mark.index.push_back(
+      IndexWrite{Index::kUnique, std::string(kReplicationScope), std::string(kSequenceKey), value});
+  CRM_RETURN_IF_ERROR(log.Append(mark));
+  return Status::Ok();
+}
+
+Result<MigrationReport> MigrateFromStream(const JetStreamOptions& options,
+                                          const MigrationProgress& progress) {
+  std::error_code ec;
+  if (std::filesystem::exists(options.local.path, ec) &&
+      !std::filesystem::is_empty(options.local.path, ec)) {
+    return InvalidField("--data-dir", options.local.path + " is not empty");
+  }
+  CRM_ASSIGN_OR_RETURN(auto client, JetStreamClient::Connect({options.servers, options.node}));
+  CRM_ASSIGN_OR_RETURN(auto state, client->State(options.stream));
+  MigrationReport report;
+  {
+    // A copy of the stream, as a node keeps it, brought up to the stream's last sequence.
+    JetStreamOptions copy = options;
+    copy.progress = progress;
+    CRM_ASSIGN_OR_RETURN(auto local, OpenRocksEventStore(copy.local));
+    JetStreamEventStore store(copy, std::move(client), std::move(local), 0);
+    CRM_RETURN_IF_ERROR(store.Start());
+    store.Close();
+    report.sequence = store.applied();
+    if (report.sequence < state.last_sequence) {
+      return Unavailable("the stream ended at " + std::to_string(report.sequence) + " of " +
+                         std::to_string(state.last_sequence));
+    }
+  }
+  // Then a plain log: without the sequence of the stream it was a copy of.
+  CRM_ASSIGN_OR_RETURN(auto log, OpenRocksEventStore(options.local));
+  CRM_ASSIGN_OR_RETURN(auto last, log->ReadAll(log->Head(), 1));
+  AppendBatch plain;
+  if (!last.empty()) plain.at = last.front().at;
+  plain.index.push_back(
+      IndexWrite{Index::kUnique, std::string(kReplicationScope), std::string(kSequenceKey), {}});
+  CRM_RETURN_IF_ERROR(log->Append(plain));
+  report.events = log->Head();
+  report.head_hash = last.empty() ? ToHex(std::string(kHashSize, '\0')) : ToHex(last.front().hash);
+  CRM_RETURN_IF_ERROR(ScanIndexes(*log, [&](const IndexWrite&) {
+    ++report.index_entries;
+    return true;
+  }));
+  log->Close();
+  return report;
 }
 
 }  // namespace crm::eventstore

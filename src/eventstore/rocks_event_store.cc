@@ -83,6 +83,48 @@ class RocksEventStore final : public EventStore {
     return Status::Ok();
   }
 
+  Result<std::vector<StoredEvent>> ReadStored(uint64_t from, size_t max_count) const {
+    std::vector<StoredEvent> out;
+    uint64_t head = head_.load();
+    if (from == 0) from = 1;
+    if (from > head || max_count == 0) return out;
+    rocksdb::ReadOptions ro;
+    std::string upper = lf::PositionKey(head + 1);
+    rocksdb::Slice upper_slice(upper);
+    ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_cf_));
+    uint64_t expect = from;
+    for (it->Seek(lf::PositionKey(from)); it->Valid() && out.size() < max_count; it->Next()) {
+      uint64_t pos = GetFixed64(it->key().ToStringView());
+      if (pos != expect) return Internal("the log has a gap at " + std::to_string(expect));
+      std::string_view value = it->value().ToStringView();
+      if (value.size() < lf::kHashSize)
+        return Internal("position " + std::to_string(pos) + " is corrupt");
+      out.push_back({pos, std::string(value.substr(0, lf::kHashSize)),
+                     std::string(value.substr(lf::kHashSize))});
+      ++expect;
+    }
+    if (!it->status().ok()) return StorageError(it->status(), "reading the log");
+    return out;
+  }
+
+  Status ScanIndexes(const std::function<bool(const IndexWrite&)>& fn) const {
+    for (auto [index, cf] :
+         {std::pair{Index::kUnique, unique_cf_}, {Index::kIdempotency, idem_cf_}}) {
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        std::string_view key = it->key().ToStringView();
+        size_t nul = key.find('\0');
+        if (nul == std::string_view::npos) return Internal("an index key without its scope");
+        IndexWrite w{index, std::string(key.substr(0, nul)), std::string(key.substr(nul + 1)),
+                     std::string(it->value().ToStringView())};
+        if (!fn(w)) return Status::Ok();
+      }
+      if (!it->status().ok()) return StorageError(it->status(), "reading an index");
+    }
+    return Status::Ok();
+  }
+
   Status CompactIdempotency() {
     rocksdb::CompactRangeOptions o;
     o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
@@ -440,10 +482,25 @@ class RocksEventStore final : public EventStore {
     rocksdb::WriteBatch wb;
     std::string hash = head_hash_;
     uint64_t position = head;
+    Time copied_at = last_at_;
     for (const auto& ev : batch.events) {
-      EnvelopeHeader h{++position, ev.stream,     ev.version,       batch.at,
-                       ev.actor,   ev.command_id, ev.correlation_id};
-      std::string body = EncodeEnvelope(h, ev.event);
+      ++position;
+      std::string body;
+      if (ev.envelope.empty()) {
+        body = EncodeEnvelope(
+            {position, ev.stream, ev.version, batch.at, ev.actor, ev.command_id, ev.correlation_id},
+            ev.event);
+      } else {
+        EnvelopeHeader h;
+        CRM_RETURN_IF_ERROR(DecodeEnvelope(ev.envelope, &h, nullptr));
+        if (h.position != position || h.stream != ev.stream || h.version != ev.version ||
+            h.at < copied_at || h.at > batch.at) {
+          return Internal("the envelope copied to position " + std::to_string(position) +
+                          " does not continue this log (its position, stream, version or time)");
+        }
+        copied_at = h.at;
+        body = ev.envelope;
+      }
       hash = Sha256(hash, body);
       wb.Put(log_cf_, lf::PositionKey(position), hash + body);
       wb.Put(streams_cf_, lf::StreamKey(ev.stream, ev.version), lf::PositionKey(position));
@@ -580,6 +637,19 @@ Status CompactIdempotencyIndex(EventStore& store) {
   auto* rocks = dynamic_cast<RocksEventStore*>(&store);
   if (!rocks) return Internal("not a RocksDB event store");
   return rocks->CompactIdempotency();
+}
+
+Result<std::vector<StoredEvent>> ReadStoredEvents(const EventStore& store, uint64_t from,
+                                                  size_t max_count) {
+  const auto* rocks = dynamic_cast<const RocksEventStore*>(&store);
+  if (!rocks) return Internal("not a RocksDB event store");
+  return rocks->ReadStored(from, max_count);
+}
+
+Status ScanIndexes(const EventStore& store, const std::function<bool(const IndexWrite&)>& fn) {
+  const auto* rocks = dynamic_cast<const RocksEventStore*>(&store);
+  if (!rocks) return Internal("not a RocksDB event store");
+  return rocks->ScanIndexes(fn);
 }
 
 Status CheckpointRocksEventStore(EventStore& store, const std::string& dest) {

@@ -34,6 +34,19 @@ Result<std::unique_ptr<EventStore>> OpenRocksEventStore(const StoreOptions& opti
 // Compacts the idempotency index of a store opened above, now (tests, maintenance).
 Status CompactIdempotencyIndex(EventStore& store);
 
+// An event of a store opened above as it is stored: its chain hash and envelope bytes,
+// for copying a log byte for byte (PendingEvent::envelope; crmctl migrate).
+struct StoredEvent {
+  uint64_t position = 0;
+  std::string hash;  // 32 raw bytes: the chain hash after it
+  std::string envelope;
+};
+Result<std::vector<StoredEvent>> ReadStoredEvents(const EventStore& store, uint64_t from,
+                                                  size_t max_count);
+// Calls fn with every entry of both indexes of a store opened above (as a write that would
+// put it), until it returns false.
+Status ScanIndexes(const EventStore& store, const std::function<bool(const IndexWrite&)>& fn);
+
 // A consistent copy of a store opened above in `dest` (which must not exist): every
 // column family at one point, so the head and its hash agree with the events (RocksDB's
 // checkpoint: hard links where it can). Appends go on meanwhile.

@@ -29,10 +29,21 @@ class JetStreamTest : public ::testing::Test {
     ASSERT_TRUE(nats_.ok()) << "nats-server is installed but did not start";
   }
 
-  std::unique_ptr<Crmd> Node(const std::string& name) {
+  std::unique_ptr<Crmd> Node(const std::string& name, const std::string& stream = "crm_test") {
     return std::make_unique<Crmd>(
         dir_.sub(name), std::vector<std::string>{"--store", "jetstream", "--nats", nats_.url(),
-                                                 "--stream", "crm_test", "--node", name});
+                                                 "--stream", stream, "--node", name});
+  }
+
+  // `crmctl migrate` with `args`; its JSON report ({} when it failed).
+  json Migrate(const std::string& args) {
+    int rc = -1;
+    std::string out = RunTool(CrmctlPath() + " migrate " + args + " --nats " + nats_.url() + " 2>" +
+                                  dir_.sub("migrate.stderr"),
+                              &rc);
+    EXPECT_EQ(rc, 0) << out;
+    json report = json::parse(out, nullptr, false);
+    return report.is_object() ? report : json::object();
   }
 
   // The head hash `crmctl verify` computes on a stopped node's copy.
@@ -324,6 +335,96 @@ TEST_F(JetStreamTest, TheWriterFailsOverAndNothingAcknowledgedIsLost) {
   for (auto& node : nodes) ASSERT_EQ(node->Stop(), 0);
   EXPECT_EQ(VerifiedHash("a"), VerifiedHash("b"));
   for (const auto& name : names) ExpectDataDirSound(dir_.sub(name));
+}
+
+// A company that outgrows one machine moves its RocksDB log onto a stream with crmctl
+// migrate: positions, hashes, tokens and passwords come along; the data dir goes on as the
+// first node's copy, a second node rebuilds from the stream alone; and back again.
+TEST_F(JetStreamTest, CrmctlMigratesALogIntoAStreamAndBackWithItsCredentials) {
+  Crmd single(dir_.sub("single"), {}, "adm_migrate_token_0123456789");
+  ASSERT_TRUE(single.Start()) << single.stderr_text();
+  auto dept = single.Call("POST", "/api/v1/departments", {{"name", "East"}});
+  ASSERT_EQ(dept.status, 201) << dept.body;
+  auto rep = single.Call("POST", "/api/v1/staff",
+                         {{"name", "Wang"},
+                          {"email", "wang@example.com"},
+                          {"role", "sales"},
+                          {"department_id", dept.Json()["id"]}});
+  ASSERT_EQ(rep.status, 201) << rep.body;
+  const std::string rep_id = rep.Json()["id"];
+  const std::string token = rep.Json()["token"];
+  const std::string password = "a long secret 123";
+  ASSERT_EQ(
+      single.Call("PUT", "/api/v1/staff/" + rep_id + "/password", {{"password", password}}).status,
+      204);
+  auto lead = single.Call("POST", "/api/v1/leads", NewLead("Ma", "Blue Sky"), token);
+  ASSERT_EQ(lead.status, 201) << lead.body;
+  const std::string lead_id = lead.Json()["id"];
+  ASSERT_EQ(single.Stop(), 0);
+  const std::string hash = VerifiedHash("single");
+
+  json to = Migrate("--to-stream --data-dir " + dir_.sub("single") + " --stream crm_moved");
+  EXPECT_EQ(to["head_hash"], hash) << to.dump();
+  EXPECT_GE(to.value("index_entries", 0), 4) << "two tokens, two passwords at least";
+  // Another migration into the same stream is refused: it holds a log already.
+  int rc = -1;
+  RunTool(CrmctlPath() + " migrate --to-stream --data-dir " + dir_.sub("single") +
+              " --stream crm_moved --nats " + nats_.url() + " >/dev/null 2>&1",
+          &rc);
+  EXPECT_NE(rc, 0);
+  // The data dir is now a copy of the stream: served alone, it would part from it.
+  Crmd alone(dir_.sub("single"));
+  EXPECT_FALSE(alone.Start());
+  EXPECT_NE(alone.stderr_text().find("copy of a JetStream stream"), std::string::npos)
+      << alone.stderr_text();
+
+  // It goes on as a node of the stream; another node rebuilds everything from the stream.
+  auto a = std::make_unique<Crmd>(
+      dir_.sub("single"), std::vector<std::string>{"--store", "jetstream", "--nats", nats_.url(),
+                                                   "--stream", "crm_moved", "--node", "a"});
+  ASSERT_TRUE(a->Start()) << a->stderr_text();
+  auto b = Node("b", "crm_moved");
+  ASSERT_TRUE(b->Start()) << b->stderr_text();
+  uint64_t head = Health(*a)["position"];
+  ASSERT_TRUE(Reaches(*b, head)) << Health(*b).dump();
+  for (Crmd* node : {a.get(), b.get()}) {
+    // The token issued before the move works on both nodes, and so does the password.
+    auto read = node->Call("GET", "/api/v1/leads/" + lead_id, nullptr, token);
+    EXPECT_EQ(read.status, 200) << read.body;
+    auto signed_in = node->Call("POST", "/api/v1/sessions",
+                                {{"email", "wang@example.com"}, {"password", password}}, "-");
+    // A standby records nothing, so only the writer answers a sign-in.
+    if (Health(*node).value("role", "") == "writer") {
+      EXPECT_EQ(signed_in.status, 201) << signed_in.body;
+    } else {
+      EXPECT_EQ(signed_in.status, 503) << signed_in.body;
+    }
+    EXPECT_EQ(node->Call("GET", "/api/v1/staff", nullptr, "adm_migrate_token_0123456789").status,
+              200);
+  }
+  auto more = a->Call("POST", "/api/v1/leads", NewLead("Sun", "Green Hill"), token);
+  ASSERT_EQ(more.status, 201) << more.body;
+  head = Health(*a)["position"];
+  ASSERT_TRUE(Reaches(*b, head)) << Health(*b).dump();
+  ASSERT_EQ(a->Stop(), 0);
+  ASSERT_EQ(b->Stop(), 0);
+  const std::string moved_hash = VerifiedHash("b");
+  EXPECT_EQ(VerifiedHash("single"), moved_hash);
+
+  // And back: a log of its own, served by a plain crmd with everything it had.
+  json back = Migrate("--from-stream --data-dir " + dir_.sub("back") + " --stream crm_moved");
+  EXPECT_EQ(back["head_hash"], moved_hash) << back.dump();
+  EXPECT_EQ(VerifiedHash("back"), moved_hash);
+  Crmd home(dir_.sub("back"));
+  ASSERT_TRUE(home.Start()) << home.stderr_text();
+  EXPECT_EQ(home.Call("GET", "/api/v1/leads/" + lead_id, nullptr, token).status, 200);
+  auto signed_in = home.Call("POST", "/api/v1/sessions",
+                             {{"email", "wang@example.com"}, {"password", password}}, "-");
+  EXPECT_EQ(signed_in.status, 201) << signed_in.body;
+  auto last = home.Call("POST", "/api/v1/leads", NewLead("Li", "Far East"), token);
+  EXPECT_EQ(last.status, 201) << last.body;
+  ASSERT_EQ(home.Stop(), 0);
+  ExpectDataDirSound(dir_.sub("back"));
 }
 
 TEST_F(JetStreamTest, AStoreFlagWithoutServersIsRefused) {

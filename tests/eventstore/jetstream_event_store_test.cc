@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <thread>
 
 #include "eventstore/coding.h"
@@ -22,12 +23,18 @@ class JetStreamEventStoreTest : public ::testing::Test {
     if (!NatsServer::Installed()) GTEST_SKIP() << kNoNatsServer;
     ASSERT_TRUE(nats_.ok()) << "nats-server is installed but did not start";
   }
-  Result<std::unique_ptr<EventStore>> Node(const std::string& name) {
+  JetStreamOptions Options(const std::string& name, const std::string& stream = "evcrm") {
     JetStreamOptions o;
     o.servers = {nats_.url()};
+    o.stream = stream;
+    o.subject = stream + ".log";
     o.node = name;
     o.local.path = dir_.sub(name);
-    return OpenJetStreamEventStore(o);
+    return o;
+  }
+  Result<std::unique_ptr<EventStore>> Node(const std::string& name,
+                                           const std::string& stream = "evcrm") {
+    return OpenJetStreamEventStore(Options(name, stream));
   }
   static void Settles(const EventStore& a, const EventStore& b) {
     for (int i = 0; i < 200 && a.Head() != b.Head(); ++i) std::this_thread::sleep_for(20ms);
@@ -155,6 +162,102 @@ TEST_F(JetStreamEventStoreTest, ANodeResumesFromItsCopyAndRefusesAnotherStreamsC
   auto refused = OpenJetStreamEventStore(o);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().kind, ErrorKind::kInternal);
+}
+
+// Every index entry of a log, as a map.
+std::map<std::string, std::string> Indexes(const EventStore& log) {
+  std::map<std::string, std::string> out;
+  EXPECT_TRUE(ScanIndexes(log, [&](const IndexWrite& w) {
+                if (w.scope != "$replication") {
+                  out[std::to_string(static_cast<int>(w.index)) + "/" + w.scope + "/" + w.key] =
+                      *w.value;
+                }
+                return true;
+              }).ok());
+  return out;
+}
+
+TEST_F(JetStreamEventStoreTest, ALogMigratesIntoAStreamAndBackWithItsPositionsHashesAndIndexes) {
+  // A RocksDB log over several minutes, with unique keys, a credential and an idempotency
+  // record; its events large enough that the stream takes them in several commits.
+  auto plain = OpenRocksEventStore({dir_.sub("plain"), false});
+  ASSERT_TRUE(plain.ok());
+  const Time t0 = *ParseTime("2026-11-22T08:00:00Z");
+  const std::string big(60000, 'n');
+  for (int i = 0; i < 200; ++i) {
+    std::string id = "lead_" + std::to_string(i);
+    ASSERT_TRUE((*plain)
+                    ->Append(Batch(**plain, {LeadEvent(id, big + id)}, t0 + std::chrono::seconds(i),
+                                   {{Index::kUnique, "phone", "138" + std::to_string(i), id}}))
+                    .ok());
+  }
+  ASSERT_TRUE((*plain)
+                  ->Append(Batch(**plain, {}, t0 + 200s,
+                                 {{Index::kUnique, "$token", "a1b2", "stf_1"},
+                                  {Index::kIdempotency, "stf_1", "key-1", "record"}}))
+                  .ok());
+  const VerifyReport source = (*plain)->Verify();
+  ASSERT_TRUE(source.ok);
+  const auto source_index = Indexes(**plain);
+  ASSERT_EQ(source_index.size(), 202u);
+
+  uint64_t progressed = 0;
+  auto moved = MigrateToStream(**plain, Options("crmctl", "moved"),
+                               [&](uint64_t done, uint64_t) { progressed = done; });
+  ASSERT_TRUE(moved.ok()) << moved.error().detail;
+  EXPECT_EQ(moved->events, 200u);
+  EXPECT_EQ(moved->index_entries, 202u);
+  EXPECT_EQ(moved->head_hash, source.head_hash);
+  EXPECT_GE(moved->sequence, 3u) << "12 MB of events take two messages, the index one more";
+  EXPECT_EQ(progressed, 200u);
+  // Into a stream that holds anything, never.
+  auto again = MigrateToStream(**plain, Options("crmctl", "moved"), nullptr);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, "stream_not_empty");
+
+  // A node on an empty data dir rebuilds the same log from the stream.
+  auto fresh = Node("fresh", "moved");
+  ASSERT_TRUE(fresh.ok()) << fresh.error().detail;
+  EXPECT_EQ((*fresh)->Head(), 200u);
+  VerifyReport copied = (*fresh)->Verify();
+  EXPECT_TRUE(copied.ok) << copied.detail;
+  EXPECT_EQ(copied.head_hash, source.head_hash);
+  EXPECT_EQ(Indexes(LocalLog(**fresh)), source_index);
+  EXPECT_EQ((*fresh)->ReadAll(150, 1)->front().at, t0 + 149s) << "each event keeps its time";
+  // It writes on from there.
+  ASSERT_TRUE((*fresh)->Append(Batch(**fresh, {LeadEvent("lead_new")}, t0 + 300s)).ok());
+  const std::string fresh_head = (*fresh)->Verify().head_hash;
+  (*fresh)->Close();
+
+  // The source, marked as the copy of the stream, resumes as a node would.
+  ASSERT_TRUE(MarkAsCopy(**plain, moved->sequence).ok());
+  EXPECT_TRUE(IsStreamCopy(**plain));
+  (*plain)->Close();
+  plain->reset();
+  JetStreamOptions resumed_options = Options("plain", "moved");
+  auto resumed = OpenJetStreamEventStore(resumed_options);
+  ASSERT_TRUE(resumed.ok()) << resumed.error().detail;
+  EXPECT_EQ((*resumed)->Head(), 201u) << "the source, then what the fresh node wrote";
+  EXPECT_EQ((*resumed)->Verify().head_hash, fresh_head);
+  (*resumed)->Close();
+
+  // And back: a log of its own, equal to the stream's.
+  JetStreamOptions back = Options("back", "moved");
+  uint64_t sequences = 0;
+  auto returned = MigrateFromStream(back, [&](uint64_t done, uint64_t) { sequences = done; });
+  ASSERT_TRUE(returned.ok()) << returned.error().detail;
+  EXPECT_EQ(returned->events, 201u);
+  EXPECT_EQ(returned->sequence, moved->sequence + 1);
+  EXPECT_EQ(sequences, returned->sequence);
+  auto own = OpenRocksEventStore({dir_.sub("back"), false});
+  ASSERT_TRUE(own.ok()) << own.error().detail;
+  EXPECT_FALSE(IsStreamCopy(**own));
+  VerifyReport back_verified = (*own)->Verify();
+  EXPECT_TRUE(back_verified.ok);
+  EXPECT_EQ(back_verified.head_hash, returned->head_hash);
+  EXPECT_EQ(Indexes(**own), source_index);
+  auto refused = MigrateFromStream(back, nullptr);
+  ASSERT_FALSE(refused.ok()) << "not into a data dir that holds anything";
 }
 
 }  // namespace
