@@ -8,10 +8,12 @@
 #                       of the console (tests/web, Debian's chromium)
 #   tools/dev.sh build  install what is missing and build
 #   tools/dev.sh fuzz [SECONDS]
-#                       build the libFuzzer targets with clang (in build-fuzz) and run each
-#                       for SECONDS (default 60) on a copy of its seeds in tests/fuzz/corpus
+#                       build the libFuzzer targets with clang (in FUZZ_DIR, default
+#                       build-fuzz) and run each for SECONDS (default 60) on a copy of its
+#                       seeds in tests/fuzz/corpus
 # Environment: BUILD_DIR (default build), DATA_DIR (default data), LISTEN, BUILD_TYPE,
-# EVCRM_SANITIZE=ON for an AddressSanitizer + UBSan build, EVCRM_BROWSER_TESTS=OFF to
+# EVCRM_SANITIZE=ON for an AddressSanitizer + UBSan build, EVCRM_FUZZ=ON to build with
+# clang and the libFuzzer targets too (a FUZZ_DIR for `fuzz`), EVCRM_BROWSER_TESTS=OFF to
 # leave out the browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,9 +40,15 @@ install_missing() {
 }
 
 build() {
-  install_missing
+  local fuzz=()
+  if [ "${EVCRM_FUZZ:-OFF}" = ON ]; then
+    install_missing clang libclang-rt-14-dev
+    fuzz=(-DCMAKE_CXX_COMPILER=clang++ -DEVCRM_FUZZ=ON)
+  else
+    install_missing
+  fi
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \
-        -DEVCRM_SANITIZE="${EVCRM_SANITIZE:-OFF}" >/dev/null
+        -DEVCRM_SANITIZE="${EVCRM_SANITIZE:-OFF}" "${fuzz[@]}" >/dev/null
   cmake --build "$BUILD_DIR"
 }
 
@@ -77,10 +85,14 @@ run() {
 
 fuzz() {
   local seconds=${1:-60}
+  local dir=${FUZZ_DIR:-build-fuzz}
   install_missing clang libclang-rt-14-dev
-  cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        -DEVCRM_FUZZ=ON -DEVCRM_BUILD_TESTS=OFF >/dev/null
-  cmake --build build-fuzz --target http_reader_fuzzer api_request_fuzzer
+  # A build made with EVCRM_FUZZ=ON (the sanitized test build of .ci/run) has them already.
+  if ! grep -q '^EVCRM_FUZZ:BOOL=ON$' "$dir/CMakeCache.txt" 2>/dev/null; then
+    cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+          -DEVCRM_FUZZ=ON -DEVCRM_BUILD_TESTS=OFF >/dev/null
+  fi
+  cmake --build "$dir" --target http_reader_fuzzer api_request_fuzzer
   local work
   work=$(mktemp -d)
   trap 'rm -rf "$work"' RETURN
@@ -89,7 +101,7 @@ fuzz() {
     cp tests/fuzz/corpus/$target/* "$work/$target/"
     echo "dev.sh: fuzzing $target for ${seconds}s"
     # Crashes are written to $work/crash-*; the log's last lines say which input.
-    if ! (cd "$work" && "$OLDPWD/build-fuzz/tests/fuzz/${target}_fuzzer" -max_total_time="$seconds" \
+    if ! (cd "$work" && "$OLDPWD/$dir/tests/fuzz/${target}_fuzzer" -max_total_time="$seconds" \
             -print_final_stats=1 -artifact_prefix="$work/$target-" "$target" >"$target.log" 2>&1); then
       # The sanitizer's report (its first stack), then how the run ended.
       sed -n '/==ERROR/,/^$/p' "$work/$target.log" | head -60
