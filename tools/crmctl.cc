@@ -37,6 +37,7 @@
 
 #include "api/event_json.h"
 #include "api/json_text.h"
+#include "api/token_store.h"
 #include "api/views_json.h"
 #include "domain/time.h"
 #include "eventstore/jetstream_event_store.h"
@@ -142,6 +143,18 @@ int Migrate(const std::string& dir, const MigrateOptions& m) {
     }
     int lock = LockDataDir(dir);
     if (lock < 0) return Fail(crm::Unavailable("a crmd runs on " + dir + ": stop it first"));
+    // Credentials an earlier version kept beside the read models would not come along.
+    if (std::filesystem::exists(dir + "/readmodels/CURRENT", ec)) {
+      auto local = crm::projections::LocalStore::Open(dir + "/readmodels");
+      if (!local.ok()) return Fail(local.error());
+      if (crm::api::TokenStore::KeepsLocalCredentials(**local)) {
+        ::close(lock);
+        return Fail(crm::InvalidField(
+            "--data-dir", dir + " keeps tokens or passwords the way versions before this one "
+                                "did: start this version's crmd on it once (it moves them into "
+                                "the log), stop it, then migrate"));
+      }
+    }
     auto log = crm::eventstore::OpenRocksEventStore({dir + "/log", false});
     if (!log.ok()) return Fail(log.error());
     report = crm::eventstore::MigrateToStream(**log, js, show);

@@ -40,15 +40,15 @@ install_missing() {
 }
 
 build() {
-  local fuzz=()
+  local clang=()
   if [ "${EVCRM_FUZZ:-OFF}" = ON ]; then
     install_missing clang libclang-rt-14-dev
-    fuzz=(-DCMAKE_CXX_COMPILER=clang++ -DEVCRM_FUZZ=ON)
+    clang=(-DCMAKE_CXX_COMPILER=clang++)
   else
     install_missing
   fi
-  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \
-        -DEVCRM_SANITIZE="${EVCRM_SANITIZE:-OFF}" "${fuzz[@]}" >/dev/null
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" "${clang[@]}" \
+        -DEVCRM_SANITIZE="${EVCRM_SANITIZE:-OFF}" -DEVCRM_FUZZ="${EVCRM_FUZZ:-OFF}" >/dev/null
   cmake --build "$BUILD_DIR"
 }
 
@@ -93,6 +93,8 @@ fuzz() {
           -DEVCRM_FUZZ=ON -DEVCRM_BUILD_TESTS=OFF >/dev/null
   fi
   cmake --build "$dir" --target http_reader_fuzzer api_request_fuzzer
+  local fuzzers
+  fuzzers=$(cd "$dir/tests/fuzz" && pwd)
   local work
   work=$(mktemp -d)
   trap 'rm -rf "$work"' RETURN
@@ -101,7 +103,7 @@ fuzz() {
     cp tests/fuzz/corpus/$target/* "$work/$target/"
     echo "dev.sh: fuzzing $target for ${seconds}s"
     # Crashes are written to $work/crash-*; the log's last lines say which input.
-    if ! (cd "$work" && "$OLDPWD/$dir/tests/fuzz/${target}_fuzzer" -max_total_time="$seconds" \
+    if ! (cd "$work" && "$fuzzers/${target}_fuzzer" -max_total_time="$seconds" \
             -print_final_stats=1 -artifact_prefix="$work/$target-" "$target" >"$target.log" 2>&1); then
       # The sanitizer's report (its first stack), then how the run ended.
       sed -n '/==ERROR/,/^$/p' "$work/$target.log" | head -60

@@ -84,7 +84,7 @@ bool PasswordStore::Hash(std::string password, std::function<void(Result<std::st
 }
 
 bool PasswordStore::Verify(std::string staff_id, std::string password,
-                           std::function<void(bool)> done) {
+                           std::function<void(bool, std::string)> done) {
   return Post([this, staff_id = std::move(staff_id), password = std::move(password),
                done = std::move(done)]() mutable {
     auto stored = Stored(staff_id);
@@ -92,7 +92,7 @@ bool PasswordStore::Verify(std::string staff_id, std::string password,
     bool match =
         crypto_pwhash_str_verify(encoded.c_str(), password.data(), password.size()) == 0 && stored;
     sodium_memzero(password.data(), password.size());
-    done(match);
+    done(match, stored.value_or(""));
   });
 }
 
@@ -107,6 +107,14 @@ std::optional<std::string> PasswordStore::Stored(const std::string& staff_id) co
   return stored.ok() ? std::move(stored).value() : std::nullopt;
 }
 
-bool PasswordStore::Has(const std::string& staff_id) const { return Stored(staff_id).has_value(); }
+bool PasswordStore::Has(const std::string& staff_id) const {
+  auto stored = log_.ReadIndex(eventstore::Index::kUnique, kPasswordScope, staff_id);
+  return !stored.ok() || stored->has_value();
+}
+
+bool PasswordStore::StillIs(writer::IndexEdit& index, const std::string& staff_id,
+                            const std::string& checked) {
+  return index.Get(kPasswordScope, staff_id).value_or("") == checked;
+}
 
 }  // namespace crm::api

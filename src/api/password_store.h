@@ -47,16 +47,22 @@ class PasswordStore {
   // the encoded hash. False (and `done` is never called) when the queue is full.
   bool Hash(std::string password, std::function<void(Result<std::string>)> done);
   // Checks `password` against `staff_id`'s stored hash on a hashing thread and calls
-  // `done` there with whether it matches. A person without a password is checked against
-  // a hash of nothing anyone knows, so that the answer takes as long and says the same.
-  // False when the queue is full.
-  bool Verify(std::string staff_id, std::string password, std::function<void(bool)> done);
+  // `done` there with whether it matches, and the stored hash it was checked against ("" for
+  // none). A person without a password is checked against a hash of nothing anyone knows,
+  // so that the answer takes as long and says the same. False when the queue is full.
+  bool Verify(std::string staff_id, std::string password,
+              std::function<void(bool match, std::string checked)> done);
 
   // The index entry (for writer::WriteRequest::index) that makes `hash` (from Hash) the
   // password of `staff_id`: written with the command that records it, it ends as that
   // command's events do.
   static writer::IndexEffects Set(std::string staff_id, std::string hash);
+  // Whether `staff_id` has a password (true when the log cannot be read: a check it would
+  // call for is then not skipped).
   bool Has(const std::string& staff_id) const;
+  // Whether `staff_id`'s password, as `index` has it, is still `checked` (from Verify).
+  static bool StillIs(writer::IndexEdit& index, const std::string& staff_id,
+                      const std::string& checked);
 
   // Refuses more work, drops what waits (its callbacks are never called: the server is
   // stopping), finishes what runs, joins the threads. Idempotent.

@@ -1,4 +1,6 @@
 // Sign-in: passwords, sessions and sign-out (API.md "Sign-in").
+#include <memory>
+
 #include "api/body.h"
 #include "api/handler_util.h"
 #include "api/routes.h"
@@ -25,9 +27,9 @@ void SendTooMany(const CallPtr& call, int64_t seconds) {
 
 Error HashersBusy() { return Unavailable("too many sign-ins at once; try again in a moment"); }
 
-// After the password check, on an I/O thread.
+// After the password check, on an I/O thread; `checked` is the hash the password matched.
 void FinishSignIn(const Services& s, const CallPtr& call, const std::string& staff_id,
-                  const std::string& email_key, bool match) {
+                  const std::string& email_key, bool match, const std::string& checked) {
   const std::string& address = call->req.remote_address;
   json staff;
   {
@@ -51,14 +53,25 @@ void FinishSignIn(const Services& s, const CallPtr& call, const std::string& sta
   s.sign_in.Succeeded(email_key, address);
   const Services* sp = &s;
   std::string token = NewToken();
-  WriteIndex(s, staff_id, s.tokens.StartSession(staff_id, token),
-             [sp, call, token, staff = std::move(staff)](Result<writer::WriteOutcome> out) {
-               if (!out.ok()) return SendError(call, out.error());
-               SendJson(call, 201,
-                        json{{"token", token},
-                             {"staff", staff},
-                             {"expires_at", FormatTime(sp->tokens.SessionExpiry(out->result.at))}});
-             });
+  // The session starts only if the password is still the one checked: a sign-in checked
+  // against a password that an admin has just reset ends as the reset says.
+  auto started = std::make_shared<bool>(false);
+  auto start = [staff_id, checked, started,
+                session = s.tokens.StartSession(staff_id, token)](writer::IndexEdit& index) {
+    if (!PasswordStore::StillIs(index, staff_id, checked)) return;
+    session(index);
+    *started = true;
+  };
+  WriteIndex(
+      s, staff_id, std::move(start),
+      [sp, call, token, started, staff = std::move(staff)](Result<writer::WriteOutcome> out) {
+        if (!out.ok()) return SendError(call, out.error());
+        if (!*started) return SendError(call, WrongCredentials());
+        SendJson(call, 201,
+                 json{{"token", token},
+                      {"staff", staff},
+                      {"expires_at", FormatTime(sp->tokens.SessionExpiry(out->result.at))}});
+      });
 }
 
 // Records that `id`'s password was set, then keeps `hash` as it (and ends the person's
@@ -97,6 +110,9 @@ void AddAuthRoutes(Router& r, Services& s) {
     auto email = f.Text("email", true, 254);
     auto password = f.Secret("password", true, 1, 200);
     if (Status ok = FieldsOk(errors); !ok.ok()) return SendError(call, ok.error());
+    // A standby cannot start a session: it says so before checking the password, so that
+    // it is neither an oracle nor a second set of tries.
+    if (auto refused = s.writer.Refusal()) return SendError(call, *refused);
     std::string key = d::EmailKey(*email);
     const std::string& address = call->req.remote_address;
     if (int64_t wait = s.sign_in.Begin(key, address, s.clock.Now())) {
@@ -108,9 +124,12 @@ void AddAuthRoutes(Router& r, Services& s) {
       if (const auto* row = view.org().FindStaffByEmail(*email)) staff_id = row->id;
     }
     const Services* sp = &s;
-    bool queued = s.passwords.Verify(staff_id, *password, [sp, call, staff_id, key](bool match) {
-      sp->post([sp, call, staff_id, key, match] { FinishSignIn(*sp, call, staff_id, key, match); });
-    });
+    bool queued = s.passwords.Verify(
+        staff_id, *password, [sp, call, staff_id, key](bool match, std::string checked) {
+          sp->post([sp, call, staff_id, key, match, checked = std::move(checked)] {
+            FinishSignIn(*sp, call, staff_id, key, match, checked);
+          });
+        });
     if (!queued) {
       s.sign_in.Abandoned(key, address);
       SendError(call, HashersBusy(), {{"Retry-After", "1"}});
@@ -130,6 +149,8 @@ void AddAuthRoutes(Router& r, Services& s) {
   r.Add("PUT", "/api/v1/staff/{id}/password", [&s](const CallPtr& call) {
     auto viewer = Authenticate(s, call->req.authorization);
     if (!viewer.ok()) return SendError(call, viewer.error());
+    // As for a sign-in: a standby checks no current password and hashes nothing.
+    if (auto refused = s.writer.Refusal()) return SendError(call, *refused);
     std::string id = call->req.params.at("id");
     auto body = ParseObject(call->req.body);
     if (!body.ok()) return SendError(call, body.error());
@@ -175,18 +196,19 @@ void AddAuthRoutes(Router& r, Services& s) {
     if (int64_t wait = s.sign_in.Begin(email, address, s.clock.Now())) {
       return SendTooMany(call, wait);
     }
-    bool queued = s.passwords.Verify(id, *current, [sp, call, email, hash_then_set](bool match) {
-      sp->post([sp, call, email, hash_then_set, match] {
-        const std::string& from = call->req.remote_address;
-        if (match) {
-          sp->sign_in.Succeeded(email, from);
-          return hash_then_set();
-        }
-        int64_t wait = sp->sign_in.Failed(email, from, sp->clock.Now());
-        if (wait > 0) return SendTooMany(call, wait);
-        SendError(call, ValidationFailed({{"current_password", "does not match"}}));
-      });
-    });
+    bool queued =
+        s.passwords.Verify(id, *current, [sp, call, email, hash_then_set](bool match, std::string) {
+          sp->post([sp, call, email, hash_then_set, match] {
+            const std::string& from = call->req.remote_address;
+            if (match) {
+              sp->sign_in.Succeeded(email, from);
+              return hash_then_set();
+            }
+            int64_t wait = sp->sign_in.Failed(email, from, sp->clock.Now());
+            if (wait > 0) return SendTooMany(call, wait);
+            SendError(call, ValidationFailed({{"current_password", "does not match"}}));
+          });
+        });
     if (!queued) {
       s.sign_in.Abandoned(email, address);
       SendError(call, HashersBusy(), {{"Retry-After", "1"}});

@@ -22,6 +22,18 @@ constexpr std::string_view kTokenOfScope = "$token-of";
 constexpr std::string_view kSessionScope = "$session";
 constexpr std::string_view kSessionsOfScope = "$sessions-of";
 const std::string kRequestKey = "auth/request-key";
+// Where versions before credentials were in the log kept them in the local store.
+constexpr std::string_view kLocalTokens = "auth/staff/";        // staff → token hash
+constexpr std::string_view kLocalSessions = "auth/session/";    // hash → "<staff> <last use>"
+constexpr std::string_view kLocalPasswords = "auth/password/";  // staff → "<pos> <hash>"
+// Their indexes, dropped with them.
+constexpr std::string_view kLocalTokenIndex = "auth/token/";
+constexpr std::string_view kLocalSessionIndex = "auth/staff-session/";
+// In the log once the local credentials moved into it: a later start that finds them in
+// the local store still (their deletion was lost in a crash) does not move them again
+// over what changed since.
+constexpr std::string_view kMovedScope = "$moved";
+constexpr std::string_view kMovedKey = "local-credentials";
 
 struct SessionEntry {
   std::string staff_id;
@@ -129,6 +141,16 @@ writer::IndexEffects TokenStore::Issue(std::string staff_id, std::string token) 
   };
 }
 
+std::function<bool(writer::IndexEdit&)> TokenStore::IssueIfNone(std::string staff_id,
+                                                                std::string token) const {
+  return [staff_id = std::move(staff_id), hash = TokenHash(token)](writer::IndexEdit& index) {
+    if (index.Get(kTokenOfScope, staff_id)) return false;
+    index.Put(std::string(kTokenScope), hash, staff_id);
+    index.Put(std::string(kTokenOfScope), staff_id, hash);
+    return true;
+  };
+}
+
 writer::IndexEffects TokenStore::Revoke(std::string staff_id) const {
   return [staff_id = std::move(staff_id)](writer::IndexEdit& index) {
     DropToken(index, staff_id);
@@ -192,6 +214,11 @@ writer::IndexEffects TokenStore::EndSessions(std::string staff_id, std::string k
              writer::IndexEdit& index) { DropSessions(index, staff_id, keep); };
 }
 
+bool TokenStore::HasApiToken(const std::string& staff_id) const {
+  auto entry = log_.ReadIndex(Index::kUnique, kTokenOfScope, staff_id);
+  return !entry.ok() || entry->has_value();
+}
+
 int64_t TokenStore::LastUse(const std::string& hash, int64_t recorded_ms) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = seen_.find(hash);
@@ -248,9 +275,20 @@ void TokenStore::RecordUse(const std::string& hash, int64_t use_ms) {
   writer_.Submit(std::move(req), [](const Result<writer::WriteOutcome>&) {});
 }
 
+bool TokenStore::KeepsLocalCredentials(projections::LocalStore& local) {
+  bool found = false;
+  for (std::string_view prefix : {kLocalTokens, kLocalSessions, kLocalPasswords}) {
+    local.Scan(prefix, "", false, [&](std::string_view, std::string_view) {
+      found = true;
+      return false;
+    });
+  }
+  return found;
+}
+
 Result<size_t> TokenStore::TakeOverLocalCredentials() {
-  const std::string staff_prefix = "auth/staff/", session_prefix = "auth/session/",
-                    password_prefix = "auth/password/";
+  const std::string staff_prefix(kLocalTokens), session_prefix(kLocalSessions),
+      password_prefix(kLocalPasswords);
   std::vector<std::pair<std::string, std::string>> tokens, passwords;  // staff → hash
   std::vector<std::pair<std::string, SessionEntry>> sessions;          // hash → session
   local_.Scan(staff_prefix, "", false, [&](std::string_view key, std::string_view value) {
@@ -274,6 +312,8 @@ Result<size_t> TokenStore::TakeOverLocalCredentials() {
     return true;
   });
   size_t moved = tokens.size() + sessions.size() + passwords.size();
+  CRM_ASSIGN_OR_RETURN(auto done, log_.ReadIndex(Index::kUnique, kMovedScope, kMovedKey));
+  if (done) moved = 0;
   if (moved > 0) {
     writer::WriteRequest req;
     req.actor = std::string(domain::kSystemActor);
@@ -291,11 +331,12 @@ Result<size_t> TokenStore::TakeOverLocalCredentials() {
         index.Put(std::string(kSessionsOfScope), staff_id, Joined(hashes));
       for (const auto& [staff_id, hash] : passwords)
         index.Put(std::string(kPasswordScope), staff_id, hash);
+      index.Put(std::string(kMovedScope), std::string(kMovedKey), "1");
     };
     CRM_RETURN_IF_ERROR(writer_.Execute(std::move(req)));
   }
-  for (const char* prefix :
-       {"auth/token/", "auth/staff/", "auth/session/", "auth/staff-session/", "auth/password/"}) {
+  for (std::string_view prefix :
+       {kLocalTokens, kLocalSessions, kLocalPasswords, kLocalTokenIndex, kLocalSessionIndex}) {
     CRM_RETURN_IF_ERROR(local_.DeletePrefix(prefix));
   }
   return moved;

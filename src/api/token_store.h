@@ -61,6 +61,9 @@ class TokenStore {
   // The index entries (for writer::WriteRequest::index) that
   // ... make `token` the only API token of `staff_id` and end their sessions;
   writer::IndexEffects Issue(std::string staff_id, std::string token) const;
+  // ... make `token` the API token of `staff_id` if they have none (true: it was made);
+  std::function<bool(writer::IndexEdit&)> IssueIfNone(std::string staff_id,
+                                                      std::string token) const;
   // ... end every token and session of `staff_id`;
   writer::IndexEffects Revoke(std::string staff_id) const;
   // ... start the session `token` (a NewToken) for `staff_id`, ending their expired
@@ -70,6 +73,9 @@ class TokenStore {
   writer::IndexEffects End(std::string token) const;
   // ... end every session of `staff_id` but the one whose token is `keep` (may be empty).
   writer::IndexEffects EndSessions(std::string staff_id, std::string keep) const;
+
+  // Whether `staff_id` has an API token (true when the log cannot be read).
+  bool HasApiToken(const std::string& staff_id) const;
 
   // When a session started at `started` ends if it is not used.
   Time SessionExpiry(Time started) const { return started + idle_; }
@@ -82,6 +88,8 @@ class TokenStore {
   // sessions, password hashes) into the log's index, in one index-only commit, then
   // deletes them locally; the number of credentials moved. For a log this node writes.
   Result<size_t> TakeOverLocalCredentials();
+  // Whether `local` still holds credentials the way earlier versions kept them.
+  static bool KeepsLocalCredentials(projections::LocalStore& local);
 
  private:
   struct Seen {

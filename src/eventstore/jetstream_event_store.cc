@@ -20,6 +20,13 @@ namespace {
 
 constexpr std::string_view kReplicationScope = "$replication";
 constexpr std::string_view kSequenceKey = "sequence";
+// Present while crmctl migrate --to-stream fills a stream: its first commit writes it,
+// its last deletes it, so a stream it did not finish is never taken for a whole log.
+constexpr std::string_view kMigrationScope = "$migration";
+constexpr std::string_view kUnfinishedKey = "unfinished";
+// What a commit spends on each event or index entry beyond its bytes (FlatBuffers: the
+// table, its vtable offset, the vector slot, length prefixes and padding), rounded up.
+constexpr int64_t kEntryOverhead = 64;
 constexpr size_t kHashSize = 32;
 const std::string kZeroHash(kHashSize, '\0');
 // A publish that got no answer, or found no stream leader (a NATS server failed and the
@@ -455,6 +462,17 @@ class JetStreamEventStore final : public EventStore {
   std::thread follower_;
 };
 
+// Refuses a copy of a stream that crmctl migrate --to-stream began and did not finish.
+Status NoUnfinishedMigration(const EventStore& copy, const std::string& stream) {
+  CRM_ASSIGN_OR_RETURN(auto unfinished,
+                       copy.ReadIndex(Index::kUnique, kMigrationScope, kUnfinishedKey));
+  if (!unfinished) return Status::Ok();
+  return MakeError(ErrorKind::kPrecondition, "migration_unfinished",
+                   "the stream " + stream +
+                       " holds a migration that did not finish (crmctl migrate --to-stream "
+                       "stopped half way): delete the stream and migrate again");
+}
+
 }  // namespace
 
 Result<std::unique_ptr<EventStore>> OpenJetStreamEventStore(const JetStreamOptions& options) {
@@ -476,6 +494,7 @@ Result<std::unique_ptr<EventStore>> OpenJetStreamEventStore(const JetStreamOptio
   auto store =
       std::make_unique<JetStreamEventStore>(options, std::move(client), std::move(local), applied);
   CRM_RETURN_IF_ERROR(store->Start());
+  CRM_RETURN_IF_ERROR(NoUnfinishedMigration(store->local(), options.stream));
   return std::unique_ptr<EventStore>(std::move(store));
 }
 
@@ -544,6 +563,9 @@ Result<MigrationReport> MigrateToStream(const EventStore& source, const JetStrea
   MigrationReport report;
   std::string prior(kHashSize, '\0');  // the chain hash before the pending commit
   AppendBatch pending;                 // its `at` and index writes
+  // The first commit says the migration is unfinished; the last one, that it is done.
+  pending.index.push_back(IndexWrite{Index::kUnique, std::string(kMigrationScope),
+                                     std::string(kUnfinishedKey), options.node});
   std::vector<std::string> envelopes;  // its events
   std::string hash = prior;            // the chain hash after it
   int64_t bytes = 0;
@@ -577,7 +599,7 @@ Result<MigrationReport> MigrateToStream(const EventStore& source, const JetStrea
         return Internal("the log does not verify at position " + std::to_string(e.position) +
                         ": nothing after it is migrated (crmctl verify)");
       }
-      int64_t size = static_cast<int64_t>(e.envelope.size()) + 32;
+      int64_t size = static_cast<int64_t>(e.envelope.size()) + kEntryOverhead;
       if (size > room) {
         return MakeError(ErrorKind::kPrecondition, "commit_too_large",
                          "the event at position " + std::to_string(e.position) + " is " +
@@ -599,7 +621,8 @@ Result<MigrationReport> MigrateToStream(const EventStore& source, const JetStrea
   // records, in index-only commits.
   Status published = Status::Ok();
   CRM_RETURN_IF_ERROR(ScanIndexes(source, [&](const IndexWrite& w) {
-    int64_t size = static_cast<int64_t>(w.scope.size() + w.key.size() + w.value->size()) + 32;
+    int64_t size =
+        static_cast<int64_t>(w.scope.size() + w.key.size() + w.value->size()) + kEntryOverhead;
     if (bytes + size > room) published = publish();
     if (!published.ok()) return false;
     pending.index.push_back(w);
@@ -608,6 +631,8 @@ Result<MigrationReport> MigrateToStream(const EventStore& source, const JetStrea
     return true;
   }));
   CRM_RETURN_IF_ERROR(published);
+  pending.index.push_back(IndexWrite{Index::kUnique, std::string(kMigrationScope),
+                                     std::string(kUnfinishedKey), std::nullopt});
   CRM_RETURN_IF_ERROR(publish());
   report.head_hash = ToHex(hash);
   return report;
@@ -642,7 +667,9 @@ Result<MigrationReport> MigrateFromStream(const JetStreamOptions& options,
     CRM_ASSIGN_OR_RETURN(auto local, OpenRocksEventStore(copy.local));
     JetStreamEventStore store(copy, std::move(client), std::move(local), 0);
     CRM_RETURN_IF_ERROR(store.Start());
+    Status whole = NoUnfinishedMigration(store.local(), options.stream);
     store.Close();
+    CRM_RETURN_IF_ERROR(whole);
     report.sequence = store.applied();
     if (report.sequence < state.last_sequence) {
       return Unavailable("the stream ended at " + std::to_string(report.sequence) + " of " +

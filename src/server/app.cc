@@ -96,6 +96,7 @@ struct App::Impl {
   api::Router router;
   std::unique_ptr<api::HttpServer> http;
   std::string admin_token_file;
+  bool admin_token_adopted = false;  // AdoptAdminToken's work is done (recycler thread)
   std::string admin_password_file;
 
   // The recycle job: a thread that wakes every recycle_interval, or when stopping.
@@ -208,6 +209,33 @@ struct App::Impl {
     return Status::Ok();
   }
 
+  // CRMD_ADMIN_TOKEN gives the admin an API token when they have none, once per process,
+  // on the node that writes: for a replicated log whose nodes, before tokens were in the
+  // log, each kept their own (docs/operations.md, upgrading). A token the admin has, the
+  // environment does not replace.
+  void AdoptAdminToken() {
+    if (options.admin_token.empty() || admin_token_adopted || NotTheWriter()) return;
+    std::string admin;
+    {
+      projections::ReadModels::View view = read->Read();
+      if (const auto* row = view.org().FindStaffByEmail("admin@localhost")) admin = row->id;
+    }
+    if (admin.empty()) return;
+    if (tokens->HasApiToken(admin)) {  // the usual case: nothing to write
+      admin_token_adopted = true;
+      return;
+    }
+    auto issued = std::make_shared<bool>(false);
+    writer::WriteRequest req;
+    req.actor = d::kSystemActor;
+    req.index = [issued, effect = tokens->IssueIfNone(admin, options.admin_token)](
+                    writer::IndexEdit& index) { *issued = effect(index); };
+    auto r = writer->Execute(std::move(req));
+    if (!r.ok()) return log("CRMD_ADMIN_TOKEN not taken yet: " + r.error().detail);
+    admin_token_adopted = true;
+    if (*issued) log("the admin " + admin + " had no API token: CRMD_ADMIN_TOKEN is now theirs");
+  }
+
   // Why this node takes no command now, or nullopt when it decides.
   std::optional<Error> NotTheWriter() const {
     if (!lease || lease->IsWriter()) return std::nullopt;
@@ -230,6 +258,7 @@ struct App::Impl {
       // A sweep handles at most 1000 items; when more were due, sweep again at once. A
       // standby leaves the sweeps to the writer.
       bool more = !NotTheWriter();
+      if (more) AdoptAdminToken();
       while (more) {
         auto r = ExecuteSync(d::RecycleDue{1000}, std::string(d::kSystemActor));
         more = r.ok() && std::get<d::RecycleOutcome>(r->result.outcome).more;
@@ -430,6 +459,7 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& options) {
   if (!a.read->runner().WaitApplied(a.store->Head(), std::chrono::seconds(120))) {
     a.log("the read models are still catching up; serving anyway");
   }
+  a.AdoptAdminToken();  // the recycler thread, not started yet, tries again later
 
   a.verifier = std::make_unique<api::LogVerifier>(*a.store);
   a.exporter = std::make_unique<api::Exporter>(options.data_dir + "/exports");

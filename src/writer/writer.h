@@ -161,6 +161,11 @@ class Writer {
   // tests. Blocks; never call it on the writer thread (from a `done` or a listener).
   Result<WriteOutcome> Execute(WriteRequest request);
 
+  // What the gate (WriterOptions::gate) answers now: why this node would refuse a command
+  // (not_leader on a standby), or nullopt. For work that must not start where it cannot
+  // finish (a password check before a sign-in). Thread-safe.
+  std::optional<Error> Refusal() const { return options_.gate ? options_.gate() : std::nullopt; }
+
   // Called on the writer thread after each batch that appended events, with the new head,
   // before the batch's `done`s. Must not block. Call before the first Submit.
   void AddListener(std::function<void(uint64_t head)> listener);

@@ -393,11 +393,17 @@ TEST_F(JetStreamTest, CrmctlMigratesALogIntoAStreamAndBackWithItsCredentials) {
     EXPECT_EQ(read.status, 200) << read.body;
     auto signed_in = node->Call("POST", "/api/v1/sessions",
                                 {{"email", "wang@example.com"}, {"password", password}}, "-");
-    // A standby records nothing, so only the writer answers a sign-in.
+    auto wrong = node->Call("POST", "/api/v1/sessions",
+                            {{"email", "wang@example.com"}, {"password", "not the password"}}, "-");
+    // A standby records nothing, so only the writer answers a sign-in; a standby says so
+    // before it checks the password, right or wrong.
     if (Health(*node).value("role", "") == "writer") {
       EXPECT_EQ(signed_in.status, 201) << signed_in.body;
+      EXPECT_EQ(wrong.status, 401) << wrong.body;
     } else {
       EXPECT_EQ(signed_in.status, 503) << signed_in.body;
+      EXPECT_EQ(wrong.status, 503) << wrong.body;
+      EXPECT_EQ(wrong.Json()["code"], "not_leader") << wrong.body;
     }
     EXPECT_EQ(node->Call("GET", "/api/v1/staff", nullptr, "adm_migrate_token_0123456789").status,
               200);

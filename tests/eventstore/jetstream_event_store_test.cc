@@ -260,5 +260,50 @@ TEST_F(JetStreamEventStoreTest, ALogMigratesIntoAStreamAndBackWithItsPositionsHa
   ASSERT_FALSE(refused.ok()) << "not into a data dir that holds anything";
 }
 
+TEST_F(JetStreamEventStoreTest, AnIndexOfManySmallEntriesMigratesInCommitsTheStreamTakes) {
+  // 60,000 entries of 150 bytes: over one message's worth, counted as FlatBuffers spends.
+  auto plain = OpenRocksEventStore({dir_.sub("plain"), false});
+  ASSERT_TRUE(plain.ok());
+  std::vector<IndexWrite> entries;
+  for (int i = 0; i < 60000; ++i) {
+    entries.push_back({Index::kUnique, "phone", "1390000" + std::to_string(100000 + i),
+                       std::string(120, 'v') + std::to_string(i)});
+  }
+  ASSERT_TRUE((*plain)
+                  ->Append(Batch(**plain, {LeadEvent("lead_1")}, *ParseTime("2026-11-22T08:00:00Z"),
+                                 std::move(entries)))
+                  .ok());
+  auto moved = MigrateToStream(**plain, Options("crmctl", "many"), nullptr);
+  ASSERT_TRUE(moved.ok()) << moved.error().detail;
+  EXPECT_EQ(moved->index_entries, 60000u);
+  EXPECT_GE(moved->sequence, 3u) << "the event, then the index in two commits at least";
+  auto fresh = Node("fresh", "many");
+  ASSERT_TRUE(fresh.ok()) << fresh.error().detail;
+  EXPECT_EQ(Indexes(LocalLog(**fresh)), Indexes(**plain));
+}
+
+TEST_F(JetStreamEventStoreTest, AMigrationThatStoppedHalfWayIsNeverTakenForAWholeLog) {
+  // The stream takes the first commit, then refuses an event larger than a message.
+  auto plain = OpenRocksEventStore({dir_.sub("plain"), false});
+  ASSERT_TRUE(plain.ok());
+  const std::string big(60000, 'n');
+  for (int i = 0; i < 150; ++i) {
+    ASSERT_TRUE(
+        (*plain)->Append(Batch(**plain, {LeadEvent("lead_" + std::to_string(i), big)})).ok());
+  }
+  ASSERT_TRUE(
+      (*plain)->Append(Batch(**plain, {LeadEvent("lead_huge", std::string(9 << 20, 'h'))})).ok());
+  auto moved = MigrateToStream(**plain, Options("crmctl", "half"), nullptr);
+  ASSERT_FALSE(moved.ok());
+  EXPECT_EQ(moved.error().code, "commit_too_large") << moved.error().detail;
+  // The stream holds the first commit; no node serves it, and it does not migrate back.
+  auto node = Node("node", "half");
+  ASSERT_FALSE(node.ok());
+  EXPECT_EQ(node.error().code, "migration_unfinished") << node.error().detail;
+  auto back = MigrateFromStream(Options("back", "half"), nullptr);
+  ASSERT_FALSE(back.ok());
+  EXPECT_EQ(back.error().code, "migration_unfinished") << back.error().detail;
+}
+
 }  // namespace
 }  // namespace crm::eventstore::testing
