@@ -133,7 +133,8 @@ int Migrate(const std::string& dir, const MigrateOptions& m) {
   js.replicas = m.replicas;
   js.node = m.node;
   js.local.path = dir + "/log";
-  Progress progress("migrate");
+  // Events into a stream; the stream's commits (messages) out of one.
+  Progress progress("migrate", m.to_stream ? "events" : "commits");
   auto show = [&](uint64_t done, uint64_t total) { progress.Update(done, total); };
   crm::Result<crm::eventstore::MigrationReport> report = crm::Internal("nothing migrated");
   if (m.to_stream) {

@@ -15,10 +15,15 @@ using Steady = std::chrono::steady_clock;
 
 // "verify: 1234567 of 2000000 events (61%), 812345 events/s" on stderr: redrawn in place
 // on a terminal at most every 200 ms, else a line every 5 s; a last line when done.
+// `unit` names what is counted.
 class Progress {
  public:
-  explicit Progress(std::string what)
-      : what_(std::move(what)), tty_(::isatty(2) == 1), start_(Steady::now()), last_(start_) {}
+  explicit Progress(std::string what, std::string unit = "events")
+      : what_(std::move(what)),
+        unit_(std::move(unit)),
+        tty_(::isatty(2) == 1),
+        start_(Steady::now()),
+        last_(start_) {}
 
   void Update(uint64_t done, uint64_t total) {
     auto now = Steady::now();
@@ -33,14 +38,14 @@ class Progress {
   void Print(uint64_t done, uint64_t total, const char* start, const char* end) {
     double secs = std::chrono::duration<double>(Steady::now() - start_).count();
     unsigned pct = total == 0 ? 100 : static_cast<unsigned>(100.0 * done / total);
-    std::fprintf(stderr, "%s%s: %llu of %llu events (%u%%), %.0f events/s, %.1f s%s", start,
-                 what_.c_str(), static_cast<unsigned long long>(done),
-                 static_cast<unsigned long long>(total), pct, secs > 0 ? done / secs : 0.0, secs,
-                 end);
+    std::fprintf(stderr, "%s%s: %llu of %llu %s (%u%%), %.0f %s/s, %.1f s%s", start, what_.c_str(),
+                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
+                 unit_.c_str(), pct, secs > 0 ? done / secs : 0.0, unit_.c_str(), secs, end);
     std::fflush(stderr);
   }
 
   std::string what_;
+  std::string unit_;
   bool tty_;
   Steady::time_point start_, last_;
 };
