@@ -25,8 +25,9 @@ TEST_F(AuditTest, TheLogPagesInOrderWithHashesForAuditorsAndAdminsOnly) {
   auto [rep, rep_token] = Rep("rep");
   auto [auditor, auditor_token] = Rep("auditor", "auditor");
   std::string lead = Lead(rep_token);
-  ASSERT_EQ(crmd_->Call("POST", "/api/v1/leads/" + lead + "/follow-ups",
-                        {{"channel", "call"}, {"note", "n"}}, rep_token)
+  ASSERT_EQ(crmd_
+                ->Call("POST", "/api/v1/leads/" + lead + "/follow-ups",
+                       {{"channel", "call"}, {"note", "n"}}, rep_token)
                 .status,
             201);
   for (int i = 0; i < 4; ++i) Lead(rep_token);
@@ -93,7 +94,7 @@ TEST_F(AuditTest, VerifyRunsBesideTheServerAndNamesATamperedPosition) {
   // Verifications while commands are written: each sees a log and a head that belong
   // together.
   std::atomic<bool> stop{false};
-  std::thread writer([&] {
+  std::thread writer([&, rep_token = rep_token] {
     while (!stop) Lead(rep_token);
   });
   for (int i = 0; i < 10; ++i) {
@@ -131,7 +132,7 @@ TEST_F(AuditTest, AsOfAHandoverShowsTheOwnerOfEachSideAndCrmctlReplaysAndRebuild
                        {{"to", heir}, {"depart", true}}, mgr_token);
   ASSERT_EQ(h.status, 200) << h.body;
   uint64_t after = h.Json()["position"];
-  auto as_of = [&](uint64_t p) {
+  auto as_of = [&, heir_token = heir_token](uint64_t p) {
     return crmd_->Call("GET", "/api/v1/customers/" + cus + "?as_of=" + std::to_string(p), nullptr,
                        heir_token);
   };
@@ -151,7 +152,8 @@ TEST_F(AuditTest, AsOfAHandoverShowsTheOwnerOfEachSideAndCrmctlReplaysAndRebuild
   EXPECT_EQ(then["as_of"]["position"], before);
   RunTool(replay + "1 customer cus_none", &rc);
   EXPECT_EQ(rc, 2);
-  json rebuilt = json::parse(RunTool(CrmctlPath() + " rebuild --data-dir " + dir_.sub("data"), &rc));
+  json rebuilt =
+      json::parse(RunTool(CrmctlPath() + " rebuild --data-dir " + dir_.sub("data"), &rc));
   EXPECT_EQ(rc, 0);
   EXPECT_EQ(rebuilt["position"], after);
   for (const auto& [name, position] : rebuilt["projections"].items()) {

@@ -35,7 +35,7 @@ TEST_F(BackupTest, ABackupTakenWhileServingRestoresToTheSameLogRecordsAndTokens)
   // Commands keep coming while the backup is taken.
   std::atomic<bool> stop{false};
   std::atomic<int> during{0};
-  std::thread writer([&] {
+  std::thread writer([&, token = token] {
     while (!stop) {
       if (crmd_->Call("POST", "/api/v1/leads", NewLead(), token).status == 201) ++during;
     }

@@ -329,7 +329,7 @@ TEST_F(DayToDayTest, AReversalTakesAPaymentBackAndCountsInItsOwnPeriodAndInvoice
   for (const auto& r : owed) owed_sum += r["amount"].get<int64_t>() - r["paid"].get<int64_t>();
   EXPECT_EQ(owed_sum, 1000) << owed;
   // The payment counts in its month, the reversal, negative, in this one.
-  auto dash = [&](const std::string& month) {
+  auto dash = [&, fin_token = fin_token](const std::string& month) {
     return crmd_->Call("GET", "/api/v1/dashboard?period=" + month, nullptr, fin_token)
         .Json()["payments"];
   };
@@ -342,7 +342,7 @@ TEST_F(DayToDayTest, AReversalTakesAPaymentBackAndCountsInItsOwnPeriodAndInvoice
   EXPECT_EQ(dash(MonthOf(0))["received"].is_object(), true);
 
   // Invoices: numbers unique, never more than the contract, totals in the 360 view.
-  auto inv = [&](const std::string& number, int64_t amount) {
+  auto inv = [&, fin_token = fin_token](const std::string& number, int64_t amount) {
     return crmd_->Call("POST", base + "/invoices",
                        {{"number", number},
                         {"amount", amount},
@@ -528,8 +528,8 @@ TEST_F(DayToDayTest, AnImportPreviewsEachRowThenCreatesTheValidOnesInOneCommand)
   auto [rep, token] = Rep("wang");
   auto [other, other_token] = Rep("li");
   std::string existing = Lead(other_token, {{"phone", "13800000001"}});
-  auto upload = [&](const std::string& query, const std::string& body,
-                    const std::string& type = "text/csv") {
+  auto upload = [&, token = token](const std::string& query, const std::string& body,
+                                   const std::string& type = "text/csv") {
     return Http(crmd_->port(), "POST", "/api/v1/leads/import" + query, body,
                 {{"Authorization", "Bearer " + token}, {"Content-Type", type}});
   };
@@ -631,7 +631,7 @@ TEST_F(DayToDayTest, AnImportPreviewsEachRowThenCreatesTheValidOnesInOneCommand)
 TEST_F(DayToDayTest, AMergedCustomerHandsOverEveryRecordAndItsPastAndFreesItsName) {
   auto [rep, token] = Rep("wang");
   auto [mgr, mgr_token] = Rep("li", "manager");
-  auto customer = [&](const std::string& name) -> std::string {
+  auto customer = [&, token = token](const std::string& name) -> std::string {
     auto c = crmd_->Call("POST", "/api/v1/customers", {{"name", name}}, token);
     EXPECT_EQ(c.status, 201) << c.body;
     return c.Json()["id"];

@@ -154,7 +154,7 @@ TEST_F(E2eTest, MinPositionWaitsForTheReadModel) {
   // command writes it meanwhile, and the answer shows it.
   head = Http(crmd_->port(), "GET", "/health").Json()["position"];
   HttpResult waited;
-  std::thread reader([&] {
+  std::thread reader([&, token = token] {
     waited = crmd_->Call("GET", "/api/v1/leads?limit=500&min_position=" + std::to_string(head + 1),
                          nullptr, token);
   });
@@ -254,7 +254,7 @@ TEST_F(E2eTest, AcknowledgedCommandsSurviveSigkill) {
   std::mutex mu;
   std::vector<std::thread> writers;
   for (int w = 0; w < 4; ++w) {
-    writers.emplace_back([&] {
+    writers.emplace_back([&, token = token] {
       while (!stop) {
         auto r = crmd_->Call("POST", "/api/v1/leads", NewLead(), token);
         if (r.status != 201) break;

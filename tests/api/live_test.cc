@@ -139,7 +139,7 @@ TEST_F(LiveTest, ABurstOfChangesIsShownByFewViewsTheLastOfWhichShowsEveryChange)
   std::vector<std::thread> writers;
   std::atomic<int> created{0};
   for (int w = 0; w < kWriters; ++w) {
-    writers.emplace_back([&, w] {
+    writers.emplace_back([&, rep_token = rep_token, w] {
       for (int i = 0; i < kEach; ++i) {
         auto r = crmd_->Call("POST", "/api/v1/leads",
                              {{"name", "Burst " + std::to_string(w) + "-" + std::to_string(i)},
@@ -194,7 +194,7 @@ TEST_F(LiveTest, TheEventsFeedIsGaplessAndAReaderThatStopsStaysBoundedThenIsClos
   // Enough events to fill the kernel's buffers many times over.
   std::vector<std::thread> writers;
   for (int w = 0; w < 8; ++w) {
-    writers.emplace_back([&, w] {
+    writers.emplace_back([&, rep_token = rep_token, w] {
       for (int i = 0; i < 1000; ++i) {
         crmd_->Call("POST", "/api/v1/leads",
                     NewLead("n" + std::to_string(w), std::string(200, 'x')), rep_token);
