@@ -1,23 +1,9 @@
 #include "api/router.h"
 
+#include "domain/vocabulary.h"
+
 namespace crm::api {
 namespace {
-
-std::vector<std::string> Split(std::string_view path) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < path.size()) {
-    if (path[start] == '/') {
-      ++start;
-      continue;
-    }
-    size_t end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
-    out.emplace_back(path.substr(start, end - start));
-    start = end;
-  }
-  return out;
-}
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -68,13 +54,13 @@ bool ParseQuery(std::string_view query, std::map<std::string, std::string>* out)
 }
 
 void Router::Add(std::string method, std::string pattern, Handler handler) {
-  auto segments = Split(pattern);
+  auto segments = domain::SplitNonEmpty(pattern, '/');
   routes_.push_back(
       {std::move(method), std::move(pattern), std::move(segments), std::move(handler)});
 }
 
 Router::Match Router::Find(HttpRequest& req, Handler* handler, std::string* allowed) const {
-  auto segments = Split(req.path);
+  auto segments = domain::SplitNonEmpty(req.path, '/');
   bool path_found = false;
   allowed->clear();
   // The most literal route wins ("/leads/export" over "/leads/{id}"), whatever the order

@@ -10,6 +10,7 @@
 
 #include "api/handler_util.h"
 #include "api/password_store.h"
+#include "domain/vocabulary.h"
 #include "eventstore/coding.h"
 #include "eventstore/sha256.h"
 
@@ -43,17 +44,8 @@ struct SessionEntry {
 std::string SessionValue(const SessionEntry& s) {
   return s.staff_id + " " + std::to_string(s.started_ms) + " " + std::to_string(s.last_use_ms);
 }
-std::vector<std::string> Words(std::string_view text) {
-  std::vector<std::string> out;
-  for (size_t at = 0; at < text.size();) {
-    size_t space = std::min(text.find(' ', at), text.size());
-    if (space > at) out.emplace_back(text.substr(at, space - at));
-    at = space + 1;
-  }
-  return out;
-}
 std::optional<SessionEntry> ParseSessionValue(std::string_view value) {
-  auto words = Words(value);
+  auto words = domain::SplitNonEmpty(value, ' ');
   if (words.size() != 3) return std::nullopt;
   auto started = ParseU64(words[1]), last_use = ParseU64(words[2]);
   if (!started || !last_use) return std::nullopt;
@@ -64,10 +56,14 @@ std::string Joined(const std::vector<std::string>& words) {
   for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
   return out;
 }
+// The hashes of `staff_id`'s sessions, as `index` has them.
+std::vector<std::string> SessionHashes(writer::IndexEdit& index, const std::string& staff_id) {
+  return domain::SplitNonEmpty(index.Get(kSessionsOfScope, staff_id).value_or(""), ' ');
+}
 // Ends every session of `staff_id` but `keep` (a token hash, may be empty).
 void DropSessions(writer::IndexEdit& index, const std::string& staff_id, const std::string& keep) {
   bool kept = false;
-  for (const auto& hash : Words(index.Get(kSessionsOfScope, staff_id).value_or(""))) {
+  for (const auto& hash : SessionHashes(index, staff_id)) {
     if (hash == keep) {
       kept = true;
     } else {
@@ -163,7 +159,7 @@ writer::IndexEffects TokenStore::StartSession(std::string staff_id, std::string 
     const int64_t now = ToMillis(clock_.Now());
     // The person's sessions by last use, the expired and vanished ones left out.
     std::vector<std::pair<int64_t, std::string>> live;
-    for (auto& other : Words(index.Get(kSessionsOfScope, staff_id).value_or(""))) {
+    for (auto& other : SessionHashes(index, staff_id)) {
       auto entry = index.Get(kSessionScope, other);
       auto session = entry ? ParseSessionValue(*entry) : std::nullopt;
       if (!session) continue;
@@ -198,7 +194,7 @@ writer::IndexEffects TokenStore::EndHash(std::string hash) {
     auto entry = index.Get(kSessionScope, hash);
     auto session = entry ? ParseSessionValue(*entry) : std::nullopt;
     if (!session) return;
-    auto hashes = Words(index.Get(kSessionsOfScope, session->staff_id).value_or(""));
+    auto hashes = SessionHashes(index, session->staff_id);
     std::erase(hashes, hash);
     index.Delete(std::string(kSessionScope), hash);
     if (hashes.empty()) {
@@ -297,7 +293,7 @@ Result<size_t> TokenStore::TakeOverLocalCredentials() {
   });
   local_.Scan(session_prefix, "", false, [&](std::string_view key, std::string_view value) {
     // "<staff id> <last use>"
-    auto words = Words(value);
+    auto words = domain::SplitNonEmpty(value, ' ');
     auto last_use = words.size() == 2 ? ParseU64(words[1]) : std::nullopt;
     if (last_use) {
       auto ms = static_cast<int64_t>(*last_use);

@@ -1,5 +1,6 @@
 #include "domain/vocabulary.h"
 
+#include <algorithm>
 #include <array>
 
 namespace crm::domain {
@@ -60,6 +61,16 @@ std::optional<AssignStrategy> ParseAssignStrategy(std::string_view s) {
 }
 
 int Probability(Stage s) { return kProbabilities[static_cast<size_t>(s)]; }
+
+std::vector<std::string> SplitNonEmpty(std::string_view text, char separator) {
+  std::vector<std::string> out;
+  for (size_t start = 0; start < text.size();) {
+    size_t end = std::min(text.find(separator, start), text.size());
+    if (end > start) out.emplace_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
 
 std::string LowerAscii(std::string s) {
   for (auto& ch : s) {

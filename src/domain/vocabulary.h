@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace crm::domain {
 
@@ -41,6 +42,10 @@ std::optional<AssignStrategy> ParseAssignStrategy(std::string_view s);
 // `s` with its ASCII letters lower-cased (regions, column headers and media types compare
 // so; other letters are left as they are).
 std::string LowerAscii(std::string s);
+
+// The non-empty pieces of `text` between `separator`s ("a,,b," → {"a", "b"}): URL path
+// segments, NATS server lists, space-separated index values.
+std::vector<std::string> SplitNonEmpty(std::string_view text, char separator);
 
 // Default probability (percent) of each stage.
 int Probability(Stage s);

@@ -9,6 +9,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "domain/vocabulary.h"
 #include "eventstore/coding.h"
 #include "eventstore/event_codec.h"
 #include "eventstore/jetstream_client.h"
@@ -521,13 +522,7 @@ std::optional<ReplicaState> ReplicaOf(const EventStore& store) {
 }
 
 std::vector<std::string> ServerList(std::string_view comma_separated) {
-  std::vector<std::string> out;
-  for (size_t start = 0; start < comma_separated.size();) {
-    size_t comma = std::min(comma_separated.find(',', start), comma_separated.size());
-    if (comma > start) out.emplace_back(comma_separated.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
+  return domain::SplitNonEmpty(comma_separated, ',');
 }
 
 std::string StreamNameProblem(std::string_view name) {

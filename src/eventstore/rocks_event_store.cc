@@ -85,26 +85,14 @@ class RocksEventStore final : public EventStore {
 
   Result<std::vector<StoredEvent>> ReadStored(uint64_t from, size_t max_count) const {
     std::vector<StoredEvent> out;
-    uint64_t head = head_.load();
-    if (from == 0) from = 1;
-    if (from > head || max_count == 0) return out;
-    rocksdb::ReadOptions ro;
-    std::string upper = lf::PositionKey(head + 1);
-    rocksdb::Slice upper_slice(upper);
-    ro.iterate_upper_bound = &upper_slice;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_cf_));
-    uint64_t expect = from;
-    for (it->Seek(lf::PositionKey(from)); it->Valid() && out.size() < max_count; it->Next()) {
-      uint64_t pos = GetFixed64(it->key().ToStringView());
-      if (pos != expect) return Internal("the log has a gap at " + std::to_string(expect));
-      std::string_view value = it->value().ToStringView();
-      if (value.size() < lf::kHashSize)
-        return Internal("position " + std::to_string(pos) + " is corrupt");
-      out.push_back({pos, std::string(value.substr(0, lf::kHashSize)),
-                     std::string(value.substr(lf::kHashSize))});
-      ++expect;
-    }
-    if (!it->status().ok()) return StorageError(it->status(), "reading the log");
+    CRM_RETURN_IF_ERROR(
+        ForEachStored(from, max_count, [&](uint64_t pos, std::string_view value) -> Status {
+          if (value.size() < lf::kHashSize)
+            return Internal("position " + std::to_string(pos) + " is corrupt");
+          out.push_back({pos, std::string(value.substr(0, lf::kHashSize)),
+                         std::string(value.substr(lf::kHashSize))});
+          return Status::Ok();
+        }));
     return out;
   }
 
@@ -190,24 +178,36 @@ class RocksEventStore final : public EventStore {
 
   Result<std::vector<RecordedEvent>> ReadAll(uint64_t from, size_t max_count) const override {
     std::vector<RecordedEvent> out;
+    CRM_RETURN_IF_ERROR(
+        ForEachStored(from, max_count, [&](uint64_t, std::string_view value) -> Status {
+          CRM_ASSIGN_OR_RETURN(RecordedEvent ev, Parse(value));
+          out.push_back(std::move(ev));
+          return Status::Ok();
+        }));
+    return out;
+  }
+
+  // Calls fn(position, stored value) for up to `max_count` positions from `from` (0: the
+  // first) to the head, in order; a gap, a failed read or fn's error ends the walk with it.
+  Status ForEachStored(uint64_t from, size_t max_count,
+                       const std::function<Status(uint64_t, std::string_view)>& fn) const {
     uint64_t head = head_.load();
     if (from == 0) from = 1;
-    if (from > head || max_count == 0) return out;
+    if (from > head || max_count == 0) return Status::Ok();
     rocksdb::ReadOptions ro;
     std::string upper = lf::PositionKey(head + 1);
     rocksdb::Slice upper_slice(upper);
     ro.iterate_upper_bound = &upper_slice;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_cf_));
     uint64_t expect = from;
-    for (it->Seek(lf::PositionKey(from)); it->Valid() && out.size() < max_count; it->Next()) {
+    for (it->Seek(lf::PositionKey(from)); it->Valid() && expect - from < max_count; it->Next()) {
       uint64_t pos = GetFixed64(it->key().ToStringView());
       if (pos != expect) return Internal("the log has a gap at " + std::to_string(expect));
-      CRM_ASSIGN_OR_RETURN(RecordedEvent ev, Parse(it->value().ToStringView()));
-      out.push_back(std::move(ev));
+      CRM_RETURN_IF_ERROR(fn(pos, it->value().ToStringView()));
       ++expect;
     }
     if (!it->status().ok()) return StorageError(it->status(), "reading the log");
-    return out;
+    return Status::Ok();
   }
 
   Result<std::vector<RecordedEvent>> ReadStream(std::string_view stream, uint64_t from_version,

@@ -62,6 +62,21 @@ class JetStreamTest : public ::testing::Test {
     return h.is_object() ? h : json::object();
   }
 
+  // A department and a sales rep in it, Wang (wang@example.com), made on `node`: the
+  // rep's {id, API token}.
+  static std::pair<std::string, std::string> SalesRep(Crmd& node) {
+    auto dept = node.Call("POST", "/api/v1/departments", {{"name", "East"}});
+    EXPECT_EQ(dept.status, 201) << dept.body;
+    auto rep = node.Call("POST", "/api/v1/staff",
+                         {{"name", "Wang"},
+                          {"email", "wang@example.com"},
+                          {"role", "sales"},
+                          {"department_id", dept.Json().value("id", "")}});
+    EXPECT_EQ(rep.status, 201) << rep.body;
+    json made = rep.Json();
+    return {made.value("id", ""), made.value("token", "")};
+  }
+
   // Waits until the node's read models have applied `position`.
   static bool Reaches(Crmd& node, uint64_t position) {
     for (int i = 0; i < 200; ++i) {
@@ -87,15 +102,8 @@ TEST_F(JetStreamTest, NodesFollowTheStreamAndEveryCopyEndsWithTheSameVerifiedLog
   EXPECT_EQ(health["log"]["stream"], "crm_test");
   EXPECT_EQ(health["log"]["node"], "a");
 
-  auto dept = a->Call("POST", "/api/v1/departments", {{"name", "East"}});
-  ASSERT_EQ(dept.status, 201) << dept.body;
-  auto rep = a->Call("POST", "/api/v1/staff",
-                     {{"name", "Wang"},
-                      {"email", "wang@example.com"},
-                      {"role", "sales"},
-                      {"department_id", dept.Json()["id"]}});
-  ASSERT_EQ(rep.status, 201) << rep.body;
-  const std::string token = rep.Json()["token"];
+  const auto [rep_id, token] = SalesRep(*a);
+  ASSERT_FALSE(HasFailure());
   std::vector<std::string> leads;
   for (int i = 0; i < 20; ++i) {
     auto r = a->Call("POST", "/api/v1/leads", NewLead("Ma", "Blue Sky"), token);
@@ -343,16 +351,8 @@ TEST_F(JetStreamTest, TheWriterFailsOverAndNothingAcknowledgedIsLost) {
 TEST_F(JetStreamTest, CrmctlMigratesALogIntoAStreamAndBackWithItsCredentials) {
   Crmd single(dir_.sub("single"), {}, "adm_migrate_token_0123456789");
   ASSERT_TRUE(single.Start()) << single.stderr_text();
-  auto dept = single.Call("POST", "/api/v1/departments", {{"name", "East"}});
-  ASSERT_EQ(dept.status, 201) << dept.body;
-  auto rep = single.Call("POST", "/api/v1/staff",
-                         {{"name", "Wang"},
-                          {"email", "wang@example.com"},
-                          {"role", "sales"},
-                          {"department_id", dept.Json()["id"]}});
-  ASSERT_EQ(rep.status, 201) << rep.body;
-  const std::string rep_id = rep.Json()["id"];
-  const std::string token = rep.Json()["token"];
+  const auto [rep_id, token] = SalesRep(single);
+  ASSERT_FALSE(HasFailure());
   const std::string password = "a long secret 123";
   ASSERT_EQ(
       single.Call("PUT", "/api/v1/staff/" + rep_id + "/password", {{"password", password}}).status,
